@@ -1,0 +1,30 @@
+package dev.llmsuite.records;
+
+import java.util.List;
+
+/** Every Kafka topic the suite uses, in data-flow order. Deployments create exactly these. */
+public final class Topics {
+    private Topics() {}
+
+    /** Raw documents to tokenize: {@link DocumentRecord}, keyed by dataset/document. */
+    public static final String DOCUMENTS = "corpus.documents";
+    /** Token chunks: {@link TokenChunk}, keyed by dataset/document so one document stays in order. */
+    public static final String TOKENS = "corpus.tokens";
+    /** Training batches: {@link TrainingBatch}. */
+    public static final String TRAIN_BATCHES = "train.batches";
+    /** Validation batches: {@link TrainingBatch}. */
+    public static final String VAL_BATCHES = "val.batches";
+    /** Per-step training metrics (JSON). */
+    public static final String TRAINING_METRICS = "training.metrics";
+    /** Checkpoint announcements (JSON): {@link CheckpointAnnouncement}. */
+    public static final String CHECKPOINTS = "model.checkpoints";
+
+    /** Records a service could not process, with the reason in the {@code dead-letter-reason} header. */
+    public static final String DOCUMENTS_DLQ = "corpus.documents.dlq";
+    public static final String TOKENS_DLQ = "corpus.tokens.dlq";
+    public static final String BATCHES_DLQ = "train.batches.dlq";
+
+    public static final List<String> ALL = List.of(
+            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS,
+            DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ);
+}

@@ -1,0 +1,59 @@
+package dev.llmsuite.services.tokenizer;
+
+import dev.llmsuite.records.DocumentRecord;
+import dev.llmsuite.service.KafkaMessages;
+import dev.llmsuite.service.ProblemException;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+
+/** Accepts documents over HTTP and puts them on {@code corpus.documents}; answers once Kafka has them. */
+@Path("/v1/datasets/{dataset}/documents")
+@Consumes(MediaType.APPLICATION_JSON)
+@Produces(MediaType.APPLICATION_JSON)
+public class DocumentResource {
+    /** Dataset and document ids become Kafka keys and file names: keep them plain. */
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+    private final MutinyEmitter<byte[]> documents;
+    private final TokenizerConfig config;
+
+    DocumentResource(@Channel("document-intake") MutinyEmitter<byte[]> documents, TokenizerConfig config) {
+        this.documents = documents;
+        this.config = config;
+    }
+
+    @POST
+    public Uni<Response> add(@PathParam("dataset") String dataset, DocumentRequest body) {
+        requireId("dataset", dataset);
+        if (body == null) throw ProblemException.badRequest("body must be {\"id\": ..., \"text\": ...}");
+        requireId("id", body.id());
+        if (body.text() == null) throw ProblemException.badRequest("'text' is required");
+        byte[] utf8 = body.text().getBytes(StandardCharsets.UTF_8);
+        if (utf8.length > config.maxDocumentBytes()) {
+            throw ProblemException.tooLarge("document is " + utf8.length + " bytes; the limit is "
+                    + config.maxDocumentBytes());
+        }
+        DocumentRecord record = new DocumentRecord(dataset, body.id(), utf8);
+        return documents.sendMessage(KafkaMessages.keyed(record.key(), record.encode()))
+                .replaceWith(() -> Response.accepted(Map.of(
+                        "dataset", dataset, "document", body.id(), "bytes", utf8.length)).build());
+    }
+
+    static void requireId(String what, String value) {
+        if (value == null || !ID.matcher(value).matches()) {
+            throw ProblemException.badRequest("'" + what + "' must match " + ID.pattern() + ", got "
+                    + (value == null ? "nothing" : "'" + value + "'"));
+        }
+    }
+}

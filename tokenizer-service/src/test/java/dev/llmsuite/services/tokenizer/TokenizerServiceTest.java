@@ -1,0 +1,106 @@
+package dev.llmsuite.services.tokenizer;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmsuite.records.DocumentRecord;
+import dev.llmsuite.records.TokenChunk;
+import dev.llmsuite.records.Topics;
+import dev.llmsuite.testing.KafkaBrokerResource;
+import dev.llmsuite.testing.TestKafka;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@WithTestResource(KafkaBrokerResource.class)
+class TokenizerServiceTest {
+
+    @Test
+    void aPostedDocumentBecomesTokenChunksOnKafka() {
+        String text = "Hello, wiring! ünïcödé";
+        given().contentType("application/json")
+                .body("{\"id\":\"doc-1\",\"text\":\"" + text + "\"}")
+                .when().post("/v1/datasets/wiring/documents")
+                .then().statusCode(202).body("bytes", equalTo(text.getBytes(StandardCharsets.UTF_8).length));
+
+        var records = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.TOKENS, 1, Duration.ofSeconds(30),
+                r -> "wiring/doc-1".equals(r.key()));
+        assertEquals(1, records.size(), "one chunk for a short document");
+        TokenChunk chunk = TokenChunk.decode(records.get(0).value());
+        assertTrue(chunk.last());
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        int[] expected = new int[utf8.length + 1];
+        for (int i = 0; i < utf8.length; i++) expected[i] = utf8[i] & 0xFF;
+        expected[utf8.length] = Utf8ByteTokenizer.END_OF_TEXT;
+        assertArrayEquals(expected, chunk.ids());
+
+        given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("llm_tokenizer_documents_total{outcome=\"tokenized\"}"));
+    }
+
+    @Test
+    void invalidUtf8OnKafkaGoesToTheDeadLetterTopicWithItsReason() {
+        byte[] bad = {'o', 'k', (byte) 0xFF, (byte) 0xFE};
+        DocumentRecord doc = new DocumentRecord("wiring", "bad-utf8", bad);
+        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS, doc.key(), doc.encode());
+        var dead = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30),
+                r -> "wiring/bad-utf8".equals(r.key()));
+        assertEquals(1, dead.size());
+        String reason = TestKafka.header(dead.get(0).headers(), "dead-letter-reason");
+        assertTrue(reason != null && reason.contains("not valid UTF-8"), "reason: " + reason);
+        assertArrayEquals(doc.encode(), dead.get(0).value(), "the record is kept whole");
+    }
+
+    @Test
+    void aTruncatedRecordGoesToTheDeadLetterTopic() {
+        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS, "wiring/truncated", new byte[] {'L', 'M', 1});
+        var dead = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30),
+                r -> "wiring/truncated".equals(r.key()));
+        assertEquals(1, dead.size());
+        assertTrue(TestKafka.header(dead.get(0).headers(), "dead-letter-reason").contains("truncated"));
+    }
+
+    @Test
+    void badRequestsGetProblemBodies() {
+        given().contentType("application/json").body("{\"id\":\"x\"}")
+                .post("/v1/datasets/wiring/documents")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("status", equalTo(400)).body("detail", containsString("'text' is required"));
+        given().contentType("application/json").body("{\"id\":\"../etc\",\"text\":\"t\"}")
+                .post("/v1/datasets/wiring/documents")
+                .then().statusCode(400).body("detail", containsString("'id' must match"));
+        given().contentType("application/json").body("{\"id\": \"x\", \"text\": ")
+                .post("/v1/datasets/wiring/documents")
+                .then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("malformed JSON"));
+        given().contentType("application/json").body("{\"id\": \"x\", \"text\": [1]}")
+                .post("/v1/datasets/wiring/documents")
+                .then().statusCode(400).contentType("application/problem+json");
+        given().contentType("application/json").body("{\"id\":\"x\",\"text\":\"t\"}")
+                .get("/v1/datasets/wiring/documents")
+                .then().statusCode(405).contentType("application/problem+json");
+    }
+
+    @Test
+    void aDocumentOverTheLimitIs413() {
+        String big = "a".repeat(8 * 1024 * 1024 + 1);
+        given().contentType("application/json").body("{\"id\":\"big\",\"text\":\"" + big + "\"}")
+                .post("/v1/datasets/wiring/documents")
+                .then().statusCode(413).contentType("application/problem+json")
+                .body("detail", containsString("the limit is 8388608"));
+    }
+
+    @Test
+    void healthIncludesKafkaAndOpenApiIsServed() {
+        given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
+                .body(containsString("Kafka"));
+        given().get("/q/openapi").then().statusCode(200).body(containsString("/v1/datasets/{dataset}/documents"));
+    }
+}
