@@ -1,0 +1,31 @@
+package dev.llmsuite.services.trainer;
+
+import dev.llmsuite.service.ProblemException;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.Collection;
+
+/** What the trainer has done, per dataset. */
+@Path("/v1/training")
+@Produces(MediaType.APPLICATION_JSON)
+public class TrainingResource {
+    private final BatchTrainer trainer;
+
+    TrainingResource(BatchTrainer trainer) {
+        this.trainer = trainer;
+    }
+
+    @GET
+    public Collection<TrainingStatus> all() {
+        return trainer.all();
+    }
+
+    @GET
+    @Path("/{dataset}")
+    public TrainingStatus one(@PathParam("dataset") String dataset) {
+        return trainer.status(dataset).orElseThrow(() -> ProblemException.notFound("no training for dataset '" + dataset + "'"));
+    }
+}
