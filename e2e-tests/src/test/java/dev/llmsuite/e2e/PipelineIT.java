@@ -1,0 +1,126 @@
+package dev.llmsuite.e2e;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.cli.LocalSuite;
+import dev.llmsuite.records.TokenChunk;
+import dev.llmsuite.records.Topics;
+import dev.llmsuite.records.TrainingBatch;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** A document posted to tokenizer-service reaches inference-service through the real broker. */
+class PipelineIT {
+    static LocalSuite suite;
+
+    @BeforeAll
+    static void startSuite() throws IOException {
+        Path root = Path.of(System.getProperty("suite.root", "..")).toAbsolutePath().normalize();
+        Path work = root.resolve("e2e-tests/target/e2e-work-" + UUID.randomUUID());
+        suite = LocalSuite.start(root, freePortRun(4), work, Map.of(
+                        "sampler-service", Map.of("llm.sampler.max-length", "16", "llm.sampler.stride", "16",
+                                "llm.sampler.batch-size", "2", "llm.sampler.validation-every", "5"),
+                        "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "2")),
+                Duration.ofSeconds(120), line -> System.out.println("[e2e] " + line));
+    }
+
+    @AfterAll
+    static void stopSuite() {
+        if (suite != null) suite.close();
+    }
+
+    @Test
+    void aDocumentTravelsTokenizerSamplerTrainerInference() throws Exception {
+        String text = "The sampler slides a window over the token stream; the trainer learns from batches. ".repeat(4);
+        given().baseUri(suite.url("tokenizer-service", "")).contentType("application/json")
+                .body(Map.of("id", "doc-1", "text", text))
+                .post("/v1/datasets/e2e/documents")
+                .then().statusCode(202);
+
+        // On the broker: token chunks, batches and a checkpoint announcement for the dataset.
+        List<ConsumerRecord<String, byte[]>> chunks = read(Topics.TOKENS, "e2e/doc-1", 1);
+        TokenChunk chunk = TokenChunk.decode(chunks.get(0).value());
+        assertEquals(text.length() + 1, chunk.ids().length, "one id per byte plus end-of-text");
+        List<ConsumerRecord<String, byte[]>> batches = read(Topics.TRAIN_BATCHES, "e2e", 2);
+        TrainingBatch first = TrainingBatch.decode(batches.get(0).value());
+        assertEquals(16, first.contextLength());
+        assertEquals(first.inputs()[1], first.targets()[0], "targets are inputs shifted by one");
+        List<ConsumerRecord<String, byte[]>> announced = read(Topics.CHECKPOINTS, "e2e", 1);
+        JsonNode announcement = new ObjectMapper().readTree(announced.get(0).value());
+        assertEquals("e2e", announcement.get("model").asText());
+
+        // inference-service loaded it, and every service counted the record on its way through.
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                given().baseUri(suite.url("inference-service", "")).get("/v1/models/e2e")
+                        .then().statusCode(200).body("id", equalTo("e2e")));
+        assertCounted("tokenizer-service", "llm_tokenizer_documents_total{outcome=\"tokenized\"}");
+        assertCounted("sampler-service", "llm_sampler_batches_total");
+        assertCounted("trainer-service", "llm_trainer_tokens_total");
+        assertCounted("inference-service", "llm_inference_checkpoints_total{outcome=\"loaded\"}");
+    }
+
+    private static void assertCounted(String service, String sample) {
+        String metrics = given().baseUri(suite.url(service, "")).get("/q/metrics").then().statusCode(200)
+                .extract().asString();
+        double value = metrics.lines().filter(l -> l.startsWith(sample + " ") || l.startsWith(sample + "{"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        assertTrue(value > 0, service + " counted nothing for " + sample);
+    }
+
+    private static List<ConsumerRecord<String, byte[]>> read(String topic, String key, int atLeast) {
+        Map<String, Object> config = Map.of("bootstrap.servers", suite.bootstrapServers(),
+                "group.id", "e2e-" + UUID.randomUUID(), "auto.offset.reset", "earliest");
+        List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
+        try (var consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (found.size() < atLeast && System.nanoTime() < deadline) {
+                for (var r : consumer.poll(Duration.ofMillis(250))) if (key.equals(r.key())) found.add(r);
+            }
+        }
+        assertFalse(found.size() < atLeast, "expected " + atLeast + " records keyed " + key + " on " + topic);
+        return found;
+    }
+
+    /** The first of n consecutive free loopback ports. */
+    static int freePortRun(int n) throws IOException {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base;
+            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                base = s.getLocalPort();
+            }
+            if (base + n > 65535) continue;
+            boolean free = true;
+            for (int p = base; p < base + n && free; p++) {
+                try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
+                    s.setReuseAddress(true);
+                } catch (IOException e) {
+                    free = false;
+                }
+            }
+            if (free) return base;
+        }
+        throw new IOException("no run of " + n + " free ports");
+    }
+}

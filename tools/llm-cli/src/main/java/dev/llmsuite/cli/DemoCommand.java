@@ -1,0 +1,131 @@
+package dev.llmsuite.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./llm demo}: the suite's main job on this machine. Starts the broker and the four services,
+ * sends a corpus through tokenizer → sampler → trainer → inference over Kafka, shows progress, and
+ * stops everything when done or on Ctrl-C.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run the whole suite locally on an embedded Kafka broker and send a corpus through it.")
+final class DemoCommand implements Callable<Integer> {
+    static final String DATASET = "demo";
+
+    @Option(names = "--port-base", defaultValue = "8081",
+            description = "First HTTP port; the services take this and the next three (default ${DEFAULT-VALUE}).")
+    int portBase;
+
+    @Option(names = "--work-dir", defaultValue = "work",
+            description = "Checkpoints and logs go here (default ${DEFAULT-VALUE}).")
+    Path workDir;
+
+    @Option(names = "--corpus", description = "A UTF-8 text file to train on (default: a short built-in text).")
+    Path corpus;
+
+    @Option(names = "--timeout", defaultValue = "300", description = "Give up after this many seconds.")
+    int timeoutSeconds;
+
+    @Override
+    public Integer call() throws Exception {
+        Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
+        Path work = root.resolve(workDir);
+        String text = corpusText();
+        Progress progress = new Progress();
+        long t0 = System.nanoTime();
+        Map<String, Map<String, String>> config = Map.of(
+                "sampler-service", Map.of("llm.sampler.max-length", "32", "llm.sampler.stride", "32",
+                        "llm.sampler.batch-size", "4"),
+                "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "5"));
+        try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
+            Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
+                    Map.of("id", "corpus", "text", text));
+            if (posted.status() != 202) throw new IllegalStateException("tokenizer-service refused the corpus: " + posted.body());
+            progress.line("posted " + text.getBytes(StandardCharsets.UTF_8).length + " bytes to tokenizer-service as dataset '"
+                    + DATASET + "'");
+            Snapshot last = follow(suite, progress, t0);
+            progress.done();
+            report(suite, last, t0);
+        }
+        System.out.println("stopped: broker and services are down; checkpoints in " + work.resolve("checkpoints"));
+        return 0;
+    }
+
+    /** Counters read from each service, enough to see the records travel. */
+    record Snapshot(double docs, double tokens, double windows, double batches, long steps, Double loss,
+                    String checkpoint, long servedStep) {}
+
+    private Snapshot follow(LocalSuite suite, Progress progress, long t0) {
+        long deadline = t0 + Duration.ofSeconds(timeoutSeconds).toNanos();
+        Snapshot s = null;
+        int stableTicks = 0;
+        while (System.nanoTime() < deadline) {
+            Snapshot now = snapshot(suite);
+            progress.status(String.format("[%5.1fs] tokenizer docs %.0f tokens %.0f | sampler windows %.0f batches %.0f"
+                            + " | trainer steps %d loss %s | inference step %s",
+                    (System.nanoTime() - t0) / 1e9, now.docs, now.tokens, now.windows, now.batches, now.steps,
+                    now.loss == null ? "-" : String.format("%.3f", now.loss),
+                    now.servedStep < 0 ? "-" : Long.toString(now.servedStep)));
+            boolean served = now.servedStep >= 0 && now.checkpoint != null
+                    && now.checkpoint.endsWith("step-" + now.servedStep);
+            stableTicks = served && s != null && now.steps == s.steps && now.batches == s.batches ? stableTicks + 1 : 0;
+            s = now;
+            if (stableTicks >= 4) return s;
+            LocalSuite.sleep(500);
+        }
+        throw new IllegalStateException("the corpus did not reach inference-service within " + timeoutSeconds + " s");
+    }
+
+    private static Snapshot snapshot(LocalSuite suite) {
+        String tok = Http.get(suite.url("tokenizer-service", "/q/metrics")).body();
+        String smp = Http.get(suite.url("sampler-service", "/q/metrics")).body();
+        Http.Reply training = Http.get(suite.url("trainer-service", "/v1/training/" + DATASET));
+        Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + DATASET));
+        long steps = 0;
+        Double loss = null;
+        String checkpoint = null;
+        if (training.status() == 200) {
+            JsonNode t = training.json();
+            steps = t.path("steps").asLong();
+            loss = t.path("loss").isNumber() ? t.path("loss").asDouble() : null;
+            checkpoint = t.path("lastCheckpoint").isTextual() ? t.path("lastCheckpoint").asText() : null;
+        }
+        long served = model.status() == 200 ? model.json().path("step").asLong() : -1;
+        return new Snapshot(
+                Http.metric(tok, "llm_tokenizer_documents_total{outcome=\"tokenized\"}"),
+                Http.metric(tok, "llm_tokenizer_tokens_total"),
+                Http.metric(smp, "llm_sampler_windows_total"),
+                Http.metric(smp, "llm_sampler_batches_total"),
+                steps, loss, checkpoint, served);
+    }
+
+    private void report(LocalSuite suite, Snapshot s, long t0) {
+        System.out.printf("%nThe corpus travelled tokenizer -> sampler -> trainer -> inference over Kafka in %.1f s:%n",
+                (System.nanoTime() - t0) / 1e9);
+        System.out.printf("  tokenizer-service  %.0f document, %.0f tokens%n", s.docs, s.tokens);
+        System.out.printf("  sampler-service    %.0f windows, %.0f batches%n", s.windows, s.batches);
+        System.out.printf("  trainer-service    %d steps, last loss %s, checkpoint %s%n", s.steps,
+                s.loss == null ? "-" : String.format("%.3f", s.loss), s.checkpoint);
+        System.out.printf("  inference-service  serving '%s' at step %d%n", DATASET, s.servedStep);
+        System.out.println("Resident memory:");
+        suite.services().values().forEach(p -> System.out.printf("  %-18s %5d MiB%n", p.name, p.residentMiB()));
+    }
+
+    private String corpusText() throws Exception {
+        if (corpus != null) {
+            if (!Files.isRegularFile(corpus)) throw new IllegalArgumentException("--corpus " + corpus + " is not a file");
+            return Files.readString(corpus, StandardCharsets.UTF_8);
+        }
+        try (var in = DemoCommand.class.getResourceAsStream("/demo-corpus.txt")) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+}

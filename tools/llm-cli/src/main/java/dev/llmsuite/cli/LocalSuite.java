@@ -1,0 +1,139 @@
+package dev.llmsuite.cli;
+
+import dev.llmsuite.kafka.EmbeddedKafka;
+import dev.llmsuite.records.Topics;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * The whole suite on this machine: an embedded Kafka broker and the four services as separate JVMs.
+ * {@link #close()} stops them all, services first; a JVM hook does the same on Ctrl-C.
+ */
+public final class LocalSuite implements AutoCloseable {
+    /** The services in data-flow order, with the heap each gets locally. */
+    public static final List<String> SERVICES = List.of(
+            "tokenizer-service", "sampler-service", "trainer-service", "inference-service");
+    private static final Map<String, String> HEAP = Map.of(
+            "tokenizer-service", "512m", "sampler-service", "512m",
+            "trainer-service", "2g", "inference-service", "1g");
+
+    private final EmbeddedKafka kafka;
+    private final Map<String, ServiceProcess> services = new LinkedHashMap<>();
+    private final Thread hook = new Thread(this::stopAll, "suite-shutdown");
+    private volatile boolean stopped;
+
+    private LocalSuite(EmbeddedKafka kafka) {
+        this.kafka = kafka;
+    }
+
+    /**
+     * Starts the broker and every service, and returns once each answers ready on /q/health/ready.
+     *
+     * @param config extra system properties per service (by service name), on top of the wiring
+     */
+    public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config,
+                                   Duration timeout, Consumer<String> progress) throws IOException {
+        for (int i = 0; i < SERVICES.size(); i++) ServiceProcess.requireFree(portBase + i, SERVICES.get(i));
+        long t0 = System.nanoTime();
+        progress.accept("starting Apache Kafka (KRaft, embedded) ...");
+        EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.defaults().withTopics(Topics.ALL));
+        progress.accept(String.format("Kafka ready on %s (broker up in %d ms, %.1f s with JVM start)",
+                kafka.bootstrapServers(), kafka.startMillis(), (System.nanoTime() - t0) / 1e9));
+        LocalSuite suite = new LocalSuite(kafka);
+        Runtime.getRuntime().addShutdownHook(suite.hook);
+        try {
+            for (int i = 0; i < SERVICES.size(); i++) {
+                String name = SERVICES.get(i);
+                Map<String, String> props = new LinkedHashMap<>();
+                props.put("kafka.bootstrap.servers", kafka.bootstrapServers());
+                props.put("llm.trainer.checkpoint-dir", workDir.resolve("checkpoints").toAbsolutePath().toString());
+                props.putAll(config.getOrDefault(name, Map.of()));
+                suite.services.put(name, ServiceProcess.start(root, name, portBase + i, HEAP.get(name), props,
+                        workDir.resolve("logs")));
+            }
+            suite.awaitHealthy(timeout, progress);
+            progress.accept(String.format("all services ready in %.1f s", (System.nanoTime() - t0) / 1e9));
+            return suite;
+        } catch (IOException | RuntimeException e) {
+            suite.close();
+            throw e;
+        }
+    }
+
+    private void awaitHealthy(Duration timeout, Consumer<String> progress) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> waiting = new ArrayList<>(services.keySet());
+        while (!waiting.isEmpty()) {
+            for (var it = waiting.iterator(); it.hasNext(); ) {
+                ServiceProcess s = services.get(it.next());
+                if (!s.isAlive()) {
+                    throw new IllegalStateException(s.name + " exited during startup (log " + s.log + "): "
+                            + lastErrorLine(s));
+                }
+                if (Http.get(s.url("/q/health/ready")).status() == 200) {
+                    progress.accept(s.name + " ready on port " + s.port);
+                    it.remove();
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("not ready within " + timeout.toSeconds() + " s: " + waiting
+                        + " (logs in " + services.get(waiting.get(0)).log.getParent() + ")");
+            }
+            sleep(250);
+        }
+    }
+
+    private static String lastErrorLine(ServiceProcess s) {
+        String tail = s.logTail(40);
+        String found = null;
+        for (String line : tail.split("\n")) if (line.contains("ERROR")) found = line;
+        return found != null ? found.strip() : tail.lines().reduce((a, b) -> b).orElse("(empty log)");
+    }
+
+    public String bootstrapServers() { return kafka.bootstrapServers(); }
+
+    public String url(String service, String path) { return services.get(service).url(path); }
+
+    Map<String, ServiceProcess> services() { return services; }
+
+    @Override
+    public void close() {
+        stopAll();
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException ignored) {
+            // already shutting down
+        }
+    }
+
+    private synchronized void stopAll() {
+        if (stopped) return;
+        stopped = true;
+        // In parallel: each service needs a moment to close its Kafka clients.
+        List<Thread> stoppers = new ArrayList<>();
+        for (ServiceProcess s : services.values()) stoppers.add(Thread.ofPlatform().start(s::stop));
+        for (Thread t : stoppers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        kafka.close();
+    }
+
+    static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.llmsuite.cli;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** One of the suite's services running as a child JVM, its output in a log file. */
+final class ServiceProcess {
+    final String name;
+    final int port;
+    final Path log;
+    private final Process process;
+
+    private ServiceProcess(String name, int port, Path log, Process process) {
+        this.name = name;
+        this.port = port;
+        this.log = log;
+        this.process = process;
+    }
+
+    /** The service's runnable jar, built by Maven under its module. */
+    static Path runner(Path suiteRoot, String name) {
+        return suiteRoot.resolve(name).resolve("target/quarkus-app/quarkus-run.jar");
+    }
+
+    static ServiceProcess start(Path suiteRoot, String name, int port, String heap, Map<String, String> config,
+                                Path logDir) throws IOException {
+        Path jar = runner(suiteRoot, name);
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(name + " is not built (" + jar + " missing); run ./mvnw package -DskipTests");
+        }
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("--add-modules=jdk.incubator.vector");
+        cmd.add("-Xmx" + heap);
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-Dquarkus.http.port=" + port);
+        // The service exits by itself if this CLI dies without stopping it (even on SIGKILL).
+        cmd.add("-Dllm.process.parent-pid=" + ProcessHandle.current().pid());
+        config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add("-jar");
+        cmd.add(jar.toString());
+        Files.createDirectories(logDir);
+        Path log = logDir.resolve(name + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .directory(suiteRoot.toFile()).start();
+        return new ServiceProcess(name, port, log, p);
+    }
+
+    String url(String path) { return "http://127.0.0.1:" + port + path; }
+
+    boolean isAlive() { return process.isAlive(); }
+
+    long pid() { return process.pid(); }
+
+    /** Resident memory from /proc, in MiB, or -1 where /proc is absent. */
+    long residentMiB() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not Linux, or already gone
+        }
+        return -1;
+    }
+
+    /** The last lines of the log, for an error message. */
+    String logTail(int lines) {
+        try {
+            List<String> all = Files.readAllLines(log);
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    void stop() {
+        if (!process.isAlive()) return;
+        process.destroy(); // SIGTERM: Quarkus shuts down gracefully
+        try {
+            if (!process.waitFor(20, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Fails with one line when a port the suite needs is taken. */
+    static void requireFree(int port, String forWhat) {
+        try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+        } catch (IOException e) {
+            throw new IllegalStateException("port " + port + " (" + forWhat + ") is already in use; choose another with --port-base");
+        }
+    }
+}
