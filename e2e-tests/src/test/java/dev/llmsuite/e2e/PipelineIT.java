@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.cli.LocalSuite;
 import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.records.Topics;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
 import dev.llmsuite.records.TrainingBatch;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -39,7 +41,7 @@ class PipelineIT {
         Path root = Path.of(System.getProperty("suite.root", "..")).toAbsolutePath().normalize();
         Path work = root.resolve("e2e-tests/target/e2e-work-" + UUID.randomUUID());
         suite = LocalSuite.start(root, freePortRun(4), work, Map.of(
-                        "sampler-service", Map.of("llm.sampler.max-length", "16", "llm.sampler.stride", "16",
+                        "sampler-service", Map.of("llm.sampler.max-length", "8", "llm.sampler.stride", "8",
                                 "llm.sampler.batch-size", "2", "llm.sampler.validation-every", "5"),
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "2")),
                 Duration.ofSeconds(120), line -> System.out.println("[e2e] " + line));
@@ -52,7 +54,7 @@ class PipelineIT {
 
     @Test
     void aDocumentTravelsTokenizerSamplerTrainerInference() throws Exception {
-        String text = "The sampler slides a window over the token stream; the trainer learns from batches. ".repeat(4);
+        String text = "The sampler slides a window over the token stream; the trainer learns from batches. ".repeat(8);
         given().baseUri(suite.url("tokenizer-service", "")).contentType("application/json")
                 .body(Map.of("id", "doc-1", "text", text))
                 .post("/v1/datasets/e2e/documents")
@@ -61,10 +63,14 @@ class PipelineIT {
         // On the broker: token chunks, batches and a checkpoint announcement for the dataset.
         List<ConsumerRecord<String, byte[]>> chunks = read(Topics.TOKENS, "e2e/doc-1", 1);
         TokenChunk chunk = TokenChunk.decode(chunks.get(0).value());
-        assertEquals(text.length() + 1, chunk.ids().length, "one id per byte plus end-of-text");
+        BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
+        int[] ids = chunk.ids();
+        assertEquals(Encodings.GPT2_END_OF_TEXT, ids[ids.length - 1], "documents end with <|endoftext|>");
+        assertEquals(text, gpt2.decode(java.util.Arrays.copyOf(ids, ids.length - 1)), "GPT-2 ids of the text");
+        assertEquals(Encodings.gpt2().hash(), chunk.vocabularyHash());
         List<ConsumerRecord<String, byte[]>> batches = read(Topics.TRAIN_BATCHES, "e2e", 2);
         TrainingBatch first = TrainingBatch.decode(batches.get(0).value());
-        assertEquals(16, first.contextLength());
+        assertEquals(8, first.contextLength());
         assertEquals(first.inputs()[1], first.targets()[0], "targets are inputs shifted by one");
         List<ConsumerRecord<String, byte[]>> announced = read(Topics.CHECKPOINTS, "e2e", 1);
         JsonNode announcement = new ObjectMapper().readTree(announced.get(0).value());

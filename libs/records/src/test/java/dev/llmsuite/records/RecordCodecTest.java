@@ -14,9 +14,10 @@ class RecordCodecTest {
     @Test
     void documentRoundTripsIncludingInvalidUtf8() {
         byte[] raw = {'h', 'i', (byte) 0xC3}; // a truncated two-byte sequence survives transport untouched
-        DocumentRecord d = DocumentRecord.decode(new DocumentRecord("ds", "doc-1", raw).encode());
+        DocumentRecord d = DocumentRecord.decode(new DocumentRecord("ds", "doc-1", "gpt2", raw).encode());
         assertEquals("ds", d.datasetId());
         assertEquals("doc-1", d.documentId());
+        assertEquals("gpt2", d.encoding());
         assertArrayEquals(raw, d.utf8Text());
     }
 
@@ -64,7 +65,7 @@ class RecordCodecTest {
         var e = assertThrows(MalformedRecordException.class,
                 () -> TokenChunk.decode("{\"json\":true}".getBytes(StandardCharsets.UTF_8)));
         assertTrue(e.getMessage().contains("bad magic"));
-        byte[] doc = new DocumentRecord("a", "b", new byte[0]).encode();
+        byte[] doc = new DocumentRecord("a", "b", "gpt2", new byte[0]).encode();
         var e2 = assertThrows(MalformedRecordException.class, () -> TokenChunk.decode(doc));
         assertTrue(e2.getMessage().contains("kind"));
         byte[] trailing = Arrays.copyOf(doc, doc.length + 1);

@@ -158,7 +158,12 @@ public final class BpeTokenizer {
 
     public String decode(int[] ids, DecodeMode mode) {
         byte[] bytes = decodeBytes(ids);
-        return Utf8.decode(bytes, bytes.length, mode);
+        try {
+            return Utf8.decode(bytes, bytes.length, mode);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the ids decode to " + e.getMessage()
+                    + " (lenient decoding substitutes U+FFFD)");
+        }
     }
 
     /** Lenient decoding, tiktoken's default. */

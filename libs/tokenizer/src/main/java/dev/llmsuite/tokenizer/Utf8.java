@@ -2,14 +2,13 @@ package dev.llmsuite.tokenizer;
 
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /** UTF-8 without allocation for the encoder's hot path, and the two decoding modes. */
-final class Utf8 {
+public final class Utf8 {
     private Utf8() {}
 
     /** Bytes needed for s[start, end), at most 3 per char. */
@@ -55,17 +54,14 @@ final class Utf8 {
         CharBuffer out = CharBuffer.allocate(len);
         CoderResult r = d.decode(in, out, true);
         if (r.isError()) {
-            throw new IllegalArgumentException("the ids decode to invalid UTF-8 at byte " + in.position()
-                    + " (use lenient decoding to substitute U+FFFD)");
+            throw new IllegalArgumentException("invalid UTF-8 at byte " + in.position());
         }
         d.flush(out);
         return out.flip().toString();
     }
 
-    /** Strict validation of a whole byte array, for inputs that arrive as bytes. */
-    static String decodeStrict(byte[] bytes) throws CharacterCodingException {
-        return StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(bytes)).toString();
+    /** Text that arrives as bytes: valid UTF-8 or an error that says where it breaks. */
+    public static String decodeStrict(byte[] bytes) {
+        return decode(bytes, bytes.length, DecodeMode.STRICT);
     }
 }

@@ -27,10 +27,13 @@ public class DocumentResource {
 
     private final MutinyEmitter<byte[]> documents;
     private final TokenizerConfig config;
+    private final TokenizerRegistry registry;
 
-    DocumentResource(@Channel("document-intake") MutinyEmitter<byte[]> documents, TokenizerConfig config) {
+    DocumentResource(@Channel("document-intake") MutinyEmitter<byte[]> documents, TokenizerConfig config,
+                     TokenizerRegistry registry) {
         this.documents = documents;
         this.config = config;
+        this.registry = registry;
     }
 
     @POST
@@ -44,10 +47,11 @@ public class DocumentResource {
             throw ProblemException.tooLarge("document is " + utf8.length + " bytes; the limit is "
                     + config.maxDocumentBytes());
         }
-        DocumentRecord record = new DocumentRecord(dataset, body.id(), utf8);
+        String encoding = registry.require(body.encoding()).vocabulary().name();
+        DocumentRecord record = new DocumentRecord(dataset, body.id(), encoding, utf8);
         return documents.sendMessage(KafkaMessages.keyed(record.key(), record.encode()))
                 .replaceWith(() -> Response.accepted(Map.of(
-                        "dataset", dataset, "document", body.id(), "bytes", utf8.length)).build());
+                        "dataset", dataset, "document", body.id(), "encoding", encoding, "bytes", utf8.length)).build());
     }
 
     static void requireId(String what, String value) {

@@ -2,8 +2,10 @@ package dev.llmsuite.services.tokenizer;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
 
-/** tokenizer-service settings, under {@code llm.tokenizer.*}. */
+/** tokenizer-service settings, under {@code llm.tokenizer.*}. Every limit is checked at the edge. */
 @ConfigMapping(prefix = "llm.tokenizer")
 public interface TokenizerConfig {
 
@@ -14,4 +16,34 @@ public interface TokenizerConfig {
     /** Token ids per {@code corpus.tokens} record; a longer document becomes several chunks. */
     @WithDefault("8192")
     int chunkTokens();
+
+    /** The encoding used when a request or document names none. */
+    @WithDefault("gpt2")
+    String defaultEncoding();
+
+    /** Largest text for one {@code /v1/tokenize} call, in chars. */
+    @WithDefault("1000000")
+    int maxTextChars();
+
+    /** Most items in one batch call. */
+    @WithDefault("256")
+    int maxBatchItems();
+
+    /** Most ids in one {@code /v1/detokenize} call (per item in a batch). */
+    @WithDefault("1000000")
+    int maxIds();
+
+    /** Where trained vocabularies are kept (NAME.tiktoken); loaded at startup. Unset: not kept. */
+    Optional<Path> vocabularyDir();
+
+    Training training();
+
+    interface Training {
+        /** Largest corpus accepted for BPE training, in bytes. */
+        @WithDefault("16777216")
+        int maxCorpusBytes();
+
+        @WithDefault("100000")
+        int maxVocabSize();
+    }
 }

@@ -12,6 +12,8 @@ import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.records.Topics;
 import dev.llmsuite.testing.KafkaBrokerResource;
 import dev.llmsuite.testing.TestKafka;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
@@ -35,11 +37,11 @@ class TokenizerServiceTest {
         assertEquals(1, records.size(), "one chunk for a short document");
         TokenChunk chunk = TokenChunk.decode(records.get(0).value());
         assertTrue(chunk.last());
-        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
-        int[] expected = new int[utf8.length + 1];
-        for (int i = 0; i < utf8.length; i++) expected[i] = utf8[i] & 0xFF;
-        expected[utf8.length] = Utf8ByteTokenizer.END_OF_TEXT;
-        assertArrayEquals(expected, chunk.ids());
+        assertEquals(Encodings.gpt2().hash(), chunk.vocabularyHash());
+        int[] ids = new BpeTokenizer(Encodings.gpt2()).encode(text);
+        int[] expected = java.util.Arrays.copyOf(ids, ids.length + 1);
+        expected[ids.length] = 50256;
+        assertArrayEquals(expected, chunk.ids(), "GPT-2 ids, then <|endoftext|>");
 
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("llm_tokenizer_documents_total{outcome=\"tokenized\"}"));
@@ -48,7 +50,7 @@ class TokenizerServiceTest {
     @Test
     void invalidUtf8OnKafkaGoesToTheDeadLetterTopicWithItsReason() {
         byte[] bad = {'o', 'k', (byte) 0xFF, (byte) 0xFE};
-        DocumentRecord doc = new DocumentRecord("wiring", "bad-utf8", bad);
+        DocumentRecord doc = new DocumentRecord("wiring", "bad-utf8", "gpt2", bad);
         TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS, doc.key(), doc.encode());
         var dead = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30),
                 r -> "wiring/bad-utf8".equals(r.key()));
@@ -56,6 +58,16 @@ class TokenizerServiceTest {
         String reason = TestKafka.header(dead.get(0).headers(), "dead-letter-reason");
         assertTrue(reason != null && reason.contains("not valid UTF-8"), "reason: " + reason);
         assertArrayEquals(doc.encode(), dead.get(0).value(), "the record is kept whole");
+    }
+
+    @Test
+    void anUnknownEncodingOnKafkaGoesToTheDeadLetterTopic() {
+        DocumentRecord doc = new DocumentRecord("wiring", "klingon", "klingon-bpe", "qapla'".getBytes(StandardCharsets.UTF_8));
+        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS, doc.key(), doc.encode());
+        var dead = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30),
+                r -> "wiring/klingon".equals(r.key()));
+        assertEquals(1, dead.size());
+        assertTrue(TestKafka.header(dead.get(0).headers(), "dead-letter-reason").contains("unknown encoding 'klingon-bpe'"));
     }
 
     @Test
@@ -83,6 +95,9 @@ class TokenizerServiceTest {
         given().contentType("application/json").body("{\"id\": \"x\", \"text\": [1]}")
                 .post("/v1/datasets/wiring/documents")
                 .then().statusCode(400).contentType("application/problem+json");
+        given().contentType("application/json").body("{\"id\":\"x\",\"text\":\"t\",\"encoding\":\"nope\"}")
+                .post("/v1/datasets/wiring/documents")
+                .then().statusCode(400).body("detail", containsString("unknown encoding 'nope'"));
         given().contentType("application/json").body("{\"id\":\"x\",\"text\":\"t\"}")
                 .get("/v1/datasets/wiring/documents")
                 .then().statusCode(405).contentType("application/problem+json");
