@@ -122,9 +122,11 @@ class Gpt2EncodingTest {
     }
 
     @Test
-    void unpairedSurrogatesAreAnError() {
-        var e = assertThrows(IllegalArgumentException.class, () -> GPT2.encode("ok \uD800 no"));
-        assertTrue(e.getMessage().contains("unpaired surrogate"), e.getMessage());
+    void unpairedSurrogatesEncodeAsReplacementCharactersAsInTiktoken() {
+        // tiktoken re-encodes such text with errors="replace": each lone surrogate becomes U+FFFD
+        assertArrayEquals(GPT2.encode("ok \uFFFD no \uFFFD"), GPT2.encode("ok \uD800 no \uDC00"));
+        assertArrayEquals(GPT2.encode("\uFFFDx"), GPT2.encode("\uDBFFx"));
+        assertArrayEquals(GPT2.encode("a\uD83D\uDE00"), GPT2.encode("a😀"), "a valid pair stays one character");
     }
 
     @Test

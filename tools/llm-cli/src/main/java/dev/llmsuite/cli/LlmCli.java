@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code ./llm}: the suite's command line. Errors print as one line; the exit code says what failed. */
 @Command(name = "llm", mixinStandardHelpOptions = true, version = "llm-suite 0.1.0",
         description = "Train, fine-tune and serve GPT-style models on the JVM.",
-        subcommands = {DemoCommand.class})
+        subcommands = {DemoCommand.class, TokenizeCommand.class, DetokenizeCommand.class, BpeTrainCommand.class})
 public final class LlmCli {
 
     public static void main(String[] args) {
@@ -19,6 +19,9 @@ public final class LlmCli {
     }
 
     static String oneLine(Throwable e) {
+        if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
+            return ("not valid JSON: " + j.getOriginalMessage()).replace('\n', ' ');
+        }
         String msg = e.getMessage();
         if (msg == null && e.getCause() != null) msg = e.getCause().getMessage();
         if (msg == null) msg = e.getClass().getSimpleName();
