@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
 /**
@@ -13,8 +12,8 @@ import java.util.stream.IntStream;
  * ids equal tiktoken's {@code gpt2} encoding. Thread-safe; {@link #encodeAll} and long texts use all cores.
  */
 public final class BpeTokenizer {
-    /** Texts longer than this are cut at safe points and encoded in parallel. */
-    private static final int PARALLEL_CHUNK = 1 << 16;
+    /** Texts are cut at safe points into parts of about this many chars (encoded in parallel when asked). */
+    private static final int PARALLEL_CHUNK = 1 << 15;
 
     private final Vocabulary vocab;
     private final BytePairMerger merger;
@@ -31,6 +30,7 @@ public final class BpeTokenizer {
     private static final class Scratch {
         byte[] bytes = new byte[1024];
         final BytePairMerger.Scratch merge = new BytePairMerger.Scratch();
+        final MergeCache cache = new MergeCache();
     }
 
     /** Encodes with tiktoken's default policy: text that spells a special token is an error. */
@@ -44,9 +44,17 @@ public final class BpeTokenizer {
     }
 
     public int[] encode(String text, SpecialTokenPolicy policy) {
-        IntList out = new IntList(text.length() / 3 + 16);
+        return encode(text, policy, true);
+    }
+
+    /**
+     * @param parallel whether a long text may be cut at safe points and encoded on all cores (the ids are
+     *                 the same either way); false keeps the work on the calling thread
+     */
+    public int[] encode(String text, SpecialTokenPolicy policy, boolean parallel) {
+        IntList out = new IntList(text.length() / 4 + 16);
         if (policy.ordinary() || vocab.specialTokens().isEmpty()) {
-            encodeOrdinary(text, 0, text.length(), out);
+            encodeOrdinary(text, 0, text.length(), out, parallel);
             return out.toArray();
         }
         for (String special : vocab.specialTokens().keySet()) {
@@ -67,7 +75,7 @@ public final class BpeTokenizer {
                 }
             }
             int end = at < 0 ? text.length() : at;
-            encodeOrdinary(text, pos, end, out);
+            encodeOrdinary(text, pos, end, out, parallel);
             if (at < 0) break;
             out.add(vocab.specialTokens().get(found));
             pos = at + found.length();
@@ -78,33 +86,33 @@ public final class BpeTokenizer {
     /** Many documents at once, across all cores; the result is in input order. */
     public List<int[]> encodeAll(List<String> texts, SpecialTokenPolicy policy) {
         int[][] out = new int[texts.size()][];
-        ForkJoinPool.commonPool().submit(() -> IntStream.range(0, texts.size()).parallel()
-                .forEach(i -> out[i] = encode(texts.get(i), policy))).join();
+        // A parallel stream run from this thread: the caller works too, beside the common pool's workers.
+        IntStream.range(0, texts.size()).parallel().forEach(i -> out[i] = encode(texts.get(i), policy, false));
         return List.of(out);
     }
 
-    private void encodeOrdinary(String text, int from, int to, IntList out) {
-        if (to - from <= 2 * PARALLEL_CHUNK) {
-            encodeRange(text, from, to, out);
-            return;
-        }
-        // Cut where a whitespace char follows a non-whitespace one: no piece spans such a point,
-        // so the pieces (and ids) are exactly those of one sequential pass.
+    private void encodeOrdinary(String text, int from, int to, IntList out, boolean parallel) {
+        // Cut where a whitespace char follows a non-whitespace one: no piece spans such a point, so the
+        // pieces (and ids) are exactly those of one pass. Parts keep the scratch buffers small and hot.
         List<int[]> ranges = new ArrayList<>();
         int start = from;
-        while (to - start > PARALLEL_CHUNK) {
+        while (to - start > 2 * PARALLEL_CHUNK) {
             int cut = safeCut(text, start + PARALLEL_CHUNK, to);
             if (cut < 0) break;
             ranges.add(new int[] {start, cut});
             start = cut;
         }
         ranges.add(new int[] {start, to});
+        if (!parallel || ranges.size() == 1) {
+            for (int[] r : ranges) encodeRange(text, r[0], r[1], out);
+            return;
+        }
         int[][] parts = new int[ranges.size()][];
-        ForkJoinPool.commonPool().submit(() -> IntStream.range(0, ranges.size()).parallel().forEach(i -> {
-            IntList part = new IntList((ranges.get(i)[1] - ranges.get(i)[0]) / 3 + 16);
+        IntStream.range(0, ranges.size()).parallel().forEach(i -> {
+            IntList part = new IntList((ranges.get(i)[1] - ranges.get(i)[0]) / 4 + 16);
             encodeRange(text, ranges.get(i)[0], ranges.get(i)[1], part);
             parts[i] = part.toArray();
-        })).join();
+        });
         for (int[] p : parts) out.addAll(p, 0, p.length);
     }
 
@@ -121,15 +129,26 @@ public final class BpeTokenizer {
 
     private void encodeRange(String text, int from, int to, IntList out) {
         Scratch s = scratch.get();
+        int max = Utf8.maxBytes(to - from);
+        if (s.bytes.length < max + 8) s.bytes = new byte[Math.max(max + 8, s.bytes.length * 2)]; // +8: whole-long loads
+        byte[] bytes = s.bytes;
+        int n = Utf8.encode(text, from, to, bytes);
         TokenIndex index = vocab.index();
-        Gpt2PreTokenizer.split(text, from, to, (start, end) -> {
-            int max = Utf8.maxBytes(end - start);
-            if (s.bytes.length < max) s.bytes = new byte[Math.max(max, s.bytes.length * 2)];
-            int n = Utf8.encode(text, start, end, s.bytes);
-            int whole = index.get(s.bytes, 0, n);
-            if (whole >= 0) out.add(whole);
-            else merger.merge(s.bytes, n, s.merge, out);
+        // Each piece is a byte range of the one UTF-8 buffer: looked up in place, merged only if needed.
+        Gpt2PreTokenizer.split(bytes, 0, n, (start, end) -> {
+            int len = end - start;
+            int whole = index.get(bytes, start, len);
+            if (whole >= 0) {
+                out.add(whole);
+            } else if (len > MergeCache.MAX_PIECE) {
+                merger.merge(bytes, start, len, s.merge, out);
+            } else if (!s.cache.appendIfPresent(bytes, start, len, out)) {
+                int before = out.size();
+                merger.merge(bytes, start, len, s.merge, out);
+                s.cache.put(bytes, start, len, out.slice(before));
+            }
         });
+        if (bytes.length > (1 << 22)) s.bytes = new byte[1024]; // don't keep a huge buffer per thread
     }
 
     /** The exact bytes the ids stand for; an id outside the vocabulary is an error. */

@@ -53,15 +53,20 @@ public final class BpeTrainer {
         return train(name, wordCounts, progress);
     }
 
-    /** Distinct pre-tokens and their counts, counted in parallel. */
+    /**
+     * Distinct pre-tokens and their counts, counted in parallel. Keys hold a pre-token's UTF-8 bytes as
+     * ISO-8859-1 chars (one char per byte), a cheap hashable byte string.
+     */
     Map<String, Integer> countWords(String corpus) {
         List<int[]> ranges = segments(corpus);
         ConcurrentHashMap<String, Integer> counts = new ConcurrentHashMap<>();
         IntStream.range(0, ranges.size()).parallel().forEach(r -> {
             Map<String, Integer> local = new HashMap<>();
             int[] range = ranges.get(r);
-            Gpt2PreTokenizer.split(corpus, range[0], range[1],
-                    (s, e) -> local.merge(corpus.substring(s, e), 1, Integer::sum));
+            byte[] bytes = new byte[Utf8.maxBytes(range[1] - range[0])];
+            int n = Utf8.encode(corpus, range[0], range[1], bytes);
+            Gpt2PreTokenizer.split(bytes, 0, n,
+                    (s, e) -> local.merge(new String(bytes, s, e - s, StandardCharsets.ISO_8859_1), 1, Integer::sum));
             local.forEach((w, c) -> counts.merge(w, c, Integer::sum));
         });
         return counts;
@@ -111,7 +116,7 @@ public final class BpeTrainer {
         long[] counts = new long[n];
         int w = 0;
         for (var e : wordCounts.entrySet()) {
-            byte[] b = e.getKey().getBytes(StandardCharsets.UTF_8);
+            byte[] b = e.getKey().getBytes(StandardCharsets.ISO_8859_1);
             int[] sym = new int[b.length];
             for (int i = 0; i < b.length; i++) sym[i] = b[i] & 0xFF;
             words[w] = sym;

@@ -19,10 +19,10 @@ final class BytePairMerger {
         this.byteIds = byteIds;
     }
 
-    /** Merges bytes[0, n) and appends the resulting ids to out. */
-    void merge(byte[] bytes, int n, Scratch scratch, IntList out) {
-        if (n <= FLAT_LIMIT) flat(bytes, n, scratch, out);
-        else heap(bytes, n, out);
+    /** Merges bytes[off, off + n) and appends the resulting ids to out. */
+    void merge(byte[] bytes, int off, int n, Scratch scratch, IntList out) {
+        if (n <= FLAT_LIMIT) flat(bytes, off, n, scratch, out);
+        else heap(bytes, off, n, out);
     }
 
     /** Per-thread buffers, so merging allocates nothing for short pieces. */
@@ -31,10 +31,10 @@ final class BytePairMerger {
         final int[] prio = new int[FLAT_LIMIT];
     }
 
-    private void flat(byte[] bytes, int n, Scratch s, IntList out) {
+    private void flat(byte[] bytes, int off, int n, Scratch s, IntList out) {
         int[] parts = s.parts;
         int[] prio = s.prio; // prio[i]: priority of merging parts[i] with parts[i+1], MAX if none
-        for (int i = 0; i < n; i++) parts[i] = byteIds[bytes[i] & 0xFF];
+        for (int i = 0; i < n; i++) parts[i] = byteIds[bytes[off + i] & 0xFF];
         for (int i = 0; i + 1 < n; i++) prio[i] = priority(parts[i], parts[i + 1]);
         int len = n;
         while (len > 1) {
@@ -62,12 +62,12 @@ final class BytePairMerger {
         return slot < 0 ? Integer.MAX_VALUE : merges.priorityAt(slot);
     }
 
-    private void heap(byte[] bytes, int n, IntList out) {
+    private void heap(byte[] bytes, int off, int n, IntList out) {
         int[] id = new int[n];
         int[] next = new int[n];
         int[] prev = new int[n];
         for (int i = 0; i < n; i++) {
-            id[i] = byteIds[bytes[i] & 0xFF];
+            id[i] = byteIds[bytes[off + i] & 0xFF];
             next[i] = i + 1 < n ? i + 1 : -1;
             prev[i] = i - 1;
         }

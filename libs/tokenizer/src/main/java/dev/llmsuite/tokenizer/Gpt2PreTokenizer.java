@@ -7,7 +7,10 @@ package dev.llmsuite.tokenizer;
  *
  * with Unicode classes as tiktoken's regex engine has them: {@code \p{L}} the letter categories,
  * {@code \p{N}} the number categories, {@code \s} the White_Space property. Contractions are ASCII and
- * lower case only, as in GPT-2. Pieces come out as [start, end) char ranges of the input.
+ * lower case only, as in GPT-2.
+ *
+ * <p>It scans UTF-8 bytes (valid UTF-8, as {@link Utf8#encode} writes it), so each piece comes out as a
+ * [start, end) byte range that the encoder looks up without copying.
  */
 public final class Gpt2PreTokenizer {
 
@@ -19,7 +22,7 @@ public final class Gpt2PreTokenizer {
 
     static final byte LETTER = 1, NUMBER = 2, SPACE = 3, OTHER = 4;
 
-    /** The class of every BMP char, computed once (64 KiB). */
+    /** The class of every BMP code point, computed once (64 KiB). */
     private static final byte[] BMP_CLASS = new byte[0x10000];
 
     static {
@@ -49,64 +52,81 @@ public final class Gpt2PreTokenizer {
                 || cp == 0x205F || cp == 0x3000;
     }
 
-    /** Splits text[from, to) into pieces. */
-    public static void split(String text, int from, int to, PieceSink sink) {
+    /** Splits the UTF-8 bytes b[from, to) into pieces. */
+    public static void split(byte[] b, int from, int to, PieceSink sink) {
         int i = from;
         while (i < to) {
-            int end = contraction(text, i, to);
-            if (end < 0) end = classRun(text, i, to);
+            int end = contraction(b, i, to);
+            if (end < 0) end = classRun(b, i, to);
             sink.piece(i, end);
             i = end;
         }
     }
 
     /** 's 'd 'm 't 'll 've 're at i, or -1. */
-    private static int contraction(String s, int i, int to) {
-        if (s.charAt(i) != '\'' || i + 1 >= to) return -1;
-        char a = s.charAt(i + 1);
-        if (a == 's' || a == 'd' || a == 'm' || a == 't') return i + 2;
+    private static int contraction(byte[] b, int i, int to) {
+        if (b[i] != '\'' || i + 1 >= to) return -1;
+        byte x = b[i + 1];
+        if (x == 's' || x == 'd' || x == 'm' || x == 't') return i + 2;
         if (i + 2 < to) {
-            char b = s.charAt(i + 2);
-            if ((a == 'l' && b == 'l') || (a == 'v' && b == 'e') || (a == 'r' && b == 'e')) return i + 3;
+            byte y = b[i + 2];
+            if ((x == 'l' && y == 'l') || (x == 'v' && y == 'e') || (x == 'r' && y == 'e')) return i + 3;
         }
         return -1;
     }
 
-    private static int classRun(String s, int i, int to) {
-        int cp = s.codePointAt(i);
-        byte cls = classOf(cp);
+    private static int classRun(byte[] b, int i, int to) {
+        byte cls = classAt(b, i);
         int j = i;
         // " ?X+" for X in letters, numbers, other: one optional leading U+0020.
-        if (cp == ' ' && i + 1 < to) {
-            int next = s.codePointAt(i + 1);
-            byte nc = classOf(next);
-            if (nc != SPACE) {
-                cls = nc;
+        if (b[i] == ' ' && i + 1 < to) {
+            byte next = classAt(b, i + 1);
+            if (next != SPACE) {
+                cls = next;
                 j = i + 1;
             }
         }
-        if (cls != SPACE) return runOf(s, j, to, cls);
-        // Whitespace: \s+(?!\S) keeps the run's last char for the next piece when a non-space follows;
-        // a single whitespace char before a non-space is taken alone by \s+.
-        int k = runOf(s, i, to, SPACE);
-        if (k == to || k - i == 1) return k;
-        return k - 1; // whitespace is BMP, one char each
+        if (cls != SPACE) return runOf(b, j, to, cls);
+        // Whitespace: \s+(?!\S) leaves the run's last character to the next piece when a non-space
+        // follows; a single whitespace character before a non-space is taken alone by \s+.
+        int k = i, last = i;
+        while (k < to && classAt(b, k) == SPACE) {
+            last = k;
+            k += length(b[k]);
+        }
+        if (k >= to || last == i) return k;
+        return last;
     }
 
-    /** End of the run of code points of class cls starting at j (at least one). */
-    private static int runOf(String s, int j, int to, byte cls) {
+    /** End of the run of code points of class cls starting at j. */
+    private static int runOf(byte[] b, int j, int to, byte cls) {
         int k = j;
         while (k < to) {
-            char c = s.charAt(k);
-            if (c < 0x80) { // ASCII fast path
+            byte c = b[k];
+            if (c >= 0) { // ASCII fast path
                 if (BMP_CLASS[c] != cls) break;
                 k++;
-                continue;
+            } else {
+                if (classAt(b, k) != cls) break;
+                k += length(c);
             }
-            int cp = Character.codePointAt(s, k);
-            if (classOf(cp) != cls) break;
-            k += Character.charCount(cp);
         }
         return k;
+    }
+
+    /** The class of the code point whose UTF-8 form starts at b[i]. */
+    private static byte classAt(byte[] b, int i) {
+        int c = b[i];
+        if (c >= 0) return BMP_CLASS[c];
+        int lead = c & 0xFF;
+        if (lead < 0xE0) return BMP_CLASS[((lead & 0x1F) << 6) | (b[i + 1] & 0x3F)];
+        if (lead < 0xF0) return BMP_CLASS[((lead & 0x0F) << 12) | ((b[i + 1] & 0x3F) << 6) | (b[i + 2] & 0x3F)];
+        return classify(((lead & 0x07) << 18) | ((b[i + 1] & 0x3F) << 12) | ((b[i + 2] & 0x3F) << 6) | (b[i + 3] & 0x3F));
+    }
+
+    /** Bytes in the UTF-8 sequence led by this byte. */
+    private static int length(byte lead) {
+        int l = lead & 0xFF;
+        return l < 0x80 ? 1 : l < 0xE0 ? 2 : l < 0xF0 ? 3 : 4;
     }
 }

@@ -26,4 +26,7 @@ public final class IntList {
     public int get(int i) { return a[i]; }
 
     public int[] toArray() { return Arrays.copyOf(a, n); }
+
+    /** A copy of the ids from index {@code from} to the end. */
+    int[] slice(int from) { return Arrays.copyOfRange(a, from, n); }
 }

@@ -25,7 +25,7 @@ class BpeTrainerTest {
         List<int[]> words = new ArrayList<>();
         List<Integer> counts = new ArrayList<>();
         wordCounts.forEach((w, c) -> {
-            byte[] b = w.getBytes(StandardCharsets.UTF_8);
+            byte[] b = w.getBytes(StandardCharsets.ISO_8859_1); // countWords keys: one char per byte
             int[] s = new int[b.length];
             for (int i = 0; i < b.length; i++) s[i] = b[i] & 0xFF;
             words.add(s);
