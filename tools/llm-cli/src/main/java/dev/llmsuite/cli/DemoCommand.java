@@ -41,10 +41,11 @@ final class DemoCommand implements Callable<Integer> {
         String text = corpusText();
         Progress progress = new Progress();
         long t0 = System.nanoTime();
+        // Small windows and a checkpoint every step, so even a short corpus reaches inference-service.
         Map<String, Map<String, String>> config = Map.of(
-                "sampler-service", Map.of("llm.sampler.max-length", "32", "llm.sampler.stride", "32",
-                        "llm.sampler.batch-size", "4"),
-                "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "5"));
+                "sampler-service", Map.of("llm.sampler.max-length", "16", "llm.sampler.stride", "16",
+                        "llm.sampler.batch-size", "2"),
+                "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "1"));
         try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
             Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
                     Map.of("id", "corpus", "text", text));
