@@ -1,0 +1,88 @@
+package dev.llmsuite.engine.backend;
+
+/**
+ * The operations a GPT needs, on tensors the backend owns, so that a device backend keeps weights,
+ * activations and gradients resident and chains kernels without copies. Shapes are passed explicitly
+ * (llm.c style): N = B·T rows, C channels, OC output channels, V vocabulary, NH heads.
+ *
+ * <p>Gradients accumulate (+=) into their buffers; callers zero them first. Token ids and targets are
+ * host arrays (small; a device backend uploads them). Only the loss and norms come back as numbers.
+ */
+public interface ComputeBackend extends AutoCloseable {
+
+    String name();
+
+    // ---------------------------------------------------------------- memory
+
+    /** A new zero-filled tensor. */
+    Tensor allocate(long size);
+
+    /** A view of part of a tensor, sharing its memory. */
+    Tensor slice(Tensor t, long offset, long size);
+
+    void write(Tensor dst, long dstOffset, float[] src, int srcOffset, int n);
+
+    void read(Tensor src, long srcOffset, float[] dst, int dstOffset, int n);
+
+    void zero(Tensor t);
+
+    void copy(Tensor dst, Tensor src);
+
+    // ---------------------------------------------------------------- layers, forward and backward
+
+    /** out[B,T,C] = wte[ids] + wpe[t]. */
+    void encoderForward(Tensor out, int[] ids, Tensor wte, Tensor wpe, int b, int t, int c);
+
+    void encoderBackward(Tensor dwte, Tensor dwpe, Tensor dout, int[] ids, int b, int t, int c);
+
+    /** out[N,C] = LayerNorm(inp) with weight and bias; mean[N], rstd[N] kept for backward. */
+    void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor inp, Tensor weight, Tensor bias, int n, int c);
+
+    void layerNormBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout, Tensor inp, Tensor weight,
+                           Tensor mean, Tensor rstd, int n, int c);
+
+    /** out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC] (bias may be null). */
+    void matmulForward(Tensor out, Tensor inp, Tensor weight, Tensor bias, int n, int c, int oc);
+
+    /** dinp += dout · weight; dweight += doutᵀ · inp; dbias += Σ dout. dinp, dweight, dbias may be null. */
+    void matmulBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout, Tensor inp, Tensor weight,
+                        int n, int c, int oc);
+
+    /** Causal self-attention on qkv[B,T,3C] into out[B,T,C], softmax weights into att[B,NH,T,T]. */
+    void attentionForward(Tensor out, Tensor att, Tensor qkv, int b, int t, int c, int nh,
+                          float dropRate, long seed, long site);
+
+    void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor att, int b, int t, int c, int nh,
+                           float dropRate, long seed, long site);
+
+    void geluForward(Tensor out, Tensor inp, int n);
+
+    void geluBackward(Tensor dinp, Tensor inp, Tensor dout, int n);
+
+    void residualForward(Tensor out, Tensor a, Tensor b, int n);
+
+    void residualBackward(Tensor da, Tensor db, Tensor dout, int n);
+
+    /** In place; the mask is a function of (seed, site, index), so backward is the same call on the gradient. */
+    void dropout(Tensor x, int n, float rate, long seed, long site);
+
+    /** Per-row losses and log-sum-exp; returns the mean loss over targets that are not -100. */
+    double crossEntropyForward(Tensor logits, int[] targets, Tensor losses, Tensor lse, int n, int v);
+
+    /** Turns logits into dlogits in place, scaled by lossScale (for gradient accumulation). */
+    void crossEntropyBackward(Tensor logits, int[] targets, Tensor lse, int n, int v, float lossScale);
+
+    // ---------------------------------------------------------------- optimizer
+
+    /** Σ x², for gradient clipping. */
+    double sumOfSquares(Tensor x);
+
+    void scale(Tensor x, float factor);
+
+    /** One AdamW step (PyTorch's order of operations) over matching ranges of the four buffers. */
+    void adamW(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+               float weightDecay, int step);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,202 @@
+package dev.llmsuite.engine.model;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
+import java.util.Random;
+
+/**
+ * The GPT-2 model: embeddings, L transformer blocks (pre-LayerNorm attention and MLP, each a residual
+ * branch with dropout), a final LayerNorm and the output head. Weights, gradients and activations
+ * live in the backend; this class only sequences the backend's operations, forward and backward.
+ */
+public final class GptModel implements AutoCloseable {
+    private final GptConfig cfg;
+    private final ParameterLayout layout;
+    private final ComputeBackend be;
+    private final Tensor params;
+    private Tensor grads;
+    private Activations acts;
+    private int[] inputs;
+    private int[] targets;
+    private boolean training;
+    private long dropoutSeed;
+
+    public GptModel(ComputeBackend backend, GptConfig config) {
+        this.be = backend;
+        this.cfg = config;
+        this.layout = ParameterLayout.of(config);
+        this.params = backend.allocate(layout.totalSize());
+    }
+
+    public GptConfig config() { return cfg; }
+    public ParameterLayout layout() { return layout; }
+    public ComputeBackend backend() { return be; }
+    public Tensor parameters() { return params; }
+
+    /** The gradient buffer, same layout as the parameters; allocated on first use. */
+    public Tensor gradients() {
+        if (grads == null) grads = be.allocate(layout.totalSize());
+        return grads;
+    }
+
+    public Tensor param(String name) {
+        ParameterLayout.Spec s = layout.get(name);
+        return be.slice(params, s.offset(), s.size());
+    }
+
+    private Tensor grad(String name) {
+        ParameterLayout.Spec s = layout.get(name);
+        return be.slice(gradients(), s.offset(), s.size());
+    }
+
+    private Tensor optionalParam(String name) { return layout.has(name) ? param(name) : null; }
+    private Tensor optionalGrad(String name) { return layout.has(name) ? grad(name) : null; }
+
+    private String outputHead() { return cfg.tiedOutputHead() ? "wte" : "lm_head.weight"; }
+
+    /**
+     * GPT-2's initialization: weights N(0, 0.02), the residual projections (attn.c_proj, mlp.c_proj)
+     * N(0, 0.02/√(2L)), biases 0, LayerNorm weights 1. Deterministic for a seed.
+     */
+    public void initialize(long seed) {
+        Random rnd = new Random(seed);
+        double residualStd = 0.02 / Math.sqrt(2.0 * cfg.layers());
+        for (ParameterLayout.Spec s : layout.specs()) {
+            float[] values = new float[(int) s.size()];
+            if (s.name().endsWith("ln_1.weight") || s.name().endsWith("ln_2.weight") || s.name().equals("ln_f.weight")) {
+                java.util.Arrays.fill(values, 1f);
+            } else if (s.shape().length > 1) {
+                double std = s.name().endsWith("c_proj.weight") ? residualStd : 0.02;
+                for (int i = 0; i < values.length; i++) values[i] = (float) (rnd.nextGaussian() * std);
+            }
+            be.write(params, s.offset(), values, 0, values.length);
+        }
+    }
+
+    // ================================================================ forward
+
+    /**
+     * Runs the model on inputs [B, T]. With targets, returns the mean cross-entropy (ignoring -100);
+     * without, NaN. In training mode dropout is on, its masks drawn from dropoutSeed.
+     */
+    public double forward(int[] inputs, int[] targets, int b, int t, boolean training, long dropoutSeed) {
+        if (t > cfg.contextLength()) throw new IllegalArgumentException("sequence of " + t + " is over the context length " + cfg.contextLength());
+        if (inputs.length != b * t) throw new IllegalArgumentException("inputs must hold B*T = " + b * t + " ids");
+        for (int id : inputs) if (id < 0 || id >= cfg.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
+        if (acts == null || acts.b != b || acts.t != t) acts = new Activations(be, cfg, b, t);
+        this.inputs = inputs;
+        this.targets = targets;
+        this.training = training;
+        this.dropoutSeed = dropoutSeed;
+        float p = training ? (float) cfg.dropRate() : 0f;
+        int n = b * t, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
+        Activations a = acts;
+
+        be.encoderForward(a.encoded, inputs, param("wte"), param("wpe"), b, t, c);
+        be.dropout(a.encoded, n * c, p, dropoutSeed, 0);
+        for (int l = 0; l < cfg.layers(); l++) {
+            String w = "h." + l + ".";
+            Tensor residual = l == 0 ? a.encoded : a.layer(a.residual3, l - 1);
+            Tensor ln1 = a.layer(a.ln1, l), qkv = a.layer(a.qkv, l), atty = a.layer(a.atty, l);
+            Tensor attproj = a.layer(a.attproj, l), res2 = a.layer(a.residual2, l), ln2 = a.layer(a.ln2, l);
+            Tensor fch = a.layer(a.fch, l), fchGelu = a.layer(a.fchGelu, l), fcproj = a.layer(a.fcproj, l);
+            be.layerNormForward(ln1, a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), residual,
+                    param(w + "ln_1.weight"), param(w + "ln_1.bias"), n, c);
+            be.matmulForward(qkv, ln1, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), n, c, 3 * c);
+            be.attentionForward(atty, a.layer(a.att, l), qkv, b, t, c, nh, p, dropoutSeed, 1 + 3L * l);
+            be.matmulForward(attproj, atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), n, c, c);
+            be.dropout(attproj, n * c, p, dropoutSeed, 2 + 3L * l);
+            be.residualForward(res2, residual, attproj, n * c);
+            be.layerNormForward(ln2, a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), res2,
+                    param(w + "ln_2.weight"), param(w + "ln_2.bias"), n, c);
+            be.matmulForward(fch, ln2, param(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), n, c, 4 * c);
+            be.geluForward(fchGelu, fch, n * 4 * c);
+            be.matmulForward(fcproj, fchGelu, param(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), n, 4 * c, c);
+            be.dropout(fcproj, n * c, p, dropoutSeed, 3 + 3L * l);
+            be.residualForward(a.layer(a.residual3, l), res2, fcproj, n * c);
+        }
+        be.layerNormForward(a.lnf, a.lnfMean, a.lnfRstd, a.layer(a.residual3, cfg.layers() - 1),
+                param("ln_f.weight"), param("ln_f.bias"), n, c);
+        be.matmulForward(a.logits, a.lnf, param(outputHead()), null, n, c, v);
+        if (targets == null) return Double.NaN;
+        if (targets.length != n) throw new IllegalArgumentException("targets must hold B*T = " + n + " ids");
+        return be.crossEntropyForward(a.logits, targets, a.losses, a.lse, n, v);
+    }
+
+    /** The logits of the last forward, [B, T, V], copied to the host. */
+    public float[] logits() {
+        float[] out = new float[acts.n * cfg.vocabSize()];
+        be.read(acts.logits, 0, out, 0, out.length);
+        return out;
+    }
+
+    /** Row (b, t) of the last forward's logits. */
+    public float[] logitsAt(int bi, int ti) {
+        float[] out = new float[cfg.vocabSize()];
+        be.read(acts.logits, (long) (bi * acts.t + ti) * cfg.vocabSize(), out, 0, out.length);
+        return out;
+    }
+
+    // ================================================================ backward
+
+    public void zeroGradients() {
+        be.zero(gradients());
+    }
+
+    /**
+     * Adds d(lossScale · loss)/dθ to the gradients, for the last forward (which must have had targets).
+     * lossScale is 1 for one batch per step and 1/k when accumulating k micro-batches.
+     */
+    public void backward(float lossScale) {
+        if (acts == null || targets == null) throw new IllegalStateException("backward needs a forward with targets");
+        Activations a = acts;
+        int b = a.b, t = a.t, n = a.n, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
+        float p = training ? (float) cfg.dropRate() : 0f;
+        gradients();
+
+        be.crossEntropyBackward(a.logits, targets, a.lse, n, v, lossScale);
+        be.zero(a.dlnf);
+        be.matmulBackward(a.dlnf, grad(outputHead()), null, a.logits, a.lnf, param(outputHead()), n, c, v);
+        be.zero(a.dres);
+        be.layerNormBackward(a.dres, grad("ln_f.weight"), grad("ln_f.bias"), a.dlnf,
+                a.layer(a.residual3, cfg.layers() - 1), param("ln_f.weight"), a.lnfMean, a.lnfRstd, n, c);
+
+        for (int l = cfg.layers() - 1; l >= 0; l--) {
+            String w = "h." + l + ".";
+            Tensor residual = l == 0 ? a.encoded : a.layer(a.residual3, l - 1);
+            for (Tensor s : new Tensor[] {a.dres2, a.dln1, a.dqkv, a.datty, a.dattproj, a.dln2, a.dfch, a.dfchGelu, a.dfcproj}) {
+                be.zero(s);
+            }
+            // residual3 = residual2 + dropout(fcproj)
+            be.residualBackward(a.dres2, a.dfcproj, a.dres, n * c);
+            be.dropout(a.dfcproj, n * c, p, dropoutSeed, 3 + 3L * l);
+            be.matmulBackward(a.dfchGelu, grad(w + "mlp.c_proj.weight"), grad(w + "mlp.c_proj.bias"), a.dfcproj,
+                    a.layer(a.fchGelu, l), param(w + "mlp.c_proj.weight"), n, 4 * c, c);
+            be.geluBackward(a.dfch, a.layer(a.fch, l), a.dfchGelu, n * 4 * c);
+            be.matmulBackward(a.dln2, grad(w + "mlp.c_fc.weight"), grad(w + "mlp.c_fc.bias"), a.dfch,
+                    a.layer(a.ln2, l), param(w + "mlp.c_fc.weight"), n, c, 4 * c);
+            be.layerNormBackward(a.dres2, grad(w + "ln_2.weight"), grad(w + "ln_2.bias"), a.dln2,
+                    a.layer(a.residual2, l), param(w + "ln_2.weight"), a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), n, c);
+            // residual2 = residual + dropout(attproj)
+            be.zero(a.dres);
+            be.residualBackward(a.dres, a.dattproj, a.dres2, n * c);
+            be.dropout(a.dattproj, n * c, p, dropoutSeed, 2 + 3L * l);
+            be.matmulBackward(a.datty, grad(w + "attn.c_proj.weight"), grad(w + "attn.c_proj.bias"), a.dattproj,
+                    a.layer(a.atty, l), param(w + "attn.c_proj.weight"), n, c, c);
+            be.attentionBackward(a.dqkv, a.datty, a.layer(a.qkv, l), a.layer(a.att, l), b, t, c, nh, p,
+                    dropoutSeed, 1 + 3L * l);
+            be.matmulBackward(a.dln1, grad(w + "attn.c_attn.weight"), optionalGrad(w + "attn.c_attn.bias"), a.dqkv,
+                    a.layer(a.ln1, l), param(w + "attn.c_attn.weight"), n, c, 3 * c);
+            be.layerNormBackward(a.dres, grad(w + "ln_1.weight"), grad(w + "ln_1.bias"), a.dln1, residual,
+                    param(w + "ln_1.weight"), a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), n, c);
+        }
+        be.dropout(a.dres, n * c, p, dropoutSeed, 0);
+        be.encoderBackward(grad("wte"), grad("wpe"), a.dres, inputs, b, t, c);
+        targets = null; // the logits buffer now holds gradients
+    }
+
+    @Override
+    public void close() {
+        // tensors belong to the backend; nothing else to release
+    }
+}
