@@ -1,0 +1,160 @@
+package dev.llmsuite.engine.io;
+
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.ParameterLayout;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checkpoints in the Hugging Face GPT-2 layout: {@code config.json} plus {@code model.safetensors} with
+ * GPT2LMHeadModel's tensor names ({@code transformer.h.N.attn.c_attn.weight}, …) and Conv1D's [in, out]
+ * layout for the four projection matrices. A model saved here loads in transformers; a GPT-2 that a
+ * user downloads loads here (names with or without the {@code transformer.} prefix).
+ */
+public final class HfCheckpoint {
+    public static final String CONFIG = "config.json";
+    public static final String WEIGHTS = "model.safetensors";
+    private static final String PREFIX = "transformer.";
+
+    private HfCheckpoint() {}
+
+    /** Writes config.json and model.safetensors into dir (created if needed). */
+    public static void save(GptModel model, Path dir) throws IOException {
+        Files.createDirectories(dir);
+        GptConfig c = model.config();
+        float[] all = new float[(int) model.layout().totalSize()];
+        model.backend().read(model.parameters(), 0, all, 0, all.length);
+        Map<String, Safetensors.Data> tensors = new LinkedHashMap<>();
+        for (ParameterLayout.Spec s : model.layout().specs()) {
+            float[] v = java.util.Arrays.copyOfRange(all, (int) s.offset(), (int) (s.offset() + s.size()));
+            String name = hfName(s.name());
+            if (s.conv1d()) {
+                tensors.put(name, Safetensors.Data.of(transpose(v, s.shape()[0], s.shape()[1]), s.shape()[1], s.shape()[0]));
+            } else {
+                tensors.put(name, Safetensors.Data.of(v, toLong(s.shape())));
+            }
+            if (s.name().endsWith("attn.c_attn.weight") && !c.qkvBias()) {
+                // GPT-2 always has a qkv bias: a model without one is the same model with a zero bias.
+                tensors.put(hfName(s.name().replace(".weight", ".bias")), Safetensors.Data.of(new float[3 * c.embeddingDim()], 3L * c.embeddingDim()));
+            }
+        }
+        Safetensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
+        writeAtomically(dir.resolve(CONFIG), Json.write(configJson(c)));
+    }
+
+    /** Reads a checkpoint directory into a new model on the given backend. */
+    public static GptModel load(dev.llmsuite.engine.backend.ComputeBackend backend, Path dir) throws IOException {
+        GptConfig c = readConfig(dir);
+        try (Safetensors.Reader r = Safetensors.open(dir.resolve(WEIGHTS))) {
+            boolean prefixed = r.entries().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
+            if (!c.qkvBias()) {
+                // A zero qkv bias (as saved above) keeps the model without one.
+                String bias = (prefixed ? PREFIX : "") + "h.0.attn.c_attn.bias";
+                if (r.entries().containsKey(bias)) {
+                    for (float f : r.floats(bias)) {
+                        if (f != 0f) { c = c.withQkvBias(true); break; }
+                    }
+                }
+            }
+            GptModel model = new GptModel(backend, c);
+            for (ParameterLayout.Spec s : model.layout().specs()) {
+                String name = hfName(s.name());
+                if (!prefixed && name.startsWith(PREFIX)) name = name.substring(PREFIX.length());
+                Safetensors.Entry e = r.entries().get(name);
+                if (e == null) throw new IOException(dir.resolve(WEIGHTS) + ": missing tensor " + name);
+                long[] expected = s.conv1d() ? new long[] {s.shape()[1], s.shape()[0]} : toLong(s.shape());
+                if (!java.util.Arrays.equals(e.shape(), expected)) {
+                    throw new IOException(dir.resolve(WEIGHTS) + ": " + name + " has shape " + java.util.Arrays.toString(e.shape())
+                            + ", config.json implies " + java.util.Arrays.toString(expected));
+                }
+                float[] v = r.floats(name);
+                if (s.conv1d()) v = transpose(v, s.shape()[1], s.shape()[0]);
+                model.backend().write(model.parameters(), s.offset(), v, 0, v.length);
+            }
+            return model;
+        }
+    }
+
+    public static GptConfig readConfig(Path dir) throws IOException {
+        Path file = dir.resolve(CONFIG);
+        if (!Files.isRegularFile(file)) throw new IOException(dir + " has no " + CONFIG);
+        Object parsed;
+        try {
+            parsed = Json.parse(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+        if (!(parsed instanceof Map<?, ?> m)) throw new IOException(file + " is not a JSON object");
+        try {
+            int v = intOf(m, "vocab_size"), t = intOf(m, "n_positions"), d = intOf(m, "n_embd");
+            int heads = intOf(m, "n_head"), layers = intOf(m, "n_layer");
+            double drop = m.get("resid_pdrop") instanceof Number n ? n.doubleValue() : 0.1;
+            boolean tied = !(m.get("tie_word_embeddings") instanceof Boolean b) || b;
+            boolean qkvBias = !(m.get("llm_suite_qkv_bias") instanceof Boolean b2) || b2;
+            return new GptConfig(v, t, d, heads, layers, drop, qkvBias, tied);
+        } catch (IllegalArgumentException | ClassCastException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+    }
+
+    static Map<String, Object> configJson(GptConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architectures", List.of("GPT2LMHeadModel"));
+        m.put("model_type", "gpt2");
+        m.put("vocab_size", c.vocabSize());
+        m.put("n_positions", c.contextLength());
+        m.put("n_ctx", c.contextLength());
+        m.put("n_embd", c.embeddingDim());
+        m.put("n_layer", c.layers());
+        m.put("n_head", c.heads());
+        m.put("n_inner", null);
+        m.put("activation_function", "gelu_new");
+        m.put("resid_pdrop", c.dropRate());
+        m.put("embd_pdrop", c.dropRate());
+        m.put("attn_pdrop", c.dropRate());
+        m.put("layer_norm_epsilon", 1e-5);
+        m.put("initializer_range", 0.02);
+        m.put("tie_word_embeddings", c.tiedOutputHead());
+        m.put("bos_token_id", 50256);
+        m.put("eos_token_id", 50256);
+        m.put("llm_suite_qkv_bias", c.qkvBias());
+        return m;
+    }
+
+    private static int intOf(Map<?, ?> m, String key) {
+        if (!(m.get(key) instanceof Long l)) throw new IllegalArgumentException("'" + key + "' must be an integer");
+        return Math.toIntExact(l);
+    }
+
+    private static String hfName(String internal) {
+        if (internal.equals("wte") || internal.equals("wpe")) return PREFIX + internal + ".weight";
+        if (internal.startsWith("lm_head")) return internal;
+        return PREFIX + internal;
+    }
+
+    /** [rows, cols] → [cols, rows]. */
+    static float[] transpose(float[] a, int rows, int cols) {
+        float[] out = new float[a.length];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[c * rows + r] = a[r * cols + c];
+        return out;
+    }
+
+    private static long[] toLong(int[] s) {
+        long[] l = new long[s.length];
+        for (int i = 0; i < s.length; i++) l[i] = s[i];
+        return l;
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+}
