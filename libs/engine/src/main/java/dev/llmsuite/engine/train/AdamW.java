@@ -1,0 +1,65 @@
+package dev.llmsuite.engine.train;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.ParameterLayout;
+
+/**
+ * AdamW with decoupled weight decay on matrices and embeddings only (not on biases or LayerNorm), as
+ * nanoGPT and the book configure it. Moments live in the backend, laid out like the parameters.
+ */
+public final class AdamW {
+
+    public record Settings(float beta1, float beta2, float eps, float weightDecay) {
+        /** The book's choice: torch.optim.AdamW(lr, weight_decay=0.1) with PyTorch's betas and eps. */
+        public static Settings book() { return new Settings(0.9f, 0.999f, 1e-8f, 0.1f); }
+    }
+
+    private final GptModel model;
+    private final Settings settings;
+    private final Tensor m;
+    private final Tensor v;
+    private int step;
+
+    public AdamW(GptModel model, Settings settings) {
+        this.model = model;
+        this.settings = settings;
+        this.m = model.backend().allocate(model.layout().totalSize());
+        this.v = model.backend().allocate(model.layout().totalSize());
+    }
+
+    public Settings settings() { return settings; }
+
+    /** Steps taken so far (PyTorch's state["step"]). */
+    public int stepCount() { return step; }
+
+    public Tensor firstMoment() { return m; }
+    public Tensor secondMoment() { return v; }
+
+    /** Restores a saved optimizer (moments written into {@link #firstMoment} / {@link #secondMoment}). */
+    public void restoreStepCount(int steps) { this.step = steps; }
+
+    /** One update of every parameter from the current gradients at learning rate lr. */
+    public void step(float lr) {
+        step++;
+        ComputeBackend be = model.backend();
+        Tensor params = model.parameters(), grads = model.gradients();
+        for (ParameterLayout.Spec s : model.layout().specs()) {
+            be.adamW(be.slice(params, s.offset(), s.size()), be.slice(grads, s.offset(), s.size()),
+                    be.slice(m, s.offset(), s.size()), be.slice(v, s.offset(), s.size()),
+                    lr, settings.beta1(), settings.beta2(), settings.eps(), s.decay() ? settings.weightDecay() : 0f, step);
+        }
+    }
+
+    /**
+     * Scales the gradients so their global L2 norm is at most maxNorm (torch.nn.utils.clip_grad_norm_)
+     * and returns the norm before clipping.
+     */
+    public static double clipGradientNorm(GptModel model, double maxNorm) {
+        double norm = Math.sqrt(model.backend().sumOfSquares(model.gradients()));
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1.0) model.backend().scale(model.gradients(), (float) coef);
+        return norm;
+    }
+}
