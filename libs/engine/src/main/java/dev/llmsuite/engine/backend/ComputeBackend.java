@@ -55,6 +55,12 @@ public interface ComputeBackend extends AutoCloseable {
     void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor att, int b, int t, int c, int nh,
                            float dropRate, long seed, long site);
 
+    /**
+     * One decode step of causal attention for a single sequence: k and v of qkv[3C] are stored at
+     * row pos of the caches [maxT, C], then q attends over rows 0..pos into out[C].
+     */
+    void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh);
+
     void geluForward(Tensor out, Tensor inp, int n);
 
     void geluBackward(Tensor dinp, Tensor inp, Tensor dout, int n);

@@ -93,4 +93,31 @@ public final class Attention {
             }
         });
     }
+
+    /** One new position against a KV cache [maxT, C]: store k and v at pos, attend over 0..pos. */
+    public static void decode(WorkerPool pool, float[] out, int outOff, float[] qkv, int qkvOff, float[] kc, int kcOff,
+                              float[] vc, int vcOff, int pos, int c, int nh) {
+        int hs = c / nh;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        System.arraycopy(qkv, qkvOff + c, kc, kcOff + pos * c, c);
+        System.arraycopy(qkv, qkvOff + 2 * c, vc, vcOff + pos * c, c);
+        pool.run(nh, h -> {
+            float[] w = new float[pos + 1];
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t2 = 0; t2 <= pos; t2++) {
+                float s = 0;
+                for (int i = 0; i < hs; i++) s += qkv[qkvOff + h * hs + i] * kc[kcOff + t2 * c + h * hs + i];
+                w[t2] = s * scale;
+                max = Math.max(max, w[t2]);
+            }
+            float sum = 0;
+            for (int t2 = 0; t2 <= pos; t2++) sum += (w[t2] = (float) Math.exp(w[t2] - max));
+            int o = outOff + h * hs;
+            for (int i = 0; i < hs; i++) out[o + i] = 0f;
+            for (int t2 = 0; t2 <= pos; t2++) {
+                float a = w[t2] / sum;
+                for (int i = 0; i < hs; i++) out[o + i] += a * vc[vcOff + t2 * c + h * hs + i];
+            }
+        });
+    }
 }

@@ -139,6 +139,12 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
+    public void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh) {
+        Attention.decode(pool, t(out).data(), t(out).offset(), t(qkv).data(), t(qkv).offset(), t(keyCache).data(),
+                t(keyCache).offset(), t(valueCache).data(), t(valueCache).offset(), pos, c, nh);
+    }
+
+    @Override
     public void geluForward(Tensor out, Tensor inp, int n) {
         Gelu.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), n);
     }

@@ -195,6 +195,66 @@ public final class GptModel implements AutoCloseable {
         targets = null; // the logits buffer now holds gradients
     }
 
+    // ================================================================ inference with a KV cache
+
+    /** One position's working buffers for decode steps. */
+    private final class DecodeBuffers {
+        final int c = cfg.embeddingDim();
+        final Tensor x = be.allocate(c), ln = be.allocate(c), mean = be.allocate(1), rstd = be.allocate(1);
+        final Tensor qkv = be.allocate(3L * c), atty = be.allocate(c), proj = be.allocate(c);
+        final Tensor fch = be.allocate(4L * c), fchGelu = be.allocate(4L * c), logits = be.allocate(cfg.vocabSize());
+    }
+
+    private DecodeBuffers decode;
+
+    /**
+     * Runs the prompt through the model in one batched pass, stores every position's keys and values
+     * in the cache, and returns the logits after the last token.
+     */
+    public float[] prefill(int[] tokens, dev.llmsuite.engine.generate.KvCache cache) {
+        int t = tokens.length, c = cfg.embeddingDim();
+        if (t == 0) throw new IllegalArgumentException("empty prompt");
+        forward(tokens, null, 1, t, false, 0);
+        for (int l = 0; l < cfg.layers(); l++) {
+            Tensor qkv = acts.layer(acts.qkv, l);
+            for (int p = 0; p < t; p++) {
+                be.copy(be.slice(cache.keys(l), (long) p * c, c), be.slice(qkv, (long) p * 3 * c + c, c));
+                be.copy(be.slice(cache.values(l), (long) p * c, c), be.slice(qkv, (long) p * 3 * c + 2L * c, c));
+            }
+        }
+        cache.setLength(t);
+        return logitsAt(0, t - 1);
+    }
+
+    /** Appends one token at position cache.length(), computing only that position; returns the next logits. */
+    public float[] decode(int token, dev.llmsuite.engine.generate.KvCache cache) {
+        int pos = cache.length(), c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
+        if (pos >= cfg.contextLength()) throw new IllegalStateException("the KV cache is full (" + pos + " positions)");
+        if (token < 0 || token >= v) throw new IllegalArgumentException("token id " + token + " outside the vocabulary");
+        if (decode == null) decode = new DecodeBuffers();
+        DecodeBuffers d = decode;
+        be.encoderForward(d.x, new int[] {token}, param("wte"), be.slice(param("wpe"), (long) pos * c, c), 1, 1, c);
+        for (int l = 0; l < cfg.layers(); l++) {
+            String w = "h." + l + ".";
+            be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param(w + "ln_1.weight"), param(w + "ln_1.bias"), 1, c);
+            be.matmulForward(d.qkv, d.ln, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), 1, c, 3 * c);
+            be.attentionDecode(d.atty, d.qkv, cache.keys(l), cache.values(l), pos, c, nh);
+            be.matmulForward(d.proj, d.atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), 1, c, c);
+            be.residualForward(d.x, d.x, d.proj, c);
+            be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param(w + "ln_2.weight"), param(w + "ln_2.bias"), 1, c);
+            be.matmulForward(d.fch, d.ln, param(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), 1, c, 4 * c);
+            be.geluForward(d.fchGelu, d.fch, 4 * c);
+            be.matmulForward(d.proj, d.fchGelu, param(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), 1, 4 * c, c);
+            be.residualForward(d.x, d.x, d.proj, c);
+        }
+        be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param("ln_f.weight"), param("ln_f.bias"), 1, c);
+        be.matmulForward(d.logits, d.ln, param(outputHead()), null, 1, c, v);
+        cache.setLength(pos + 1);
+        float[] out = new float[v];
+        be.read(d.logits, 0, out, 0, v);
+        return out;
+    }
+
     @Override
     public void close() {
         // tensors belong to the backend; nothing else to release

@@ -1,0 +1,54 @@
+package dev.llmsuite.engine.generate;
+
+import dev.llmsuite.engine.model.GptModel;
+import java.util.Arrays;
+import java.util.function.IntConsumer;
+
+/**
+ * Autoregressive generation as the book's generate(): a prompt longer than the context keeps its last
+ * contextLength tokens; each step picks a token from the logits after the sequence so far. The prompt
+ * is run once (prefill) and every step then computes only the new position against the KV cache; once
+ * the context is full, each step recomputes the last contextLength tokens, as cropping requires.
+ */
+public final class Generator {
+    private final GptModel model;
+
+    public Generator(GptModel model) {
+        this.model = model;
+    }
+
+    /** Generates up to params.maxNewTokens() tokens after prompt, reporting each to onToken as it comes. */
+    public int[] generate(int[] prompt, SamplingParams params, IntConsumer onToken) {
+        int ctx = model.config().contextLength();
+        int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
+        if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
+        TokenSampler sampler = new TokenSampler(params);
+        KvCache cache = new KvCache(model.backend(), model.config());
+        float[] logits = model.prefill(seq, cache);
+        int[] out = new int[params.maxNewTokens()];
+        int produced = 0;
+        while (produced < params.maxNewTokens()) {
+            int next = sampler.next(logits);
+            if (params.stopTokens().contains(next)) break;
+            out[produced++] = next;
+            if (onToken != null) onToken.accept(next);
+            if (produced == params.maxNewTokens()) break;
+            if (cache.length() < ctx) {
+                logits = model.decode(next, cache);
+            } else {
+                logits = recompute(prompt, out, produced, ctx);
+            }
+        }
+        return Arrays.copyOf(out, produced);
+    }
+
+    /** The book's path once the context is full: the last ctx tokens, recomputed in full. */
+    private float[] recompute(int[] prompt, int[] generated, int produced, int ctx) {
+        int[] all = new int[prompt.length + produced];
+        System.arraycopy(prompt, 0, all, 0, prompt.length);
+        System.arraycopy(generated, 0, all, prompt.length, produced);
+        int[] window = Arrays.copyOfRange(all, Math.max(0, all.length - ctx), all.length);
+        model.forward(window, null, 1, window.length, false, 0);
+        return model.logitsAt(0, window.length - 1);
+    }
+}

@@ -1,0 +1,38 @@
+package dev.llmsuite.engine.generate;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.model.GptConfig;
+
+/**
+ * Keys and values of every position seen so far, per layer ([L, maxT, C] each), so a decode step
+ * computes only the new position. {@link #length()} positions are filled.
+ */
+public final class KvCache {
+    private final ComputeBackend be;
+    private final Tensor keys, values;
+    private final int layers, maxT, c;
+    private int length;
+
+    public KvCache(ComputeBackend be, GptConfig cfg) {
+        this.be = be;
+        this.layers = cfg.layers();
+        this.maxT = cfg.contextLength();
+        this.c = cfg.embeddingDim();
+        this.keys = be.allocate((long) layers * maxT * c);
+        this.values = be.allocate((long) layers * maxT * c);
+    }
+
+    public Tensor keys(int layer) { return be.slice(keys, (long) layer * maxT * c, (long) maxT * c); }
+
+    public Tensor values(int layer) { return be.slice(values, (long) layer * maxT * c, (long) maxT * c); }
+
+    public int length() { return length; }
+
+    public int capacity() { return maxT; }
+
+    public void setLength(int n) {
+        if (n < 0 || n > maxT) throw new IllegalArgumentException("cache length " + n + " outside [0, " + maxT + "]");
+        this.length = n;
+    }
+}

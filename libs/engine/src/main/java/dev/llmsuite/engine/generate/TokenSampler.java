@@ -1,0 +1,62 @@
+package dev.llmsuite.engine.generate;
+
+import java.util.Arrays;
+import java.util.Random;
+
+/** Turns one row of logits into a token id under {@link SamplingParams}. */
+public final class TokenSampler {
+    private final SamplingParams params;
+    private final Random random;
+
+    public TokenSampler(SamplingParams params) {
+        this.params = params;
+        this.random = new Random(params.seed());
+    }
+
+    public int next(float[] logits) {
+        if (params.temperature() == 0) return argmax(logits);
+        int v = logits.length;
+        double[] scaled = new double[v];
+        for (int i = 0; i < v; i++) scaled[i] = logits[i] / params.temperature();
+        if (params.topK() > 0 && params.topK() < v) {
+            double[] sorted = scaled.clone();
+            Arrays.sort(sorted);
+            double kth = sorted[v - params.topK()];
+            for (int i = 0; i < v; i++) if (scaled[i] < kth) scaled[i] = Double.NEGATIVE_INFINITY; // the book's rule
+        }
+        double max = Double.NEGATIVE_INFINITY;
+        for (double s : scaled) max = Math.max(max, s);
+        double sum = 0;
+        double[] p = new double[v];
+        for (int i = 0; i < v; i++) sum += (p[i] = Math.exp(scaled[i] - max));
+        for (int i = 0; i < v; i++) p[i] /= sum;
+        if (params.topP() < 1) {
+            Integer[] order = new Integer[v];
+            for (int i = 0; i < v; i++) order[i] = i;
+            Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
+            double cum = 0;
+            boolean[] keep = new boolean[v];
+            for (int r = 0; r < v; r++) {
+                keep[order[r]] = true;
+                cum += p[order[r]];
+                if (cum >= params.topP()) break;
+            }
+            double kept = 0;
+            for (int i = 0; i < v; i++) if (keep[i]) kept += p[i]; else p[i] = 0;
+            for (int i = 0; i < v; i++) p[i] /= kept;
+        }
+        double u = random.nextDouble(), cum = 0;
+        for (int i = 0; i < v; i++) {
+            cum += p[i];
+            if (u < cum) return i;
+        }
+        for (int i = v - 1; i >= 0; i--) if (p[i] > 0) return i; // rounding left u just above the total
+        return argmax(logits);
+    }
+
+    public static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.llmsuite.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Generator;
+import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.TokenSampler;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class GenerationTest {
+
+    static GptModel model(CpuBackend be) {
+        GptModel m = new GptModel(be, GptConfig.TINY);
+        GptModelGradientTest.initialize(m, 5); // larger weights than GPT-2 init: sharper, varied predictions
+        return m;
+    }
+
+    /** The book's generate_text_simple: the whole (cropped) sequence recomputed at every step. */
+    static int[] recomputeGreedy(GptModel m, int[] prompt, int steps) {
+        List<Integer> seq = new ArrayList<>();
+        for (int t : prompt) seq.add(t);
+        int[] out = new int[steps];
+        for (int s = 0; s < steps; s++) {
+            int from = Math.max(0, seq.size() - m.config().contextLength());
+            int[] window = seq.subList(from, seq.size()).stream().mapToInt(Integer::intValue).toArray();
+            m.forward(window, null, 1, window.length, false, 0);
+            out[s] = TokenSampler.argmax(m.logitsAt(0, window.length - 1));
+            seq.add(out[s]);
+        }
+        return out;
+    }
+
+    @Test
+    void kvCachedDecodeGivesTheLogitsOfFullRecomputation() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            GptModel m = model(be);
+            int[] seq = {3, 14, 15, 92, 65, 35, 89, 79, 32, 38};
+            KvCache cache = new KvCache(be, m.config());
+            float[] cached = m.prefill(Arrays.copyOf(seq, 4), cache);
+            for (int p = 4; p <= seq.length; p++) {
+                m.forward(Arrays.copyOf(seq, p), null, 1, p, false, 0);
+                float[] full = m.logitsAt(0, p - 1);
+                for (int i = 0; i < full.length; i++) assertEquals(full[i], cached[i], 1e-4, "position " + p + " logit " + i);
+                if (p < seq.length) cached = m.decode(seq[p], cache);
+            }
+            assertEquals(seq.length, cache.length());
+        }
+    }
+
+    @Test
+    void greedyGenerationEqualsRecomputationPastTheContextLength() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            GptModel m = model(be);
+            int[] prompt = {1, 2, 3, 4, 5};
+            int steps = 25; // context is 16: the last 14 steps crop
+            int[] expected = recomputeGreedy(m, prompt, steps);
+            List<Integer> streamed = new ArrayList<>();
+            int[] got = new Generator(m).generate(prompt, SamplingParams.greedy(steps), streamed::add);
+            assertArrayEquals(expected, got);
+            assertEquals(Arrays.stream(got).boxed().toList(), streamed, "every token is streamed as it comes");
+        }
+    }
+
+    @Test
+    void samplingIsReproducibleForASeedAndStopsAtStopTokens() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel m = model(be);
+            SamplingParams p = new SamplingParams(12, 1.0, 20, 0.9, 42, Set.of());
+            int[] a = new Generator(m).generate(new int[] {7}, p, null);
+            int[] b = new Generator(m).generate(new int[] {7}, p, null);
+            assertArrayEquals(a, b);
+            int stop = a[3];
+            int[] c = new Generator(m).generate(new int[] {7}, new SamplingParams(12, 1.0, 20, 0.9, 42, Set.of(stop)), null);
+            int firstStop = 0;
+            while (a[firstStop] != stop) firstStop++;
+            assertArrayEquals(Arrays.copyOf(a, firstStop), c, "stops before the stop token, which is not emitted");
+        }
+    }
+
+    @Test
+    void topKOneIsGreedyAndTopPKeepsTheNucleus() {
+        float[] logits = {0f, 3f, 1f, 2.9f};
+        assertEquals(1, new TokenSampler(new SamplingParams(1, 5.0, 1, 1.0, 1, Set.of())).next(logits));
+        // p ≈ {0.02, 0.47, 0.06, 0.43}: the nucleus reaching 0.5 is tokens 1 and 3
+        for (long seed = 0; seed < 50; seed++) {
+            int t = new TokenSampler(new SamplingParams(1, 1.0, 0, 0.5, seed, Set.of())).next(logits);
+            assertTrue(t == 1 || t == 3, "token " + t);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.llmsuite.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.train.AdamW;
+import dev.llmsuite.engine.train.LearningRateSchedule;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class TrainingTest {
+
+    @Test
+    void parameterCountsAreTheBooks() {
+        assertEquals(163_009_536L, GptConfig.GPT2_124M.parameterCount(), "the book's untied count");
+        assertEquals(124_412_160L, GptConfig.GPT2_124M.withTiedOutputHead(true).parameterCount(), "tied, as GPT-2");
+    }
+
+    @Test
+    void aSmallModelOverfitsOneBatch() {
+        try (CpuBackend be = CpuBackend.allCores()) {
+            GptModel m = new GptModel(be, GptConfig.TINY);
+            m.initialize(1);
+            Random r = new Random(2);
+            int[] x = GptModelGradientTest.randomIds(r, 4 * 16, 97), y = GptModelGradientTest.randomIds(r, 4 * 16, 97);
+            AdamW opt = new AdamW(m, new AdamW.Settings(0.9f, 0.999f, 1e-8f, 0.0f));
+            double first = 0, loss = 0;
+            for (int step = 0; step < 300; step++) {
+                loss = m.forward(x, y, 4, 16, true, step);
+                if (step == 0) first = loss;
+                m.zeroGradients();
+                m.backward(1f);
+                AdamW.clipGradientNorm(m, 1.0);
+                opt.step(3e-3f);
+            }
+            assertEquals(Math.log(97), first, 0.1);
+            assertTrue(loss < 0.05, "memorized one batch: loss " + loss);
+        }
+    }
+
+    @Test
+    void gradientAccumulationEqualsOneBigBatch() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            GptModel m = new GptModel(be, GptConfig.TINY);
+            m.initialize(4);
+            Random r = new Random(6);
+            int[] x = GptModelGradientTest.randomIds(r, 4 * 8, 97), y = GptModelGradientTest.randomIds(r, 4 * 8, 97);
+            m.forward(x, y, 4, 8, false, 0);
+            m.zeroGradients();
+            m.backward(1f);
+            float[] whole = new float[(int) m.layout().totalSize()];
+            be.read(m.gradients(), 0, whole, 0, whole.length);
+            m.zeroGradients();
+            for (int half = 0; half < 2; half++) {
+                int[] xs = java.util.Arrays.copyOfRange(x, half * 16, half * 16 + 16);
+                int[] ys = java.util.Arrays.copyOfRange(y, half * 16, half * 16 + 16);
+                m.forward(xs, ys, 2, 8, false, 0);
+                m.backward(0.5f);
+            }
+            float[] accumulated = new float[whole.length];
+            be.read(m.gradients(), 0, accumulated, 0, accumulated.length);
+            for (int i = 0; i < whole.length; i++) assertEquals(whole[i], accumulated[i], 1e-5 + 1e-4 * Math.abs(whole[i]));
+        }
+    }
+
+    @Test
+    void scheduleWarmsUpThenDecaysToTheMinimum() {
+        LearningRateSchedule s = new LearningRateSchedule(1e-5, 1e-3, 1e-4, 10, 110);
+        assertEquals(1e-5, s.at(0), 1e-12);
+        assertEquals(1e-3, s.at(10), 1e-12);
+        assertEquals((1e-3 + 1e-4) / 2, s.at(60), 1e-12);
+        assertEquals(1e-4, s.at(110), 1e-12);
+        assertEquals(1e-4, s.at(500), 1e-12);
+    }
+}
