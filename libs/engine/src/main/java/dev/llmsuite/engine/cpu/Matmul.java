@@ -70,15 +70,31 @@ public final class Matmul {
             s20 = x2.fma(y0, s20); s21 = x2.fma(y1, s21); s22 = x2.fma(y2, s22); s23 = x2.fma(y3, s23);
             s30 = x3.fma(y0, s30); s31 = x3.fma(y1, s31); s32 = x3.fma(y2, s32); s33 = x3.fma(y3, s33);
         }
-        FloatVector[] s = {s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33};
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < 4; j++) {
-                float sum = s[i * 4 + j].reduceLanes(VectorOperators.ADD);
-                int ai = inpOff + (n + i) * c, bj = wOff + (o + j) * c;
-                for (int k = cv; k < c; k++) sum += inp[ai + k] * w[bj + k];
-                out[outOff + (n + i) * oc + o + j] = sum + (bias == null ? 0f : bias[biasOff + o + j]);
-            }
-        }
+        // Explicit reductions: a FloatVector[] here would box every vector and spill the tile.
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s00.reduceLanes(VectorOperators.ADD), 0, 0);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s01.reduceLanes(VectorOperators.ADD), 0, 1);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s02.reduceLanes(VectorOperators.ADD), 0, 2);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s03.reduceLanes(VectorOperators.ADD), 0, 3);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s10.reduceLanes(VectorOperators.ADD), 1, 0);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s11.reduceLanes(VectorOperators.ADD), 1, 1);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s12.reduceLanes(VectorOperators.ADD), 1, 2);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s13.reduceLanes(VectorOperators.ADD), 1, 3);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s20.reduceLanes(VectorOperators.ADD), 2, 0);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s21.reduceLanes(VectorOperators.ADD), 2, 1);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s22.reduceLanes(VectorOperators.ADD), 2, 2);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s23.reduceLanes(VectorOperators.ADD), 2, 3);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s30.reduceLanes(VectorOperators.ADD), 3, 0);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s31.reduceLanes(VectorOperators.ADD), 3, 1);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s32.reduceLanes(VectorOperators.ADD), 3, 2);
+        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s33.reduceLanes(VectorOperators.ADD), 3, 3);
+    }
+
+    /** Adds the scalar tail (C not a multiple of the vector) and the bias, and stores out[n+i][o+j]. */
+    private static void store(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff, float[] bias,
+                              int biasOff, int c, int cv, int oc, int n, int o, float sum, int i, int j) {
+        int ai = inpOff + (n + i) * c, bj = wOff + (o + j) * c;
+        for (int k = cv; k < c; k++) sum += inp[ai + k] * w[bj + k];
+        out[outOff + (n + i) * oc + o + j] = sum + (bias == null ? 0f : bias[biasOff + o + j]);
     }
 
     private static void dot1(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff,
