@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code ./llm}: the suite's command line. Errors print as one line; the exit code says what failed. */
 @Command(name = "llm", mixinStandardHelpOptions = true, version = "llm-suite 0.1.0",
         description = "Train, fine-tune and serve GPT-style models on the JVM.",
-        subcommands = {DemoCommand.class, TokenizeCommand.class, DetokenizeCommand.class, BpeTrainCommand.class})
+        subcommands = {DemoCommand.class, TokenizeCommand.class, DetokenizeCommand.class, BpeTrainCommand.class,
+                BenchCommand.class, InitCommand.class})
 public final class LlmCli {
 
     public static void main(String[] args) {

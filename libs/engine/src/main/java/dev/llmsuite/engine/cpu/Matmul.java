@@ -23,6 +23,7 @@ public final class Matmul {
     private static final int L = S.length();
     private static final int ROWS = 32;   // rows of inp (or W) a task owns
     private static final int CHUNK = 2 * L; // columns one backward tile spans
+    private static final int O_BLOCK = 128; // rows of W kept in cache while a panel's row groups use them
 
     private Matmul() {}
 
@@ -133,52 +134,64 @@ public final class Matmul {
         }
     }
 
-    /** dinp[n0..n1][:] += Σₒ dout[n][o] · W[o][:], as 4 rows × 2 vectors of C at a time. */
+    /**
+     * dinp[n0..n1][:] += Σₒ dout[n][o] · W[o][:], as 4 rows × 2 vectors of C at a time, over blocks of
+     * O_BLOCK rows of W so the block in use stays in cache for every row group of the panel.
+     */
     private static void inputGradient(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
                                       int c, int oc, int n0, int n1) {
         int cv = c - c % CHUNK;
-        for (int k = 0; k < cv; k += CHUNK) {
-            int n = n0;
-            for (; n + 4 <= n1; n += 4) {
-                int d0 = doutOff + n * oc, d1 = d0 + oc, d2 = d1 + oc, d3 = d2 + oc;
-                int g0 = dinpOff + n * c + k, g1 = g0 + c, g2 = g1 + c, g3 = g2 + c;
-                FloatVector a0 = FloatVector.fromArray(S, dinp, g0), b0 = FloatVector.fromArray(S, dinp, g0 + L);
-                FloatVector a1 = FloatVector.fromArray(S, dinp, g1), b1 = FloatVector.fromArray(S, dinp, g1 + L);
-                FloatVector a2 = FloatVector.fromArray(S, dinp, g2), b2 = FloatVector.fromArray(S, dinp, g2 + L);
-                FloatVector a3 = FloatVector.fromArray(S, dinp, g3), b3 = FloatVector.fromArray(S, dinp, g3 + L);
-                for (int o = 0; o < oc; o++) {
-                    int wo = wOff + o * c + k;
-                    FloatVector w0 = FloatVector.fromArray(S, w, wo), w1 = FloatVector.fromArray(S, w, wo + L);
-                    FloatVector x0 = FloatVector.broadcast(S, dout[d0 + o]), x1 = FloatVector.broadcast(S, dout[d1 + o]);
-                    FloatVector x2 = FloatVector.broadcast(S, dout[d2 + o]), x3 = FloatVector.broadcast(S, dout[d3 + o]);
-                    a0 = w0.fma(x0, a0); b0 = w1.fma(x0, b0);
-                    a1 = w0.fma(x1, a1); b1 = w1.fma(x1, b1);
-                    a2 = w0.fma(x2, a2); b2 = w1.fma(x2, b2);
-                    a3 = w0.fma(x3, a3); b3 = w1.fma(x3, b3);
+        for (int ob = 0; ob < oc; ob += O_BLOCK) {
+            int oe = Math.min(oc, ob + O_BLOCK);
+            for (int k = 0; k < cv; k += CHUNK) {
+                int n = n0;
+                for (; n + 4 <= n1; n += 4) {
+                    int d0 = doutOff + n * oc, d1 = d0 + oc, d2 = d1 + oc, d3 = d2 + oc;
+                    int g0 = dinpOff + n * c + k, g1 = g0 + c, g2 = g1 + c, g3 = g2 + c;
+                    FloatVector a0 = FloatVector.fromArray(S, dinp, g0), b0 = FloatVector.fromArray(S, dinp, g0 + L);
+                    FloatVector a1 = FloatVector.fromArray(S, dinp, g1), b1 = FloatVector.fromArray(S, dinp, g1 + L);
+                    FloatVector a2 = FloatVector.fromArray(S, dinp, g2), b2 = FloatVector.fromArray(S, dinp, g2 + L);
+                    FloatVector a3 = FloatVector.fromArray(S, dinp, g3), b3 = FloatVector.fromArray(S, dinp, g3 + L);
+                    for (int o = ob; o < oe; o++) {
+                        int wo = wOff + o * c + k;
+                        FloatVector w0 = FloatVector.fromArray(S, w, wo), w1 = FloatVector.fromArray(S, w, wo + L);
+                        FloatVector x0 = FloatVector.broadcast(S, dout[d0 + o]), x1 = FloatVector.broadcast(S, dout[d1 + o]);
+                        FloatVector x2 = FloatVector.broadcast(S, dout[d2 + o]), x3 = FloatVector.broadcast(S, dout[d3 + o]);
+                        a0 = w0.fma(x0, a0); b0 = w1.fma(x0, b0);
+                        a1 = w0.fma(x1, a1); b1 = w1.fma(x1, b1);
+                        a2 = w0.fma(x2, a2); b2 = w1.fma(x2, b2);
+                        a3 = w0.fma(x3, a3); b3 = w1.fma(x3, b3);
+                    }
+                    a0.intoArray(dinp, g0); b0.intoArray(dinp, g0 + L);
+                    a1.intoArray(dinp, g1); b1.intoArray(dinp, g1 + L);
+                    a2.intoArray(dinp, g2); b2.intoArray(dinp, g2 + L);
+                    a3.intoArray(dinp, g3); b3.intoArray(dinp, g3 + L);
                 }
-                a0.intoArray(dinp, g0); b0.intoArray(dinp, g0 + L);
-                a1.intoArray(dinp, g1); b1.intoArray(dinp, g1 + L);
-                a2.intoArray(dinp, g2); b2.intoArray(dinp, g2 + L);
-                a3.intoArray(dinp, g3); b3.intoArray(dinp, g3 + L);
+                for (; n < n1; n++) {
+                    for (int o = ob; o < oe; o++) {
+                        float d = dout[doutOff + n * oc + o];
+                        for (int j = k; j < k + CHUNK; j++) dinp[dinpOff + n * c + j] += d * w[wOff + o * c + j];
+                    }
+                }
             }
-            for (; n < n1; n++) {
-                for (int o = 0; o < oc; o++) {
+            for (int n = n0; n < n1; n++) {
+                for (int o = ob; o < oe; o++) {
                     float d = dout[doutOff + n * oc + o];
-                    for (int j = k; j < k + CHUNK; j++) dinp[dinpOff + n * c + j] += d * w[wOff + o * c + j];
+                    for (int j = cv; j < c; j++) dinp[dinpOff + n * c + j] += d * w[wOff + o * c + j];
                 }
-            }
-        }
-        for (int n = n0; n < n1; n++) {
-            for (int o = 0; o < oc; o++) {
-                float d = dout[doutOff + n * oc + o];
-                for (int j = cv; j < c; j++) dinp[dinpOff + n * c + j] += d * w[wOff + o * c + j];
             }
         }
     }
 
     /** dW[o0..o1][:] += Σₙ dout[n][o] · inp[n][:], as 4 rows of W × 2 vectors of C at a time. */
-    private static void weightGradient(float[] dw, int dwOff, float[] dout, int doutOff, float[] inp, int inpOff,
-                                       int n, int c, int oc, int o0, int o1) {
+    private static void weightGradient(float[] dw, int dwOff, float[] doutFull, int doutFullOff, float[] inp, int inpOff,
+                                       int n, int c, int ocFull, int o0Full, int o1Full) {
+        // Pack this panel's columns of dout into [n, width]: rows of dout are far apart when OC is large.
+        int width = o1Full - o0Full;
+        float[] dout = new float[n * width];
+        for (int r = 0; r < n; r++) System.arraycopy(doutFull, doutFullOff + r * ocFull + o0Full, dout, r * width, width);
+        int doutOff = 0, oc = width, o0 = 0, o1 = width;
+        dwOff += o0Full * c;
         int cv = c - c % CHUNK;
         for (int k = 0; k < cv; k += CHUNK) {
             int o = o0;

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""The PyTorch side of ./llm bench: the same work as the engine, fp32 on the CPU, one JSON line per row.
+
+    torch_bench.py gemm   --n 256 --threads 2
+    torch_bench.py train  --preset gpt2-124m --batch 4 --context 64 --steps 5 --threads 2 [--tied]
+    torch_bench.py decode --preset gpt2-124m --tokens 64 --threads 2
+
+The model is the book's GPT (chapter 4) with a fused qkv projection; decode uses a KV cache.
+Run with Debian's python3-torch (and libopenblas0-pthread) as /usr/bin/python3.
+"""
+import argparse
+import json
+import math
+import resource
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PRESETS = {
+    "gpt2-124m": dict(vocab=50257, ctx=1024, emb=768, heads=12, layers=12),
+    "gpt2-medium": dict(vocab=50257, ctx=1024, emb=1024, heads=16, layers=24),
+    "small": dict(vocab=50257, ctx=256, emb=384, heads=6, layers=6),
+    "tiny": dict(vocab=97, ctx=16, emb=32, heads=4, layers=2),
+}
+
+
+class Block(nn.Module):
+    def __init__(self, c, nh, qkv_bias):
+        super().__init__()
+        self.nh = nh
+        self.ln_1, self.ln_2 = nn.LayerNorm(c), nn.LayerNorm(c)
+        self.c_attn = nn.Linear(c, 3 * c, bias=qkv_bias)
+        self.c_proj = nn.Linear(c, c)
+        self.fc, self.proj = nn.Linear(c, 4 * c), nn.Linear(4 * c, c)
+
+    def forward(self, x, cache=None):
+        b, t, c = x.shape
+        q, k, v = self.c_attn(self.ln_1(x)).split(c, dim=2)
+        q, k, v = (z.view(b, t, self.nh, c // self.nh).transpose(1, 2) for z in (q, k, v))
+        if cache is not None:
+            if "k" in cache:
+                k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None or t > 1) if hasattr(F, "scaled_dot_product_attention") \
+            else self._attend(q, k, v, cache is None or t > 1)
+        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
+        return x + self.proj(F.gelu(self.fc(self.ln_2(x)), approximate="tanh"))
+
+    @staticmethod
+    def _attend(q, k, v, causal):
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
+        if causal:
+            t, s = q.size(-2), k.size(-2)
+            mask = torch.ones(t, s, dtype=torch.bool).triu(s - t + 1)
+            att = att.masked_fill(mask, float("-inf"))
+        return torch.softmax(att, dim=-1) @ v
+
+
+class GPT(nn.Module):
+    def __init__(self, p, tied):
+        super().__init__()
+        self.wte, self.wpe = nn.Embedding(p["vocab"], p["emb"]), nn.Embedding(p["ctx"], p["emb"])
+        self.blocks = nn.ModuleList(Block(p["emb"], p["heads"], False) for _ in range(p["layers"]))
+        self.ln_f = nn.LayerNorm(p["emb"])
+        self.head = nn.Linear(p["emb"], p["vocab"], bias=False)
+        if tied:
+            self.head.weight = self.wte.weight
+
+    def forward(self, idx, caches=None, start=0):
+        x = self.wte(idx) + self.wpe(torch.arange(start, start + idx.size(1)))
+        for i, blk in enumerate(self.blocks):
+            x = blk(x, None if caches is None else caches[i])
+        return self.head(self.ln_f(x))
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def gemm(args):
+    c = 768
+    for name, k, n in [("qkv", c, 3 * c), ("attn_proj", c, c), ("fc", c, 4 * c), ("fc_proj", 4 * c, c), ("lm_head", c, 50257)]:
+        x, w = torch.randn(args.n, k), torch.randn(n, k)
+        dout = torch.randn(args.n, n)
+        for _ in range(2):
+            x @ w.T
+        reps = max(3, int(2e10 / (2 * args.n * k * n)))
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            x @ w.T
+        fwd = 2 * args.n * k * n / ((time.perf_counter() - t0) / reps) / 1e9
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            dout @ w
+            dout.T @ x
+        bwd = 4 * args.n * k * n / ((time.perf_counter() - t0) / reps) / 1e9
+        print(json.dumps({"bench": "gemm", "shape": f"{args.n}x{k}x{n}", "name": name, "forward_gflops": fwd, "backward_gflops": bwd}))
+
+
+def train(args):
+    torch.manual_seed(0)
+    model = GPT(PRESETS[args.preset], args.tied)
+    opt = torch.optim.AdamW(model.parameters(), lr=4e-4, weight_decay=0.1)
+    v = PRESETS[args.preset]["vocab"]
+    x = torch.randint(0, v, (args.batch, args.context))
+    y = torch.randint(0, v, (args.batch, args.context))
+    times = []
+    for step in range(args.steps + 1):
+        t0 = time.perf_counter()
+        loss = F.cross_entropy(model(x).flatten(0, 1), y.flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if step > 0:
+            times.append(time.perf_counter() - t0)
+    per = sum(times) / len(times)
+    print(json.dumps({"bench": "train", "preset": args.preset, "tied": args.tied, "batch": args.batch, "context": args.context,
+                      "tokens_per_s": args.batch * args.context / per, "step_ms": per * 1e3, "peak_rss_mb": peak_rss_mb(),
+                      "loss": loss.item()}))
+
+
+@torch.no_grad()
+def decode(args):
+    torch.manual_seed(0)
+    model = GPT(PRESETS[args.preset], True).eval()
+    caches = [dict() for _ in model.blocks]
+    logits = model(torch.tensor([[50256 % PRESETS[args.preset]["vocab"]]]), caches, 0)
+    t0 = time.perf_counter()
+    for pos in range(1, args.tokens + 1):
+        nxt = logits[:, -1].argmax(-1, keepdim=True)
+        logits = model(nxt, caches, pos)
+    dt = time.perf_counter() - t0
+    print(json.dumps({"bench": "decode", "preset": args.preset, "tokens": args.tokens, "tokens_per_s": args.tokens / dt}))
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["gemm", "train", "decode"])
+    ap.add_argument("--n", type=int, default=256)
+    ap.add_argument("--preset", default="gpt2-124m")
+    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--context", type=int, default=64)
+    ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--tied", action="store_true")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    {"gemm": gemm, "train": train, "decode": decode}[a.mode](a)

@@ -1,0 +1,212 @@
+package dev.llmsuite.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.cpu.Matmul;
+import dev.llmsuite.engine.cpu.WorkerPool;
+import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.TokenSampler;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.train.AdamW;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./llm bench gemm|train|decode}: the engine beside PyTorch (when installed) in one run, fp32,
+ * as a table, or with --json one line per row with both figures and their ratio.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure the engine beside PyTorch CPU (fp32, same shapes, same thread count).",
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Decode.class})
+final class BenchCommand {
+
+    static class Common {
+        @Option(names = "--threads", defaultValue = "2", description = "threads for both sides (default ${DEFAULT-VALUE})")
+        int threads;
+
+        @Option(names = "--json", description = "one JSON line per row")
+        boolean json;
+
+        @Option(names = "--no-peer", description = "skip PyTorch")
+        boolean noPeer;
+
+        TorchPeer peer() {
+            return noPeer ? null : TorchPeer.find(Path.of(System.getProperty("llm.home", ".")));
+        }
+
+        void row(Map<String, Object> r) {
+            if (json) {
+                System.out.println(Http.JSON.valueToTree(r).toString());
+            } else {
+                StringBuilder sb = new StringBuilder();
+                r.forEach((k, v) -> sb.append(String.format("%s=%s  ", k, v instanceof Double d ? String.format("%.1f", d) : v)));
+                System.out.println(sb.toString().strip());
+            }
+        }
+    }
+
+    static Double ratio(Double ours, Double peer) {
+        return ours == null || peer == null || peer == 0 ? null : ours / peer;
+    }
+
+    @Command(name = "gemm", mixinStandardHelpOptions = true, description = "GFLOP/s of GPT-2 124M's matrix products")
+    static final class Gemm extends Common implements Runnable {
+        @Option(names = "--n", split = ",", defaultValue = "256,1024", description = "rows B*T (default ${DEFAULT-VALUE})")
+        List<Integer> rows;
+
+        public void run() {
+            TorchPeer peer = peer();
+            int c = 768;
+            int[][] shapes = {{c, 3 * c}, {c, c}, {c, 4 * c}, {4 * c, c}, {c, 50257}};
+            String[] names = {"qkv", "attn_proj", "fc", "fc_proj", "lm_head"};
+            try (WorkerPool pool = new WorkerPool(threads)) {
+                for (int n : rows) {
+                    List<JsonNode> theirs = peer == null ? List.of() : peer.run("gemm", "--n", "" + n, "--threads", "" + threads);
+                    for (int s = 0; s < shapes.length; s++) {
+                        int k = shapes[s][0], oc = shapes[s][1];
+                        Random r = new Random(s);
+                        float[] x = fill(r, n * k), w = fill(r, oc * k), out = new float[n * oc], dout = fill(r, n * oc);
+                        float[] dx = new float[n * k], dw = new float[oc * k];
+                        double flops = 2.0 * n * k * oc;
+                        int reps = (int) Math.max(3, 2e10 / flops);
+                        Matmul.forward(pool, out, 0, x, 0, w, 0, null, 0, n, k, oc);
+                        long t0 = System.nanoTime();
+                        for (int i = 0; i < reps; i++) Matmul.forward(pool, out, 0, x, 0, w, 0, null, 0, n, k, oc);
+                        double fwd = flops * reps / ((System.nanoTime() - t0) / 1e9) / 1e9;
+                        Matmul.backward(pool, dx, 0, dw, 0, null, 0, dout, 0, x, 0, w, 0, n, k, oc);
+                        t0 = System.nanoTime();
+                        for (int i = 0; i < reps; i++) Matmul.backward(pool, dx, 0, dw, 0, null, 0, dout, 0, x, 0, w, 0, n, k, oc);
+                        double bwd = 2 * flops * reps / ((System.nanoTime() - t0) / 1e9) / 1e9;
+                        JsonNode p = s < theirs.size() ? theirs.get(s) : null;
+                        Double pf = p == null ? null : p.get("forward_gflops").asDouble();
+                        Double pb = p == null ? null : p.get("backward_gflops").asDouble();
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("bench", "gemm");
+                        row.put("shape", n + "x" + k + "x" + oc);
+                        row.put("name", names[s]);
+                        row.put("ours_forward_gflops", fwd);
+                        row.put("torch_forward_gflops", pf);
+                        row.put("forward_ratio", ratio(fwd, pf));
+                        row.put("ours_backward_gflops", bwd);
+                        row.put("torch_backward_gflops", pb);
+                        row.put("backward_ratio", ratio(bwd, pb));
+                        row(row);
+                    }
+                }
+            }
+        }
+
+        private static float[] fill(Random r, int n) {
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+            return a;
+        }
+    }
+
+    @Command(name = "train", mixinStandardHelpOptions = true, description = "training tokens/s and peak memory")
+    static final class Train extends Common implements Runnable {
+        @Option(names = "--preset", defaultValue = "gpt2-124m") String preset;
+        @Option(names = "--tied", description = "share the output head with the token embedding (GPT-2's layout)") boolean tied;
+        @Option(names = "--batch", defaultValue = "4") int batch;
+        @Option(names = "--context", defaultValue = "64") int context;
+        @Option(names = "--steps", defaultValue = "5") int steps;
+
+        public void run() {
+            TorchPeer peer = peer();
+            JsonNode theirs = null;
+            if (peer != null) {
+                List<String> args = new java.util.ArrayList<>(List.of("train", "--preset", preset, "--batch", "" + batch,
+                        "--context", "" + context, "--steps", "" + steps, "--threads", "" + threads));
+                if (tied) args.add("--tied");
+                theirs = peer.run(args.toArray(String[]::new)).getFirst();
+            }
+            GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(tied);
+            double tokensPerS;
+            try (CpuBackend be = new CpuBackend(threads)) {
+                GptModel model = new GptModel(be, cfg);
+                model.initialize(0);
+                AdamW opt = new AdamW(model, AdamW.Settings.book());
+                Random r = new Random(0);
+                int[] x = new int[batch * context], y = new int[batch * context];
+                for (int i = 0; i < x.length; i++) { x[i] = r.nextInt(cfg.vocabSize()); y[i] = r.nextInt(cfg.vocabSize()); }
+                long total = 0;
+                for (int step = 0; step <= steps; step++) {
+                    long t0 = System.nanoTime();
+                    model.forward(x, y, batch, context, true, step);
+                    model.zeroGradients();
+                    model.backward(1f);
+                    AdamW.clipGradientNorm(model, 1.0);
+                    opt.step(4e-4f);
+                    if (step > 0) total += System.nanoTime() - t0; // step 0 warms up the JIT
+                }
+                tokensPerS = (double) batch * context * steps / (total / 1e9);
+            }
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("bench", "train");
+            row.put("preset", preset + (tied ? " (tied)" : ""));
+            row.put("batch", batch);
+            row.put("context", context);
+            row.put("ours_tokens_per_s", tokensPerS);
+            row.put("torch_tokens_per_s", theirs == null ? null : theirs.get("tokens_per_s").asDouble());
+            row.put("ratio", ratio(tokensPerS, theirs == null ? null : theirs.get("tokens_per_s").asDouble()));
+            row.put("ours_peak_rss_mb", (double) peakRssMb());
+            row.put("torch_peak_rss_mb", theirs == null ? null : theirs.get("peak_rss_mb").asDouble());
+            row(row);
+        }
+    }
+
+    @Command(name = "decode", mixinStandardHelpOptions = true, description = "batch-1 decode tokens/s with a KV cache")
+    static final class Decode extends Common implements Runnable {
+        @Option(names = "--preset", defaultValue = "gpt2-124m") String preset;
+        @Option(names = "--tokens", defaultValue = "64") int tokens;
+
+        public void run() {
+            TorchPeer peer = peer();
+            JsonNode theirs = peer == null ? null
+                    : peer.run("decode", "--preset", preset, "--tokens", "" + tokens, "--threads", "" + threads).getFirst();
+            GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
+            double tokensPerS;
+            try (CpuBackend be = new CpuBackend(threads)) {
+                GptModel model = new GptModel(be, cfg);
+                model.initialize(0);
+                for (int warm = 0; warm < 2; warm++) {
+                    KvCache cache = new KvCache(be, cfg);
+                    float[] logits = model.prefill(new int[] {cfg.vocabSize() - 1}, cache);
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < tokens; i++) logits = model.decode(TokenSampler.argmax(logits), cache);
+                    tokensPerS = tokens / ((System.nanoTime() - t0) / 1e9);
+                    if (warm == 1) {
+                        Map<String, Object> row = new LinkedHashMap<>();
+                        row.put("bench", "decode");
+                        row.put("preset", preset);
+                        row.put("tokens", tokens);
+                        row.put("ours_tokens_per_s", tokensPerS);
+                        Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
+                        row.put("torch_tokens_per_s", t);
+                        row.put("ratio", ratio(tokensPerS, t));
+                        row(row);
+                    }
+                }
+            }
+        }
+    }
+
+    /** This JVM's peak resident set (VmHWM), in MiB. */
+    static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+            }
+        } catch (Exception ignored) {
+            // not Linux
+        }
+        return -1;
+    }
+}
