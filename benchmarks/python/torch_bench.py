@@ -5,7 +5,8 @@
     torch_bench.py train  --preset gpt2-124m --batch 4 --context 64 --steps 5 --threads 2 [--tied]
     torch_bench.py decode --preset gpt2-124m --tokens 64 --threads 2
 
-The model is the book's GPT (chapter 4) with a fused qkv projection; decode uses a KV cache.
+The model is the book's GPT (chapter 4, dropout 0.1 as in the presets) with a fused qkv projection;
+decode uses a KV cache.
 Run with Debian's python3-torch (and libopenblas0-pthread) as /usr/bin/python3.
 """
 import argparse
@@ -27,9 +28,11 @@ PRESETS = {
 
 
 class Block(nn.Module):
-    def __init__(self, c, nh, qkv_bias):
+    def __init__(self, c, nh, qkv_bias, drop):
         super().__init__()
         self.nh = nh
+        self.drop = drop
+        self.resid_drop = nn.Dropout(drop)
         self.ln_1, self.ln_2 = nn.LayerNorm(c), nn.LayerNorm(c)
         self.c_attn = nn.Linear(c, 3 * c, bias=qkv_bias)
         self.c_proj = nn.Linear(c, c)
@@ -43,33 +46,32 @@ class Block(nn.Module):
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
             cache["k"], cache["v"] = k, v
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=cache is None or t > 1) if hasattr(F, "scaled_dot_product_attention") \
-            else self._attend(q, k, v, cache is None or t > 1)
-        x = x + self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c))
-        return x + self.proj(F.gelu(self.fc(self.ln_2(x)), approximate="tanh"))
+        y = self._attend(q, k, v, cache is None or t > 1)
+        x = x + self.resid_drop(self.c_proj(y.transpose(1, 2).contiguous().view(b, t, c)))
+        return x + self.resid_drop(self.proj(F.gelu(self.fc(self.ln_2(x)), approximate="tanh")))
 
-    @staticmethod
-    def _attend(q, k, v, causal):
+    def _attend(self, q, k, v, causal):
         att = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
         if causal:
             t, s = q.size(-2), k.size(-2)
             mask = torch.ones(t, s, dtype=torch.bool).triu(s - t + 1)
             att = att.masked_fill(mask, float("-inf"))
-        return torch.softmax(att, dim=-1) @ v
+        return F.dropout(torch.softmax(att, dim=-1), self.drop, self.training) @ v
 
 
 class GPT(nn.Module):
-    def __init__(self, p, tied):
+    def __init__(self, p, tied, drop=0.1):
         super().__init__()
         self.wte, self.wpe = nn.Embedding(p["vocab"], p["emb"]), nn.Embedding(p["ctx"], p["emb"])
-        self.blocks = nn.ModuleList(Block(p["emb"], p["heads"], False) for _ in range(p["layers"]))
+        self.emb_drop = nn.Dropout(drop)
+        self.blocks = nn.ModuleList(Block(p["emb"], p["heads"], False, drop) for _ in range(p["layers"]))
         self.ln_f = nn.LayerNorm(p["emb"])
         self.head = nn.Linear(p["emb"], p["vocab"], bias=False)
         if tied:
             self.head.weight = self.wte.weight
 
     def forward(self, idx, caches=None, start=0):
-        x = self.wte(idx) + self.wpe(torch.arange(start, start + idx.size(1)))
+        x = self.emb_drop(self.wte(idx) + self.wpe(torch.arange(start, start + idx.size(1))))
         for i, blk in enumerate(self.blocks):
             x = blk(x, None if caches is None else caches[i])
         return self.head(self.ln_f(x))

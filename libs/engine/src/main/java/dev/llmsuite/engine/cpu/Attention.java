@@ -1,5 +1,9 @@
 package dev.llmsuite.engine.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Causal multi-head self-attention on a fused qkv [B, T, 3C] (query, key, value side by side, heads of
  * hs = C / NH channels each). Scores are scaled by 1/√hs, positions after t are masked, softmax gives
@@ -7,7 +11,36 @@ package dev.llmsuite.engine.cpu;
  * merged into out [B, T, C]. Tasks own one (batch, head) each, so backward never races.
  */
 public final class Attention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
     private Attention() {}
+
+    /** Σ a[ao + i] · b[bo + i] for i < n. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        float s = 0;
+        if (n >= S.length()) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i + S.length() <= n; i += S.length()) {
+                acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
+    }
+
+    /** y[yo + i] += alpha · x[xo + i] for i < n. */
+    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        if (n >= S.length()) {
+            FloatVector a = FloatVector.broadcast(S, alpha);
+            for (; i + S.length() <= n; i += S.length()) {
+                FloatVector.fromArray(S, x, xo + i).fma(a, FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) y[yo + i] += alpha * x[xo + i];
+    }
 
     public static void forward(WorkerPool pool, float[] out, int outOff, float[] att, int attOff, float[] qkv,
                                int qkvOff, int b, int t, int c, int nh, float dropP, long seed, long site) {
@@ -22,9 +55,7 @@ public final class Attention {
                 float max = Float.NEGATIVE_INFINITY;
                 for (int t2 = 0; t2 <= ti; t2++) {
                     int k = qkvOff + (bi * t + t2) * 3 * c + c + h * hs;
-                    float s = 0;
-                    for (int i = 0; i < hs; i++) s += qkv[q + i] * qkv[k + i];
-                    s *= scale;
+                    float s = dot(qkv, q, qkv, k, hs) * scale;
                     att[a + t2] = s;
                     if (s > max) max = s;
                 }
@@ -42,8 +73,7 @@ public final class Attention {
                 for (int t2 = 0; t2 <= ti; t2++) {
                     float w = att[a + t2];
                     if (dropP > 0f) w = Dropout.uniform(seed, site, (long) (bh * t + ti) * t + t2) < dropP ? 0f : w * keepScale;
-                    int v = qkvOff + (bi * t + t2) * 3 * c + 2 * c + h * hs;
-                    for (int i = 0; i < hs; i++) out[o + i] += w * qkv[v + i];
+                    axpy(w, qkv, qkvOff + (bi * t + t2) * 3 * c + 2 * c + h * hs, out, o, hs);
                 }
             }
         });
@@ -69,12 +99,8 @@ public final class Attention {
                     int v = qkvOff + (bi * t + t2) * 3 * c + 2 * c + h * hs;
                     int dv = dqkvOff + (bi * t + t2) * 3 * c + 2 * c + h * hs;
                     float w = att[a + t2] * mask;
-                    float g = 0;
-                    for (int i = 0; i < hs; i++) {
-                        g += dout[d + i] * qkv[v + i];
-                        dqkv[dv + i] += w * dout[d + i];
-                    }
-                    datt[t2] = g * mask;
+                    datt[t2] = dot(dout, d, qkv, v, hs) * mask;
+                    axpy(w, dout, d, dqkv, dv, hs);
                 }
                 // through softmax: dpre = att · (datt - Σ att · datt)
                 float dot = 0;
@@ -85,10 +111,8 @@ public final class Attention {
                     float dpre = att[a + t2] * (datt[t2] - dot) * scale;
                     int k = qkvOff + (bi * t + t2) * 3 * c + c + h * hs;
                     int dk = dqkvOff + (bi * t + t2) * 3 * c + c + h * hs;
-                    for (int i = 0; i < hs; i++) {
-                        dqkv[dq + i] += dpre * qkv[k + i];
-                        dqkv[dk + i] += dpre * qkv[q + i];
-                    }
+                    axpy(dpre, qkv, k, dqkv, dq, hs);
+                    axpy(dpre, qkv, q, dqkv, dk, hs);
                 }
             }
         });
@@ -105,9 +129,7 @@ public final class Attention {
             float[] w = new float[pos + 1];
             float max = Float.NEGATIVE_INFINITY;
             for (int t2 = 0; t2 <= pos; t2++) {
-                float s = 0;
-                for (int i = 0; i < hs; i++) s += qkv[qkvOff + h * hs + i] * kc[kcOff + t2 * c + h * hs + i];
-                w[t2] = s * scale;
+                w[t2] = dot(qkv, qkvOff + h * hs, kc, kcOff + t2 * c + h * hs, hs) * scale;
                 max = Math.max(max, w[t2]);
             }
             float sum = 0;
@@ -115,8 +137,7 @@ public final class Attention {
             int o = outOff + h * hs;
             for (int i = 0; i < hs; i++) out[o + i] = 0f;
             for (int t2 = 0; t2 <= pos; t2++) {
-                float a = w[t2] / sum;
-                for (int i = 0; i < hs; i++) out[o + i] += a * vc[vcOff + t2 * c + h * hs + i];
+                axpy(w[t2] / sum, vc, vcOff + t2 * c + h * hs, out, o, hs);
             }
         });
     }

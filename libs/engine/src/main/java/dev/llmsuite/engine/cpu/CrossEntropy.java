@@ -1,5 +1,9 @@
 package dev.llmsuite.engine.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Softmax cross-entropy over the vocabulary, fused: no probability tensor is stored. Forward keeps
  * each row's log-sum-exp; backward turns the logits buffer into dlogits in place. Targets equal to
@@ -8,6 +12,28 @@ package dev.llmsuite.engine.cpu;
 public final class CrossEntropy {
     public static final int IGNORE_INDEX = -100;
     private static final int ROWS = 4;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+
+    /** Σ exp(x[i] − max) over a row, vectorized; partial sums in float lanes, total in double. */
+    private static double sumExp(float[] x, int off, int v, float max) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0;
+        for (; i + S.length() <= v; i += S.length()) {
+            acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP));
+        }
+        double sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < v; i++) sum += Math.exp(x[off + i] - max);
+        return sum;
+    }
+
+    private static float max(float[] x, int off, int v) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i + S.length() <= v; i += S.length()) acc = acc.max(FloatVector.fromArray(S, x, off + i));
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < v; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
 
     private CrossEntropy() {}
 
@@ -17,11 +43,8 @@ public final class CrossEntropy {
         pool.run((n + ROWS - 1) / ROWS, task -> {
             for (int r = task * ROWS; r < Math.min(n, task * ROWS + ROWS); r++) {
                 int row = logitsOff + r * v;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int i = 0; i < v; i++) max = Math.max(max, logits[row + i]);
-                double sum = 0;
-                for (int i = 0; i < v; i++) sum += Math.exp(logits[row + i] - max);
-                lse[r] = (float) (max + Math.log(sum));
+                float max = max(logits, row, v);
+                lse[r] = (float) (max + Math.log(sumExp(logits, row, v, max)));
                 int target = targets[r];
                 if (target == IGNORE_INDEX) {
                     losses[r] = 0f;
@@ -57,7 +80,12 @@ public final class CrossEntropy {
                     continue;
                 }
                 float l = lse[r];
-                for (int i = 0; i < v; i++) logits[row + i] = (float) Math.exp(logits[row + i] - l) * dscale;
+                int i = 0;
+                for (; i + S.length() <= v; i += S.length()) {
+                    FloatVector.fromArray(S, logits, row + i).sub(l).lanewise(VectorOperators.EXP).mul(dscale)
+                            .intoArray(logits, row + i);
+                }
+                for (; i < v; i++) logits[row + i] = (float) Math.exp(logits[row + i] - l) * dscale;
                 logits[row + target] -= dscale;
             }
         });

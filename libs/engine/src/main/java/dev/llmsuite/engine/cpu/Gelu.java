@@ -1,31 +1,51 @@
 package dev.llmsuite.engine.cpu;
 
-/** GELU, tanh form (GPT-2's): 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))). */
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** GELU, tanh form (GPT-2's): 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), vectorized. */
 public final class Gelu {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final float K = (float) Math.sqrt(2.0 / Math.PI);
+    private static final float A = 0.044715f;
     private static final int CHUNK = 4096;
 
     private Gelu() {}
 
     public static void forward(WorkerPool pool, float[] out, int outOff, float[] inp, int inpOff, int n) {
         pool.run((n + CHUNK - 1) / CHUNK, task -> {
-            for (int i = task * CHUNK; i < Math.min(n, task * CHUNK + CHUNK); i++) {
+            int i = task * CHUNK, end = Math.min(n, i + CHUNK);
+            for (; i + S.length() <= end; i += S.length()) {
+                FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
+                FloatVector u = x.mul(x).mul(x).mul(A).add(x).mul(K);
+                x.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f)).intoArray(out, outOff + i);
+            }
+            for (; i < end; i++) {
                 float x = inp[inpOff + i];
-                out[outOff + i] = 0.5f * x * (1f + (float) Math.tanh(K * (x + 0.044715f * x * x * x)));
+                out[outOff + i] = 0.5f * x * (1f + (float) Math.tanh(K * (x + A * x * x * x)));
             }
         });
     }
 
-    /** dinp += dout · gelu'(x). */
+    /** dinp += dout · gelu'(x), gelu'(x) = ½(1 + tanh u) + ½x(1 − tanh² u)·K(1 + 3A x²). */
     public static void backward(WorkerPool pool, float[] dinp, int dinpOff, float[] inp, int inpOff, float[] dout,
                                 int doutOff, int n) {
         pool.run((n + CHUNK - 1) / CHUNK, task -> {
-            for (int i = task * CHUNK; i < Math.min(n, task * CHUNK + CHUNK); i++) {
+            int i = task * CHUNK, end = Math.min(n, i + CHUNK);
+            for (; i + S.length() <= end; i += S.length()) {
+                FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
+                FloatVector x2 = x.mul(x);
+                FloatVector th = x2.mul(x).mul(A).add(x).mul(K).lanewise(VectorOperators.TANH);
+                FloatVector sech2 = th.mul(th).neg().add(1f);
+                FloatVector grad = th.add(1f).mul(0.5f).add(x.mul(0.5f).mul(sech2).mul(x2.mul(3f * A).add(1f).mul(K)));
+                FloatVector.fromArray(S, dinp, dinpOff + i)
+                        .add(grad.mul(FloatVector.fromArray(S, dout, doutOff + i))).intoArray(dinp, dinpOff + i);
+            }
+            for (; i < end; i++) {
                 float x = inp[inpOff + i];
-                float u = K * (x + 0.044715f * x * x * x);
-                float th = (float) Math.tanh(u);
-                float sech2 = 1f - th * th;
-                float grad = 0.5f * (1f + th) + 0.5f * x * sech2 * K * (1f + 3f * 0.044715f * x * x);
+                float th = (float) Math.tanh(K * (x + A * x * x * x));
+                float grad = 0.5f * (1f + th) + 0.5f * x * (1f - th * th) * K * (1f + 3f * A * x * x);
                 dinp[dinpOff + i] += grad * dout[doutOff + i];
             }
         });

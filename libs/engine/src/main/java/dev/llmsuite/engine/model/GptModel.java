@@ -61,15 +61,17 @@ public final class GptModel implements AutoCloseable {
     public void initialize(long seed) {
         Random rnd = new Random(seed);
         double residualStd = 0.02 / Math.sqrt(2.0 * cfg.layers());
+        float[] chunk = new float[1 << 20]; // written piecewise: no tensor-sized temporary on the heap
         for (ParameterLayout.Spec s : layout.specs()) {
-            float[] values = new float[(int) s.size()];
-            if (s.name().endsWith("ln_1.weight") || s.name().endsWith("ln_2.weight") || s.name().equals("ln_f.weight")) {
-                java.util.Arrays.fill(values, 1f);
-            } else if (s.shape().length > 1) {
-                double std = s.name().endsWith("c_proj.weight") ? residualStd : 0.02;
-                for (int i = 0; i < values.length; i++) values[i] = (float) (rnd.nextGaussian() * std);
+            boolean lnWeight = s.name().endsWith("ln_1.weight") || s.name().endsWith("ln_2.weight") || s.name().equals("ln_f.weight");
+            double std = s.name().endsWith("c_proj.weight") ? residualStd : 0.02;
+            for (long from = 0; from < s.size(); from += chunk.length) {
+                int n = (int) Math.min(chunk.length, s.size() - from);
+                for (int i = 0; i < n; i++) {
+                    chunk[i] = lnWeight ? 1f : s.shape().length > 1 ? (float) (rnd.nextGaussian() * std) : 0f;
+                }
+                be.write(params, s.offset() + from, chunk, 0, n);
             }
-            be.write(params, s.offset(), values, 0, values.length);
         }
     }
 
