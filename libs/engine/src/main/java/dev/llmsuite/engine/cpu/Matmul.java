@@ -1,7 +1,6 @@
 package dev.llmsuite.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -14,99 +13,147 @@ import jdk.incubator.vector.VectorSpecies;
  *           dbias[OC]  += Σₙ dout[N, OC]
  * </pre>
  *
- * Each is blocked so the panel a task reuses stays in cache, with a register tile of 4 × 4 dot
- * products (forward) or 4 rows × 2 vectors (backward). Every output element is summed by one task in
- * a fixed order, so the result does not depend on the thread count.
+ * All three run one register-blocked kernel, {@link #kernel}: 6 rows × 4 vectors (64 columns) of
+ * accumulators, updated by an outer product per step (4 vector loads, 6 broadcasts, 24 FMAs). Each
+ * product arranges its operands so that the kernel's vector side is contiguous: the forward packs a
+ * panel of Wᵀ, the weight gradient packs a panel of doutᵀ. Every output element is summed by one
+ * task in a fixed order, so the result does not depend on the thread count.
  */
 public final class Matmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int ROWS = 32;   // rows of inp (or W) a task owns
-    private static final int CHUNK = 2 * L; // columns one backward tile spans
-    private static final int O_BLOCK = 128; // rows of W kept in cache while a panel's row groups use them
+    private static final int MR = 6;        // rows of accumulators
+    private static final int NR = 4 * L;    // columns of accumulators (4 vectors)
+    private static final int K_BLOCK = 256; // reduction depth per pass, so both panels stay in L1/L2
 
     private Matmul() {}
 
+    /** Per-thread packing buffers, grown as needed: no allocation per product once warm. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR]});
+
+    private static float[] packBuffer(int size) {
+        float[][] s = SCRATCH.get();
+        if (s[0].length < size) s[0] = new float[size];
+        return s[0];
+    }
+
+    /**
+     * The micro-kernel: C[r][0..NR) (+)= Σₖ A[r][k] · B[k][0..NR) for r < rows (≤ MR), k < depth.
+     * A is read as a[aOff + r·aRow + k·aCol] (broadcast), B as rows of NR contiguous floats
+     * b[bOff + k·bRow ...], C as rows c[cOff + r·cRow ...].
+     */
+    private static void kernel(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                               float[] c, int cOff, int cRow, int rows, int depth, boolean accumulate) {
+        if (rows == MR) {
+            kernel6(a, aOff, aRow, aCol, b, bOff, bRow, c, cOff, cRow, depth, accumulate);
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            int co = cOff + r * cRow;
+            FloatVector c0 = accumulate ? FloatVector.fromArray(S, c, co) : FloatVector.zero(S);
+            FloatVector c1 = accumulate ? FloatVector.fromArray(S, c, co + L) : FloatVector.zero(S);
+            FloatVector c2 = accumulate ? FloatVector.fromArray(S, c, co + 2 * L) : FloatVector.zero(S);
+            FloatVector c3 = accumulate ? FloatVector.fromArray(S, c, co + 3 * L) : FloatVector.zero(S);
+            for (int k = 0; k < depth; k++) {
+                int bo = bOff + k * bRow;
+                FloatVector x = FloatVector.broadcast(S, a[aOff + r * aRow + k * aCol]);
+                c0 = FloatVector.fromArray(S, b, bo).fma(x, c0);
+                c1 = FloatVector.fromArray(S, b, bo + L).fma(x, c1);
+                c2 = FloatVector.fromArray(S, b, bo + 2 * L).fma(x, c2);
+                c3 = FloatVector.fromArray(S, b, bo + 3 * L).fma(x, c3);
+            }
+            c0.intoArray(c, co);
+            c1.intoArray(c, co + L);
+            c2.intoArray(c, co + 2 * L);
+            c3.intoArray(c, co + 3 * L);
+        }
+    }
+
+    private static void kernel6(float[] a, int aOff, int aRow, int aCol, float[] b, int bOff, int bRow,
+                                float[] c, int cOff, int cRow, int depth, boolean acc) {
+        int o0 = cOff, o1 = o0 + cRow, o2 = o1 + cRow, o3 = o2 + cRow, o4 = o3 + cRow, o5 = o4 + cRow;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector c00 = acc ? FloatVector.fromArray(S, c, o0) : z, c01 = acc ? FloatVector.fromArray(S, c, o0 + L) : z;
+        FloatVector c02 = acc ? FloatVector.fromArray(S, c, o0 + 2 * L) : z, c03 = acc ? FloatVector.fromArray(S, c, o0 + 3 * L) : z;
+        FloatVector c10 = acc ? FloatVector.fromArray(S, c, o1) : z, c11 = acc ? FloatVector.fromArray(S, c, o1 + L) : z;
+        FloatVector c12 = acc ? FloatVector.fromArray(S, c, o1 + 2 * L) : z, c13 = acc ? FloatVector.fromArray(S, c, o1 + 3 * L) : z;
+        FloatVector c20 = acc ? FloatVector.fromArray(S, c, o2) : z, c21 = acc ? FloatVector.fromArray(S, c, o2 + L) : z;
+        FloatVector c22 = acc ? FloatVector.fromArray(S, c, o2 + 2 * L) : z, c23 = acc ? FloatVector.fromArray(S, c, o2 + 3 * L) : z;
+        FloatVector c30 = acc ? FloatVector.fromArray(S, c, o3) : z, c31 = acc ? FloatVector.fromArray(S, c, o3 + L) : z;
+        FloatVector c32 = acc ? FloatVector.fromArray(S, c, o3 + 2 * L) : z, c33 = acc ? FloatVector.fromArray(S, c, o3 + 3 * L) : z;
+        FloatVector c40 = acc ? FloatVector.fromArray(S, c, o4) : z, c41 = acc ? FloatVector.fromArray(S, c, o4 + L) : z;
+        FloatVector c42 = acc ? FloatVector.fromArray(S, c, o4 + 2 * L) : z, c43 = acc ? FloatVector.fromArray(S, c, o4 + 3 * L) : z;
+        FloatVector c50 = acc ? FloatVector.fromArray(S, c, o5) : z, c51 = acc ? FloatVector.fromArray(S, c, o5 + L) : z;
+        FloatVector c52 = acc ? FloatVector.fromArray(S, c, o5 + 2 * L) : z, c53 = acc ? FloatVector.fromArray(S, c, o5 + 3 * L) : z;
+        int a0 = aOff, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow, a4 = a3 + aRow, a5 = a4 + aRow;
+        for (int k = 0; k < depth; k++) {
+            int bo = bOff + k * bRow, ak = k * aCol;
+            FloatVector b0 = FloatVector.fromArray(S, b, bo), b1 = FloatVector.fromArray(S, b, bo + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bo + 2 * L), b3 = FloatVector.fromArray(S, b, bo + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, a[a0 + ak]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01); c02 = b2.fma(x, c02); c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(S, a[a1 + ak]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11); c12 = b2.fma(x, c12); c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(S, a[a2 + ak]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21); c22 = b2.fma(x, c22); c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(S, a[a3 + ak]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31); c32 = b2.fma(x, c32); c33 = b3.fma(x, c33);
+            x = FloatVector.broadcast(S, a[a4 + ak]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41); c42 = b2.fma(x, c42); c43 = b3.fma(x, c43);
+            x = FloatVector.broadcast(S, a[a5 + ak]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51); c52 = b2.fma(x, c52); c53 = b3.fma(x, c53);
+        }
+        c00.intoArray(c, o0); c01.intoArray(c, o0 + L); c02.intoArray(c, o0 + 2 * L); c03.intoArray(c, o0 + 3 * L);
+        c10.intoArray(c, o1); c11.intoArray(c, o1 + L); c12.intoArray(c, o1 + 2 * L); c13.intoArray(c, o1 + 3 * L);
+        c20.intoArray(c, o2); c21.intoArray(c, o2 + L); c22.intoArray(c, o2 + 2 * L); c23.intoArray(c, o2 + 3 * L);
+        c30.intoArray(c, o3); c31.intoArray(c, o3 + L); c32.intoArray(c, o3 + 2 * L); c33.intoArray(c, o3 + 3 * L);
+        c40.intoArray(c, o4); c41.intoArray(c, o4 + L); c42.intoArray(c, o4 + 2 * L); c43.intoArray(c, o4 + 3 * L);
+        c50.intoArray(c, o5); c51.intoArray(c, o5 + L); c52.intoArray(c, o5 + 2 * L); c53.intoArray(c, o5 + 3 * L);
+    }
+
     // ---------------------------------------------------------------- forward
 
+    /** out = inp · Wᵀ + bias. Tasks own NR output columns; each packs its Wᵀ panel once. */
     public static void forward(WorkerPool pool, float[] out, int outOff, float[] inp, int inpOff,
                                float[] w, int wOff, float[] bias, int biasOff, int n, int c, int oc) {
-        int rowBlocks = (n + ROWS - 1) / ROWS;
-        int colBlocks = (oc + 63) / 64;
-        pool.run(rowBlocks * colBlocks, task -> {
-            int n0 = (task / colBlocks) * ROWS, n1 = Math.min(n, n0 + ROWS);
-            int o0 = (task % colBlocks) * 64, o1 = Math.min(oc, o0 + 64);
-            forwardBlock(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, oc, n0, n1, o0, o1);
+        int panels = (oc + NR - 1) / NR;
+        pool.run(panels, p -> {
+            int o0 = p * NR, width = Math.min(NR, oc - o0);
+            if (width < NR) {
+                forwardNarrow(out, outOff, inp, inpOff, w, wOff, bias, biasOff, n, c, oc, o0, width);
+                return;
+            }
+            // Wᵀ panel [C, NR]: row k holds W[o0..o0+NR)[k], contiguous for the kernel.
+            float[] wt = packBuffer(c * NR);
+            for (int j = 0; j < NR; j++) {
+                int src = wOff + (o0 + j) * c;
+                for (int k = 0; k < c; k++) wt[k * NR + j] = w[src + k];
+            }
+            float[] tile = SCRATCH.get()[1];
+            for (int r = 0; r < n; r += MR) {
+                int rows = Math.min(MR, n - r);
+                for (int k0 = 0; k0 < c; k0 += K_BLOCK) {
+                    int depth = Math.min(K_BLOCK, c - k0);
+                    kernel(inp, inpOff + r * c + k0, c, 1, wt, k0 * NR, NR, tile, 0, NR, rows, depth, k0 > 0);
+                }
+                for (int i = 0; i < rows; i++) {
+                    int o = outOff + (r + i) * oc + o0;
+                    for (int j = 0; j < NR; j++) out[o + j] = tile[i * NR + j] + (bias == null ? 0f : bias[biasOff + o0 + j]);
+                }
+            }
         });
     }
 
-    private static void forwardBlock(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff,
-                                     float[] bias, int biasOff, int c, int oc, int n0, int n1, int o0, int o1) {
-        int cv = c - c % L; // vectorized part of each dot product
-        int n = n0;
-        for (; n + 4 <= n1; n += 4) {
-            int o = o0;
-            for (; o + 4 <= o1; o += 4) dot4x4(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o);
-            for (; o < o1; o++) for (int r = n; r < n + 4; r++) dot1(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, oc, r, o);
+    /** The last, narrower panel: plain dot products. */
+    private static void forwardNarrow(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff, float[] bias,
+                                      int biasOff, int n, int c, int oc, int o0, int width) {
+        for (int r = 0; r < n; r++) {
+            for (int j = 0; j < width; j++) {
+                int o = o0 + j;
+                out[outOff + r * oc + o] = Attention.dot(inp, inpOff + r * c, w, wOff + o * c, c)
+                        + (bias == null ? 0f : bias[biasOff + o]);
+            }
         }
-        for (; n < n1; n++) for (int o = o0; o < o1; o++) dot1(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, oc, n, o);
-    }
-
-    /** out[n..n+3][o..o+3]: sixteen dot products over C at once. */
-    private static void dot4x4(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff,
-                               float[] bias, int biasOff, int c, int cv, int oc, int n, int o) {
-        int a0 = inpOff + n * c, a1 = a0 + c, a2 = a1 + c, a3 = a2 + c;
-        int b0 = wOff + o * c, b1 = b0 + c, b2 = b1 + c, b3 = b2 + c;
-        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
-        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-        FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-        for (int k = 0; k < cv; k += L) {
-            FloatVector x0 = FloatVector.fromArray(S, inp, a0 + k), x1 = FloatVector.fromArray(S, inp, a1 + k);
-            FloatVector x2 = FloatVector.fromArray(S, inp, a2 + k), x3 = FloatVector.fromArray(S, inp, a3 + k);
-            FloatVector y0 = FloatVector.fromArray(S, w, b0 + k), y1 = FloatVector.fromArray(S, w, b1 + k);
-            FloatVector y2 = FloatVector.fromArray(S, w, b2 + k), y3 = FloatVector.fromArray(S, w, b3 + k);
-            s00 = x0.fma(y0, s00); s01 = x0.fma(y1, s01); s02 = x0.fma(y2, s02); s03 = x0.fma(y3, s03);
-            s10 = x1.fma(y0, s10); s11 = x1.fma(y1, s11); s12 = x1.fma(y2, s12); s13 = x1.fma(y3, s13);
-            s20 = x2.fma(y0, s20); s21 = x2.fma(y1, s21); s22 = x2.fma(y2, s22); s23 = x2.fma(y3, s23);
-            s30 = x3.fma(y0, s30); s31 = x3.fma(y1, s31); s32 = x3.fma(y2, s32); s33 = x3.fma(y3, s33);
-        }
-        // Explicit reductions: a FloatVector[] here would box every vector and spill the tile.
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s00.reduceLanes(VectorOperators.ADD), 0, 0);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s01.reduceLanes(VectorOperators.ADD), 0, 1);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s02.reduceLanes(VectorOperators.ADD), 0, 2);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s03.reduceLanes(VectorOperators.ADD), 0, 3);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s10.reduceLanes(VectorOperators.ADD), 1, 0);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s11.reduceLanes(VectorOperators.ADD), 1, 1);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s12.reduceLanes(VectorOperators.ADD), 1, 2);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s13.reduceLanes(VectorOperators.ADD), 1, 3);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s20.reduceLanes(VectorOperators.ADD), 2, 0);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s21.reduceLanes(VectorOperators.ADD), 2, 1);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s22.reduceLanes(VectorOperators.ADD), 2, 2);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s23.reduceLanes(VectorOperators.ADD), 2, 3);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s30.reduceLanes(VectorOperators.ADD), 3, 0);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s31.reduceLanes(VectorOperators.ADD), 3, 1);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s32.reduceLanes(VectorOperators.ADD), 3, 2);
-        store(out, outOff, inp, inpOff, w, wOff, bias, biasOff, c, cv, oc, n, o, s33.reduceLanes(VectorOperators.ADD), 3, 3);
-    }
-
-    /** Adds the scalar tail (C not a multiple of the vector) and the bias, and stores out[n+i][o+j]. */
-    private static void store(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff, float[] bias,
-                              int biasOff, int c, int cv, int oc, int n, int o, float sum, int i, int j) {
-        int ai = inpOff + (n + i) * c, bj = wOff + (o + j) * c;
-        for (int k = cv; k < c; k++) sum += inp[ai + k] * w[bj + k];
-        out[outOff + (n + i) * oc + o + j] = sum + (bias == null ? 0f : bias[biasOff + o + j]);
-    }
-
-    private static void dot1(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff,
-                             float[] bias, int biasOff, int c, int oc, int n, int o) {
-        int a = inpOff + n * c, b = wOff + o * c;
-        FloatVector acc = FloatVector.zero(S);
-        int k = 0;
-        for (; k + L <= c; k += L) acc = FloatVector.fromArray(S, inp, a + k).fma(FloatVector.fromArray(S, w, b + k), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; k < c; k++) sum += inp[a + k] * w[b + k];
-        out[outOff + n * oc + o] = sum + (bias == null ? 0f : bias[biasOff + o]);
     }
 
     // ---------------------------------------------------------------- backward
@@ -116,118 +163,63 @@ public final class Matmul {
                                 int dbiasOff, float[] dout, int doutOff, float[] inp, int inpOff, float[] w, int wOff,
                                 int n, int c, int oc) {
         if (dinp != null) {
-            pool.run((n + ROWS - 1) / ROWS, task -> inputGradient(dinp, dinpOff, dout, doutOff, w, wOff,
-                    c, oc, task * ROWS, Math.min(n, task * ROWS + ROWS)));
-        }
-        if (dw != null || dbias != null) {
-            pool.run((oc + ROWS - 1) / ROWS, task -> {
-                int o0 = task * ROWS, o1 = Math.min(oc, o0 + ROWS);
-                if (dw != null) weightGradient(dw, dwOff, dout, doutOff, inp, inpOff, n, c, oc, o0, o1);
-                if (dbias != null) {
-                    for (int o = o0; o < o1; o++) {
-                        float sum = 0;
-                        for (int r = 0; r < n; r++) sum += dout[doutOff + r * oc + o];
-                        dbias[dbiasOff + o] += sum;
+            // Tasks own NR columns of dinp: dinp[:, j..j+NR) += dout[:, :] · W[:, j..j+NR)
+            pool.run((c + NR - 1) / NR, p -> {
+                int j0 = p * NR, width = Math.min(NR, c - j0);
+                if (width < NR) {
+                    for (int r = 0; r < n; r++) {
+                        for (int o = 0; o < oc; o++) {
+                            float d = dout[doutOff + r * oc + o];
+                            for (int j = j0; j < j0 + width; j++) dinp[dinpOff + r * c + j] += d * w[wOff + o * c + j];
+                        }
+                    }
+                    return;
+                }
+                // k-blocks outermost: one block of W's columns stays in cache for every row group.
+                for (int k0 = 0; k0 < oc; k0 += K_BLOCK) {
+                    for (int r = 0; r < n; r += MR) {
+                        kernel(dout, doutOff + r * oc + k0, oc, 1, w, wOff + k0 * c + j0, c,
+                                dinp, dinpOff + r * c + j0, c, Math.min(MR, n - r), Math.min(K_BLOCK, oc - k0), true);
                     }
                 }
             });
         }
-    }
-
-    /**
-     * dinp[n0..n1][:] += Σₒ dout[n][o] · W[o][:], as 4 rows × 2 vectors of C at a time, over blocks of
-     * O_BLOCK rows of W so the block in use stays in cache for every row group of the panel.
-     */
-    private static void inputGradient(float[] dinp, int dinpOff, float[] dout, int doutOff, float[] w, int wOff,
-                                      int c, int oc, int n0, int n1) {
-        int cv = c - c % CHUNK;
-        for (int ob = 0; ob < oc; ob += O_BLOCK) {
-            int oe = Math.min(oc, ob + O_BLOCK);
-            for (int k = 0; k < cv; k += CHUNK) {
-                int n = n0;
-                for (; n + 4 <= n1; n += 4) {
-                    int d0 = doutOff + n * oc, d1 = d0 + oc, d2 = d1 + oc, d3 = d2 + oc;
-                    int g0 = dinpOff + n * c + k, g1 = g0 + c, g2 = g1 + c, g3 = g2 + c;
-                    FloatVector a0 = FloatVector.fromArray(S, dinp, g0), b0 = FloatVector.fromArray(S, dinp, g0 + L);
-                    FloatVector a1 = FloatVector.fromArray(S, dinp, g1), b1 = FloatVector.fromArray(S, dinp, g1 + L);
-                    FloatVector a2 = FloatVector.fromArray(S, dinp, g2), b2 = FloatVector.fromArray(S, dinp, g2 + L);
-                    FloatVector a3 = FloatVector.fromArray(S, dinp, g3), b3 = FloatVector.fromArray(S, dinp, g3 + L);
-                    for (int o = ob; o < oe; o++) {
-                        int wo = wOff + o * c + k;
-                        FloatVector w0 = FloatVector.fromArray(S, w, wo), w1 = FloatVector.fromArray(S, w, wo + L);
-                        FloatVector x0 = FloatVector.broadcast(S, dout[d0 + o]), x1 = FloatVector.broadcast(S, dout[d1 + o]);
-                        FloatVector x2 = FloatVector.broadcast(S, dout[d2 + o]), x3 = FloatVector.broadcast(S, dout[d3 + o]);
-                        a0 = w0.fma(x0, a0); b0 = w1.fma(x0, b0);
-                        a1 = w0.fma(x1, a1); b1 = w1.fma(x1, b1);
-                        a2 = w0.fma(x2, a2); b2 = w1.fma(x2, b2);
-                        a3 = w0.fma(x3, a3); b3 = w1.fma(x3, b3);
-                    }
-                    a0.intoArray(dinp, g0); b0.intoArray(dinp, g0 + L);
-                    a1.intoArray(dinp, g1); b1.intoArray(dinp, g1 + L);
-                    a2.intoArray(dinp, g2); b2.intoArray(dinp, g2 + L);
-                    a3.intoArray(dinp, g3); b3.intoArray(dinp, g3 + L);
+        if (dw != null || dbias != null) {
+            // Tasks own MR·4 rows of dW; doutᵀ for those rows is packed [rows, N] so the kernel's
+            // broadcast side is contiguous; the vector side is inp's rows.
+            int rowsPerTask = MR * 4;
+            pool.run((oc + rowsPerTask - 1) / rowsPerTask, p -> {
+                int o0 = p * rowsPerTask, o1 = Math.min(oc, o0 + rowsPerTask), h = o1 - o0;
+                float[] dt = packBuffer(h * n);
+                for (int r = 0; r < n; r++) {
+                    int src = doutOff + r * oc + o0;
+                    for (int i = 0; i < h; i++) dt[i * n + r] = dout[src + i];
                 }
-                for (; n < n1; n++) {
-                    for (int o = ob; o < oe; o++) {
-                        float d = dout[doutOff + n * oc + o];
-                        for (int j = k; j < k + CHUNK; j++) dinp[dinpOff + n * c + j] += d * w[wOff + o * c + j];
+                if (dbias != null) {
+                    for (int i = 0; i < h; i++) {
+                        float s = 0;
+                        for (int r = 0; r < n; r++) s += dt[i * n + r];
+                        dbias[dbiasOff + o0 + i] += s;
                     }
                 }
-            }
-            for (int n = n0; n < n1; n++) {
-                for (int o = ob; o < oe; o++) {
-                    float d = dout[doutOff + n * oc + o];
-                    for (int j = cv; j < c; j++) dinp[dinpOff + n * c + j] += d * w[wOff + o * c + j];
+                if (dw == null) return;
+                int cv = c - c % NR;
+                for (int i = 0; i < h; i += MR) {
+                    int rows = Math.min(MR, h - i);
+                    for (int j0 = 0; j0 < cv; j0 += NR) {
+                        for (int k0 = 0; k0 < n; k0 += K_BLOCK) {
+                            kernel(dt, i * n + k0, n, 1, inp, inpOff + k0 * c + j0, c,
+                                    dw, dwOff + (o0 + i) * c + j0, c, rows, Math.min(K_BLOCK, n - k0), true);
+                        }
+                    }
+                    for (int r = 0; r < rows; r++) {
+                        for (int k = 0; k < n; k++) {
+                            float d = dt[(i + r) * n + k];
+                            for (int j = cv; j < c; j++) dw[dwOff + (o0 + i + r) * c + j] += d * inp[inpOff + k * c + j];
+                        }
+                    }
                 }
-            }
-        }
-    }
-
-    /** dW[o0..o1][:] += Σₙ dout[n][o] · inp[n][:], as 4 rows of W × 2 vectors of C at a time. */
-    private static void weightGradient(float[] dw, int dwOff, float[] doutFull, int doutFullOff, float[] inp, int inpOff,
-                                       int n, int c, int ocFull, int o0Full, int o1Full) {
-        // Pack this panel's columns of dout into [n, width]: rows of dout are far apart when OC is large.
-        int width = o1Full - o0Full;
-        float[] dout = new float[n * width];
-        for (int r = 0; r < n; r++) System.arraycopy(doutFull, doutFullOff + r * ocFull + o0Full, dout, r * width, width);
-        int doutOff = 0, oc = width, o0 = 0, o1 = width;
-        dwOff += o0Full * c;
-        int cv = c - c % CHUNK;
-        for (int k = 0; k < cv; k += CHUNK) {
-            int o = o0;
-            for (; o + 4 <= o1; o += 4) {
-                int g0 = dwOff + o * c + k, g1 = g0 + c, g2 = g1 + c, g3 = g2 + c;
-                FloatVector a0 = FloatVector.fromArray(S, dw, g0), b0 = FloatVector.fromArray(S, dw, g0 + L);
-                FloatVector a1 = FloatVector.fromArray(S, dw, g1), b1 = FloatVector.fromArray(S, dw, g1 + L);
-                FloatVector a2 = FloatVector.fromArray(S, dw, g2), b2 = FloatVector.fromArray(S, dw, g2 + L);
-                FloatVector a3 = FloatVector.fromArray(S, dw, g3), b3 = FloatVector.fromArray(S, dw, g3 + L);
-                for (int r = 0; r < n; r++) {
-                    int xo = inpOff + r * c + k, d = doutOff + r * oc + o;
-                    FloatVector x0 = FloatVector.fromArray(S, inp, xo), x1 = FloatVector.fromArray(S, inp, xo + L);
-                    FloatVector e0 = FloatVector.broadcast(S, dout[d]), e1 = FloatVector.broadcast(S, dout[d + 1]);
-                    FloatVector e2 = FloatVector.broadcast(S, dout[d + 2]), e3 = FloatVector.broadcast(S, dout[d + 3]);
-                    a0 = x0.fma(e0, a0); b0 = x1.fma(e0, b0);
-                    a1 = x0.fma(e1, a1); b1 = x1.fma(e1, b1);
-                    a2 = x0.fma(e2, a2); b2 = x1.fma(e2, b2);
-                    a3 = x0.fma(e3, a3); b3 = x1.fma(e3, b3);
-                }
-                a0.intoArray(dw, g0); b0.intoArray(dw, g0 + L);
-                a1.intoArray(dw, g1); b1.intoArray(dw, g1 + L);
-                a2.intoArray(dw, g2); b2.intoArray(dw, g2 + L);
-                a3.intoArray(dw, g3); b3.intoArray(dw, g3 + L);
-            }
-            for (; o < o1; o++) {
-                for (int r = 0; r < n; r++) {
-                    float d = dout[doutOff + r * oc + o];
-                    for (int j = k; j < k + CHUNK; j++) dw[dwOff + o * c + j] += d * inp[inpOff + r * c + j];
-                }
-            }
-        }
-        for (int o = o0; o < o1; o++) {
-            for (int r = 0; r < n; r++) {
-                float d = dout[doutOff + r * oc + o];
-                for (int j = cv; j < c; j++) dw[dwOff + o * c + j] += d * inp[inpOff + r * c + j];
-            }
+            });
         }
     }
 }
