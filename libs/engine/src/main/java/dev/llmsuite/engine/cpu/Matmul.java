@@ -113,9 +113,18 @@ public final class Matmul {
 
     // ---------------------------------------------------------------- forward
 
+    /** Below this many rows, packing Wᵀ costs more than it saves: stream W's rows as dot products. */
+    private static final int PACK_MIN_ROWS = 16;
+
     /** out = inp · Wᵀ + bias. Tasks own NR output columns; each packs its Wᵀ panel once. */
     public static void forward(WorkerPool pool, float[] out, int outOff, float[] inp, int inpOff,
                                float[] w, int wOff, float[] bias, int biasOff, int n, int c, int oc) {
+        if (n < PACK_MIN_ROWS) {
+            // Decode and other thin products are memory-bound: read each row of W once, contiguously.
+            pool.run((oc + 63) / 64, p -> forwardNarrow(out, outOff, inp, inpOff, w, wOff, bias, biasOff,
+                    n, c, oc, p * 64, Math.min(64, oc - p * 64)));
+            return;
+        }
         int panels = (oc + NR - 1) / NR;
         pool.run(panels, p -> {
             int o0 = p * NR, width = Math.min(NR, oc - o0);
@@ -144,16 +153,32 @@ public final class Matmul {
         });
     }
 
-    /** The last, narrower panel: plain dot products. */
+    /** Columns o0..o0+width as plain dot products, W's rows read once each. */
     private static void forwardNarrow(float[] out, int outOff, float[] inp, int inpOff, float[] w, int wOff, float[] bias,
                                       int biasOff, int n, int c, int oc, int o0, int width) {
-        for (int r = 0; r < n; r++) {
-            for (int j = 0; j < width; j++) {
-                int o = o0 + j;
-                out[outOff + r * oc + o] = Attention.dot(inp, inpOff + r * c, w, wOff + o * c, c)
+        for (int j = 0; j < width; j++) {
+            int o = o0 + j;
+            for (int r = 0; r < n; r++) {
+                out[outOff + r * oc + o] = dot4(inp, inpOff + r * c, w, wOff + o * c, c)
                         + (bias == null ? 0f : bias[biasOff + o]);
             }
         }
+    }
+
+    /** A dot product with four independent accumulators, so FMA latency does not serialize it. */
+    static float dot4(float[] a, int ao, float[] b, int bo, int n) {
+        FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+        int i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+            s1 = FloatVector.fromArray(S, a, ao + i + L).fma(FloatVector.fromArray(S, b, bo + i + L), s1);
+            s2 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(FloatVector.fromArray(S, b, bo + i + 2 * L), s2);
+            s3 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(FloatVector.fromArray(S, b, bo + i + 3 * L), s3);
+        }
+        for (; i + L <= n; i += L) s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
+        float s = s0.add(s1).add(s2).add(s3).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        for (; i < n; i++) s += a[ao + i] * b[bo + i];
+        return s;
     }
 
     // ---------------------------------------------------------------- backward
