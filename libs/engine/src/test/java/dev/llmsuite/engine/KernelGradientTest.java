@@ -105,13 +105,18 @@ class KernelGradientTest {
 
     @Test
     void attentionWithAndWithoutDropout() {
+        attention(36, 3); // 12-wide heads: the general path
+        attention(128, 2); // 64-wide heads (every GPT-2 size): the register-resident path
+    }
+
+    void attention(int c, int nh) {
         for (float p : new float[] {0f, 0.2f}) {
-            int b = 2, t = 5, c = 36, nh = 3, hs = c / nh;
+            int b = 2, t = 5, hs = c / nh;
             float[] qkv = random(b * t * 3 * c, 0.7), r = random(b * t * c, 1);
             float[] out = new float[b * t * c], att = new float[b * nh * t * t], dqkv = new float[qkv.length];
             Attention.forward(POOL, out, 0, att, 0, qkv, 0, b, t, c, nh, p, 5, 9);
             Attention.backward(POOL, dqkv, 0, r, 0, qkv, 0, att, 0, b, t, c, nh, p, 5, 9);
-            check("attention dropout " + p, qkv, dqkv, q -> {
+            check("attention hs " + hs + " dropout " + p, qkv, dqkv, q -> {
                 double[] o = new double[b * t * c];
                 for (int bi = 0; bi < b; bi++) for (int h = 0; h < nh; h++) for (int ti = 0; ti < t; ti++) {
                     double[] s = new double[ti + 1];

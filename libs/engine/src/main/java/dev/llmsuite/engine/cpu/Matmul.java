@@ -210,38 +210,33 @@ public final class Matmul {
             });
         }
         if (dw != null || dbias != null) {
-            // Tasks own MR·4 rows of dW; doutᵀ for those rows is packed [rows, N] so the kernel's
-            // broadcast side is contiguous; the vector side is inp's rows.
+            // Tasks own MR·4 rows of dW. The kernel broadcasts dout[k][o..o+6) (adjacent in a row of dout,
+            // one cache line per k) and streams inp's rows as the vector side.
             int rowsPerTask = MR * 4;
             pool.run((oc + rowsPerTask - 1) / rowsPerTask, p -> {
                 int o0 = p * rowsPerTask, o1 = Math.min(oc, o0 + rowsPerTask), h = o1 - o0;
-                float[] dt = packBuffer(h * n);
-                for (int r = 0; r < n; r++) {
-                    int src = doutOff + r * oc + o0;
-                    for (int i = 0; i < h; i++) dt[i * n + r] = dout[src + i];
-                }
                 if (dbias != null) {
                     for (int i = 0; i < h; i++) {
                         float s = 0;
-                        for (int r = 0; r < n; r++) s += dt[i * n + r];
+                        for (int r = 0; r < n; r++) s += dout[doutOff + r * oc + o0 + i];
                         dbias[dbiasOff + o0 + i] += s;
                     }
                 }
                 if (dw == null) return;
                 int cv = c - c % NR;
-                for (int i = 0; i < h; i += MR) {
-                    int rows = Math.min(MR, h - i);
+                // An inp block [K_BLOCK, NR] is loaded once for all of the task's row groups.
+                for (int k0 = 0; k0 < n; k0 += K_BLOCK) {
                     for (int j0 = 0; j0 < cv; j0 += NR) {
-                        for (int k0 = 0; k0 < n; k0 += K_BLOCK) {
-                            kernel(dt, i * n + k0, n, 1, inp, inpOff + k0 * c + j0, c,
-                                    dw, dwOff + (o0 + i) * c + j0, c, rows, Math.min(K_BLOCK, n - k0), true);
+                        for (int i = 0; i < h; i += MR) {
+                            kernel(dout, doutOff + k0 * oc + o0 + i, 1, oc, inp, inpOff + k0 * c + j0, c,
+                                    dw, dwOff + (o0 + i) * c + j0, c, Math.min(MR, h - i), Math.min(K_BLOCK, n - k0), true);
                         }
                     }
-                    for (int r = 0; r < rows; r++) {
-                        for (int k = 0; k < n; k++) {
-                            float d = dt[(i + r) * n + k];
-                            for (int j = cv; j < c; j++) dw[dwOff + (o0 + i + r) * c + j] += d * inp[inpOff + k * c + j];
-                        }
+                }
+                for (int r = 0; r < h && cv < c; r++) {
+                    for (int k = 0; k < n; k++) {
+                        float d = dout[doutOff + k * oc + o0 + r];
+                        for (int j = cv; j < c; j++) dw[dwOff + (o0 + r) * c + j] += d * inp[inpOff + k * c + j];
                     }
                 }
             });
