@@ -2,9 +2,16 @@ package dev.llmsuite.services.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.reactive.messaging.annotations.Blocking;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +27,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The models being served, by name. A checkpoint announced on {@code model.checkpoints} is verified
- * against its announced hashes and swapped in whole; an older step never replaces a newer one.
+ * against its announced hashes, loaded (Hugging Face GPT-2 layout) and swapped in whole; an older step
+ * never replaces a newer one.
  */
 @ApplicationScoped
 public class ModelRegistry {
@@ -28,19 +36,28 @@ public class ModelRegistry {
 
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
     private final ObjectMapper json;
+    private final CpuBackend backend;
     private final Counter loaded;
     private final Counter rejected;
 
-    ModelRegistry(ObjectMapper json, MeterRegistry registry) {
+    ModelRegistry(ObjectMapper json, MeterRegistry registry, InferenceConfig config) {
         this.json = json;
+        this.backend = config.threads() > 0 ? new CpuBackend(config.threads()) : CpuBackend.allCores();
         this.loaded = registry.counter("llm.inference.checkpoints", "outcome", "loaded");
         this.rejected = registry.counter("llm.inference.checkpoints", "outcome", "rejected");
     }
 
     @Incoming("checkpoints")
+    @Blocking
     public void onCheckpoint(String announcementJson) {
         try {
             CheckpointAnnouncement a = json.readValue(announcementJson, CheckpointAnnouncement.class);
+            LoadedModel current = models.get(a.model());
+            if (current != null && current.checkpoint().step() > a.step()) {
+                LOG.infof("ignoring %s step %d: serving step %d", a.model(), a.step(), current.checkpoint().step());
+                loaded.increment();
+                return;
+            }
             LoadedModel model = load(a);
             models.merge(a.model(), model,
                     (old, fresh) -> fresh.checkpoint().step() >= old.checkpoint().step() ? fresh : old);
@@ -56,19 +73,31 @@ public class ModelRegistry {
     private LoadedModel load(CheckpointAnnouncement a) throws IOException {
         Path dir = Path.of(a.path());
         for (var e : a.hashes().entrySet()) {
-            byte[] bytes = Files.readAllBytes(dir.resolve(e.getKey()));
-            String actual = sha256(bytes);
+            String actual = sha256(Files.readAllBytes(dir.resolve(e.getKey())));
             if (!actual.equals(e.getValue())) {
                 throw new IOException(dir.resolve(e.getKey()) + ": hash " + actual + " differs from announced " + e.getValue());
             }
         }
-        JsonNode unigram = json.readTree(dir.resolve("unigram.json").toFile());
-        return new LoadedModel(a.model(), a, unigram.path("tokens").asLong(), System.currentTimeMillis());
+        GptModel model = HfCheckpoint.load(backend, dir);
+        BpeTokenizer tokenizer = null;
+        long tokens = 0;
+        Path meta = dir.resolve("trainer.json");
+        if (Files.exists(meta)) {
+            JsonNode m = json.readTree(meta.toFile());
+            tokens = m.path("tokens").asLong();
+            if (Encodings.gpt2().hash().equals(m.path("vocabularyHash").asText()) && model.config().vocabSize() == 50257) {
+                tokenizer = new BpeTokenizer(Encodings.gpt2());
+            }
+        }
+        return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(), new Object());
     }
 
     Collection<LoadedModel> all() { return models.values(); }
 
     Optional<LoadedModel> get(String name) { return Optional.ofNullable(models.get(name)); }
+
+    @PreDestroy
+    void close() { backend.close(); }
 
     private static String sha256(byte[] bytes) {
         try {

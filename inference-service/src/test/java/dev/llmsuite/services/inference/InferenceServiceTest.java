@@ -4,59 +4,120 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Generator;
+import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.records.Topics;
 import dev.llmsuite.testing.KafkaBrokerResource;
 import dev.llmsuite.testing.TestKafka;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
 class InferenceServiceTest {
+    static final GptConfig CFG = new GptConfig(50257, 32, 16, 2, 1, 0.0, false, true);
     private final ObjectMapper json = new ObjectMapper();
 
-    private CheckpointAnnouncement writeCheckpoint(String model, long step, boolean corruptAfterHashing) throws Exception {
+    /** A GPT checkpoint as the trainer writes it, and its announcement. */
+    private CheckpointAnnouncement writeCheckpoint(String model, long step, long seed, boolean corrupt) throws Exception {
         Path dir = Files.createTempDirectory("ckpt-");
-        byte[] unigram = "{\"vocabularyHash\":\"v\",\"tokens\":42,\"counts\":[1,41]}".getBytes(StandardCharsets.UTF_8);
-        String hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(unigram));
-        if (corruptAfterHashing) unigram[unigram.length - 3] = '9';
-        Files.write(dir.resolve("unigram.json"), unigram);
-        return new CheckpointAnnouncement("job", model, step, dir.toString(), Map.of("unigram.json", hash),
-                Map.of("loss", 1.5), System.currentTimeMillis());
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel m = new GptModel(be, CFG);
+            m.initialize(seed);
+            HfCheckpoint.save(m, dir);
+        }
+        Files.writeString(dir.resolve("trainer.json"), "{\"dataset\": \"" + model + "\", \"step\": " + step
+                + ", \"tokens\": 42, \"vocabularyHash\": \"" + Encodings.gpt2().hash() + "\"}");
+        Map<String, String> hashes = new LinkedHashMap<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                hashes.put(f.getFileName().toString(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+            }
+        }
+        if (corrupt) Files.writeString(dir.resolve("trainer.json"), "{}");
+        return new CheckpointAnnouncement("job", model, step, dir.toString(), hashes, Map.of("loss", 1.5), System.currentTimeMillis());
+    }
+
+    private void announce(CheckpointAnnouncement a) throws Exception {
+        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, a.model(), json.writeValueAsBytes(a));
     }
 
     @Test
-    void anAnnouncedCheckpointIsVerifiedAndServed() throws Exception {
-        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, "m1",
-                json.writeValueAsBytes(writeCheckpoint("m1", 5, false)));
+    void anAnnouncedCheckpointIsServedAndCompletesLikeTheEngine() throws Exception {
+        announce(writeCheckpoint("m1", 5, 7, false));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/models/m1").then().statusCode(200).body("step", equalTo(5)).body("tokens_seen", equalTo(42)));
         given().get("/v1/models").then().statusCode(200).body("object", equalTo("list"))
                 .body("data.id", org.hamcrest.Matchers.hasItem("m1"));
 
-        // An older step announced late never replaces a newer one.
-        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, "m1",
-                json.writeValueAsBytes(writeCheckpoint("m1", 3, false)));
-        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/metrics").then()
-                .body(containsString("llm_inference_checkpoints_total{outcome=\"loaded\"} 2.0")));
+        String prompt = "Every effort moves you";
+        String text = given().contentType("application/json")
+                .body(Map.of("model", "m1", "prompt", prompt, "max_tokens", 8, "temperature", 0))
+                .post("/v1/completions").then().statusCode(200)
+                .body("object", equalTo("text_completion")).body("usage.prompt_tokens", equalTo(4))
+                .extract().path("choices[0].text");
+        // the same weights through the engine directly
+        BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel m = new GptModel(be, CFG);
+            m.initialize(7);
+            int[] ids = new Generator(m).generate(gpt2.encode(prompt), new SamplingParams(8, 0, 0, 1, 0, Set.of(50256)), null);
+            assertEquals(gpt2.decode(ids), text, "the service's greedy output is the engine's");
+        }
+
+        // an older step announced late never replaces a newer one
+        double before = loadedCount();
+        announce(writeCheckpoint("m1", 3, 8, false));
+        await().atMost(Duration.ofSeconds(30)).until(() -> loadedCount() > before);
         given().get("/v1/models/m1").then().body("step", equalTo(5));
+    }
+
+    private static double loadedCount() {
+        String metrics = given().get("/q/metrics").then().extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("llm_inference_checkpoints_total{outcome=\"loaded\"}"))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    @Test
+    void badCompletionRequestsGetProblems() throws Exception {
+        announce(writeCheckpoint("m2", 1, 3, false));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/m2").then().statusCode(200));
+        given().contentType("application/json").body(Map.of("model", "nope", "prompt", "x"))
+                .post("/v1/completions").then().statusCode(404).contentType("application/problem+json");
+        given().contentType("application/json").body(Map.of("model", "m2"))
+                .post("/v1/completions").then().statusCode(400).body("detail", containsString("'prompt' is required"));
+        given().contentType("application/json").body(Map.of("model", "m2", "prompt", "word" + " word".repeat(39)))
+                .post("/v1/completions").then().statusCode(400)
+                .body("detail", containsString("prompt is 40 tokens; the model's context is 32 tokens"));
+        given().contentType("application/json").body(Map.of("model", "m2", "prompt", "x", "max_tokens", 100000))
+                .post("/v1/completions").then().statusCode(400).body("detail", containsString("'max_tokens'"));
+        given().contentType("application/json").body(Map.of("model", "m2", "prompt", "x", "top_p", 0))
+                .post("/v1/completions").then().statusCode(400).body("detail", containsString("top_p"));
     }
 
     @Test
     void aCheckpointWhoseFilesDoNotMatchTheirHashIsNotServed() throws Exception {
-        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, "bad",
-                json.writeValueAsBytes(writeCheckpoint("bad", 1, true)));
+        announce(writeCheckpoint("bad", 1, 1, true));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/metrics").then()
                 .body(containsString("llm_inference_checkpoints_total{outcome=\"rejected\"}")));
         given().get("/v1/models/bad").then().statusCode(404).contentType("application/problem+json");

@@ -55,6 +55,7 @@ final class DemoCommand implements Callable<Integer> {
             Snapshot last = follow(suite, progress, t0);
             progress.done();
             report(suite, last, t0);
+            sample(suite);
         }
         System.out.println("stopped: broker and services are down; checkpoints in " + work.resolve("checkpoints"));
         return 0;
@@ -118,6 +119,20 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("  inference-service  serving '%s' at step %d%n", DATASET, s.servedStep);
         System.out.println("Resident memory:");
         suite.services().values().forEach(p -> System.out.printf("  %-18s %5d MiB%n", p.name, p.residentMiB()));
+    }
+
+    /** A completion from the served checkpoint: what the trained GPT says now. */
+    private static void sample(LocalSuite suite) {
+        String prompt = "The trainer";
+        Http.Reply r = Http.postJson(suite.url("inference-service", "/v1/completions"), Map.of(
+                "model", DATASET, "prompt", prompt, "max_tokens", 24, "temperature", 0.8, "top_k", 40, "seed", 1));
+        if (r.status() != 200) {
+            System.out.println("sample: inference-service answered " + r.status() + ": " + r.body());
+            return;
+        }
+        String text = r.json().path("choices").path(0).path("text").asText();
+        System.out.println("Sample from the served model (prompt \"" + prompt + "\"):");
+        System.out.println("  " + (prompt + text).replace("\n", " "));
     }
 
     private String corpusText() throws Exception {

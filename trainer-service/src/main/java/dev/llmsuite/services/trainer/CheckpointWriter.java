@@ -1,49 +1,59 @@
 package dev.llmsuite.services.trainer;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
- * Writes a checkpoint directory atomically (a temporary directory renamed into place), so a reader
- * never sees half a checkpoint, and returns the SHA-256 of each file for the announcement.
+ * Writes a checkpoint directory atomically: the files go into a temporary directory beside it, which
+ * is renamed into place, so a reader never sees half a checkpoint. Returns each file's SHA-256.
  */
 final class CheckpointWriter {
     private CheckpointWriter() {}
 
-    static Map<String, String> write(Path dir, Map<String, Object> files, ObjectMapper json) throws IOException {
+    interface Contents {
+        void writeInto(Path dir) throws IOException;
+    }
+
+    static Map<String, String> write(Path dir, Contents contents) throws IOException {
         Path parent = dir.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = Files.createTempDirectory(parent, "." + dir.getFileName() + ".tmp-");
-        Map<String, String> hashes = new LinkedHashMap<>();
-        for (var e : files.entrySet()) {
-            byte[] bytes = json.writeValueAsBytes(e.getValue());
-            Files.write(tmp.resolve(e.getKey()), bytes);
-            hashes.put(e.getKey(), sha256(bytes));
+        try {
+            contents.writeInto(tmp);
+            Map<String, String> hashes = new LinkedHashMap<>();
+            try (Stream<Path> files = Files.list(tmp)) {
+                for (Path f : files.sorted().toList()) hashes.put(f.getFileName().toString(), sha256(Files.readAllBytes(f)));
+            }
+            if (Files.exists(dir)) {
+                // The same step written again (a restarted run): the newer write wins, whole.
+                Path old = Files.createTempDirectory(parent, "." + dir.getFileName() + ".old-");
+                Files.delete(old);
+                Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return hashes;
+        } catch (IOException | RuntimeException e) {
+            deleteTree(tmp);
+            throw e;
         }
-        if (Files.exists(dir)) {
-            // The same step written again (a restarted run): the newer write wins, whole.
-            Path old = Files.createTempDirectory(parent, "." + dir.getFileName() + ".old-");
-            Files.delete(old);
-            Files.move(dir, old, StandardCopyOption.ATOMIC_MOVE);
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            deleteTree(old);
-        } else {
-            Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-        }
-        return hashes;
     }
 
     private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
         try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
         }
     }
 

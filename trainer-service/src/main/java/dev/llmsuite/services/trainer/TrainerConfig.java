@@ -16,7 +16,43 @@ public interface TrainerConfig {
     @WithDefault("10")
     int checkpointEveryBatches();
 
-    /** Vocabulary size assumed for smoothing until the model knows its vocabulary. */
-    @WithDefault("50257")
-    int vocabSize();
+    /** Threads for the GPT engine (0 = all cores). */
+    @WithDefault("0")
+    int threads();
+
+    Model model();
+
+    /** The GPT each dataset trains, and its optimizer (a small GPT-2-shaped model by default). */
+    interface Model {
+        @WithDefault("50257")
+        int vocabSize();
+
+        @WithDefault("256")
+        int contextLength();
+
+        @WithDefault("128")
+        int embeddingDim();
+
+        @WithDefault("4")
+        int heads();
+
+        @WithDefault("2")
+        int layers();
+
+        @WithDefault("0.0")
+        double dropRate();
+
+        @WithDefault("0.001")
+        float learningRate();
+
+        @WithDefault("0.1")
+        float weightDecay();
+
+        /** Global gradient-norm clip. */
+        @WithDefault("1.0")
+        double gradientClip();
+
+        @WithDefault("123")
+        long seed();
+    }
 }

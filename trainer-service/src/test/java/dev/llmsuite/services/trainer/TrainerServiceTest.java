@@ -48,18 +48,24 @@ class TrainerServiceTest {
         assertEquals(List.of(2L, 4L), announced.stream().map(CheckpointAnnouncement::step).toList());
 
         CheckpointAnnouncement last = announced.get(1);
-        Path unigram = Path.of(last.path()).resolve("unigram.json");
-        assertEquals(last.hashes().get("unigram.json"), CheckpointWriter.sha256(Files.readAllBytes(unigram)),
+        Path weights = Path.of(last.path()).resolve("model.safetensors");
+        assertEquals(last.hashes().get("model.safetensors"), CheckpointWriter.sha256(Files.readAllBytes(weights)),
                 "the announced hash is the file's");
-        JsonNode model = json.readTree(unigram.toFile());
-        assertEquals(32, model.get("tokens").asLong());
-        assertEquals(32, model.get("counts").get(7).asLong());
+        assertEquals(java.util.Set.of("config.json", "model.safetensors", "trainer.json"), last.hashes().keySet());
+        try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
+            var model = dev.llmsuite.engine.io.HfCheckpoint.load(be, Path.of(last.path()));
+            assertEquals(50257, model.config().vocabSize(), "a GPT in the Hugging Face layout");
+        }
+        JsonNode meta = json.readTree(Path.of(last.path()).resolve("trainer.json").toFile());
+        assertEquals(32, meta.get("tokens").asLong());
+        assertEquals("vocab", meta.get("vocabularyHash").asText());
 
         List<JsonNode> steps = TestKafka.await(kafka, Topics.TRAINING_METRICS, 4, Duration.ofSeconds(30),
                         r -> "t1".equals(r.key())).stream()
                 .map(r -> read(r.value(), JsonNode.class))
                 .sorted(Comparator.comparingLong(n -> n.get("step").asLong())).toList();
         assertEquals(4, steps.size());
+        assertEquals(Math.log(50257), steps.get(0).get("loss").asDouble(), 0.5, "a fresh GPT starts near ln(V)");
         for (int i = 1; i < steps.size(); i++) {
             assertTrue(steps.get(i).get("loss").asDouble() < steps.get(i - 1).get("loss").asDouble(),
                     "loss falls at every step on repeated data: " + steps);
@@ -68,6 +74,20 @@ class TrainerServiceTest {
         given().get("/v1/training/t1").then().statusCode(200)
                 .body("steps", equalTo(4)).body("tokens", equalTo(32));
         given().get("/q/metrics").then().body(containsString("llm_trainer_tokens_total"));
+    }
+
+    @Test
+    void aBatchOutsideTheModelIsDeadLettered() {
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        int[] ids = new int[8];
+        ids[3] = 60000; // beyond GPT-2's 50,257 ids
+        TestKafka.send(kafka, Topics.TRAIN_BATCHES, "t3", new TrainingBatch("t3", Split.TRAIN, 0, 0, "vocab", 1, 2, 4, ids, ids).encode());
+        int[] longIds = new int[40]; // context 20 > the test model's 16
+        TestKafka.send(kafka, Topics.TRAIN_BATCHES, "t4", new TrainingBatch("t4", Split.TRAIN, 0, 0, "vocab", 1, 2, 20, longIds, longIds).encode());
+        var dead = TestKafka.await(kafka, Topics.BATCHES_DLQ, 2, Duration.ofSeconds(30), r -> "t3".equals(r.key()) || "t4".equals(r.key()));
+        assertEquals(2, dead.size());
+        String reasons = dead.stream().map(r -> TestKafka.header(r.headers(), "dead-letter-reason")).toList().toString();
+        assertTrue(reasons.contains("input id 60000 outside the vocabulary") && reasons.contains("exceeds the model's 16"), reasons);
     }
 
     @Test

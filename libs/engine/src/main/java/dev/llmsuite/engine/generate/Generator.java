@@ -2,7 +2,7 @@ package dev.llmsuite.engine.generate;
 
 import dev.llmsuite.engine.model.GptModel;
 import java.util.Arrays;
-import java.util.function.IntConsumer;
+import java.util.function.IntPredicate;
 
 /**
  * Autoregressive generation as the book's generate(): a prompt longer than the context keeps its last
@@ -17,8 +17,11 @@ public final class Generator {
         this.model = model;
     }
 
-    /** Generates up to params.maxNewTokens() tokens after prompt, reporting each to onToken as it comes. */
-    public int[] generate(int[] prompt, SamplingParams params, IntConsumer onToken) {
+    /**
+     * Generates up to params.maxNewTokens() tokens after prompt, reporting each to onToken as it comes;
+     * generation ends early when onToken answers false (a stop string, a client gone).
+     */
+    public int[] generate(int[] prompt, SamplingParams params, IntPredicate onToken) {
         int ctx = model.config().contextLength();
         int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
         if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
@@ -31,7 +34,7 @@ public final class Generator {
             int next = sampler.next(logits);
             if (params.stopTokens().contains(next)) break;
             out[produced++] = next;
-            if (onToken != null) onToken.accept(next);
+            if (onToken != null && !onToken.test(next)) break;
             if (produced == params.maxNewTokens()) break;
             if (cache.length() < ctx) {
                 logits = model.decode(next, cache);
