@@ -1,7 +1,6 @@
 package dev.llmsuite.services.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.SpecialTokenPolicy;
@@ -11,6 +10,8 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,10 +40,10 @@ public class CompletionsResource {
     }
 
     @POST
-    public Map<String, Object> complete(CompletionRequest req) {
+    @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    public Response complete(CompletionRequest req) {
         if (req == null || req.model() == null) throw ProblemException.badRequest("'model' is required");
         if (req.prompt() == null) throw ProblemException.badRequest("'prompt' is required (a string)");
-        if (Boolean.TRUE.equals(req.stream())) throw ProblemException.badRequest("'stream' is not supported yet");
         LoadedModel m = registry.get(req.model()).orElseThrow(() -> ProblemException.notFound("model '" + req.model() + "' is not loaded"));
         if (m.tokenizer() == null) {
             throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have");
@@ -70,43 +71,54 @@ public class CompletionsResource {
         }
         List<String> stops = stops(req.stop());
 
-        List<Integer> ids = new ArrayList<>();
-        StringBuilder text = new StringBuilder();
-        boolean[] stopped = {false};
-        synchronized (m.lock()) {
-            new Generator(m.model()).generate(prompt, params, id -> {
-                ids.add(id);
-                text.setLength(0);
-                text.append(m.tokenizer().decode(ids.stream().mapToInt(Integer::intValue).toArray()));
-                for (String s : stops) {
-                    int at = text.indexOf(s);
-                    if (at >= 0) {
-                        text.setLength(at);
-                        stopped[0] = true;
-                        return false;
-                    }
-                }
-                return true;
-            });
+        String id = "cmpl-" + UUID.randomUUID();
+        long created = System.currentTimeMillis() / 1000;
+        if (Boolean.TRUE.equals(req.stream())) {
+            return Response.ok((StreamingOutput) out -> {
+                SseWriter sse = new SseWriter(out);
+                Completion.Result r = Completion.run(m, prompt, params, stops,
+                        delta -> sse.event(chunk(id, created, m.name(), delta, null)));
+                sse.event(chunk(id, created, m.name(), "", r.finishReason()));
+                sse.done();
+            }).type("text/event-stream").header("Cache-Control", "no-cache").build();
         }
-        boolean hitEnd = stopped[0] || ids.size() < maxTokens;
+        StringBuilder text = new StringBuilder();
+        Completion.Result r = Completion.run(m, prompt, params, stops, delta -> {
+            text.append(delta);
+            return true;
+        });
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("text", text.toString());
         choice.put("index", 0);
         choice.put("logprobs", null);
-        choice.put("finish_reason", hitEnd ? "stop" : "length");
+        choice.put("finish_reason", r.finishReason());
         Map<String, Object> usage = new LinkedHashMap<>();
         usage.put("prompt_tokens", prompt.length);
-        usage.put("completion_tokens", ids.size());
-        usage.put("total_tokens", prompt.length + ids.size());
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("id", "cmpl-" + UUID.randomUUID());
-        out.put("object", "text_completion");
-        out.put("created", System.currentTimeMillis() / 1000);
-        out.put("model", m.name());
-        out.put("choices", List.of(choice));
-        out.put("usage", usage);
-        return out;
+        usage.put("completion_tokens", r.completionTokens());
+        usage.put("total_tokens", prompt.length + r.completionTokens());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", id);
+        body.put("object", "text_completion");
+        body.put("created", created);
+        body.put("model", m.name());
+        body.put("choices", List.of(choice));
+        body.put("usage", usage);
+        return Response.ok(body).build();
+    }
+
+    private static Map<String, Object> chunk(String id, long created, String model, String text, String finish) {
+        Map<String, Object> choice = new LinkedHashMap<>();
+        choice.put("text", text);
+        choice.put("index", 0);
+        choice.put("logprobs", null);
+        choice.put("finish_reason", finish);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("id", id);
+        c.put("object", "text_completion");
+        c.put("created", created);
+        c.put("model", model);
+        c.put("choices", List.of(choice));
+        return c;
     }
 
     private static List<String> stops(JsonNode stop) {

@@ -85,6 +85,35 @@ class InferenceServiceTest {
             assertEquals(gpt2.decode(ids), text, "the service's greedy output is the engine's");
         }
 
+        // the same request streamed: OpenAI's SSE framing, the same text in pieces, then [DONE]
+        String sse = given().contentType("application/json")
+                .body(Map.of("model", "m1", "prompt", prompt, "max_tokens", 8, "temperature", 0, "stream", true))
+                .post("/v1/completions").then().statusCode(200).contentType(containsString("text/event-stream"))
+                .extract().asString();
+        String[] frames = sse.split("\n\n");
+        assertEquals("data: [DONE]", frames[frames.length - 1], "ends with [DONE]");
+        StringBuilder streamed = new StringBuilder();
+        String finish = null;
+        for (int i = 0; i < frames.length - 1; i++) {
+            org.junit.jupiter.api.Assertions.assertTrue(frames[i].startsWith("data: {"), frames[i]);
+            var chunk = json.readTree(frames[i].substring("data: ".length()));
+            assertEquals("text_completion", chunk.get("object").asText());
+            streamed.append(chunk.get("choices").get(0).get("text").asText());
+            if (!chunk.get("choices").get(0).get("finish_reason").isNull()) finish = chunk.get("choices").get(0).get("finish_reason").asText();
+        }
+        assertEquals(text, streamed.toString(), "the stream carries exactly the completion's text");
+        org.junit.jupiter.api.Assertions.assertNotNull(finish, "the last chunk says why it finished");
+
+        // a stop string ends the text before it
+        if (text.length() > 3) {
+            String stop = text.substring(2, 4);
+            given().contentType("application/json")
+                    .body(Map.of("model", "m1", "prompt", prompt, "max_tokens", 8, "temperature", 0, "stop", stop))
+                    .post("/v1/completions").then().statusCode(200)
+                    .body("choices[0].text", equalTo(text.substring(0, text.indexOf(stop))))
+                    .body("choices[0].finish_reason", equalTo("stop"));
+        }
+
         // an older step announced late never replaces a newer one
         double before = loadedCount();
         announce(writeCheckpoint("m1", 3, 8, false));
