@@ -1,9 +1,6 @@
 package dev.llmsuite.services.inference;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.service.ProblemException;
-import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -12,25 +9,20 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 
 /**
- * {@code POST /v1/completions}, OpenAI's shape: prompt → generated text with the KV-cached generator.
- * Defaults follow OpenAI's (max_tokens 16, temperature 1, top_p 1); top_k (0 = off) and seed are ours.
- * Generation stops at {@code <|endoftext|>}, at a stop string (not included), or at max_tokens.
+ * {@code POST /v1/completions}, OpenAI's shape: prompt → generated text with the KV-cached generator,
+ * whole or (with {@code "stream": true}) as server-sent events. Generation stops at
+ * {@code <|endoftext|>}, at a stop string (not included), or at max_tokens.
  */
 @Path("/v1/completions")
 @Consumes(MediaType.APPLICATION_JSON)
-@Produces(MediaType.APPLICATION_JSON)
 @Blocking
 public class CompletionsResource {
-    private static final int END_OF_TEXT = 50256;
-
     private final ModelRegistry registry;
     private final InferenceConfig config;
 
@@ -42,71 +34,32 @@ public class CompletionsResource {
     @POST
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
     public Response complete(CompletionRequest req) {
-        if (req == null || req.model() == null) throw ProblemException.badRequest("'model' is required");
+        if (req == null) throw ProblemException.badRequest("a JSON body is required");
         if (req.prompt() == null) throw ProblemException.badRequest("'prompt' is required (a string)");
-        LoadedModel m = registry.get(req.model()).orElseThrow(() -> ProblemException.notFound("model '" + req.model() + "' is not loaded"));
-        if (m.tokenizer() == null) {
-            throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have");
-        }
-        if (req.prompt().length() > config.maxPromptChars()) {
-            throw ProblemException.tooLarge("prompt is " + req.prompt().length() + " chars; the limit is " + config.maxPromptChars());
-        }
-        int maxTokens = req.maxTokens() == null ? 16 : req.maxTokens();
-        if (maxTokens < 0 || maxTokens > config.maxTokensCap()) {
-            throw ProblemException.badRequest("'max_tokens' must be in [0, " + config.maxTokensCap() + "], got " + maxTokens);
-        }
-        int[] prompt = m.tokenizer().encode(req.prompt(), SpecialTokenPolicy.ALLOW_ALL);
-        int context = m.model().config().contextLength();
-        if (prompt.length == 0) throw ProblemException.badRequest("'prompt' is empty");
-        if (prompt.length > context) {
-            throw ProblemException.badRequest("prompt is " + prompt.length + " tokens; the model's context is " + context + " tokens");
-        }
-        SamplingParams params;
-        try {
-            params = new SamplingParams(maxTokens, req.temperature() == null ? 1.0 : req.temperature(),
-                    req.topK() == null ? 0 : req.topK(), req.topP() == null ? 1.0 : req.topP(),
-                    req.seed() == null ? System.nanoTime() : req.seed(), Set.of(END_OF_TEXT));
-        } catch (IllegalArgumentException e) {
-            throw ProblemException.badRequest(e.getMessage());
-        }
-        List<String> stops = stops(req.stop());
-
+        PreparedGeneration g = PreparedGeneration.of(registry, config, req.model(), req.prompt(), req.maxTokens(),
+                req.temperature(), req.topP(), req.topK(), req.seed(), req.stop());
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
+        String model = g.model().name();
         if (Boolean.TRUE.equals(req.stream())) {
             return Response.ok((StreamingOutput) out -> {
                 SseWriter sse = new SseWriter(out);
-                Completion.Result r = Completion.run(m, prompt, params, stops,
-                        delta -> sse.event(chunk(id, created, m.name(), delta, null)));
-                sse.event(chunk(id, created, m.name(), "", r.finishReason()));
+                Completion.Result r = g.run(delta -> sse.event(body(id, created, model, delta, null, null)));
+                sse.event(body(id, created, model, "", r.finishReason(), null));
                 sse.done();
             }).type("text/event-stream").header("Cache-Control", "no-cache").build();
         }
         StringBuilder text = new StringBuilder();
-        Completion.Result r = Completion.run(m, prompt, params, stops, delta -> {
+        Completion.Result r = g.run(delta -> {
             text.append(delta);
             return true;
         });
-        Map<String, Object> choice = new LinkedHashMap<>();
-        choice.put("text", text.toString());
-        choice.put("index", 0);
-        choice.put("logprobs", null);
-        choice.put("finish_reason", r.finishReason());
-        Map<String, Object> usage = new LinkedHashMap<>();
-        usage.put("prompt_tokens", prompt.length);
-        usage.put("completion_tokens", r.completionTokens());
-        usage.put("total_tokens", prompt.length + r.completionTokens());
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("id", id);
-        body.put("object", "text_completion");
-        body.put("created", created);
-        body.put("model", m.name());
-        body.put("choices", List.of(choice));
-        body.put("usage", usage);
-        return Response.ok(body).build();
+        return Response.ok(body(id, created, model, text.toString(), r.finishReason(),
+                Usage.of(g.prompt().length, r.completionTokens()))).type(MediaType.APPLICATION_JSON).build();
     }
 
-    private static Map<String, Object> chunk(String id, long created, String model, String text, String finish) {
+    /** A text_completion object: the whole answer, or one streamed chunk of it (usage null). */
+    private static Map<String, Object> body(String id, long created, String model, String text, String finish, Usage usage) {
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("text", text);
         choice.put("index", 0);
@@ -118,19 +71,7 @@ public class CompletionsResource {
         c.put("created", created);
         c.put("model", model);
         c.put("choices", List.of(choice));
+        if (usage != null) c.put("usage", usage);
         return c;
-    }
-
-    private static List<String> stops(JsonNode stop) {
-        List<String> out = new ArrayList<>();
-        if (stop == null || stop.isNull()) return out;
-        if (stop.isTextual()) out.add(stop.asText());
-        else if (stop.isArray() && stop.size() <= 4) for (JsonNode s : stop) {
-            if (!s.isTextual()) throw ProblemException.badRequest("'stop' must be a string or up to 4 strings");
-            out.add(s.asText());
-        }
-        else throw ProblemException.badRequest("'stop' must be a string or up to 4 strings");
-        out.removeIf(String::isEmpty);
-        return out;
     }
 }

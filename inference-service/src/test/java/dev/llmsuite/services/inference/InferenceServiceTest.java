@@ -35,7 +35,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
 class InferenceServiceTest {
-    static final GptConfig CFG = new GptConfig(50257, 32, 16, 2, 1, 0.0, false, true);
+    static final GptConfig CFG = new GptConfig(50257, 64, 16, 2, 1, 0.0, false, true);
     private final ObjectMapper json = new ObjectMapper();
 
     /** A GPT checkpoint as the trainer writes it, and its announcement. */
@@ -135,13 +135,51 @@ class InferenceServiceTest {
                 .post("/v1/completions").then().statusCode(404).contentType("application/problem+json");
         given().contentType("application/json").body(Map.of("model", "m2"))
                 .post("/v1/completions").then().statusCode(400).body("detail", containsString("'prompt' is required"));
-        given().contentType("application/json").body(Map.of("model", "m2", "prompt", "word" + " word".repeat(39)))
+        given().contentType("application/json").body(Map.of("model", "m2", "prompt", "word" + " word".repeat(69)))
                 .post("/v1/completions").then().statusCode(400)
-                .body("detail", containsString("prompt is 40 tokens; the model's context is 32 tokens"));
+                .body("detail", containsString("prompt is 70 tokens; the model's context is 64 tokens"));
         given().contentType("application/json").body(Map.of("model", "m2", "prompt", "x", "max_tokens", 100000))
                 .post("/v1/completions").then().statusCode(400).body("detail", containsString("'max_tokens'"));
         given().contentType("application/json").body(Map.of("model", "m2", "prompt", "x", "top_p", 0))
                 .post("/v1/completions").then().statusCode(400).body("detail", containsString("top_p"));
+    }
+
+    @Test
+    void chatCompletionsRenderTheAlpacaTemplate() throws Exception {
+        announce(writeCheckpoint("chat", 1, 11, false));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/chat").then().statusCode(200));
+        var messages = java.util.List.of(Map.of("role", "system", "content", "a list"), Map.of("role", "user", "content", "Sort it."));
+        String content = given().contentType("application/json")
+                .body(Map.of("model", "chat", "messages", messages, "max_tokens", 6, "temperature", 0))
+                .post("/v1/chat/completions").then().statusCode(200)
+                .body("object", equalTo("chat.completion")).body("choices[0].message.role", equalTo("assistant"))
+                .extract().path("choices[0].message.content");
+        String prompt = "Below is an instruction that describes a task. Write a response that appropriately completes the request."
+                + "\n\n### Instruction:\nSort it.\n\n### Input:\na list\n\n### Response:\n";
+        String completion = given().contentType("application/json")
+                .body(Map.of("model", "chat", "prompt", prompt, "max_tokens", 6, "temperature", 0))
+                .post("/v1/completions").then().statusCode(200).extract().path("choices[0].text");
+        assertEquals(completion, content, "chat = completion of the book's template");
+
+        String sse = given().contentType("application/json")
+                .body(Map.of("model", "chat", "messages", messages, "max_tokens", 6, "temperature", 0, "stream", true))
+                .post("/v1/chat/completions").then().statusCode(200).extract().asString();
+        StringBuilder streamed = new StringBuilder();
+        String[] frames = sse.split("\n\n");
+        assertEquals("data: [DONE]", frames[frames.length - 1]);
+        for (int i = 0; i < frames.length - 1; i++) {
+            var chunk = json.readTree(frames[i].substring("data: ".length()));
+            assertEquals("chat.completion.chunk", chunk.get("object").asText());
+            var delta = chunk.get("choices").get(0).get("delta");
+            if (delta.has("content")) streamed.append(delta.get("content").asText());
+        }
+        assertEquals(content, streamed.toString());
+
+        given().contentType("application/json").body(Map.of("model", "chat", "messages", java.util.List.of()))
+                .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("at least one message"));
+        given().contentType("application/json")
+                .body(Map.of("model", "chat", "messages", java.util.List.of(Map.of("role", "tool", "content", "x"))))
+                .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("unknown role 'tool'"));
     }
 
     @Test
