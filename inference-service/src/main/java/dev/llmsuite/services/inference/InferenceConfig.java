@@ -2,6 +2,8 @@ package dev.llmsuite.services.inference;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /** inference-service settings, under {@code llm.inference.*}. */
 @ConfigMapping(prefix = "llm.inference")
@@ -14,6 +16,15 @@ public interface InferenceConfig {
     /** Largest prompt accepted, in chars (the token limit is the model's context). */
     @WithDefault("200000")
     int maxPromptChars();
+
+    /**
+     * A checkpoint directory to serve from startup (this suite's, or a Hugging Face GPT-2 download),
+     * besides whatever model.checkpoints announces. {@code ./llm serve} sets it.
+     */
+    Optional<Path> modelDir();
+
+    /** The name the model in {@link #modelDir()} is served under (default: the directory's name). */
+    Optional<String> modelName();
 
     /** Threads for the GPT engine (0 = all cores). */
     @WithDefault("0")

@@ -39,12 +39,26 @@ public class ModelRegistry {
     private final CpuBackend backend;
     private final Counter loaded;
     private final Counter rejected;
+    private final InferenceConfig config;
 
     ModelRegistry(ObjectMapper json, MeterRegistry registry, InferenceConfig config) {
         this.json = json;
+        this.config = config;
         this.backend = config.threads() > 0 ? new CpuBackend(config.threads()) : CpuBackend.allCores();
         this.loaded = registry.counter("llm.inference.checkpoints", "outcome", "loaded");
         this.rejected = registry.counter("llm.inference.checkpoints", "outcome", "rejected");
+    }
+
+    /** Serves llm.inference.model-dir, when set, before any announcement arrives. */
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) throws IOException {
+        if (config.modelDir().isEmpty()) return;
+        Path dir = config.modelDir().get().toAbsolutePath().normalize();
+        String name = config.modelName().orElse(dir.getFileName().toString());
+        var a = new CheckpointAnnouncement("local", name, 0, dir.toString(), Map.of(), Map.of(), System.currentTimeMillis());
+        LoadedModel m = load(a);
+        models.put(name, m);
+        loaded.increment();
+        LOG.infof("serving %s from %s (%s)", name, dir, m.model().config());
     }
 
     @Incoming("checkpoints")
@@ -88,6 +102,9 @@ public class ModelRegistry {
             if (Encodings.gpt2().hash().equals(m.path("vocabularyHash").asText()) && model.config().vocabSize() == 50257) {
                 tokenizer = new BpeTokenizer(Encodings.gpt2());
             }
+        } else if (model.config().vocabSize() == 50257) {
+            // A Hugging Face GPT-2 directory: no trainer.json, GPT-2's vocabulary size.
+            tokenizer = new BpeTokenizer(Encodings.gpt2());
         }
         return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(), new Object());
     }

@@ -1,0 +1,47 @@
+package dev.llmsuite.services.inference;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptModel;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** What ./llm serve runs: one Hugging Face GPT-2 directory served from startup, with no Kafka at all. */
+@QuarkusTest
+@TestProfile(ServeDirectoryTest.ServeProfile.class)
+class ServeDirectoryTest {
+
+    public static class ServeProfile implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            try {
+                Path dir = Files.createTempDirectory("hf-gpt2-");
+                try (CpuBackend be = new CpuBackend(1)) {
+                    GptModel m = new GptModel(be, InferenceServiceTest.CFG);
+                    m.initialize(3);
+                    HfCheckpoint.save(m, dir); // no trainer.json: a Hugging Face download looks like this
+                }
+                return Map.of("llm.inference.model-dir", dir.toString(), "llm.inference.model-name", "gpt2-local",
+                        "mp.messaging.incoming.checkpoints.enabled", "false", "llm.kafka.check-on-start", "false");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    @Test
+    void theDirectoryIsServedWithGpt2sTokenizer() {
+        given().get("/v1/models").then().statusCode(200).body("data[0].id", equalTo("gpt2-local"));
+        given().contentType("application/json").body(Map.of("model", "gpt2-local", "prompt", "Hello", "max_tokens", 3, "temperature", 0))
+                .post("/v1/completions").then().statusCode(200)
+                .body("usage.prompt_tokens", equalTo(1)).body("usage.completion_tokens", equalTo(3));
+    }
+}

@@ -1,0 +1,54 @@
+package dev.llmsuite.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./llm serve --model DIR}: inference-service alone on one checkpoint directory, without Kafka,
+ * for people who only want to serve a model. Runs until Ctrl-C.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve one checkpoint directory (this suite's or a Hugging Face GPT-2) over the OpenAI-style API, without Kafka.")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors")
+    Path model;
+
+    @Option(names = "--port", defaultValue = "8084", description = "HTTP port (default ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--name", description = "the model's name in the API (default: the directory's name)")
+    String name;
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = model.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
+            throw new IllegalArgumentException(dir + " has no config.json and model.safetensors");
+        }
+        ServiceProcess.requireFree(port, "inference-service");
+        Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("llm.inference.model-dir", dir.toString());
+        if (name != null) props.put("llm.inference.model-name", name);
+        props.put("mp.messaging.incoming.checkpoints.enabled", "false");
+        props.put("llm.kafka.check-on-start", "false");
+        ServiceProcess p = ServiceProcess.start(root, "inference-service", port, "2g", props, root.resolve("work/logs"));
+        Runtime.getRuntime().addShutdownHook(new Thread(p::stop));
+        String served = name != null ? name : dir.getFileName().toString();
+        long deadline = System.nanoTime() + 120_000_000_000L;
+        while (Http.get(p.url("/v1/models/" + served)).status() != 200) {
+            if (!p.isAlive()) throw new IllegalStateException("inference-service exited; see " + p.log);
+            if (System.nanoTime() > deadline) throw new IllegalStateException("the model did not load within 120 s; see " + p.log);
+            LocalSuite.sleep(250);
+        }
+        System.out.println("serving '" + served + "' on http://127.0.0.1:" + port + "/v1 (OpenAI-style: /models, /completions, "
+                + "/chat/completions); log " + p.log + "; Ctrl-C stops");
+        while (p.isAlive()) LocalSuite.sleep(500);
+        return 0;
+    }
+}
