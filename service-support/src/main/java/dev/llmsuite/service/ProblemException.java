@@ -3,11 +3,24 @@ package dev.llmsuite.service;
 /** Thrown by a resource to answer with a problem body: a status and a sentence that says what was wrong. */
 public class ProblemException extends RuntimeException {
     private final int status;
+    private final Integer retryAfterSeconds;
 
     public ProblemException(int status, String detail) {
+        this(status, detail, null);
+    }
+
+    private ProblemException(int status, String detail, Integer retryAfterSeconds) {
         super(detail);
         this.status = status;
+        this.retryAfterSeconds = retryAfterSeconds;
     }
+
+    /** 429 with a Retry-After header: the service is full now, not broken. */
+    public static ProblemException tooManyRequests(String detail, int retryAfterSeconds) {
+        return new ProblemException(429, detail, retryAfterSeconds);
+    }
+
+    public Integer retryAfterSeconds() { return retryAfterSeconds; }
 
     public static ProblemException badRequest(String detail) { return new ProblemException(400, detail); }
     public static ProblemException notFound(String detail) { return new ProblemException(404, detail); }

@@ -14,7 +14,9 @@ public class ProblemMappers {
 
     @ServerExceptionMapper
     public Response problem(ProblemException e) {
-        return e.problem().toResponse();
+        Response r = e.problem().toResponse();
+        if (e.retryAfterSeconds() == null) return r;
+        return Response.fromResponse(r).header("Retry-After", e.retryAfterSeconds()).build();
     }
 
     /** Malformed JSON or a field of the wrong type: the client's fault, said precisely. */

@@ -24,10 +24,12 @@ import java.util.UUID;
 public class ChatCompletionsResource {
     private final ModelRegistry registry;
     private final InferenceConfig config;
+    private final GenerationGate gate;
 
-    ChatCompletionsResource(ModelRegistry registry, InferenceConfig config) {
+    ChatCompletionsResource(ModelRegistry registry, InferenceConfig config, GenerationGate gate) {
         this.registry = registry;
         this.config = config;
+        this.gate = gate;
     }
 
     @POST
@@ -39,17 +41,18 @@ public class ChatCompletionsResource {
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = g.model().name();
+        GenerationGate.Ticket ticket = gate.admit(); // 429 before anything is streamed
         if (Boolean.TRUE.equals(req.stream())) {
             return Response.ok((StreamingOutput) out -> {
                 SseWriter sse = new SseWriter(out);
                 sse.event(chunk(id, created, model, Map.of("role", "assistant", "content", ""), null));
-                Completion.Result r = g.run(delta -> sse.event(chunk(id, created, model, Map.of("content", delta), null)));
+                Completion.Result r = g.run(ticket, delta -> sse.event(chunk(id, created, model, Map.of("content", delta), null)));
                 sse.event(chunk(id, created, model, Map.of(), r.finishReason()));
                 sse.done();
             }).type("text/event-stream").header("Cache-Control", "no-cache").build();
         }
         StringBuilder text = new StringBuilder();
-        Completion.Result r = g.run(delta -> {
+        Completion.Result r = g.run(ticket, delta -> {
             text.append(delta);
             return true;
         });

@@ -21,14 +21,17 @@ final class Completion {
 
     private Completion() {}
 
-    static Result run(LoadedModel m, int[] prompt, SamplingParams params, List<String> stops, DeltaListener listener) {
+    static Result run(LoadedModel m, int[] prompt, SamplingParams params, List<String> stops, GenerationGate.Ticket ticket,
+                      DeltaListener listener) {
         int[] count = {0};
         boolean[] stopped = {false};
         StringBuilder text = new StringBuilder();
         int[] emitted = {0};
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         synchronized (m.lock()) {
+            ticket.start();
             new Generator(m.model()).generate(prompt, params, id -> {
+                ticket.token();
                 count[0]++;
                 byte[] b = m.tokenizer().decodeBytes(new int[] {id});
                 bytes.write(b, 0, b.length);

@@ -25,10 +25,12 @@ import java.util.UUID;
 public class CompletionsResource {
     private final ModelRegistry registry;
     private final InferenceConfig config;
+    private final GenerationGate gate;
 
-    CompletionsResource(ModelRegistry registry, InferenceConfig config) {
+    CompletionsResource(ModelRegistry registry, InferenceConfig config, GenerationGate gate) {
         this.registry = registry;
         this.config = config;
+        this.gate = gate;
     }
 
     @POST
@@ -41,16 +43,17 @@ public class CompletionsResource {
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = g.model().name();
+        GenerationGate.Ticket ticket = gate.admit(); // 429 before anything is streamed
         if (Boolean.TRUE.equals(req.stream())) {
             return Response.ok((StreamingOutput) out -> {
                 SseWriter sse = new SseWriter(out);
-                Completion.Result r = g.run(delta -> sse.event(body(id, created, model, delta, null, null)));
+                Completion.Result r = g.run(ticket, delta -> sse.event(body(id, created, model, delta, null, null)));
                 sse.event(body(id, created, model, "", r.finishReason(), null));
                 sse.done();
             }).type("text/event-stream").header("Cache-Control", "no-cache").build();
         }
         StringBuilder text = new StringBuilder();
-        Completion.Result r = g.run(delta -> {
+        Completion.Result r = g.run(ticket, delta -> {
             text.append(delta);
             return true;
         });

@@ -9,6 +9,14 @@ import java.util.Optional;
 @ConfigMapping(prefix = "llm.inference")
 public interface InferenceConfig {
 
+    /** Generations running at once (each model also runs one at a time; more wait their turn). */
+    @WithDefault("2")
+    int maxConcurrent();
+
+    /** Generations admitted to wait beyond those running; one more is refused with 429. */
+    @WithDefault("16")
+    int maxQueue();
+
     /** The most tokens one request may ask for. */
     @WithDefault("1024")
     int maxTokensCap();

@@ -63,7 +63,9 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         return out;
     }
 
-    Completion.Result run(Completion.DeltaListener listener) {
-        return Completion.run(model, prompt, params, stops, listener);
+    Completion.Result run(GenerationGate.Ticket ticket, Completion.DeltaListener listener) {
+        try (ticket) {
+            return Completion.run(model, prompt, params, stops, ticket, listener);
+        }
     }
 }
