@@ -1,0 +1,36 @@
+package dev.llmsuite.services.inference;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** With llm.api-keys set, everything but health needs a valid bearer key. */
+@QuarkusTest
+@TestProfile(ApiKeyTest.KeysProfile.class)
+class ApiKeyTest {
+
+    public static class KeysProfile implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("llm.api-keys", "key-one,key-two", "mp.messaging.incoming.checkpoints.enabled", "false",
+                    "llm.kafka.check-on-start", "false");
+        }
+    }
+
+    @Test
+    void keysAreRequiredEverywhereButHealth() {
+        given().get("/v1/models").then().statusCode(401).contentType("application/problem+json")
+                .header("WWW-Authenticate", "Bearer").body("detail", containsString("API key is required"));
+        given().header("Authorization", "Bearer nope").get("/v1/models").then().statusCode(401)
+                .body("detail", containsString("not valid"));
+        given().header("Authorization", "Bearer key-two").get("/v1/models").then().statusCode(200);
+        given().get("/q/metrics").then().statusCode(401);
+        given().header("Authorization", "Bearer key-one").get("/q/metrics").then().statusCode(200);
+        given().get("/q/health/live").then().statusCode(200);
+    }
+}

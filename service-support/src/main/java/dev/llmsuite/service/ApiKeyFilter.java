@@ -1,0 +1,52 @@
+package dev.llmsuite.service;
+
+import io.quarkus.vertx.http.runtime.filters.Filters;
+import io.smallrye.config.ConfigMapping;
+import jakarta.enterprise.event.Observes;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Optional API keys: when {@code llm.api-keys} is set (a comma-separated list, from a Secret in
+ * deployments, e.g. {@code LLM_API_KEYS}), every request but the health probes needs
+ * {@code Authorization: Bearer <key>}; otherwise it gets 401 with a problem body. Unset: open.
+ */
+public class ApiKeyFilter {
+
+    @ConfigMapping(prefix = "llm")
+    public interface ApiKeyConfig {
+        Optional<List<String>> apiKeys();
+    }
+
+    void register(@Observes Filters filters, ApiKeyConfig config) {
+        List<byte[]> keys = config.apiKeys().orElse(List.of()).stream()
+                .map(String::strip).filter(k -> !k.isEmpty()).map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+        if (keys.isEmpty()) return;
+        filters.register(rc -> {
+            String path = rc.normalizedPath();
+            if (path.startsWith("/q/health")) {
+                rc.next();
+                return;
+            }
+            String auth = rc.request().getHeader("Authorization");
+            if (auth != null && auth.startsWith("Bearer ") && matches(keys, auth.substring(7).strip())) {
+                rc.next();
+                return;
+            }
+            String body = "{\"type\":\"about:blank\",\"title\":\"Unauthorized\",\"status\":401,\"detail\":\""
+                    + (auth == null ? "an API key is required: Authorization: Bearer <key>" : "the API key is not valid") + "\"}";
+            rc.response().setStatusCode(401).putHeader("Content-Type", Problem.MEDIA_TYPE)
+                    .putHeader("WWW-Authenticate", "Bearer").end(body);
+        }, 100);
+    }
+
+    /** Constant-time comparison against every key, so timing does not reveal a key's prefix. */
+    private static boolean matches(List<byte[]> keys, String given) {
+        byte[] g = given.getBytes(StandardCharsets.UTF_8);
+        boolean ok = false;
+        for (byte[] k : keys) ok |= MessageDigest.isEqual(k, g);
+        return ok;
+    }
+}
