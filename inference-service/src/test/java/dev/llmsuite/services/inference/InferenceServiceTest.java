@@ -183,6 +183,29 @@ class InferenceServiceTest {
     }
 
     @Test
+    void theOfficialOpenAiNpmClientWorksUnchanged() throws Exception {
+        Path script = Path.of("src/test/node/openai-client.mjs");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("src/test/node/node_modules/openai")),
+                "skipped: the openai npm client is not installed (npm ci --prefix inference-service/src/test/node)");
+        announce(writeCheckpoint("npm", 1, 21, false));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/npm").then().statusCode(200));
+        String base = "http://127.0.0.1:" + io.restassured.RestAssured.port + "/v1";
+        Process p = new ProcessBuilder("node", script.toString(), base, "npm").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        var r = json.readTree(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(out)));
+        String whole = given().contentType("application/json")
+                .body(Map.of("model", "npm", "prompt", "Every effort moves you", "max_tokens", 8, "temperature", 0))
+                .post("/v1/completions").then().extract().path("choices[0].text");
+        assertEquals(whole, r.get("completion").asText());
+        assertEquals(whole, r.get("streamed").asText(), "the client's stream parser reads our SSE");
+        assertEquals(r.get("chat").asText(), r.get("chatStreamed").asText());
+        assertEquals(4, r.get("usage").get("prompt_tokens").asInt());
+        assertEquals(404, r.get("error").get("status").asInt());
+        org.junit.jupiter.api.Assertions.assertTrue(r.get("models").toString().contains("npm"));
+    }
+
+    @Test
     void aCheckpointWhoseFilesDoNotMatchTheirHashIsNotServed() throws Exception {
         announce(writeCheckpoint("bad", 1, 1, true));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/q/metrics").then()

@@ -1,0 +1,40 @@
+// Drives inference-service with the official openai npm client, unchanged: models, completions and
+// chat completions, whole and streamed. Prints one JSON line with what it received.
+// Usage: node openai-client.mjs BASE_URL MODEL
+import OpenAI from "openai";
+
+const [baseURL, model] = process.argv.slice(2);
+const client = new OpenAI({ baseURL, apiKey: "not-needed", maxRetries: 0 });
+
+const models = await client.models.list();
+const completion = await client.completions.create({ model, prompt: "Every effort moves you", max_tokens: 8, temperature: 0 });
+let streamed = "";
+for await (const chunk of await client.completions.create({
+  model, prompt: "Every effort moves you", max_tokens: 8, temperature: 0, stream: true,
+})) {
+  streamed += chunk.choices[0].text;
+}
+const chat = await client.chat.completions.create({
+  model, messages: [{ role: "user", content: "Name a color." }], max_tokens: 6, temperature: 0,
+});
+let chatStreamed = "";
+for await (const chunk of await client.chat.completions.create({
+  model, messages: [{ role: "user", content: "Name a color." }], max_tokens: 6, temperature: 0, stream: true,
+})) {
+  chatStreamed += chunk.choices[0].delta.content ?? "";
+}
+let error = null;
+try {
+  await client.completions.create({ model: "no-such-model", prompt: "x" });
+} catch (e) {
+  error = { status: e.status };
+}
+console.log(JSON.stringify({
+  models: models.data.map((m) => m.id),
+  completion: completion.choices[0].text,
+  usage: completion.usage,
+  streamed,
+  chat: chat.choices[0].message.content,
+  chatStreamed,
+  error,
+}));
