@@ -58,6 +58,11 @@ class InferenceServiceTest {
         return new CheckpointAnnouncement("job", model, step, dir.toString(), hashes, Map.of("loss", 1.5), System.currentTimeMillis());
     }
 
+    /** For the page test: a checkpoint announced the same way. */
+    CheckpointAnnouncement writeCheckpointForPage(String model, long seed) throws Exception {
+        return writeCheckpoint(model, 1, seed, false);
+    }
+
     private void announce(CheckpointAnnouncement a) throws Exception {
         TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, a.model(), json.writeValueAsBytes(a));
     }
