@@ -58,6 +58,31 @@ class GenerationTest {
     }
 
     @Test
+    void aBatchedDecodeStepEqualsEachSequenceAlone() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            GptModel m = model(be);
+            int[][] prompts = {{3, 14, 15}, {92, 65, 35, 89, 79, 32}, {7}};
+            KvCache[] batched = new KvCache[3], single = new KvCache[3];
+            for (int i = 0; i < 3; i++) {
+                batched[i] = new KvCache(be, m.config());
+                single[i] = new KvCache(be, m.config());
+                m.prefill(prompts[i], batched[i]);
+                m.prefill(prompts[i], single[i]);
+            }
+            int[] next = {1, 2, 3};
+            for (int step = 0; step < 4; step++) {
+                float[][] together = m.decodeBatch(next, batched);
+                for (int i = 0; i < 3; i++) {
+                    float[] alone = m.decode(next[i], single[i]);
+                    for (int k = 0; k < alone.length; k++) assertEquals(alone[k], together[i][k], 1e-4, "sequence " + i + " step " + step);
+                    next[i] = TokenSampler.argmax(alone);
+                }
+            }
+            assertEquals(prompts[1].length + 4, batched[1].length(), "each sequence at its own position");
+        }
+    }
+
+    @Test
     void greedyGenerationEqualsRecomputationPastTheContextLength() {
         try (CpuBackend be = new CpuBackend(2)) {
             GptModel m = model(be);

@@ -166,8 +166,13 @@ final class BenchCommand {
     static final class Decode extends Common implements Runnable {
         @Option(names = "--preset", defaultValue = "gpt2-124m") String preset;
         @Option(names = "--tokens", defaultValue = "64") int tokens;
+        @Option(names = "--batch", defaultValue = "1", description = "sequences decoded together (continuous batching)") int batch;
 
         public void run() {
+            if (batch > 1) {
+                runBatched();
+                return;
+            }
             TorchPeer peer = peer();
             JsonNode theirs = peer == null ? null
                     : peer.run("decode", "--preset", preset, "--tokens", "" + tokens, "--threads", "" + threads).getFirst();
@@ -194,6 +199,44 @@ final class BenchCommand {
                         row(row);
                     }
                 }
+            }
+        }
+
+        /** Aggregate tokens/s of `batch` sequences decoded together, beside batch × the batch-1 rate. */
+        private void runBatched() {
+            GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
+            try (CpuBackend be = new CpuBackend(threads)) {
+                GptModel model = new GptModel(be, cfg);
+                model.initialize(0);
+                double single = 0, together = 0;
+                for (int warm = 0; warm < 2; warm++) {
+                    KvCache one = new KvCache(be, cfg);
+                    float[] l = model.prefill(new int[] {1}, one);
+                    long t0 = System.nanoTime();
+                    for (int i = 0; i < tokens; i++) l = model.decode(TokenSampler.argmax(l), one);
+                    single = tokens / ((System.nanoTime() - t0) / 1e9);
+                    KvCache[] caches = new KvCache[batch];
+                    int[] next = new int[batch];
+                    for (int b = 0; b < batch; b++) {
+                        caches[b] = new KvCache(be, cfg);
+                        next[b] = TokenSampler.argmax(model.prefill(new int[] {1 + b}, caches[b]));
+                    }
+                    t0 = System.nanoTime();
+                    for (int i = 0; i < tokens; i++) {
+                        float[][] out = model.decodeBatch(next, caches);
+                        for (int b = 0; b < batch; b++) next[b] = TokenSampler.argmax(out[b]);
+                    }
+                    together = (double) tokens * batch / ((System.nanoTime() - t0) / 1e9);
+                }
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("bench", "decode-batched");
+                row.put("preset", preset);
+                row.put("batch", batch);
+                row.put("tokens_per_sequence", tokens);
+                row.put("batch1_tokens_per_s", single);
+                row.put("aggregate_tokens_per_s", together);
+                row.put("speedup_over_batch1", together / single);
+                row(row);
             }
         }
     }

@@ -257,6 +257,78 @@ public final class GptModel implements AutoCloseable {
         return out;
     }
 
+    /** Working buffers for batched decode steps, grown to the largest batch seen. */
+    private final class BatchBuffers {
+        final int rows;
+        final int c = cfg.embeddingDim();
+        final Tensor x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, logits;
+
+        BatchBuffers(int rows) {
+            this.rows = rows;
+            x = be.allocate((long) rows * c);
+            ln = be.allocate((long) rows * c);
+            mean = be.allocate(rows);
+            rstd = be.allocate(rows);
+            qkv = be.allocate(3L * rows * c);
+            atty = be.allocate((long) rows * c);
+            proj = be.allocate((long) rows * c);
+            fch = be.allocate(4L * rows * c);
+            fchGelu = be.allocate(4L * rows * c);
+            logits = be.allocate((long) rows * cfg.vocabSize());
+        }
+    }
+
+    private BatchBuffers batch;
+
+    /**
+     * One decode step for several sequences at once (continuous batching): sequence i appends
+     * tokens[i] at its own position caches[i].length(). The linear layers read each weight once for
+     * the whole batch, which is what makes serving many requests cheaper than serving them in turn;
+     * attention runs per sequence against its own cache. Returns each sequence's next-token logits.
+     */
+    public float[][] decodeBatch(int[] tokens, dev.llmsuite.engine.generate.KvCache[] caches) {
+        int nb = tokens.length, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
+        if (nb != caches.length || nb == 0) throw new IllegalArgumentException("one cache per token, at least one");
+        if (batch == null || batch.rows < nb) batch = new BatchBuffers(nb);
+        BatchBuffers d = batch;
+        for (int i = 0; i < nb; i++) {
+            int pos = caches[i].length();
+            if (pos >= cfg.contextLength()) throw new IllegalStateException("sequence " + i + ": the KV cache is full");
+            if (tokens[i] < 0 || tokens[i] >= v) throw new IllegalArgumentException("token id " + tokens[i] + " outside the vocabulary");
+            be.encoderForward(be.slice(d.x, (long) i * c, c), new int[] {tokens[i]}, param("wte"),
+                    be.slice(param("wpe"), (long) pos * c, c), 1, 1, c);
+        }
+        Tensor x = be.slice(d.x, 0, (long) nb * c), ln = be.slice(d.ln, 0, (long) nb * c);
+        Tensor mean = be.slice(d.mean, 0, nb), rstd = be.slice(d.rstd, 0, nb);
+        Tensor qkv = be.slice(d.qkv, 0, 3L * nb * c), atty = be.slice(d.atty, 0, (long) nb * c);
+        Tensor proj = be.slice(d.proj, 0, (long) nb * c), fch = be.slice(d.fch, 0, 4L * nb * c);
+        Tensor fchGelu = be.slice(d.fchGelu, 0, 4L * nb * c), logits = be.slice(d.logits, 0, (long) nb * v);
+        for (int l = 0; l < cfg.layers(); l++) {
+            String w = "h." + l + ".";
+            be.layerNormForward(ln, mean, rstd, x, param(w + "ln_1.weight"), param(w + "ln_1.bias"), nb, c);
+            be.matmulForward(qkv, ln, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), nb, c, 3 * c);
+            for (int i = 0; i < nb; i++) {
+                be.attentionDecode(be.slice(atty, (long) i * c, c), be.slice(qkv, 3L * i * c, 3L * c),
+                        caches[i].keys(l), caches[i].values(l), caches[i].length(), c, nh);
+            }
+            be.matmulForward(proj, atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), nb, c, c);
+            be.residualForward(x, x, proj, nb * c);
+            be.layerNormForward(ln, mean, rstd, x, param(w + "ln_2.weight"), param(w + "ln_2.bias"), nb, c);
+            be.matmulForward(fch, ln, param(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), nb, c, 4 * c);
+            be.geluForward(fchGelu, fch, nb * 4 * c);
+            be.matmulForward(proj, fchGelu, param(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), nb, 4 * c, c);
+            be.residualForward(x, x, proj, nb * c);
+        }
+        be.layerNormForward(ln, mean, rstd, x, param("ln_f.weight"), param("ln_f.bias"), nb, c);
+        be.matmulForward(logits, ln, param(outputHead()), null, nb, c, v);
+        float[][] out = new float[nb][v];
+        for (int i = 0; i < nb; i++) {
+            caches[i].setLength(caches[i].length() + 1);
+            be.read(logits, (long) i * v, out[i], 0, v);
+        }
+        return out;
+    }
+
     @Override
     public void close() {
         // tensors belong to the backend; nothing else to release
