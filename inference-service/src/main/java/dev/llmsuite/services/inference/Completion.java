@@ -1,6 +1,5 @@
 package dev.llmsuite.services.inference;
 
-import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import java.util.List;
 
@@ -28,9 +27,8 @@ final class Completion {
         StringBuilder text = new StringBuilder();
         int[] emitted = {0};
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        synchronized (m.lock()) {
-            ticket.start();
-            new Generator(m.model()).generate(prompt, params, id -> {
+        ticket.start();
+        m.scheduler().submit(prompt, params, id -> {
                 ticket.token();
                 count[0]++;
                 byte[] b = m.tokenizer().decodeBytes(new int[] {id});
@@ -57,8 +55,7 @@ final class Completion {
                     return false;
                 }
                 return go;
-            });
-        }
+            }).join();
         if (!stopped[0]) {
             // The held-back tail, and bytes of a character the last token left unfinished (as U+FFFD).
             String all = new String(bytes.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);

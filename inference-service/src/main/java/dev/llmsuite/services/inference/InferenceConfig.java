@@ -9,13 +9,17 @@ import java.util.Optional;
 @ConfigMapping(prefix = "llm.inference")
 public interface InferenceConfig {
 
-    /** Generations running at once (each model also runs one at a time; more wait their turn). */
-    @WithDefault("2")
+    /** Generations running at once: decoded together in one batch. */
+    @WithDefault("32")
     int maxConcurrent();
 
     /** Generations admitted to wait beyond those running; one more is refused with 429. */
-    @WithDefault("16")
+    @WithDefault("32")
     int maxQueue();
+
+    /** Sequences decoded together in one step (continuous batching). */
+    @WithDefault("32")
+    int maxBatch();
 
     /** The most tokens one request may ask for. */
     @WithDefault("1024")

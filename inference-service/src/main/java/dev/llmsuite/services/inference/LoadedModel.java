@@ -5,12 +5,12 @@ import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 
 /**
- * A checkpoint that passed its hash check and is being served. The model's buffers serve one
- * generation at a time ({@link #lock}); a newer checkpoint replaces the whole record, so a request in
- * flight finishes on the weights it started with.
+ * A checkpoint that passed its hash check and is being served. Its {@link BatchScheduler} owns the
+ * model and decodes every request in flight together; a newer checkpoint replaces the whole record
+ * (and closes this scheduler), so a request in flight finishes on the weights it started with.
  *
  * @param tokenizer the vocabulary the model was trained on, or null when this service does not know it
  */
 record LoadedModel(String name, CheckpointAnnouncement checkpoint, GptModel model, BpeTokenizer tokenizer,
-                   long tokensSeen, long loadedAtMillis, Object lock) {
+                   long tokensSeen, long loadedAtMillis, BatchScheduler scheduler) {
 }

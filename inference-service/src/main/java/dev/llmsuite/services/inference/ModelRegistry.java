@@ -56,7 +56,8 @@ public class ModelRegistry {
         String name = config.modelName().orElse(dir.getFileName().toString());
         var a = new CheckpointAnnouncement("local", name, 0, dir.toString(), Map.of(), Map.of(), System.currentTimeMillis());
         LoadedModel m = load(a);
-        models.put(name, m);
+        LoadedModel previous = models.put(name, m);
+        if (previous != null) previous.scheduler().close();
         loaded.increment();
         LOG.infof("serving %s from %s (%s)", name, dir, m.model().config());
     }
@@ -73,8 +74,11 @@ public class ModelRegistry {
                 return;
             }
             LoadedModel model = load(a);
-            models.merge(a.model(), model,
-                    (old, fresh) -> fresh.checkpoint().step() >= old.checkpoint().step() ? fresh : old);
+            models.merge(a.model(), model, (old, fresh) -> {
+                LoadedModel keep = fresh.checkpoint().step() >= old.checkpoint().step() ? fresh : old;
+                (keep == fresh ? old : fresh).scheduler().close(); // in-flight requests finish on it
+                return keep;
+            });
             loaded.increment();
             LOG.infof("serving %s at step %d from %s", a.model(), a.step(), a.path());
         } catch (IOException | RuntimeException e) {
@@ -106,7 +110,8 @@ public class ModelRegistry {
             // A Hugging Face GPT-2 directory: no trainer.json, GPT-2's vocabulary size.
             tokenizer = new BpeTokenizer(Encodings.gpt2());
         }
-        return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(), new Object());
+        return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(),
+                new BatchScheduler(a.model(), model, config.maxBatch()));
     }
 
     Collection<LoadedModel> all() { return models.values(); }
@@ -114,7 +119,10 @@ public class ModelRegistry {
     Optional<LoadedModel> get(String name) { return Optional.ofNullable(models.get(name)); }
 
     @PreDestroy
-    void close() { backend.close(); }
+    void close() {
+        models.values().forEach(m -> m.scheduler().close());
+        backend.close();
+    }
 
     private static String sha256(byte[] bytes) {
         try {

@@ -133,6 +133,31 @@ class InferenceServiceTest {
     }
 
     @Test
+    void concurrentRequestsDecodedTogetherGiveEachTheirOwnAnswer() throws Exception {
+        announce(writeCheckpoint("batch", 1, 5, false));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/batch").then().statusCode(200));
+        String[] prompts = {"One", "Two words", "A somewhat longer prompt here", "Four", "Five five", "Six", "Seven seven seven", "Eight"};
+        String[] alone = new String[prompts.length];
+        for (int i = 0; i < prompts.length; i++) {
+            alone[i] = given().contentType("application/json")
+                    .body(Map.of("model", "batch", "prompt", prompts[i], "max_tokens", 10, "temperature", 0))
+                    .post("/v1/completions").then().statusCode(200).extract().path("choices[0].text");
+        }
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(prompts.length);
+        try {
+            var futures = new java.util.ArrayList<java.util.concurrent.Future<String>>();
+            for (String p : prompts) {
+                futures.add(pool.submit(() -> given().contentType("application/json")
+                        .body(Map.of("model", "batch", "prompt", p, "max_tokens", 10, "temperature", 0))
+                        .post("/v1/completions").then().statusCode(200).extract().<String>path("choices[0].text")));
+            }
+            for (int i = 0; i < prompts.length; i++) assertEquals(alone[i], futures.get(i).get(), "request " + i);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
     void badCompletionRequestsGetProblems() throws Exception {
         announce(writeCheckpoint("m2", 1, 3, false));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/m2").then().statusCode(200));

@@ -15,9 +15,17 @@ public final class KvCache {
     private int length;
 
     public KvCache(ComputeBackend be, GptConfig cfg) {
+        this(be, cfg, cfg.contextLength());
+    }
+
+    /** A cache for at most capacity positions (≤ the context): a server sizes it to prompt + max tokens. */
+    public KvCache(ComputeBackend be, GptConfig cfg, int capacity) {
+        if (capacity <= 0 || capacity > cfg.contextLength()) {
+            throw new IllegalArgumentException("capacity " + capacity + " outside [1, " + cfg.contextLength() + "]");
+        }
         this.be = be;
         this.layers = cfg.layers();
-        this.maxT = cfg.contextLength();
+        this.maxT = capacity;
         this.c = cfg.embeddingDim();
         this.keys = be.allocate((long) layers * maxT * c);
         this.values = be.allocate((long) layers * maxT * c);

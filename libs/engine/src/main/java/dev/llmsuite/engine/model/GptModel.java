@@ -216,6 +216,7 @@ public final class GptModel implements AutoCloseable {
     public float[] prefill(int[] tokens, dev.llmsuite.engine.generate.KvCache cache) {
         int t = tokens.length, c = cfg.embeddingDim();
         if (t == 0) throw new IllegalArgumentException("empty prompt");
+        if (t > cache.capacity()) throw new IllegalArgumentException("prompt of " + t + " tokens is over the cache's " + cache.capacity());
         forward(tokens, null, 1, t, false, 0);
         for (int l = 0; l < cfg.layers(); l++) {
             Tensor qkv = acts.layer(acts.qkv, l);
@@ -231,7 +232,7 @@ public final class GptModel implements AutoCloseable {
     /** Appends one token at position cache.length(), computing only that position; returns the next logits. */
     public float[] decode(int token, dev.llmsuite.engine.generate.KvCache cache) {
         int pos = cache.length(), c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
-        if (pos >= cfg.contextLength()) throw new IllegalStateException("the KV cache is full (" + pos + " positions)");
+        if (pos >= cache.capacity()) throw new IllegalStateException("the KV cache is full (" + pos + " positions)");
         if (token < 0 || token >= v) throw new IllegalArgumentException("token id " + token + " outside the vocabulary");
         if (decode == null) decode = new DecodeBuffers();
         DecodeBuffers d = decode;
@@ -293,7 +294,7 @@ public final class GptModel implements AutoCloseable {
         BatchBuffers d = batch;
         for (int i = 0; i < nb; i++) {
             int pos = caches[i].length();
-            if (pos >= cfg.contextLength()) throw new IllegalStateException("sequence " + i + ": the KV cache is full");
+            if (pos >= caches[i].capacity()) throw new IllegalStateException("sequence " + i + ": the KV cache is full");
             if (tokens[i] < 0 || tokens[i] >= v) throw new IllegalArgumentException("token id " + tokens[i] + " outside the vocabulary");
             be.encoderForward(be.slice(d.x, (long) i * c, c), new int[] {tokens[i]}, param("wte"),
                     be.slice(param("wpe"), (long) pos * c, c), 1, 1, c);

@@ -1,0 +1,135 @@
+package dev.llmsuite.services.inference;
+
+import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.TokenSampler;
+import dev.llmsuite.engine.model.GptModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.IntPredicate;
+import org.jboss.logging.Logger;
+
+/**
+ * Continuous batching for one loaded model: one thread owns the model; each step it admits new
+ * requests (prefill), then runs one decode step for every active sequence together
+ * ({@link GptModel#decodeBatch}), so each weight is read once per step however many requests are in
+ * flight. A sequence leaves when it finishes; others keep going and new ones join at the next step.
+ */
+final class BatchScheduler implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(BatchScheduler.class);
+
+    /** One request in flight. */
+    private static final class Sequence {
+        final int[] prompt;
+        final SamplingParams params;
+        final TokenSampler sampler;
+        final IntPredicate onToken;
+        final CompletableFuture<Integer> done = new CompletableFuture<>();
+        KvCache cache;
+        int produced;
+        int next;
+
+        Sequence(int[] prompt, SamplingParams params, IntPredicate onToken) {
+            this.prompt = prompt;
+            this.params = params;
+            this.sampler = new TokenSampler(params);
+            this.onToken = onToken;
+        }
+    }
+
+    private final GptModel model;
+    private final int maxBatch;
+    private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    BatchScheduler(String name, GptModel model, int maxBatch) {
+        this.model = model;
+        this.maxBatch = maxBatch;
+        this.thread = Thread.ofPlatform().daemon().name("decode-" + name).start(this::loop);
+    }
+
+    /**
+     * Queues a generation; onToken sees every token as it is made (answer false to stop). The future
+     * completes with the number of tokens made. The prompt must fit the context (the caller checks).
+     */
+    CompletableFuture<Integer> submit(int[] prompt, SamplingParams params, IntPredicate onToken) {
+        Sequence s = new Sequence(prompt, params, onToken);
+        if (closed) s.done.completeExceptionally(new IllegalStateException("the model is being replaced; retry"));
+        else incoming.add(s);
+        return s.done;
+    }
+
+    private void loop() {
+        List<Sequence> active = new ArrayList<>();
+        while (!closed || !active.isEmpty() || !incoming.isEmpty()) {
+            try {
+                if (active.isEmpty()) {
+                    Sequence s = incoming.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    if (s != null) admit(s, active);
+                }
+                Sequence s;
+                while (active.size() < maxBatch && (s = incoming.poll()) != null) admit(s, active);
+                if (active.isEmpty()) continue;
+                int[] tokens = new int[active.size()];
+                KvCache[] caches = new KvCache[active.size()];
+                for (int i = 0; i < tokens.length; i++) {
+                    tokens[i] = active.get(i).next;
+                    caches[i] = active.get(i).cache;
+                }
+                float[][] logits = model.decodeBatch(tokens, caches);
+                List<Sequence> still = new ArrayList<>();
+                for (int i = 0; i < logits.length; i++) if (offer(active.get(i), logits[i])) still.add(active.get(i));
+                active = still;
+            } catch (InterruptedException e) {
+                return;
+            } catch (RuntimeException e) {
+                LOG.error("decode step failed; failing its sequences", e);
+                for (Sequence s : active) s.done.completeExceptionally(e);
+                active.clear();
+            }
+        }
+    }
+
+    /** Prefill a new sequence and take its first token. */
+    private void admit(Sequence s, List<Sequence> active) {
+        try {
+            int capacity = Math.min(model.config().contextLength(), s.prompt.length + s.params.maxNewTokens());
+            s.cache = new KvCache(model.backend(), model.config(), Math.max(capacity, s.prompt.length));
+            float[] logits = model.prefill(s.prompt, s.cache);
+            if (offer(s, logits)) active.add(s);
+        } catch (RuntimeException e) {
+            s.done.completeExceptionally(e);
+        }
+    }
+
+    /** Picks the next token from logits; true while the sequence goes on. */
+    private static boolean offer(Sequence s, float[] logits) {
+        if (s.produced >= s.params.maxNewTokens()) return finish(s);
+        int token = s.sampler.next(logits);
+        if (s.params.stopTokens().contains(token)) return finish(s);
+        s.produced++;
+        boolean go;
+        try {
+            go = s.onToken.test(token);
+        } catch (RuntimeException e) {
+            go = false;
+        }
+        if (!go || s.produced >= s.params.maxNewTokens() || s.cache.length() >= s.cache.capacity()) return finish(s);
+        s.next = token;
+        return true;
+    }
+
+    private static boolean finish(Sequence s) {
+        s.done.complete(s.produced);
+        return false;
+    }
+
+    /** Stops taking new work; sequences in flight finish on these weights. */
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
