@@ -9,13 +9,14 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Optional API keys: when {@code llm.api-keys} is set (a comma-separated list, from a Secret in
- * deployments, e.g. {@code LLM_API_KEYS}), every request but the health probes needs
+ * Optional API keys: when {@code llm.auth.api-keys} is set (a comma-separated list, from a Secret in
+ * deployments, e.g. {@code LLM_AUTH_API_KEYS}), every request but the health probes needs
  * {@code Authorization: Bearer <key>}; otherwise it gets 401 with a problem body. Unset: open.
  */
 public class ApiKeyFilter {
 
-    @ConfigMapping(prefix = "llm")
+    /** Its own prefix: a mapping rooted at "llm" would claim (and reject) every other llm.* key. */
+    @ConfigMapping(prefix = "llm.auth")
     public interface ApiKeyConfig {
         Optional<List<String>> apiKeys();
     }

@@ -9,7 +9,7 @@ import io.quarkus.test.junit.TestProfile;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** With llm.api-keys set, everything but health needs a valid bearer key. */
+/** With llm.auth.api-keys set, everything but health needs a valid bearer key. */
 @QuarkusTest
 @TestProfile(ApiKeyTest.KeysProfile.class)
 class ApiKeyTest {
@@ -17,7 +17,7 @@ class ApiKeyTest {
     public static class KeysProfile implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("llm.api-keys", "key-one,key-two", "mp.messaging.incoming.checkpoints.enabled", "false",
+            return Map.of("llm.auth.api-keys", "key-one,key-two", "mp.messaging.incoming.checkpoints.enabled", "false",
                     "llm.kafka.check-on-start", "false");
         }
     }

@@ -52,7 +52,9 @@ public final class LocalSuite implements AutoCloseable {
                 String name = SERVICES.get(i);
                 Map<String, String> props = new LinkedHashMap<>();
                 props.put("kafka.bootstrap.servers", kafka.bootstrapServers());
-                props.put("llm.trainer.checkpoint-dir", workDir.resolve("checkpoints").toAbsolutePath().toString());
+                if (name.equals("trainer-service")) {
+                    props.put("llm.trainer.checkpoint-dir", workDir.resolve("checkpoints").toAbsolutePath().toString());
+                }
                 props.putAll(config.getOrDefault(name, Map.of()));
                 suite.services.put(name, ServiceProcess.start(root, name, portBase + i, HEAP.get(name), props,
                         workDir.resolve("logs")));
