@@ -128,6 +128,47 @@ public class BatchTrainer {
         return run;
     }
 
+    private final java.util.concurrent.ScheduledExecutorService idleWatch =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("idle-checkpoints").unstarted(r));
+
+    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
+        idleWatch.scheduleWithFixedDelay(this::checkpointIdleRuns, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** Runs that trained since their last checkpoint and then went quiet get one now. */
+    private void checkpointIdleRuns() {
+        long idle = config.idleCheckpointAfter().toNanos();
+        for (DatasetTraining run : runs.values()) {
+            long steps;
+            synchronized (run) {
+                steps = run.steps;
+                if (steps <= run.checkpointedStep || System.nanoTime() - run.lastBatchNanos < idle) continue;
+            }
+            try {
+                checkpoint(run, steps).await().atMost(java.time.Duration.ofMinutes(5));
+            } catch (RuntimeException e) {
+                LOG.warnf("idle checkpoint of %s failed: %s", run.dataset, e.getMessage());
+            }
+        }
+    }
+
+    /** SIGTERM: every run with unsaved steps is written before the service stops (announced if Kafka still takes it). */
+    void onStop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
+        idleWatch.shutdownNow();
+        for (DatasetTraining run : runs.values()) {
+            long steps;
+            synchronized (run) {
+                steps = run.steps;
+                if (steps <= run.checkpointedStep) continue;
+            }
+            try {
+                checkpoint(run, steps).await().atMost(java.time.Duration.ofSeconds(30));
+            } catch (RuntimeException e) {
+                LOG.warnf("shutdown checkpoint of %s: %s", run.dataset, e.getMessage());
+            }
+        }
+    }
+
     private Uni<Void> checkpoint(DatasetTraining run, long step) {
         return Uni.createFrom().item(() -> {
                     Path dir = config.checkpointDir().resolve(run.dataset).resolve("step-" + step).toAbsolutePath();
@@ -135,6 +176,7 @@ public class BatchTrainer {
                     Map<String, String> hashes;
                     try {
                         synchronized (run) {
+                            if (run.checkpointedStep >= step) return null; // written already (idle, then periodic)
                             hashes = CheckpointWriter.write(dir, tmp -> {
                                 HfCheckpoint.save(run.model, tmp);
                                 Map<String, Object> meta = new LinkedHashMap<>();
@@ -145,6 +187,7 @@ public class BatchTrainer {
                                 Files.write(tmp.resolve(TRAINER_FILE), json.writeValueAsBytes(meta));
                             });
                             run.lastCheckpoint = dir.toString();
+                            run.checkpointedStep = step;
                         }
                     } catch (IOException e) {
                         throw new UncheckedIOException("writing checkpoint " + dir, e);
@@ -157,7 +200,8 @@ public class BatchTrainer {
                             System.currentTimeMillis());
                 })
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
-                .chain(a -> checkpoints.sendMessage(KafkaMessages.keyed(run.dataset, toJson(a))));
+                .chain(a -> a == null ? Uni.createFrom().voidItem()
+                        : checkpoints.sendMessage(KafkaMessages.keyed(run.dataset, toJson(a))));
     }
 
     private Uni<Void> reject(Message<byte[]> message, Throwable e) {

@@ -21,6 +21,10 @@ final class DatasetTraining {
     double lastLoss = Double.NaN;
     double lastValidationLoss = Double.NaN;
     String lastCheckpoint;
+    /** The step the newest checkpoint holds (0: none yet). */
+    long checkpointedStep;
+    /** When the last training batch arrived, for the idle checkpoint. */
+    volatile long lastBatchNanos = System.nanoTime();
 
     DatasetTraining(String dataset, String vocabularyHash, ComputeBackend backend, TrainerConfig.Model m) {
         this.dataset = dataset;
@@ -58,6 +62,7 @@ final class DatasetTraining {
         optimizer.step(settings.learningRate());
         steps++;
         tokens += b.tokens();
+        lastBatchNanos = System.nanoTime();
         lastLoss = loss;
         return loss;
     }

@@ -16,6 +16,14 @@ public interface TrainerConfig {
     @WithDefault("10")
     int checkpointEveryBatches();
 
+    /**
+     * A run that has trained steps since its last checkpoint and then gets no batch for this long is
+     * checkpointed anyway, so the end of the data always has a checkpoint. On shutdown (SIGTERM) every
+     * such run is checkpointed before the service stops.
+     */
+    @WithDefault("10s")
+    java.time.Duration idleCheckpointAfter();
+
     /** Threads for the GPT engine (0 = all cores). */
     @WithDefault("0")
     int threads();

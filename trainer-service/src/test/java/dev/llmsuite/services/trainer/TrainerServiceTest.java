@@ -77,6 +77,19 @@ class TrainerServiceTest {
     }
 
     @Test
+    void aRunThatGoesQuietIsCheckpointedAtItsLastStep() throws Exception {
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        for (int i = 0; i < 3; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "t5", batch("t5", i, 9).encode());
+        // periodic checkpoint at step 2; step 3 is saved once no batch has come for 2 s
+        List<CheckpointAnnouncement> announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 2, Duration.ofSeconds(30),
+                        r -> "t5".equals(r.key())).stream()
+                .map(r -> read(r.value(), CheckpointAnnouncement.class))
+                .sorted(Comparator.comparingLong(CheckpointAnnouncement::step)).toList();
+        assertEquals(List.of(2L, 3L), announced.stream().map(CheckpointAnnouncement::step).toList());
+        given().get("/v1/training/t5").then().body("lastCheckpoint", org.hamcrest.Matchers.endsWith("step-3"));
+    }
+
+    @Test
     void aBatchOutsideTheModelIsDeadLettered() {
         String kafka = KafkaBrokerResource.bootstrapServers();
         int[] ids = new int[8];
