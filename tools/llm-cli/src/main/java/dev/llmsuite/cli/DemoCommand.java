@@ -53,7 +53,8 @@ final class DemoCommand implements Callable<Integer> {
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "1"))
                 : Map.of("sampler-service", Map.of("llm.sampler.max-length", "" + WINDOW, "llm.sampler.stride", "" + WINDOW,
                                 "llm.sampler.batch-size", "" + BATCH),
-                        "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "50"));
+                        "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "50",
+                                "llm.trainer.idle-checkpoint-after", "3s"));
         int windowTokens = small ? 16 * 2 : WINDOW * BATCH;
         try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
             Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
@@ -105,7 +106,8 @@ final class DemoCommand implements Callable<Integer> {
                     (System.nanoTime() - t0) / 1e9, now.tokens, now.windows, now.batches, now.steps, expectedSteps,
                     now.loss == null ? "-" : String.format("%.3f", now.loss), rate * windowTokens, eta,
                     now.servedStep < 0 ? "-" : Long.toString(now.servedStep)));
-            boolean served = now.servedStep >= 0 && now.checkpoint != null
+            // Done when the last step's checkpoint (written once batches stop) is the one being served.
+            boolean served = now.servedStep >= 0 && now.servedStep == now.steps && now.checkpoint != null
                     && now.checkpoint.endsWith("step-" + now.servedStep);
             stableTicks = served && s != null && now.steps == s.steps && now.batches == s.batches ? stableTicks + 1 : 0;
             s = now;
