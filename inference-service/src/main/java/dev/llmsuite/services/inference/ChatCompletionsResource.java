@@ -8,9 +8,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import jakarta.ws.rs.core.StreamingOutput;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -43,31 +41,17 @@ public class ChatCompletionsResource {
         String model = g.model().name();
         GenerationGate.Ticket ticket = gate.admit(); // 429 before anything is streamed
         if (Boolean.TRUE.equals(req.stream())) {
-            return Response.ok((StreamingOutput) out -> {
-                SseWriter sse = new SseWriter(out);
-                sse.event(chunk(id, created, model, Map.of("role", "assistant", "content", ""), null));
-                Completion.Result r = g.run(ticket, delta -> sse.event(chunk(id, created, model, Map.of("content", delta), null)));
-                sse.event(chunk(id, created, model, Map.of(), r.finishReason()));
-                sse.done();
-            }).type("text/event-stream").header("Cache-Control", "no-cache").build();
+            return g.streamed(ticket, chunk(id, created, model, Map.of("role", "assistant", "content", ""), null),
+                    delta -> chunk(id, created, model, Map.of("content", delta), null),
+                    finish -> chunk(id, created, model, Map.of(), finish));
         }
-        StringBuilder text = new StringBuilder();
-        Completion.Result r = g.run(ticket, delta -> {
-            text.append(delta);
-            return true;
-        });
+        PreparedGeneration.Whole w = g.whole(ticket);
         Map<String, Object> choice = new LinkedHashMap<>();
         choice.put("index", 0);
-        choice.put("message", Map.of("role", "assistant", "content", text.toString()));
-        choice.put("finish_reason", r.finishReason());
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("id", id);
-        body.put("object", "chat.completion");
-        body.put("created", created);
-        body.put("model", model);
-        body.put("choices", List.of(choice));
-        body.put("usage", Usage.of(g.prompt().length, r.completionTokens()));
-        return Response.ok(body).type(MediaType.APPLICATION_JSON).build();
+        choice.put("message", Map.of("role", "assistant", "content", w.text()));
+        choice.put("finish_reason", w.result().finishReason());
+        return Response.ok(PreparedGeneration.envelope(id, "chat.completion", created, model, choice, w.usage(g.prompt().length)))
+                .type(MediaType.APPLICATION_JSON).build();
     }
 
     private static Map<String, Object> chunk(String id, long created, String model, Map<String, String> delta, String finish) {
@@ -75,12 +59,6 @@ public class ChatCompletionsResource {
         choice.put("index", 0);
         choice.put("delta", delta);
         choice.put("finish_reason", finish);
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("id", id);
-        c.put("object", "chat.completion.chunk");
-        c.put("created", created);
-        c.put("model", model);
-        c.put("choices", List.of(choice));
-        return c;
+        return PreparedGeneration.envelope(id, "chat.completion.chunk", created, model, choice, null);
     }
 }

@@ -8,9 +8,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import jakarta.ws.rs.core.StreamingOutput;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -45,20 +43,12 @@ public class CompletionsResource {
         String model = g.model().name();
         GenerationGate.Ticket ticket = gate.admit(); // 429 before anything is streamed
         if (Boolean.TRUE.equals(req.stream())) {
-            return Response.ok((StreamingOutput) out -> {
-                SseWriter sse = new SseWriter(out);
-                Completion.Result r = g.run(ticket, delta -> sse.event(body(id, created, model, delta, null, null)));
-                sse.event(body(id, created, model, "", r.finishReason(), null));
-                sse.done();
-            }).type("text/event-stream").header("Cache-Control", "no-cache").build();
+            return g.streamed(ticket, null, delta -> body(id, created, model, delta, null, null),
+                    finish -> body(id, created, model, "", finish, null));
         }
-        StringBuilder text = new StringBuilder();
-        Completion.Result r = g.run(ticket, delta -> {
-            text.append(delta);
-            return true;
-        });
-        return Response.ok(body(id, created, model, text.toString(), r.finishReason(),
-                Usage.of(g.prompt().length, r.completionTokens()))).type(MediaType.APPLICATION_JSON).build();
+        PreparedGeneration.Whole w = g.whole(ticket);
+        return Response.ok(body(id, created, model, w.text(), w.result().finishReason(), w.usage(g.prompt().length)))
+                .type(MediaType.APPLICATION_JSON).build();
     }
 
     /** A text_completion object: the whole answer, or one streamed chunk of it (usage null). */
@@ -68,13 +58,6 @@ public class CompletionsResource {
         choice.put("index", 0);
         choice.put("logprobs", null);
         choice.put("finish_reason", finish);
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("id", id);
-        c.put("object", "text_completion");
-        c.put("created", created);
-        c.put("model", model);
-        c.put("choices", List.of(choice));
-        if (usage != null) c.put("usage", usage);
-        return c;
+        return PreparedGeneration.envelope(id, "text_completion", created, model, choice, usage);
     }
 }

@@ -4,8 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.SpecialTokenPolicy;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.Set;
 
 /**
@@ -67,5 +72,47 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         try (ticket) {
             return Completion.run(model, prompt, params, stops, ticket, listener);
         }
+    }
+
+    /** The generated text in one piece, and why generation ended. */
+    record Whole(String text, Completion.Result result) {
+        Usage usage(int promptTokens) { return Usage.of(promptTokens, result.completionTokens()); }
+    }
+
+    Whole whole(GenerationGate.Ticket ticket) {
+        StringBuilder text = new StringBuilder();
+        Completion.Result r = run(ticket, delta -> {
+            text.append(delta);
+            return true;
+        });
+        return new Whole(text.toString(), r);
+    }
+
+    /**
+     * The generation as server-sent events: {@code first} (if not null), one event per piece of text,
+     * {@code last} with the finish reason, then [DONE].
+     */
+    Response streamed(GenerationGate.Ticket ticket, Object first, Function<String, Object> piece,
+                      Function<String, Object> last) {
+        return Response.ok((StreamingOutput) out -> {
+            SseWriter sse = new SseWriter(out);
+            if (first != null) sse.event(first);
+            Completion.Result r = run(ticket, delta -> sse.event(piece.apply(delta)));
+            sse.event(last.apply(r.finishReason()));
+            sse.done();
+        }).type("text/event-stream").header("Cache-Control", "no-cache").build();
+    }
+
+    /** OpenAI's response envelope around one choice; usage is left out of streamed chunks. */
+    static Map<String, Object> envelope(String id, String object, long created, String model, Map<String, Object> choice,
+                                        Usage usage) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("id", id);
+        c.put("object", object);
+        c.put("created", created);
+        c.put("model", model);
+        c.put("choices", List.of(choice));
+        if (usage != null) c.put("usage", usage);
+        return c;
     }
 }
