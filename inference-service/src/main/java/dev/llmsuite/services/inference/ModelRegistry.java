@@ -16,9 +16,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.Collection;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -91,7 +89,7 @@ public class ModelRegistry {
     private LoadedModel load(CheckpointAnnouncement a) throws IOException {
         Path dir = Path.of(a.path());
         for (var e : a.hashes().entrySet()) {
-            String actual = sha256(Files.readAllBytes(dir.resolve(e.getKey())));
+            String actual = CheckpointAnnouncement.sha256(Files.readAllBytes(dir.resolve(e.getKey())));
             if (!actual.equals(e.getValue())) {
                 throw new IOException(dir.resolve(e.getKey()) + ": hash " + actual + " differs from announced " + e.getValue());
             }
@@ -124,11 +122,4 @@ public class ModelRegistry {
         backend.close();
     }
 
-    private static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -23,9 +23,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -51,7 +49,7 @@ class InferenceServiceTest {
         Map<String, String> hashes = new LinkedHashMap<>();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.sorted().toList()) {
-                hashes.put(f.getFileName().toString(), HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(f))));
+                hashes.put(f.getFileName().toString(), CheckpointAnnouncement.sha256(Files.readAllBytes(f)));
             }
         }
         if (corrupt) Files.writeString(dir.resolve("trainer.json"), "{}");

@@ -13,4 +13,13 @@ import java.util.Map;
  */
 public record CheckpointAnnouncement(String jobId, String model, long step, String path,
                                      Map<String, String> hashes, Map<String, Double> metrics, long createdAtMillis) {
+
+    /** The content hash in {@link #hashes}: SHA-256, lower-case hex. Writers and verifiers both use this. */
+    public static String sha256(byte[] bytes) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

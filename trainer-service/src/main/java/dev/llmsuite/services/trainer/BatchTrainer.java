@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -138,33 +139,27 @@ public class BatchTrainer {
     /** Runs that trained since their last checkpoint and then went quiet get one now. */
     private void checkpointIdleRuns() {
         long idle = config.idleCheckpointAfter().toNanos();
-        for (DatasetTraining run : runs.values()) {
-            long steps;
-            synchronized (run) {
-                steps = run.steps;
-                if (steps <= run.checkpointedStep || System.nanoTime() - run.lastBatchNanos < idle) continue;
-            }
-            try {
-                checkpoint(run, steps).await().atMost(java.time.Duration.ofMinutes(5));
-            } catch (RuntimeException e) {
-                LOG.warnf("idle checkpoint of %s failed: %s", run.dataset, e.getMessage());
-            }
-        }
+        checkpointUnsaved(run -> System.nanoTime() - run.lastBatchNanos >= idle, Duration.ofMinutes(5), "idle");
     }
 
     /** SIGTERM: every run with unsaved steps is written before the service stops (announced if Kafka still takes it). */
     void onStop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
         idleWatch.shutdownNow();
+        checkpointUnsaved(run -> true, Duration.ofSeconds(30), "shutdown");
+    }
+
+    /** Checkpoints every run that has steps after its last checkpoint and passes the test. */
+    private void checkpointUnsaved(java.util.function.Predicate<DatasetTraining> when, Duration timeout, String why) {
         for (DatasetTraining run : runs.values()) {
             long steps;
             synchronized (run) {
                 steps = run.steps;
-                if (steps <= run.checkpointedStep) continue;
+                if (steps <= run.checkpointedStep || !when.test(run)) continue;
             }
             try {
-                checkpoint(run, steps).await().atMost(java.time.Duration.ofSeconds(30));
+                checkpoint(run, steps).await().atMost(timeout);
             } catch (RuntimeException e) {
-                LOG.warnf("shutdown checkpoint of %s: %s", run.dataset, e.getMessage());
+                LOG.warnf("%s checkpoint of %s failed: %s", why, run.dataset, e.getMessage());
             }
         }
     }

@@ -1,13 +1,11 @@
 package dev.llmsuite.services.trainer;
 
+import dev.llmsuite.records.CheckpointAnnouncement;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -31,7 +29,7 @@ final class CheckpointWriter {
             contents.writeInto(tmp);
             Map<String, String> hashes = new LinkedHashMap<>();
             try (Stream<Path> files = Files.list(tmp)) {
-                for (Path f : files.sorted().toList()) hashes.put(f.getFileName().toString(), sha256(Files.readAllBytes(f)));
+                for (Path f : files.sorted().toList()) hashes.put(f.getFileName().toString(), CheckpointAnnouncement.sha256(Files.readAllBytes(f)));
             }
             if (Files.exists(dir)) {
                 // The same step written again (a restarted run): the newer write wins, whole.
@@ -57,11 +55,4 @@ final class CheckpointWriter {
         }
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

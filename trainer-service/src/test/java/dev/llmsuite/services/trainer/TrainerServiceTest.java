@@ -49,7 +49,7 @@ class TrainerServiceTest {
 
         CheckpointAnnouncement last = announced.get(1);
         Path weights = Path.of(last.path()).resolve("model.safetensors");
-        assertEquals(last.hashes().get("model.safetensors"), CheckpointWriter.sha256(Files.readAllBytes(weights)),
+        assertEquals(last.hashes().get("model.safetensors"), CheckpointAnnouncement.sha256(Files.readAllBytes(weights)),
                 "the announced hash is the file's");
         assertEquals(java.util.Set.of("config.json", "model.safetensors", "trainer.json"), last.hashes().keySet());
         try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
