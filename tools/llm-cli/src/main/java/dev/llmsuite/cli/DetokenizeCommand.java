@@ -1,10 +1,8 @@
 package dev.llmsuite.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.DecodeMode;
-import dev.llmsuite.tokenizer.Utf8;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,17 +34,8 @@ final class DetokenizeCommand implements Callable<Integer> {
             System.out.flush();
             return 0;
         }
-        JsonLines.process(System.in, System.out, line -> {
-            ObjectNode out = Http.JSON.createObjectNode();
-            try {
-                JsonNode node = Http.JSON.readTree(Utf8.decodeStrict(line));
-                out.put("text", t.decode(ids(node == null ? null : node.get("ids")), mode));
-            } catch (Exception e) {
-                out.removeAll();
-                out.put("error", LlmCli.oneLine(e));
-            }
-            return out.toString();
-        });
+        JsonLines.answer(System.in, System.out, request ->
+                Http.JSON.createObjectNode().put("text", t.decode(ids(request == null ? null : request.get("ids")), mode)));
         return 0;
     }
 

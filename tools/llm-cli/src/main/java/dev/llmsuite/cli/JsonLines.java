@@ -21,7 +21,24 @@ final class JsonLines {
 
     private JsonLines() {}
 
-    static void process(InputStream in, OutputStream out, Function<byte[], String> perLine) throws IOException {
+    /** Answers one parsed request line; whatever it throws becomes that line's {"error": ...}. */
+    @FunctionalInterface
+    interface Handler {
+        com.fasterxml.jackson.databind.node.ObjectNode answer(com.fasterxml.jackson.databind.JsonNode request) throws Exception;
+    }
+
+    /** JSON lines in (strict UTF-8), one JSON answer or {"error": ...} line out per line, in order. */
+    static void answer(InputStream in, OutputStream out, Handler handler) throws IOException {
+        process(in, out, line -> {
+            try {
+                return handler.answer(Http.JSON.readTree(dev.llmsuite.tokenizer.Utf8.decodeStrict(line))).toString();
+            } catch (Exception e) {
+                return Http.JSON.createObjectNode().put("error", LlmCli.oneLine(e)).toString();
+            }
+        });
+    }
+
+    private static void process(InputStream in, OutputStream out, Function<byte[], String> perLine) throws IOException {
         PrintStream w = new PrintStream(new BufferedOutputStream(out, 1 << 16), false, StandardCharsets.UTF_8);
         List<byte[]> block = new ArrayList<>(BLOCK);
         ByteArrayOutputStream line = new ByteArrayOutputStream();

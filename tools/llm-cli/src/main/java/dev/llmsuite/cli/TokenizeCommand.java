@@ -31,20 +31,13 @@ final class TokenizeCommand implements Callable<Integer> {
             System.out.println(Http.JSON.writeValueAsString(t.encode(text, policy)));
             return 0;
         }
-        JsonLines.process(System.in, System.out, line -> {
+        JsonLines.answer(System.in, System.out, request -> {
+            JsonNode text = request == null ? null : request.get("text");
+            if (text == null || !text.isTextual()) throw new IllegalArgumentException("expected {\"text\": \"...\"}");
             ObjectNode out = Http.JSON.createObjectNode();
-            try {
-                JsonNode node = Http.JSON.readTree(Utf8.decodeStrict(line));
-                JsonNode text = node == null ? null : node.get("text");
-                if (text == null || !text.isTextual()) throw new IllegalArgumentException("expected {\"text\": \"...\"}");
-                int[] ids = t.encode(text.asText(), policy);
-                var arr = out.putArray("ids");
-                for (int id : ids) arr.add(id);
-            } catch (Exception e) {
-                out.removeAll();
-                out.put("error", LlmCli.oneLine(e));
-            }
-            return out.toString();
+            var arr = out.putArray("ids");
+            for (int id : t.encode(text.asText(), policy)) arr.add(id);
+            return out;
         });
         return 0;
     }
