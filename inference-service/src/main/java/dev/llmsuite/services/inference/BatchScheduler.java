@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.function.IntPredicate;
 import org.jboss.logging.Logger;
 
 /**
@@ -20,18 +19,23 @@ import org.jboss.logging.Logger;
 final class BatchScheduler implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchScheduler.class);
 
-    /** One request in flight. */
+    /** Sees each token as it is made, with the logits it was drawn from; answers false to stop. */
+    interface TokenListener {
+        boolean onToken(int token, float[] logits);
+    }
+
+    /** One sequence in flight. */
     private static final class Sequence {
         final int[] prompt;
         final SamplingParams params;
         final TokenSampler sampler;
-        final IntPredicate onToken;
+        final TokenListener onToken;
         final CompletableFuture<Integer> done = new CompletableFuture<>();
         KvCache cache;
         int produced;
         int next;
 
-        Sequence(int[] prompt, SamplingParams params, IntPredicate onToken) {
+        Sequence(int[] prompt, SamplingParams params, TokenListener onToken) {
             this.prompt = prompt;
             this.params = params;
             this.sampler = new TokenSampler(params);
@@ -52,10 +56,11 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * Queues a generation; onToken sees every token as it is made (answer false to stop). The future
+     * Queues a generation; onToken sees every token as it is made, on the decode thread, so it must be
+     * quick (answer false to stop). The future
      * completes with the number of tokens made. The prompt must fit the context (the caller checks).
      */
-    CompletableFuture<Integer> submit(int[] prompt, SamplingParams params, IntPredicate onToken) {
+    CompletableFuture<Integer> submit(int[] prompt, SamplingParams params, TokenListener onToken) {
         Sequence s = new Sequence(prompt, params, onToken);
         if (closed) s.done.completeExceptionally(new IllegalStateException("the model is being replaced; retry"));
         else incoming.add(s);
@@ -113,7 +118,7 @@ final class BatchScheduler implements AutoCloseable {
         s.produced++;
         boolean go;
         try {
-            go = s.onToken.test(token);
+            go = s.onToken.onToken(token, logits);
         } catch (RuntimeException e) {
             go = false;
         }

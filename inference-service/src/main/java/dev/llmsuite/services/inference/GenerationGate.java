@@ -23,6 +23,7 @@ public class GenerationGate {
     private final Timer interTokenLatency;
     private final Counter tokens;
     private final Counter refused;
+    private final Counter cancelled;
 
     GenerationGate(InferenceConfig config, MeterRegistry registry) {
         this.capacity = config.maxConcurrent() + config.maxQueue();
@@ -32,32 +33,47 @@ public class GenerationGate {
         this.interTokenLatency = Timer.builder("llm.inference.inter.token.latency").publishPercentiles(0.5, 0.99).register(registry);
         this.tokens = registry.counter("llm.inference.tokens.generated");
         this.refused = registry.counter("llm.inference.requests.refused");
+        this.cancelled = registry.counter("llm.inference.requests.cancelled");
     }
 
-    /** Admits a generation or answers 429. The ticket must be closed when the generation ends. */
+    /** Admits a generation of one sequence or answers 429. */
     Ticket admit() {
-        if (admitted.incrementAndGet() > capacity) {
-            admitted.decrementAndGet();
+        return admit(1);
+    }
+
+    /**
+     * Admits a generation of {@code sequences} sequences (a request's n choices) or answers 429. The
+     * ticket must be closed when the generation ends.
+     */
+    Ticket admit(int sequences) {
+        if (admitted.addAndGet(sequences) > capacity) {
+            admitted.addAndGet(-sequences);
             refused.increment();
             throw ProblemException.tooManyRequests("the service is generating at capacity (" + capacity
-                    + " requests running or queued); retry shortly", 1);
+                    + " sequences running or queued); retry shortly", 1);
         }
-        return new Ticket();
+        return new Ticket(sequences);
     }
 
     /** One admitted generation. */
     final class Ticket implements AutoCloseable {
+        private final int sequences;
         private final long admittedAt = System.nanoTime();
         private long lastToken;
         private boolean running;
         private boolean closed;
 
+        private Ticket(int sequences) {
+            this.sequences = sequences;
+        }
+
         /** The generation got the model and starts. */
         void start() {
             running = true;
-            active.incrementAndGet();
+            active.addAndGet(sequences);
         }
 
+        /** A token was made (on the decode thread, which makes every token of a ticket). */
         void token() {
             long now = System.nanoTime();
             if (lastToken == 0) timeToFirstToken.record(Duration.ofNanos(now - admittedAt));
@@ -66,12 +82,17 @@ public class GenerationGate {
             tokens.increment();
         }
 
+        /** The generation stopped early because its client left. */
+        void cancelled() {
+            cancelled.increment();
+        }
+
         @Override
         public void close() {
             if (closed) return;
             closed = true;
-            if (running) active.decrementAndGet();
-            admitted.decrementAndGet();
+            if (running) active.addAndGet(-sequences);
+            admitted.addAndGet(-sequences);
         }
     }
 }

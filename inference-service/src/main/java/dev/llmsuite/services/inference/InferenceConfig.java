@@ -25,6 +25,10 @@ public interface InferenceConfig {
     @WithDefault("1024")
     int maxTokensCap();
 
+    /** The most choices (n) one request may ask for; each is a sequence in the batch. */
+    @WithDefault("8")
+    int maxChoices();
+
     /** Largest prompt accepted, in chars (the token limit is the model's context). */
     @WithDefault("200000")
     int maxPromptChars();

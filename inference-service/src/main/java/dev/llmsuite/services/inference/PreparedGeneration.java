@@ -10,19 +10,28 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.IntFunction;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.Set;
 
 /**
  * A generation request checked at the edge, as completions and chat completions both need it: the model
- * is loaded and knows its vocabulary, the prompt fits the context, max_tokens is within the cap, the
- * sampling values are in range. Defaults follow OpenAI's (max_tokens 16, temperature 1, top_p 1).
+ * is loaded and knows its vocabulary, the prompt fits the context, max_tokens, n and logprobs are
+ * within their caps, the sampling values are in range. Defaults follow OpenAI's (max_tokens 16,
+ * temperature 1, top_p 1, n 1). {@link #cancel()} stops it (the client left).
+ *
+ * @param logprobs alternatives to list per token, or -1 for no logprobs
  */
-record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, List<String> stops) {
+record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, List<String> stops, int n, int logprobs,
+                          AtomicBoolean cancelled) {
     private static final int END_OF_TEXT = 50256;
+    /** OpenAI's own limit on alternatives per token. */
+    static final int MAX_LOGPROBS = 20;
 
-    static PreparedGeneration of(ModelRegistry registry, InferenceConfig config, String modelName, String promptText,
-                                 Integer maxTokens, Double temperature, Double topP, Integer topK, Long seed, JsonNode stop) {
+    static PreparedGeneration of(ModelRegistry registry, InferenceConfig config, GenerationRequest req, String promptText) {
+        String modelName = req.model();
         if (modelName == null) throw ProblemException.badRequest("'model' is required");
         LoadedModel m = registry.get(modelName).orElseThrow(() -> ProblemException.notFound("model '" + modelName + "' is not loaded"));
         if (m.tokenizer() == null) {
@@ -31,9 +40,17 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         if (promptText.length() > config.maxPromptChars()) {
             throw ProblemException.tooLarge("prompt is " + promptText.length() + " chars; the limit is " + config.maxPromptChars());
         }
-        int max = maxTokens == null ? 16 : maxTokens;
+        int max = req.maxTokens() == null ? 16 : req.maxTokens();
         if (max < 0 || max > config.maxTokensCap()) {
             throw ProblemException.badRequest("'max_tokens' must be in [0, " + config.maxTokensCap() + "], got " + max);
+        }
+        int n = req.n() == null ? 1 : req.n();
+        if (n < 1 || n > config.maxChoices()) {
+            throw ProblemException.badRequest("'n' must be in [1, " + config.maxChoices() + "], got " + n);
+        }
+        Integer alternatives = req.logprobAlternatives();
+        if (alternatives != null && (alternatives < 0 || alternatives > MAX_LOGPROBS)) {
+            throw ProblemException.badRequest("logprobs alternatives must be in [0, " + MAX_LOGPROBS + "], got " + alternatives);
         }
         int[] prompt = m.tokenizer().encode(promptText, SpecialTokenPolicy.ALLOW_ALL);
         int context = m.model().config().contextLength();
@@ -43,12 +60,13 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         }
         SamplingParams params;
         try {
-            params = new SamplingParams(max, temperature == null ? 1.0 : temperature, topK == null ? 0 : topK,
-                    topP == null ? 1.0 : topP, seed == null ? System.nanoTime() : seed, Set.of(END_OF_TEXT));
+            params = new SamplingParams(max, req.temperature() == null ? 1.0 : req.temperature(), req.topK() == null ? 0 : req.topK(),
+                    req.topP() == null ? 1.0 : req.topP(), req.seed() == null ? System.nanoTime() : req.seed(), Set.of(END_OF_TEXT));
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
         }
-        return new PreparedGeneration(m, prompt, params, stops(stop));
+        return new PreparedGeneration(m, prompt, params, stops(req.stop()), n, alternatives == null ? -1 : alternatives,
+                new AtomicBoolean());
     }
 
     private static List<String> stops(JsonNode stop) {
@@ -68,50 +86,74 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         return out;
     }
 
-    Completion.Result run(GenerationGate.Ticket ticket, Completion.DeltaListener listener) {
+    /** Stops every choice at its next token. */
+    void cancel() {
+        cancelled.set(true);
+    }
+
+    /** Stops the generation when the client's connection closes before the answer is sent. */
+    PreparedGeneration cancelOnClose(HttpServerRequest request) {
+        if (request != null) request.response().closeHandler(v -> cancel());
+        return this;
+    }
+
+    List<Completion.Result> run(GenerationGate.Ticket ticket, Completion.PieceListener listener) {
         try (ticket) {
-            return Completion.run(model, prompt, params, stops, ticket, listener);
+            return Completion.run(model, prompt, params, n, logprobs, stops, ticket, cancelled, listener);
         }
     }
 
-    /** The generated text in one piece, and why generation ended. */
-    record Whole(String text, Completion.Result result) {
-        Usage usage(int promptTokens) { return Usage.of(promptTokens, result.completionTokens()); }
+    /** The generated choices, each in one piece, with their logprobs (empty lists when none were asked). */
+    record Whole(List<String> texts, List<List<TokenLogprob>> logprobs, List<Completion.Result> results) {
+        Usage usage(int promptTokens) {
+            return Usage.of(promptTokens, results.stream().mapToInt(Completion.Result::completionTokens).sum());
+        }
     }
 
     Whole whole(GenerationGate.Ticket ticket) {
-        StringBuilder text = new StringBuilder();
-        Completion.Result r = run(ticket, delta -> {
-            text.append(delta);
+        List<StringBuilder> texts = new ArrayList<>();
+        List<List<TokenLogprob>> logprobs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            texts.add(new StringBuilder());
+            logprobs.add(new ArrayList<>());
+        }
+        List<Completion.Result> results = run(ticket, (index, text, lps) -> {
+            texts.get(index).append(text);
+            logprobs.get(index).addAll(lps);
             return true;
         });
-        return new Whole(text.toString(), r);
+        return new Whole(texts.stream().map(StringBuilder::toString).toList(), logprobs, results);
+    }
+
+    /** Turns a piece of a choice's text (with its tokens' logprobs) into a streamed event. */
+    interface PieceEvent {
+        Object of(int index, String text, List<TokenLogprob> logprobs);
     }
 
     /**
-     * The generation as server-sent events: {@code first} (if not null), one event per piece of text,
-     * {@code last} with the finish reason, then [DONE].
+     * The generation as server-sent events: {@code first} for each choice (if not null), one event per
+     * piece of text, {@code last} with each choice's finish reason, then [DONE].
      */
-    Response streamed(GenerationGate.Ticket ticket, Object first, Function<String, Object> piece,
-                      Function<String, Object> last) {
+    Response streamed(GenerationGate.Ticket ticket, IntFunction<Object> first, PieceEvent piece,
+                      Function<Completion.Result, Object> last) {
         return Response.ok((StreamingOutput) out -> {
             SseWriter sse = new SseWriter(out);
-            if (first != null) sse.event(first);
-            Completion.Result r = run(ticket, delta -> sse.event(piece.apply(delta)));
-            sse.event(last.apply(r.finishReason()));
+            if (first != null) for (int i = 0; i < n; i++) sse.event(first.apply(i));
+            List<Completion.Result> results = run(ticket, (index, text, lps) -> sse.event(piece.of(index, text, lps)));
+            for (Completion.Result r : results) sse.event(last.apply(r));
             sse.done();
         }).type("text/event-stream").header("Cache-Control", "no-cache").build();
     }
 
-    /** OpenAI's response envelope around one choice; usage is left out of streamed chunks. */
-    static Map<String, Object> envelope(String id, String object, long created, String model, Map<String, Object> choice,
+    /** OpenAI's response envelope around its choices; usage is left out of streamed chunks. */
+    static Map<String, Object> envelope(String id, String object, long created, String model, List<Map<String, Object>> choices,
                                         Usage usage) {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("id", id);
         c.put("object", object);
         c.put("created", created);
         c.put("model", model);
-        c.put("choices", List.of(choice));
+        c.put("choices", choices);
         if (usage != null) c.put("usage", usage);
         return c;
     }

@@ -17,6 +17,7 @@ class GenerationGateTest {
             public int maxQueue() { return queue; }
             public int maxTokensCap() { return 1024; }
             public int maxBatch() { return 8; }
+            public int maxChoices() { return 4; }
             public int maxPromptChars() { return 1000; }
             public Optional<Path> modelDir() { return Optional.empty(); }
             public Optional<String> modelName() { return Optional.empty(); }

@@ -33,36 +33,15 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
 class InferenceServiceTest {
-    static final GptConfig CFG = new GptConfig(50257, 64, 16, 2, 1, 0.0, false, true);
+    static final GptConfig CFG = TestCheckpoints.CFG;
     private final ObjectMapper json = new ObjectMapper();
 
-    /** A GPT checkpoint as the trainer writes it, and its announcement. */
-    private CheckpointAnnouncement writeCheckpoint(String model, long step, long seed, boolean corrupt) throws Exception {
-        Path dir = Files.createTempDirectory("ckpt-");
-        try (CpuBackend be = new CpuBackend(1)) {
-            GptModel m = new GptModel(be, CFG);
-            m.initialize(seed);
-            HfCheckpoint.save(m, dir);
-        }
-        Files.writeString(dir.resolve("trainer.json"), "{\"dataset\": \"" + model + "\", \"step\": " + step
-                + ", \"tokens\": 42, \"vocabularyHash\": \"" + Encodings.gpt2().hash() + "\"}");
-        Map<String, String> hashes = new LinkedHashMap<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.sorted().toList()) {
-                hashes.put(f.getFileName().toString(), CheckpointAnnouncement.sha256(Files.readAllBytes(f)));
-            }
-        }
-        if (corrupt) Files.writeString(dir.resolve("trainer.json"), "{}");
-        return new CheckpointAnnouncement("job", model, step, dir.toString(), hashes, Map.of("loss", 1.5), System.currentTimeMillis());
+    private static CheckpointAnnouncement writeCheckpoint(String model, long step, long seed, boolean corrupt) throws Exception {
+        return TestCheckpoints.write(model, step, seed, corrupt);
     }
 
-    /** For the page test: a checkpoint announced the same way. */
-    CheckpointAnnouncement writeCheckpointForPage(String model, long seed) throws Exception {
-        return writeCheckpoint(model, 1, seed, false);
-    }
-
-    private void announce(CheckpointAnnouncement a) throws Exception {
-        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, a.model(), json.writeValueAsBytes(a));
+    private static void announce(CheckpointAnnouncement a) throws Exception {
+        TestCheckpoints.announce(a);
     }
 
     @Test

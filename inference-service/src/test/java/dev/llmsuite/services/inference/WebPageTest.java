@@ -38,7 +38,7 @@ class WebPageTest {
     void thePageStreamsACompletion() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
                 "skipped: Debian's chromium and chromium-driver are not installed");
-        var a = new InferenceServiceTest().writeCheckpointForPage("page", 13);
+        var a = TestCheckpoints.write("page", 1, 13, false);
         TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, "page", new ObjectMapper().writeValueAsBytes(a));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/page").then().statusCode(200));
         String expected = given().contentType("application/json")
