@@ -95,6 +95,7 @@ public class ModelRegistry {
             }
         }
         GptModel model = HfCheckpoint.load(backend, dir);
+        if (config.weights() == InferenceConfig.Weights.INT8) model.quantizeForServing();
         BpeTokenizer tokenizer = null;
         long tokens = 0;
         Path meta = dir.resolve("trainer.json");

@@ -20,10 +20,10 @@ public class ModelsResource {
     }
 
     public record ModelCard(String id, String object, long created, String owned_by,
-                            long step, String checkpoint, long tokens_seen) {
+                            long step, String checkpoint, long tokens_seen, String weights) {
         static ModelCard of(LoadedModel m) {
             return new ModelCard(m.name(), "model", m.checkpoint().createdAtMillis() / 1000, "llm-suite",
-                    m.checkpoint().step(), m.checkpoint().path(), m.tokensSeen());
+                    m.checkpoint().step(), m.checkpoint().path(), m.tokensSeen(), m.model().quantized() ? "int8" : "fp32");
         }
     }
 

@@ -22,6 +22,7 @@ class GenerationGateTest {
             public Optional<Path> modelDir() { return Optional.empty(); }
             public Optional<String> modelName() { return Optional.empty(); }
             public int threads() { return 1; }
+            public Weights weights() { return Weights.FP32; }
         };
     }
 

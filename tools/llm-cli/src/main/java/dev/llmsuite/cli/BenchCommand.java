@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure the engine beside PyTorch CPU (fp32, same shapes, same thread count).",
-        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Decode.class, LoadCommand.class})
+        subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Decode.class, PerplexityCommand.class,
+                LoadCommand.class})
 final class BenchCommand {
 
     static class Common {
@@ -167,6 +168,16 @@ final class BenchCommand {
         @Option(names = "--preset", defaultValue = "gpt2-124m") String preset;
         @Option(names = "--tokens", defaultValue = "64") int tokens;
         @Option(names = "--batch", defaultValue = "1", description = "sequences decoded together (continuous batching)") int batch;
+        @Option(names = "--weights", defaultValue = "fp32", description = "fp32 or int8 (8-bit linear layers for decode)") String weights;
+
+        GptModel model(CpuBackend be, GptConfig cfg) {
+            GptModel model = new GptModel(be, cfg);
+            model.initialize(0);
+            if (weights.equals("int8")) model.quantizeForServing();
+            else if (!weights.equals("fp32")) throw new picocli.CommandLine.ParameterException(
+                    new picocli.CommandLine(this), "--weights must be fp32 or int8");
+            return model;
+        }
 
         public void run() {
             if (batch > 1) {
@@ -179,8 +190,7 @@ final class BenchCommand {
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
             double tokensPerS;
             try (CpuBackend be = new CpuBackend(threads)) {
-                GptModel model = new GptModel(be, cfg);
-                model.initialize(0);
+                GptModel model = model(be, cfg);
                 for (int warm = 0; warm < 2; warm++) {
                     KvCache cache = new KvCache(be, cfg);
                     float[] logits = model.prefill(new int[] {cfg.vocabSize() - 1}, cache);
@@ -191,6 +201,7 @@ final class BenchCommand {
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("bench", "decode");
                         row.put("preset", preset);
+                        row.put("weights", weights);
                         row.put("tokens", tokens);
                         row.put("ours_tokens_per_s", tokensPerS);
                         Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
@@ -206,8 +217,7 @@ final class BenchCommand {
         private void runBatched() {
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
             try (CpuBackend be = new CpuBackend(threads)) {
-                GptModel model = new GptModel(be, cfg);
-                model.initialize(0);
+                GptModel model = model(be, cfg);
                 double single = 0, together = 0;
                 for (int warm = 0; warm < 2; warm++) {
                     KvCache one = new KvCache(be, cfg);
@@ -231,6 +241,7 @@ final class BenchCommand {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("bench", "decode-batched");
                 row.put("preset", preset);
+                row.put("weights", weights);
                 row.put("batch", batch);
                 row.put("tokens_per_sequence", tokens);
                 row.put("batch1_tokens_per_s", single);

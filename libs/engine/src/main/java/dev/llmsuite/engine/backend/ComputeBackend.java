@@ -28,6 +28,14 @@ public interface ComputeBackend extends AutoCloseable {
 
     void copy(Tensor dst, Tensor src);
 
+    /**
+     * An 8-bit copy of the matrix weight[rows, cols] for serving, which {@link #matmulForward} accepts
+     * as its weight: decode steps read a quarter of the bytes. A backend without it says so.
+     */
+    default Tensor quantize8(Tensor weight, int rows, int cols) {
+        throw new UnsupportedOperationException(name() + " has no 8-bit weights");
+    }
+
     // ---------------------------------------------------------------- layers, forward and backward
 
     /** out[B,T,C] = wte[ids] + wpe[t]. */
@@ -41,7 +49,10 @@ public interface ComputeBackend extends AutoCloseable {
     void layerNormBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout, Tensor inp, Tensor weight,
                            Tensor mean, Tensor rstd, int n, int c);
 
-    /** out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC] (bias may be null). */
+    /**
+     * out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC] (bias may be null). The weight may be a
+     * {@link #quantize8} copy (inference only: such a weight has no backward).
+     */
     void matmulForward(Tensor out, Tensor inp, Tensor weight, Tensor bias, int n, int c, int oc);
 
     /** dinp += dout · weight; dweight += doutᵀ · inp; dbias += Σ dout. dinp, dweight, dbias may be null. */

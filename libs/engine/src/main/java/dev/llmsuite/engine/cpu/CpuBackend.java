@@ -80,6 +80,11 @@ public final class CpuBackend implements ComputeBackend {
         System.arraycopy(s.data(), s.offset(), d.data(), d.offset(), s.length());
     }
 
+    @Override
+    public Tensor quantize8(Tensor weight, int rows, int cols) {
+        return Int8Matrix.of(t(weight).data(), t(weight).offset(), rows, cols);
+    }
+
     // ---------------------------------------------------------------- layers
 
     @Override
@@ -111,6 +116,12 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public void matmulForward(Tensor out, Tensor inp, Tensor w, Tensor bias, int n, int c, int oc) {
+        if (w instanceof Int8Matrix q) {
+            if (q.rows() != oc || q.cols() != c) throw new IllegalArgumentException("8-bit weight is " + q.rows() + "x" + q.cols());
+            Int8Matmul.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), q,
+                    bias == null ? null : t(bias).data(), bias == null ? 0 : t(bias).offset(), n);
+            return;
+        }
         Matmul.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), t(w).data(),
                 t(w).offset(), bias == null ? null : t(bias).data(), bias == null ? 0 : t(bias).offset(), n, c, oc);
     }

@@ -199,6 +199,35 @@ public final class GptModel implements AutoCloseable {
 
     // ================================================================ inference with a KV cache
 
+    /** The linear layers' weights in 8 bits for decode steps, or null (fp32). Training never reads them. */
+    private java.util.Map<String, Tensor> int8;
+
+    /**
+     * From now on decode steps read the linear layers (and the output head) from 8-bit copies with one
+     * scale per 64 values: a quarter of the bytes per step. The fp32 weights stay for prompt prefill
+     * (a compute-bound product that 8 bits would not speed) and for training.
+     */
+    public void quantizeForServing() {
+        java.util.Map<String, Tensor> q = new java.util.HashMap<>();
+        int c = cfg.embeddingDim();
+        for (int l = 0; l < cfg.layers(); l++) {
+            String w = "h." + l + ".";
+            q.put(w + "attn.c_attn.weight", be.quantize8(param(w + "attn.c_attn.weight"), 3 * c, c));
+            q.put(w + "attn.c_proj.weight", be.quantize8(param(w + "attn.c_proj.weight"), c, c));
+            q.put(w + "mlp.c_fc.weight", be.quantize8(param(w + "mlp.c_fc.weight"), 4 * c, c));
+            q.put(w + "mlp.c_proj.weight", be.quantize8(param(w + "mlp.c_proj.weight"), c, 4 * c));
+        }
+        q.put(outputHead(), be.quantize8(param(outputHead()), cfg.vocabSize(), c));
+        int8 = q;
+    }
+
+    public boolean quantized() { return int8 != null; }
+
+    private Tensor servingWeight(String name) {
+        Tensor q = int8 == null ? null : int8.get(name);
+        return q != null ? q : param(name);
+    }
+
     /** One position's working buffers for decode steps. */
     private final class DecodeBuffers {
         final int c = cfg.embeddingDim();
@@ -240,18 +269,18 @@ public final class GptModel implements AutoCloseable {
         for (int l = 0; l < cfg.layers(); l++) {
             String w = "h." + l + ".";
             be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param(w + "ln_1.weight"), param(w + "ln_1.bias"), 1, c);
-            be.matmulForward(d.qkv, d.ln, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), 1, c, 3 * c);
+            be.matmulForward(d.qkv, d.ln, servingWeight(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), 1, c, 3 * c);
             be.attentionDecode(d.atty, d.qkv, cache.keys(l), cache.values(l), pos, c, nh);
-            be.matmulForward(d.proj, d.atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), 1, c, c);
+            be.matmulForward(d.proj, d.atty, servingWeight(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), 1, c, c);
             be.residualForward(d.x, d.x, d.proj, c);
             be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param(w + "ln_2.weight"), param(w + "ln_2.bias"), 1, c);
-            be.matmulForward(d.fch, d.ln, param(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), 1, c, 4 * c);
+            be.matmulForward(d.fch, d.ln, servingWeight(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), 1, c, 4 * c);
             be.geluForward(d.fchGelu, d.fch, 4 * c);
-            be.matmulForward(d.proj, d.fchGelu, param(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), 1, 4 * c, c);
+            be.matmulForward(d.proj, d.fchGelu, servingWeight(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), 1, 4 * c, c);
             be.residualForward(d.x, d.x, d.proj, c);
         }
         be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param("ln_f.weight"), param("ln_f.bias"), 1, c);
-        be.matmulForward(d.logits, d.ln, param(outputHead()), null, 1, c, v);
+        be.matmulForward(d.logits, d.ln, servingWeight(outputHead()), null, 1, c, v);
         cache.setLength(pos + 1);
         float[] out = new float[v];
         be.read(d.logits, 0, out, 0, v);
@@ -307,21 +336,21 @@ public final class GptModel implements AutoCloseable {
         for (int l = 0; l < cfg.layers(); l++) {
             String w = "h." + l + ".";
             be.layerNormForward(ln, mean, rstd, x, param(w + "ln_1.weight"), param(w + "ln_1.bias"), nb, c);
-            be.matmulForward(qkv, ln, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), nb, c, 3 * c);
+            be.matmulForward(qkv, ln, servingWeight(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), nb, c, 3 * c);
             for (int i = 0; i < nb; i++) {
                 be.attentionDecode(be.slice(atty, (long) i * c, c), be.slice(qkv, 3L * i * c, 3L * c),
                         caches[i].keys(l), caches[i].values(l), caches[i].length(), c, nh);
             }
-            be.matmulForward(proj, atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), nb, c, c);
+            be.matmulForward(proj, atty, servingWeight(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), nb, c, c);
             be.residualForward(x, x, proj, nb * c);
             be.layerNormForward(ln, mean, rstd, x, param(w + "ln_2.weight"), param(w + "ln_2.bias"), nb, c);
-            be.matmulForward(fch, ln, param(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), nb, c, 4 * c);
+            be.matmulForward(fch, ln, servingWeight(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), nb, c, 4 * c);
             be.geluForward(fchGelu, fch, nb * 4 * c);
-            be.matmulForward(proj, fchGelu, param(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), nb, 4 * c, c);
+            be.matmulForward(proj, fchGelu, servingWeight(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), nb, 4 * c, c);
             be.residualForward(x, x, proj, nb * c);
         }
         be.layerNormForward(ln, mean, rstd, x, param("ln_f.weight"), param("ln_f.bias"), nb, c);
-        be.matmulForward(logits, ln, param(outputHead()), null, nb, c, v);
+        be.matmulForward(logits, ln, servingWeight(outputHead()), null, nb, c, v);
         float[][] out = new float[nb][v];
         for (int i = 0; i < nb; i++) {
             caches[i].setLength(caches[i].length() + 1);

@@ -1,0 +1,87 @@
+package dev.llmsuite.engine.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * out[N, OC] = inp[N, C] · Wᵀ + bias with W in 8 bits ({@link Int8Matrix}), for decode steps: they
+ * are bound by reading the weights, and 8 bits read a quarter of fp32's bytes. Each weight vector is
+ * widened to floats once and used for up to four input rows; each group's sum is scaled once.
+ */
+final class Int8Matmul {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    private static final int ROWS_PER_TASK = 64;
+
+    private Int8Matmul() {}
+
+    static void forward(WorkerPool pool, float[] out, int outOff, float[] inp, int inpOff, Int8Matrix w,
+                        float[] bias, int biasOff, int n) {
+        int oc = w.rows();
+        pool.run((oc + ROWS_PER_TASK - 1) / ROWS_PER_TASK, p -> {
+            int end = Math.min(oc, (p + 1) * ROWS_PER_TASK);
+            for (int o = p * ROWS_PER_TASK; o < end; o++) {
+                float b = bias == null ? 0f : bias[biasOff + o];
+                for (int r = 0; r < n; r += 4) {
+                    int rows = Math.min(4, n - r);
+                    if (rows == 4 && w.group() % L == 0) {
+                        row4(out, outOff, inp, inpOff, w, o, r, b);
+                    } else {
+                        for (int i = 0; i < rows; i++) out[outOff + (r + i) * oc + o] = dot(inp, inpOff + (r + i) * w.cols(), w, o) + b;
+                    }
+                }
+            }
+        });
+    }
+
+    /** Four input rows against weight row o: each widened weight vector feeds four FMAs. */
+    private static void row4(float[] out, int outOff, float[] inp, int inpOff, Int8Matrix w, int o, int r, float bias) {
+        int c = w.cols(), group = w.group(), groups = c / group, oc = w.rows();
+        byte[] q = w.q();
+        int i0 = inpOff + r * c, i1 = i0 + c, i2 = i1 + c, i3 = i2 + c;
+        FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0;
+        for (int g = 0; g < groups; g++) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            int k0 = g * group;
+            for (int k = k0; k < k0 + group; k += L) {
+                FloatVector wv = (FloatVector) ByteVector.fromArray(B, q, o * c + k).convertShape(VectorOperators.B2F, S, 0);
+                a0 = wv.fma(FloatVector.fromArray(S, inp, i0 + k), a0);
+                a1 = wv.fma(FloatVector.fromArray(S, inp, i1 + k), a1);
+                a2 = wv.fma(FloatVector.fromArray(S, inp, i2 + k), a2);
+                a3 = wv.fma(FloatVector.fromArray(S, inp, i3 + k), a3);
+            }
+            FloatVector scale = FloatVector.broadcast(S, w.scales()[o * groups + g]);
+            t0 = a0.fma(scale, t0);
+            t1 = a1.fma(scale, t1);
+            t2 = a2.fma(scale, t2);
+            t3 = a3.fma(scale, t3);
+        }
+        out[outOff + r * oc + o] = t0.reduceLanes(VectorOperators.ADD) + bias;
+        out[outOff + (r + 1) * oc + o] = t1.reduceLanes(VectorOperators.ADD) + bias;
+        out[outOff + (r + 2) * oc + o] = t2.reduceLanes(VectorOperators.ADD) + bias;
+        out[outOff + (r + 3) * oc + o] = t3.reduceLanes(VectorOperators.ADD) + bias;
+    }
+
+    /** One input row against weight row o. */
+    private static float dot(float[] inp, int io, Int8Matrix w, int o) {
+        int c = w.cols(), group = w.group(), groups = c / group;
+        byte[] q = w.q();
+        float total = 0;
+        for (int g = 0; g < groups; g++) {
+            int k = g * group, end = k + group;
+            FloatVector acc = FloatVector.zero(S);
+            for (; k + L <= end; k += L) {
+                FloatVector wv = (FloatVector) ByteVector.fromArray(B, q, o * c + k).convertShape(VectorOperators.B2F, S, 0);
+                acc = wv.fma(FloatVector.fromArray(S, inp, io + k), acc);
+            }
+            float s = acc.reduceLanes(VectorOperators.ADD);
+            for (; k < end; k++) s += q[o * c + k] * inp[io + k];
+            total += s * w.scales()[o * groups + g];
+        }
+        return total;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.llmsuite.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.cpu.Int8Matrix;
+import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** 8-bit serving weights: the quantization's error bound, the kernel against the dequantized product, the model's logits. */
+class Int8WeightsTest {
+
+    private static float[] random(Random r, int n) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
+        return x;
+    }
+
+    @Test
+    void eachValueIsWithinHalfAStepOfItsGroupsScale() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            int rows = 5, cols = 128;
+            float[] w = random(new Random(1), rows * cols);
+            w[7] = 40f; // an outlier coarsens its own group only
+            Tensor t = be.allocate(w.length);
+            be.write(t, 0, w, 0, w.length);
+            Int8Matrix q = (Int8Matrix) be.quantize8(t, rows, cols);
+            assertEquals(64, q.group());
+            for (int r = 0; r < rows; r++) {
+                for (int k = 0; k < cols; k++) {
+                    float step = q.scales()[r * 2 + k / 64];
+                    assertTrue(Math.abs(q.get(r, k) - w[r * cols + k]) <= step / 2 + 1e-6f, "row " + r + " col " + k);
+                }
+            }
+            assertTrue(q.scales()[1] < 0.05f, "the outlier's neighbour group keeps a fine step: " + q.scales()[1]);
+        }
+    }
+
+    @Test
+    void theKernelComputesTheDequantizedProduct() {
+        Random rnd = new Random(2);
+        int[][] shapes = {{1, 64, 33}, {3, 128, 70}, {4, 768, 129}, {7, 16, 5}, {9, 200, 65}, {32, 384, 64}};
+        for (int threads : new int[] {1, 2}) {
+            try (CpuBackend be = new CpuBackend(threads)) {
+                for (int[] s : shapes) {
+                    int n = s[0], c = s[1], oc = s[2];
+                    float[] w = random(rnd, oc * c), x = random(rnd, n * c), bias = random(rnd, oc);
+                    Tensor tw = be.allocate(w.length), tx = be.allocate(x.length), tb = be.allocate(oc), out = be.allocate((long) n * oc);
+                    be.write(tw, 0, w, 0, w.length);
+                    be.write(tx, 0, x, 0, x.length);
+                    be.write(tb, 0, bias, 0, oc);
+                    Int8Matrix q = (Int8Matrix) be.quantize8(tw, oc, c);
+                    be.matmulForward(out, tx, q, tb, n, c, oc);
+                    float[] got = new float[n * oc];
+                    be.read(out, 0, got, 0, got.length);
+                    for (int r = 0; r < n; r++) {
+                        for (int o = 0; o < oc; o++) {
+                            double want = bias[o];
+                            for (int k = 0; k < c; k++) want += (double) q.get(o, k) * x[r * c + k];
+                            assertEquals(want, got[r * oc + o], 1e-4 * (1 + Math.abs(want)),
+                                    "n=" + n + " c=" + c + " oc=" + oc + " [" + r + "," + o + "]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void quantizedDecodeStaysCloseToFp32() {
+        GptConfig cfg = new GptConfig(300, 32, 64, 4, 2, 0.0, true, true);
+        try (CpuBackend be = new CpuBackend(2)) {
+            GptModel fp32 = new GptModel(be, cfg), int8 = new GptModel(be, cfg);
+            fp32.initialize(3);
+            int8.initialize(3);
+            int8.quantizeForServing();
+            int[] prompt = {5, 17, 250, 3};
+            KvCache a = new KvCache(be, cfg, 16), b = new KvCache(be, cfg, 16);
+            float[] la = fp32.prefill(prompt, a), lb = int8.prefill(prompt, b);
+            for (int step = 0; step < 8; step++) {
+                la = fp32.decode(step * 31 % 300, a);
+                lb = int8.decode(step * 31 % 300, b);
+                double dot = 0, na = 0, nb = 0, diff = 0;
+                for (int i = 0; i < la.length; i++) {
+                    dot += la[i] * lb[i];
+                    na += la[i] * la[i];
+                    nb += lb[i] * lb[i];
+                    diff = Math.max(diff, Math.abs(la[i] - lb[i]));
+                }
+                assertTrue(diff > 0, "the 8-bit path is really taken");
+                assertTrue(dot / Math.sqrt(na * nb) > 0.999, "step " + step + ": cosine " + dot / Math.sqrt(na * nb));
+            }
+        }
+    }
+}
