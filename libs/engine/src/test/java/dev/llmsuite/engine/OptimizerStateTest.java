@@ -59,7 +59,9 @@ class OptimizerStateTest {
             float[] a = new float[(int) straight.layout().totalSize()], b = new float[a.length];
             be.read(straight.parameters(), 0, a, 0, a.length);
             be.read(resumed.parameters(), 0, b, 0, b.length);
-            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6f * (1 + Math.abs(a[i])), "weight " + i + " after resuming");
+            // Absolute: Adam divides by sqrt(v), so a last-bit difference in a near-zero gradient moves a
+            // weight by a visible fraction of the learning rate (1e-2 here).
+            for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-4f, "weight " + i + " after resuming");
 
             GptModel other = new GptModel(be, GptConfig.TINY);
             IOException e = assertThrows(IOException.class, () -> OptimizerState.restore(new AdamW(other, AdamW.Settings.book()), other, dir));
