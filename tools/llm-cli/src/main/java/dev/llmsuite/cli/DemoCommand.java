@@ -127,7 +127,7 @@ final class DemoCommand implements Callable<Integer> {
         String checkpoint = null;
         if (training.status() == 200) {
             JsonNode t = training.json();
-            steps = t.path("steps").asLong();
+            steps = t.path("step").asLong();
             loss = t.path("loss").isNumber() ? t.path("loss").asDouble() : null;
             checkpoint = t.path("lastCheckpoint").isTextual() ? t.path("lastCheckpoint").asText() : null;
         }

@@ -1,108 +1,237 @@
 package dev.llmsuite.services.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.Topics;
 import dev.llmsuite.records.TrainingBatch;
 import dev.llmsuite.service.KafkaMessages;
+import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * {@code train.batches} and {@code val.batches} in: each dataset trains its own GPT with the engine
- * (off the event loop), per-step metrics go to {@code training.metrics}, and every few steps a
- * checkpoint in the Hugging Face layout is written and announced on {@code model.checkpoints}.
+ * {@code train.batches} and {@code val.batches} in, to the job that trains each dataset (off the event
+ * loop); per-step metrics go to {@code training.metrics}, checkpoints (model, optimizer, positions) are
+ * written and announced on {@code model.checkpoints}.
+ *
+ * <p>Exactly once: a job remembers, per partition, the offset after the last batch it trained, and a
+ * checkpoint stores those positions. Kafka offsets are committed only when a checkpoint is written, and
+ * only as far as every job's newest checkpoint reaches; so after a crash the consumer re-reads from a
+ * point no later than any checkpoint, each job resumes from its own checkpoint, and the batches it
+ * already holds are skipped by offset. No batch is lost and none is trained twice.
  */
 @ApplicationScoped
 public class BatchTrainer {
     private static final Logger LOG = Logger.getLogger(BatchTrainer.class);
-    /** Written beside config.json and model.safetensors: what the model was trained on. */
-    static final String TRAINER_FILE = "trainer.json";
+    static final String TRAIN_CHANNEL = "train-batches";
 
     private final MutinyEmitter<String> metrics;
     private final MutinyEmitter<String> checkpoints;
     private final TrainerConfig config;
     private final EngineBackend backend;
     private final ObjectMapper json;
-    private final Map<String, DatasetTraining> runs = new ConcurrentHashMap<>();
+    private final KafkaClientService kafka;
+    private final Map<String, TrainingJob> jobs = new ConcurrentHashMap<>();
     private final Counter trainBatches;
     private final Counter valBatches;
+    private final Counter skipped;
+    private final Counter unclaimed;
     private final Counter tokens;
     private final Counter rejected;
     private final Timer stepTime;
+    private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
 
     BatchTrainer(@Channel("training-metrics") MutinyEmitter<String> metrics,
                  @Channel("checkpoints") MutinyEmitter<String> checkpoints,
-                 TrainerConfig config, EngineBackend backend, ObjectMapper json, MeterRegistry registry) {
+                 TrainerConfig config, EngineBackend backend, ObjectMapper json, MeterRegistry registry, KafkaClientService kafka) {
         this.metrics = metrics;
         this.checkpoints = checkpoints;
         this.config = config;
         this.backend = backend;
         this.json = json;
+        this.kafka = kafka;
         this.trainBatches = registry.counter("llm.trainer.batches", "split", "train");
         this.valBatches = registry.counter("llm.trainer.batches", "split", "validation");
+        this.skipped = registry.counter("llm.trainer.batches.skipped");
+        this.unclaimed = registry.counter("llm.trainer.batches.unclaimed");
         this.tokens = registry.counter("llm.trainer.tokens");
         this.rejected = registry.counter("llm.trainer.dead_letter");
         this.stepTime = registry.timer("llm.trainer.step");
+        for (TrainingJob job : JobCheckpoints.restoreAll(config.checkpointDir(), backend.get(), json, this::sampleTokenizer)) {
+            jobs.put(job.spec.id(), job);
+        }
     }
 
-    /** A trained step's result, carried to the metrics and checkpoint stages. */
-    private record Step(DatasetTraining run, long step, long tokensSeen, double loss) {}
+    private BpeTokenizer sampleTokenizer(String vocabularyHash) {
+        return Encodings.gpt2().hash().equals(vocabularyHash) ? gpt2 : null;
+    }
 
-    @Incoming("train-batches")
+    // ---------------------------------------------------------------- jobs
+
+    /** Starts a job (POST /v1/jobs): 409 if the id exists or a running job already trains the dataset. */
+    synchronized JobStatus start(JobSpec requested) {
+        JobSpec spec;
+        try {
+            spec = requested.resolve(config);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest(e.getMessage());
+        }
+        if (jobs.containsKey(spec.id())) throw new ProblemException(409, "job '" + spec.id() + "' exists; choose another id");
+        running(spec.dataset()).ifPresent(j -> {
+            throw new ProblemException(409, "job '" + j.spec.id() + "' is already training dataset '" + spec.dataset() + "'");
+        });
+        TrainingJob job = new TrainingJob(spec, null, backend.get(), config.model().vocabSize(), null);
+        jobs.put(spec.id(), job);
+        LOG.infof("job %s started on dataset %s", spec.id(), spec.dataset());
+        return job.status();
+    }
+
+    /** DELETE /v1/jobs/{id}: stops the job and writes its final checkpoint. */
+    JobStatus stop(String id) {
+        TrainingJob job = job(id);
+        synchronized (job) {
+            if (job.state == TrainingJob.State.RUNNING) job.state = TrainingJob.State.STOPPED;
+        }
+        if (job.step > job.checkpointedStep) checkpoint(job, job.step).await().atMost(Duration.ofMinutes(5));
+        return job.status();
+    }
+
+    TrainingJob job(String id) {
+        TrainingJob job = jobs.get(id);
+        if (job == null) throw ProblemException.notFound("no job '" + id + "'");
+        return job;
+    }
+
+    Collection<JobStatus> all() {
+        return jobs.values().stream().map(TrainingJob::status).toList();
+    }
+
+    /** The running job of a dataset, else its newest one. */
+    Optional<TrainingJob> forDataset(String dataset) {
+        return running(dataset).or(() -> jobs.values().stream().filter(j -> j.spec.dataset().equals(dataset))
+                .max(java.util.Comparator.comparingLong(j -> j.step)));
+    }
+
+    private Optional<TrainingJob> running(String dataset) {
+        return jobs.values().stream().filter(j -> j.spec.dataset().equals(dataset) && !j.finished()).findFirst();
+    }
+
+    /** The job a batch belongs to: the dataset's running job, or a new default one (auto-jobs), or none. */
+    private synchronized TrainingJob claim(TrainingBatch batch) {
+        Optional<TrainingJob> job = forDataset(batch.datasetId());
+        if (job.isEmpty() && config.autoJobs()) {
+            JobSpec spec = new JobSpec(batch.datasetId(), batch.datasetId(), null, null, null, null, null, null, null, null,
+                    null, null, null, null, null, null, null, null, null, null).resolve(config);
+            TrainingJob j = new TrainingJob(spec, batch.vocabularyHash(), backend.get(), config.model().vocabSize(),
+                    sampleTokenizer(batch.vocabularyHash()));
+            jobs.put(spec.id(), j);
+            LOG.infof("job %s started for dataset %s (auto-jobs)", spec.id(), spec.dataset());
+            return j;
+        }
+        TrainingJob j = job.orElse(null);
+        if (j != null && j.vocabularyHash == null) j.bindVocabulary(batch.vocabularyHash(), sampleTokenizer(batch.vocabularyHash()));
+        if (j != null && !j.vocabularyHash.equals(batch.vocabularyHash())) {
+            throw new IllegalArgumentException("batch vocabulary hash " + batch.vocabularyHash() + " does not match job "
+                    + j.spec.id() + " (" + j.vocabularyHash + ")");
+        }
+        return j;
+    }
+
+    // ---------------------------------------------------------------- batches
+
+    /** A trained step's result, carried to the metrics and checkpoint stages. */
+    private record Step(TrainingJob job, TrainingBatch batch, long step, long tokensSeen, double loss, boolean evaluated) {}
+
+    @Incoming(TRAIN_CHANNEL)
     public Uni<Void> onTrainBatch(Message<byte[]> message) {
         return Uni.createFrom().item(() -> {
                     TrainingBatch batch = TrainingBatch.decode(message.getPayload());
-                    DatasetTraining run = runFor(batch);
-                    run.requireFits(batch);
-                    double loss = stepTime.record(() -> run.train(batch));
+                    IncomingKafkaRecordMetadata<?, ?> where = message.getMetadata(IncomingKafkaRecordMetadata.class)
+                            .orElseThrow(() -> new IllegalStateException("a batch without Kafka metadata"));
+                    TrainingJob job = claim(batch);
+                    if (job == null) {
+                        unclaimed.increment();
+                        return null;
+                    }
+                    if (job.alreadyTrained(where.getPartition(), where.getOffset())) {
+                        skipped.increment();
+                        return null;
+                    }
+                    job.requireFits(batch);
+                    double loss = stepTime.record(() -> job.train(batch, where.getPartition(), where.getOffset()));
+                    if (Double.isNaN(loss)) return null; // the job has finished; the batch is not its
                     trainBatches.increment();
                     tokens.increment(batch.tokens());
-                    synchronized (run) {
-                        return new Step(run, run.steps, run.tokens, loss);
+                    boolean evaluate = job.evaluationDue() || job.finished();
+                    if (evaluate) job.evaluate();
+                    synchronized (job) {
+                        return new Step(job, batch, job.step, job.tokens, loss, evaluate);
                     }
                 })
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .onItem().transformToUni(s -> {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("dataset", s.run.dataset);
-                    m.put("step", s.step);
-                    m.put("tokens", s.tokensSeen);
-                    m.put("loss", s.loss);
-                    Uni<Void> sent = metrics.sendMessage(KafkaMessages.keyed(s.run.dataset, toJson(m)));
-                    if (s.step % config.checkpointEveryBatches() == 0) sent = sent.chain(() -> checkpoint(s.run, s.step));
+                    if (s == null) return Uni.createFrom().voidItem();
+                    Uni<Void> sent = metrics.sendMessage(KafkaMessages.keyed(s.job.spec.dataset(), toJson(metricsRecord(s))));
+                    if (s.step % s.job.spec.checkpointEvery() == 0 || s.job.finished()) sent = sent.chain(() -> checkpoint(s.job, s.step));
                     return sent;
                 })
                 .chain(() -> Uni.createFrom().completionStage(message.ack()))
                 .onFailure().recoverWithUni(e -> reject(message, e));
     }
 
+    private Map<String, Object> metricsRecord(Step s) {
+        JobStatus st = s.job.status();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("job", s.job.spec.id());
+        m.put("dataset", s.job.spec.dataset());
+        m.put("step", s.step);
+        m.put("epoch", s.batch.epoch());
+        m.put("batch", s.batch.batchIndex());
+        m.put("tokens", s.tokensSeen);
+        m.put("loss", s.loss);
+        m.put("lr", st.learningRate());
+        m.put("tokens_per_s", st.tokensPerSecond());
+        if (s.evaluated) {
+            m.put("val_loss", st.validationLoss());
+            m.put("sample", st.sample());
+        }
+        return m;
+    }
+
     @Incoming("val-batches")
     public Uni<Void> onValidationBatch(Message<byte[]> message) {
         return Uni.createFrom().item(() -> {
                     TrainingBatch batch = TrainingBatch.decode(message.getPayload());
-                    DatasetTraining run = runFor(batch);
-                    run.requireFits(batch);
-                    run.evaluate(batch);
+                    TrainingJob job = claim(batch);
+                    if (job != null) {
+                        job.requireFits(batch);
+                        job.addValidationBatch(batch);
+                    }
                     valBatches.increment();
                     return batch;
                 })
@@ -111,92 +240,98 @@ public class BatchTrainer {
                 .onFailure().recoverWithUni(e -> reject(message, e));
     }
 
-    Optional<TrainingStatus> status(String dataset) {
-        return Optional.ofNullable(runs.get(dataset)).map(DatasetTraining::status);
-    }
-
-    Collection<TrainingStatus> all() {
-        return runs.values().stream().map(DatasetTraining::status).toList();
-    }
-
-    private DatasetTraining runFor(TrainingBatch batch) {
-        DatasetTraining run = runs.computeIfAbsent(batch.datasetId(),
-                d -> new DatasetTraining(d, batch.vocabularyHash(), backend.get(), config.model()));
-        if (!run.vocabularyHash.equals(batch.vocabularyHash())) {
-            throw new IllegalArgumentException("batch vocabulary hash " + batch.vocabularyHash()
-                    + " does not match dataset " + batch.datasetId() + " (" + run.vocabularyHash + ")");
-        }
-        return run;
-    }
+    // ---------------------------------------------------------------- checkpoints
 
     private final java.util.concurrent.ScheduledExecutorService idleWatch =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("idle-checkpoints").unstarted(r));
 
     void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
-        idleWatch.scheduleWithFixedDelay(this::checkpointIdleRuns, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+        idleWatch.scheduleWithFixedDelay(this::checkpointIdleJobs, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 
-    /** Runs that trained since their last checkpoint and then went quiet get one now. */
-    private void checkpointIdleRuns() {
+    /** Jobs that trained since their last checkpoint and then went quiet get one now (evaluated first). */
+    private void checkpointIdleJobs() {
         long idle = config.idleCheckpointAfter().toNanos();
-        checkpointUnsaved(run -> System.nanoTime() - run.lastBatchNanos >= idle, Duration.ofMinutes(5), "idle");
+        checkpointUnsaved(job -> System.nanoTime() - job.lastBatchNanos >= idle, Duration.ofMinutes(5), "idle");
     }
 
-    /** SIGTERM: every run with unsaved steps is written before the service stops (announced if Kafka still takes it). */
+    /**
+     * SIGTERM: every job with unsaved steps is written before the service stops (announced if Kafka
+     * still takes it), within the shutdown grace period ({@code quarkus.shutdown.timeout}).
+     */
     void onStop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
         idleWatch.shutdownNow();
-        checkpointUnsaved(run -> true, Duration.ofSeconds(30), "shutdown");
+        checkpointUnsaved(job -> true, config.shutdownGrace(), "shutdown");
     }
 
-    /** Checkpoints every run that has steps after its last checkpoint and passes the test. */
-    private void checkpointUnsaved(java.util.function.Predicate<DatasetTraining> when, Duration timeout, String why) {
-        for (DatasetTraining run : runs.values()) {
+    private void checkpointUnsaved(java.util.function.Predicate<TrainingJob> when, Duration timeout, String why) {
+        for (TrainingJob job : jobs.values()) {
             long steps;
-            synchronized (run) {
-                steps = run.steps;
-                if (steps <= run.checkpointedStep || !when.test(run)) continue;
+            synchronized (job) {
+                steps = job.step;
+                if (steps <= job.checkpointedStep || !when.test(job)) continue;
             }
             try {
-                checkpoint(run, steps).await().atMost(timeout);
+                if (!why.equals("shutdown")) job.evaluate();
+                checkpoint(job, steps).await().atMost(timeout);
             } catch (RuntimeException e) {
-                LOG.warnf("%s checkpoint of %s failed: %s", why, run.dataset, e.getMessage());
+                LOG.warnf("%s checkpoint of %s failed: %s", why, job.spec.id(), e.getMessage());
             }
         }
     }
 
-    private Uni<Void> checkpoint(DatasetTraining run, long step) {
+    private Uni<Void> checkpoint(TrainingJob job, long step) {
         return Uni.createFrom().item(() -> {
-                    Path dir = config.checkpointDir().resolve(run.dataset).resolve("step-" + step).toAbsolutePath();
-                    TrainingStatus s = run.status();
+                    Path dir = config.checkpointDir().resolve(job.spec.id()).resolve("step-" + step).toAbsolutePath();
                     Map<String, String> hashes;
+                    JobStatus s;
                     try {
-                        synchronized (run) {
-                            if (run.checkpointedStep >= step) return null; // written already (idle, then periodic)
-                            hashes = CheckpointWriter.write(dir, tmp -> {
-                                HfCheckpoint.save(run.model, tmp);
-                                Map<String, Object> meta = new LinkedHashMap<>();
-                                meta.put("dataset", run.dataset);
-                                meta.put("step", step);
-                                meta.put("tokens", s.tokens());
-                                meta.put("vocabularyHash", run.vocabularyHash);
-                                Files.write(tmp.resolve(TRAINER_FILE), json.writeValueAsBytes(meta));
-                            });
-                            run.lastCheckpoint = dir.toString();
-                            run.checkpointedStep = step;
+                        synchronized (job) {
+                            if (job.checkpointedStep >= step || job.step != step) return null; // written already, or moved on
+                            hashes = JobCheckpoints.write(job, dir, json);
+                            job.lastCheckpoint = dir.toString();
+                            job.checkpointedStep = step;
+                            job.checkpointedPositions = Map.copyOf(job.positions);
+                            s = job.status();
                         }
+                        JobCheckpoints.prune(dir.getParent(), config.keepCheckpoints());
                     } catch (IOException e) {
                         throw new UncheckedIOException("writing checkpoint " + dir, e);
                     }
                     Map<String, Double> m = new LinkedHashMap<>();
                     if (s.loss() != null) m.put("loss", s.loss());
                     if (s.validationLoss() != null) m.put("val_loss", s.validationLoss());
-                    LOG.infof("checkpoint %s step %d loss %s -> %s", run.dataset, step, s.loss(), dir);
-                    return new CheckpointAnnouncement(run.dataset, run.dataset, step, dir.toString(), hashes, m,
+                    LOG.infof("checkpoint %s step %d loss %s -> %s", job.spec.id(), step, s.loss(), dir);
+                    return new CheckpointAnnouncement(job.spec.id(), job.spec.id(), step, dir.toString(), hashes, m,
                             System.currentTimeMillis());
                 })
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .chain(a -> a == null ? Uni.createFrom().voidItem()
-                        : checkpoints.sendMessage(KafkaMessages.keyed(run.dataset, toJson(a))));
+                        : checkpoints.sendMessage(KafkaMessages.keyed(job.spec.id(), toJson(a))).chain(this::commitCheckpointedOffsets));
+    }
+
+    /**
+     * Commits, per partition, the lowest position some unfinished job still needs: its newest
+     * checkpoint's, or the first offset it was given when it has no checkpoint yet.
+     */
+    private Uni<Void> commitCheckpointedOffsets() {
+        Map<Integer, Long> lowest = new HashMap<>();
+        for (TrainingJob job : jobs.values()) {
+            synchronized (job) {
+                if (job.finished() && job.checkpointedStep == job.step) continue; // needs nothing more
+                Map<Integer, Long> need = new HashMap<>(job.firstSeen);
+                need.putAll(job.checkpointedPositions);
+                need.forEach((p, o) -> lowest.merge(p, o, Math::min));
+            }
+        }
+        if (lowest.isEmpty()) return Uni.createFrom().voidItem();
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        lowest.forEach((p, o) -> offsets.put(new TopicPartition(Topics.TRAIN_BATCHES, p), new OffsetAndMetadata(o)));
+        return kafka.getConsumer(TRAIN_CHANNEL).commit(offsets)
+                .onFailure().recoverWithItem(e -> {
+                    LOG.warnf("committing offsets %s failed (the next checkpoint retries): %s", offsets, e.getMessage());
+                    return null;
+                });
     }
 
     private Uni<Void> reject(Message<byte[]> message, Throwable e) {

@@ -24,13 +24,31 @@ public interface TrainerConfig {
     @WithDefault("10s")
     java.time.Duration idleCheckpointAfter();
 
+    /**
+     * Step directories kept per job; older ones are deleted after a newer one is written (each holds the
+     * model and twice its size in optimizer state).
+     */
+    @WithDefault("3")
+    int keepCheckpoints();
+
+    /** How long a SIGTERM may spend writing the final checkpoints (keep under the pod's termination grace). */
+    @WithDefault("25s")
+    java.time.Duration shutdownGrace();
+
     /** Threads for the GPT engine (0 = all cores). */
     @WithDefault("0")
     int threads();
 
+    /**
+     * A dataset whose batches arrive with no job starts one with the defaults below (its id is the
+     * dataset's). Off: such batches are skipped (counted in llm.trainer.batches.unclaimed).
+     */
+    @WithDefault("true")
+    boolean autoJobs();
+
     Model model();
 
-    /** The GPT each dataset trains, and its optimizer (a small GPT-2-shaped model by default). */
+    /** A job's defaults: the GPT it trains (a small GPT-2-shaped model), its optimizer and schedule. */
     interface Model {
         @WithDefault("50257")
         int vocabSize();
@@ -62,5 +80,24 @@ public interface TrainerConfig {
 
         @WithDefault("123")
         long seed();
+
+        /** Linear warm-up steps before cosine decay to min-learning-rate (which defaults to no decay). */
+        @WithDefault("0")
+        int warmupSteps();
+
+        /** 0: no step limit. */
+        @WithDefault("0")
+        long maxSteps();
+
+        @WithDefault("50")
+        int evalEvery();
+
+        /** The newest validation batches kept for evaluation. */
+        @WithDefault("4")
+        int evalBatches();
+
+        /** Completed greedily at each evaluation (GPT-2 vocabulary only), as the book prints a sample. */
+        @WithDefault("Every effort moves you")
+        String samplePrompt();
     }
 }

@@ -8,7 +8,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.Collection;
 
-/** What the trainer has done, per dataset. */
+/** What the trainer does per dataset: its running job, else its newest one (the jobs API, by dataset). */
 @Path("/v1/training")
 @Produces(MediaType.APPLICATION_JSON)
 public class TrainingResource {
@@ -19,13 +19,14 @@ public class TrainingResource {
     }
 
     @GET
-    public Collection<TrainingStatus> all() {
+    public Collection<JobStatus> all() {
         return trainer.all();
     }
 
     @GET
     @Path("/{dataset}")
-    public TrainingStatus one(@PathParam("dataset") String dataset) {
-        return trainer.status(dataset).orElseThrow(() -> ProblemException.notFound("no training for dataset '" + dataset + "'"));
+    public JobStatus one(@PathParam("dataset") String dataset) {
+        return trainer.forDataset(dataset).map(TrainingJob::status)
+                .orElseThrow(() -> ProblemException.notFound("no training for dataset '" + dataset + "'"));
     }
 }

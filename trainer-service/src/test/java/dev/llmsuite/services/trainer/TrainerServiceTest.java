@@ -51,7 +51,7 @@ class TrainerServiceTest {
         Path weights = Path.of(last.path()).resolve("model.safetensors");
         assertEquals(last.hashes().get("model.safetensors"), CheckpointAnnouncement.sha256(Files.readAllBytes(weights)),
                 "the announced hash is the file's");
-        assertEquals(java.util.Set.of("config.json", "model.safetensors", "trainer.json"), last.hashes().keySet());
+        assertEquals(java.util.Set.of("config.json", "model.safetensors", "optimizer.safetensors", "trainer.json"), last.hashes().keySet());
         try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
             var model = dev.llmsuite.engine.io.HfCheckpoint.load(be, Path.of(last.path()));
             assertEquals(50257, model.config().vocabSize(), "a GPT in the Hugging Face layout");
@@ -72,7 +72,8 @@ class TrainerServiceTest {
         }
 
         given().get("/v1/training/t1").then().statusCode(200)
-                .body("steps", equalTo(4)).body("tokens", equalTo(32));
+                .body("step", equalTo(4)).body("tokens", equalTo(32)).body("state", equalTo("running"))
+                .body("spec.learningRate", equalTo(0.01f));
         given().get("/q/metrics").then().body(containsString("llm_trainer_tokens_total"));
     }
 
@@ -113,6 +114,59 @@ class TrainerServiceTest {
         var dead = TestKafka.await(kafka, Topics.BATCHES_DLQ, 1, Duration.ofSeconds(30), r -> "t2".equals(r.key()));
         assertEquals(1, dead.size());
         assertTrue(TestKafka.header(dead.get(0).headers(), "dead-letter-reason").contains("training batch"));
+    }
+
+    @Test
+    void aPostedJobTrainsItsDatasetToItsStepLimitThenStops() throws Exception {
+        given().contentType("application/json").body(Map.of("id", "j1", "dataset", "d1", "maxSteps", 3, "learningRate", 0.02,
+                        "warmupSteps", 1, "checkpointEvery", 10, "evalEvery", 3))
+                .post("/v1/jobs").then().statusCode(201).header("Location", org.hamcrest.Matchers.endsWith("/v1/jobs/j1"))
+                .body("state", equalTo("running")).body("spec.maxSteps", equalTo(3)).body("spec.layers", equalTo(1));
+        given().contentType("application/json").body(Map.of("id", "j1", "dataset", "other"))
+                .post("/v1/jobs").then().statusCode(409).body("detail", containsString("job 'j1' exists"));
+        given().contentType("application/json").body(Map.of("id", "j1b", "dataset", "d1"))
+                .post("/v1/jobs").then().statusCode(409).body("detail", containsString("already training dataset 'd1'"));
+        given().contentType("application/json").body(Map.of("dataset", "x", "heads", 3))
+                .post("/v1/jobs").then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("not a multiple of heads 3"));
+        given().contentType("application/json").body(Map.of("id", "x"))
+                .post("/v1/jobs").then().statusCode(400).body("detail", containsString("'dataset' is required"));
+        given().get("/v1/jobs/none").then().statusCode(404);
+
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        for (int i = 0; i < 5; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "d1", batch("d1", i, 11).encode());
+        // completed at step 3: a final checkpoint, and the two later batches are not trained
+        var announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "j1".equals(r.key()));
+        assertEquals(3L, read(announced.get(0).value(), CheckpointAnnouncement.class).step());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/jobs/j1").then().body("state", equalTo("completed")).body("step", equalTo(3)));
+        List<JsonNode> steps = TestKafka.await(kafka, Topics.TRAINING_METRICS, 3, Duration.ofSeconds(30), r -> "d1".equals(r.key()))
+                .stream().map(r -> read(r.value(), JsonNode.class)).toList();
+        assertEquals(List.of(0L, 1L, 2L), steps.stream().map(n -> n.get("batch").asLong()).sorted().toList());
+        // warm-up: lr/1 at step 0 ... the peak from step 1
+        assertEquals(0.02, steps.stream().filter(n -> n.get("step").asLong() == 2).findFirst().orElseThrow().get("lr").asDouble(), 1e-9);
+        JsonNode meta = json.readTree(Path.of(given().get("/v1/jobs/j1").then().extract().<String>path("lastCheckpoint"))
+                .resolve("trainer.json").toFile());
+        assertEquals("COMPLETED", meta.get("state").asText());
+        assertTrue(meta.get("positions").size() == 1, "the batch topic's position is stored: " + meta);
+        given().delete("/v1/jobs/j1").then().statusCode(200).body("state", equalTo("completed"));
+    }
+
+    @Test
+    void deletingARunningJobStopsItWithAFinalCheckpoint() throws Exception {
+        given().contentType("application/json").body(Map.of("id", "j2", "dataset", "d2", "checkpointEvery", 100))
+                .post("/v1/jobs").then().statusCode(201);
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        for (int i = 0; i < 2; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "d2", batch("d2", i, 13).encode());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/jobs/j2").then().body("step", equalTo(2)));
+        given().delete("/v1/jobs/j2").then().statusCode(200).body("state", equalTo("stopped"))
+                .body("lastCheckpoint", org.hamcrest.Matchers.endsWith("step-2"));
+        TestKafka.send(kafka, Topics.TRAIN_BATCHES, "d2", batch("d2", 2, 13).encode());
+        var announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "j2".equals(r.key()));
+        assertEquals(2L, read(announced.get(0).value(), CheckpointAnnouncement.class).step());
+        Thread.sleep(1000);
+        given().get("/v1/jobs/j2").then().body("step", equalTo(2)); // a stopped job trains no more
     }
 
     private <T> T read(byte[] bytes, Class<T> type) {

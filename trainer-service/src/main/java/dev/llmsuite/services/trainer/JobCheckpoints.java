@@ -1,0 +1,126 @@
+package dev.llmsuite.services.trainer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.OptimizerState;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.jboss.logging.Logger;
+
+/**
+ * A job's checkpoint directory, {@code <checkpoint-dir>/<job>/step-N/}: the model in the Hugging Face
+ * layout (config.json, model.safetensors), AdamW's state (optimizer.safetensors) and trainer.json (the
+ * resolved job spec, step, epoch, tokens, vocabulary hash, state, and the batch topic's positions).
+ * Together they resume a job exactly where the checkpoint left it.
+ */
+final class JobCheckpoints {
+    private static final Logger LOG = Logger.getLogger(JobCheckpoints.class);
+    static final String TRAINER_FILE = "trainer.json";
+
+    private JobCheckpoints() {}
+
+    /** Writes the job's checkpoint for its current step into dir (the caller holds the job's lock). */
+    static Map<String, String> write(TrainingJob job, Path dir, ObjectMapper json) throws IOException {
+        return CheckpointWriter.write(dir, tmp -> {
+            HfCheckpoint.save(job.model, tmp);
+            OptimizerState.save(job.optimizer, job.model, tmp);
+            Map<String, Object> meta = new LinkedHashMap<>();
+            meta.put("job", job.spec.id());
+            meta.put("dataset", job.spec.dataset());
+            meta.put("step", job.step);
+            meta.put("epoch", job.epoch);
+            meta.put("tokens", job.tokens);
+            meta.put("vocabularyHash", job.vocabularyHash);
+            meta.put("state", job.state.name());
+            meta.put("loss", Double.isNaN(job.loss) ? null : job.loss);
+            meta.put("positions", new java.util.TreeMap<>(job.positions));
+            meta.put("spec", job.spec);
+            Files.write(tmp.resolve(TRAINER_FILE), json.writeValueAsBytes(meta));
+        });
+    }
+
+    /** Deletes all but the newest {@code keep} step directories of a job (never the one just written). */
+    static void prune(Path jobDir, int keep) {
+        try (Stream<Path> s = Files.list(jobDir)) {
+            List<Path> old = s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
+                    .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
+                    .skip(Math.max(1, keep)).toList();
+            for (Path dir : old) {
+                try (Stream<Path> walk = Files.walk(dir)) {
+                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            LOG.warnf("pruning old checkpoints in %s: %s", jobDir, e.getMessage());
+        }
+    }
+
+    /**
+     * Every job that has a checkpoint under root, from its newest readable step. A step directory that
+     * cannot be read (say, a disk that filled up) is logged and the one before it is tried.
+     */
+    static List<TrainingJob> restoreAll(Path root, ComputeBackend backend, ObjectMapper json,
+                                        Function<String, BpeTokenizer> tokenizerFor) {
+        List<TrainingJob> jobs = new ArrayList<>();
+        if (!Files.isDirectory(root)) return jobs;
+        try (Stream<Path> dirs = Files.list(root)) {
+            for (Path jobDir : dirs.filter(Files::isDirectory).sorted().toList()) {
+                restore(jobDir, backend, json, tokenizerFor).ifPresent(jobs::add);
+            }
+        } catch (IOException e) {
+            LOG.warnf("cannot list %s: %s", root, e.getMessage());
+        }
+        return jobs;
+    }
+
+    private static Optional<TrainingJob> restore(Path jobDir, ComputeBackend backend, ObjectMapper json,
+                                                 Function<String, BpeTokenizer> tokenizerFor) throws IOException {
+        List<Path> steps;
+        try (Stream<Path> s = Files.list(jobDir)) {
+            steps = s.filter(p -> p.getFileName().toString().matches("step-\\d+") && Files.isRegularFile(p.resolve(TRAINER_FILE)))
+                    .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
+                    .toList();
+        }
+        for (Path dir : steps) {
+            try {
+                JsonNode meta = json.readTree(dir.resolve(TRAINER_FILE).toFile());
+                if (!meta.has("spec") || !Files.isRegularFile(dir.resolve(OptimizerState.FILE))) return Optional.empty(); // not resumable
+                JobSpec spec = json.treeToValue(meta.get("spec"), JobSpec.class);
+                GptModel model = HfCheckpoint.load(backend, dir);
+                String vocab = meta.get("vocabularyHash").asText();
+                TrainingJob job = new TrainingJob(spec, vocab, model, tokenizerFor.apply(vocab));
+                OptimizerState.restore(job.optimizer, model, dir);
+                job.step = meta.get("step").asLong();
+                job.epoch = meta.path("epoch").asLong();
+                job.tokens = meta.get("tokens").asLong();
+                job.state = TrainingJob.State.valueOf(meta.path("state").asText("RUNNING"));
+                if (meta.path("loss").isNumber()) job.loss = meta.get("loss").asDouble();
+                Map<Integer, Long> positions = new HashMap<>();
+                meta.path("positions").fields().forEachRemaining(e -> positions.put(Integer.parseInt(e.getKey()), e.getValue().asLong()));
+                job.positions.putAll(positions);
+                job.checkpointedPositions = Map.copyOf(positions);
+                job.checkpointedStep = job.step;
+                job.lastCheckpoint = dir.toString();
+                LOG.infof("job %s resumed from %s: step %d, batch positions %s", spec.id(), dir, job.step, positions);
+                return Optional.of(job);
+            } catch (IOException | RuntimeException e) {
+                LOG.warnf("checkpoint %s cannot be resumed (%s); trying the one before it", dir, e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+}

@@ -1,0 +1,62 @@
+package dev.llmsuite.services.trainer;
+
+import dev.llmsuite.engine.model.GptConfig;
+
+/**
+ * {@code POST /v1/jobs}: a pre-training job. Every field but {@code dataset} may be left out and then
+ * takes the service's default ({@code llm.trainer.model.*}); {@link #resolve} fills them in, and the
+ * resolved spec is what GET shows and what a checkpoint stores.
+ *
+ * @param preset      a named GPT configuration (gpt2-124m, small, tiny, …); explicit fields override it
+ * @param maxSteps    stop after this many optimizer steps (0: no limit)
+ * @param epochs      stop at the first batch of this epoch (0: no limit)
+ * @param evalEvery   evaluate every this many steps on the newest {@code evalBatches} validation batches
+ */
+public record JobSpec(String id, String dataset, String preset, Integer contextLength, Integer embeddingDim, Integer heads,
+                      Integer layers, Double dropRate, Double learningRate, Double minLearningRate, Integer warmupSteps,
+                      Double weightDecay, Double gradientClip, Long maxSteps, Integer epochs, Integer evalEvery,
+                      Integer evalBatches, Integer checkpointEvery, String samplePrompt, Long seed) {
+
+    /** The spec with every missing field taken from the defaults; checks ranges (IllegalArgumentException). */
+    JobSpec resolve(TrainerConfig defaults) {
+        if (dataset == null || dataset.isBlank()) throw new IllegalArgumentException("'dataset' is required");
+        TrainerConfig.Model d = defaults.model();
+        GptConfig base = preset == null ? null : GptConfig.preset(preset);
+        JobSpec r = new JobSpec(id == null || id.isBlank() ? dataset : id, dataset, preset,
+                or(contextLength, base == null ? d.contextLength() : base.contextLength()),
+                or(embeddingDim, base == null ? d.embeddingDim() : base.embeddingDim()),
+                or(heads, base == null ? d.heads() : base.heads()),
+                or(layers, base == null ? d.layers() : base.layers()),
+                or(dropRate, base == null ? d.dropRate() : base.dropRate()),
+                or(learningRate, (double) d.learningRate()),
+                or(minLearningRate, or(learningRate, (double) d.learningRate())),
+                or(warmupSteps, d.warmupSteps()), or(weightDecay, (double) d.weightDecay()), or(gradientClip, d.gradientClip()),
+                or(maxSteps, d.maxSteps()), or(epochs, 0), or(evalEvery, d.evalEvery()), or(evalBatches, d.evalBatches()),
+                or(checkpointEvery, defaults.checkpointEveryBatches()), samplePrompt == null ? d.samplePrompt() : samplePrompt,
+                or(seed, d.seed()));
+        r.check();
+        return r;
+    }
+
+    private void check() {
+        if (!id.matches("[A-Za-z0-9._-]{1,64}")) throw new IllegalArgumentException("'id' must be 1-64 of A-Z a-z 0-9 . _ -, got '" + id + "'");
+        if (embeddingDim % heads != 0) throw new IllegalArgumentException("embeddingDim " + embeddingDim + " is not a multiple of heads " + heads);
+        if (contextLength < 1 || embeddingDim < 1 || layers < 1) throw new IllegalArgumentException("model sizes must be >= 1");
+        if (!(learningRate > 0) || minLearningRate < 0 || minLearningRate > learningRate) {
+            throw new IllegalArgumentException("need 0 <= minLearningRate <= learningRate, learningRate > 0");
+        }
+        if (warmupSteps < 0 || maxSteps < 0 || epochs < 0 || evalEvery < 1 || evalBatches < 0 || checkpointEvery < 1) {
+            throw new IllegalArgumentException("warmupSteps, maxSteps, epochs, evalBatches >= 0; evalEvery, checkpointEvery >= 1");
+        }
+        if (maxSteps > 0 && warmupSteps > maxSteps) throw new IllegalArgumentException("warmupSteps exceeds maxSteps");
+        if (dropRate < 0 || dropRate >= 1) throw new IllegalArgumentException("dropRate must be in [0, 1)");
+    }
+
+    GptConfig modelConfig(int vocabSize) {
+        return new GptConfig(vocabSize, contextLength, embeddingDim, heads, layers, dropRate, false, true);
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+}
