@@ -42,7 +42,7 @@ class PipelineIT {
         Path work = root.resolve("e2e-tests/target/e2e-work-" + UUID.randomUUID());
         suite = LocalSuite.start(root, freePortRun(4), work, Map.of(
                         "sampler-service", Map.of("llm.sampler.max-length", "8", "llm.sampler.stride", "8",
-                                "llm.sampler.batch-size", "2", "llm.sampler.validation-every", "5"),
+                                "llm.sampler.batch-size", "2", "llm.sampler.train-fraction", "0.8", "llm.sampler.end-of-data-after", "1s"),
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "2")),
                 Duration.ofSeconds(120), line -> System.out.println("[e2e] " + line));
     }

@@ -2,27 +2,43 @@ package dev.llmsuite.services.sampler;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.time.Duration;
 
-/** sampler-service settings, under {@code llm.sampler.*}: the sampling used for a dataset without its own spec. */
+/**
+ * sampler-service settings, under {@code llm.sampler.*}: the sampling a dataset gets when no spec was
+ * posted for it ({@link SamplingSpec} explains each), and when a dataset counts as complete.
+ */
 @ConfigMapping(prefix = "llm.sampler")
 public interface SamplerConfig {
 
-    /** Tokens per window (the book's max_length). */
     @WithDefault("256")
     int maxLength();
 
-    /** Tokens between the starts of two windows. */
     @WithDefault("256")
     int stride();
 
-    /** Windows per batch. */
     @WithDefault("8")
     int batchSize();
 
-    /** Every n-th window goes to validation (10 = a 90/10 split). */
-    @WithDefault("10")
-    int validationEvery();
+    @WithDefault("0.9")
+    double trainFraction();
 
     @WithDefault("123")
     long seed();
+
+    @WithDefault("1")
+    int epochs();
+
+    @WithDefault("1000")
+    int shuffleBuffer();
+
+    @WithDefault("true")
+    boolean dedup();
+
+    /**
+     * A dataset whose documents are all complete and that gets no chunk for this long has ended its
+     * epoch: the shuffle buffer and short batches are flushed, and the next epoch (if any) replays it.
+     */
+    @WithDefault("3s")
+    Duration endOfDataAfter();
 }

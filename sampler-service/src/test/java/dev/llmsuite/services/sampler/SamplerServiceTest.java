@@ -50,6 +50,40 @@ class SamplerServiceTest {
     }
 
     @Test
+    void aPostedSpecDrivesTheDatasetAndLaterEpochsReplayTheTopic() {
+        given().contentType("application/json").body(java.util.Map.of("maxLength", 3, "stride", 3, "batchSize", 2,
+                        "trainFraction", 1.0, "epochs", 3, "shuffleBuffer", 4, "seed", 5))
+                .post("/v1/datasets/ep/sampling").then().statusCode(201).body("spec.epochs", org.hamcrest.Matchers.equalTo(3));
+        given().contentType("application/json").body(java.util.Map.of("maxLength", 0))
+                .post("/v1/datasets/bad/sampling").then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("maxLength"));
+        given().get("/v1/datasets/none/sampling").then().statusCode(404);
+
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        int[] ids = new int[25]; // 8 windows of 3 -> 4 batches of 2 per epoch
+        for (int i = 0; i < ids.length; i++) ids[i] = 500 + i;
+        TestKafka.send(kafka, Topics.TOKENS, "ep/doc", new TokenChunk("ep", "doc", 0, true, "h", ids).encode());
+        given().contentType("application/json").body(java.util.Map.of("maxLength", 5))
+                .post("/v1/datasets/ep/sampling").then().statusCode(409);
+
+        List<TrainingBatch> all = TestKafka.await(kafka, Topics.TRAIN_BATCHES, 12, Duration.ofSeconds(60), r -> "ep".equals(r.key()))
+                .stream().map(r -> TrainingBatch.decode(r.value())).toList();
+        assertEquals(12, all.size());
+        for (int e = 0; e < 3; e++) {
+            int epoch = e;
+            List<TrainingBatch> inEpoch = all.stream().filter(b -> b.epoch() == epoch).toList();
+            assertEquals(List.of(0L, 1L, 2L, 3L), inEpoch.stream().map(TrainingBatch::batchIndex).sorted().toList(), "epoch " + e);
+            List<Integer> starts = new java.util.ArrayList<>();
+            for (TrainingBatch b : inEpoch) for (int w = 0; w < b.batchSize(); w++) starts.add(b.inputs()[w * 3]);
+            assertEquals(List.of(500, 503, 506, 509, 512, 515, 518, 521), starts.stream().sorted().toList(), "every window once in epoch " + e);
+        }
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/datasets/ep/sampling").then().statusCode(200)
+                        .body("state", org.hamcrest.Matchers.equalTo("done")).body("trainBatches", org.hamcrest.Matchers.equalTo(12))
+                        .body("windows", org.hamcrest.Matchers.equalTo(24)));
+    }
+
+    @Test
     void aVocabularyMismatchGoesToTheDeadLetterTopic() {
         String kafka = KafkaBrokerResource.bootstrapServers();
         TestKafka.send(kafka, Topics.TOKENS, "s2/a", new TokenChunk("s2", "a", 0, true, "vocab-A", new int[] {1, 2}).encode());

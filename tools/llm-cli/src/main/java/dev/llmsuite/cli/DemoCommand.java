@@ -56,6 +56,7 @@ final class DemoCommand implements Callable<Integer> {
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "50",
                                 "llm.trainer.idle-checkpoint-after", "3s"));
         int windowTokens = small ? 16 * 2 : WINDOW * BATCH;
+        clearEarlierRuns(work.resolve("checkpoints"));
         try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
             Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
                     Map.of("id", "corpus", "text", text));
@@ -115,6 +116,22 @@ final class DemoCommand implements Callable<Integer> {
             LocalSuite.sleep(500);
         }
         throw new IllegalStateException("the corpus did not reach inference-service within " + timeoutSeconds + " s");
+    }
+
+    /**
+     * Each demo starts a fresh broker, so the previous demo's checkpoints cannot be resumed (the trainer
+     * would set them aside): they are removed, with any set aside before.
+     */
+    private static void clearEarlierRuns(Path checkpoints) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(checkpoints)) return;
+        try (var dirs = java.nio.file.Files.list(checkpoints)) {
+            for (Path d : dirs.filter(d -> d.getFileName().toString().equals(DATASET)
+                    || d.getFileName().toString().startsWith(DATASET + ".old-")).toList()) {
+                try (var walk = java.nio.file.Files.walk(d)) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(p);
+                }
+            }
+        }
     }
 
     private static Snapshot snapshot(LocalSuite suite) {

@@ -65,10 +65,13 @@ public class BatchTrainer {
     private final Counter rejected;
     private final Timer stepTime;
     private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
+    /** The Kafka cluster whose topic positions the checkpoints record (null if it did not answer). */
+    private final String clusterId;
 
     BatchTrainer(@Channel("training-metrics") MutinyEmitter<String> metrics,
                  @Channel("checkpoints") MutinyEmitter<String> checkpoints,
-                 TrainerConfig config, EngineBackend backend, ObjectMapper json, MeterRegistry registry, KafkaClientService kafka) {
+                 TrainerConfig config, EngineBackend backend, ObjectMapper json, MeterRegistry registry, KafkaClientService kafka,
+                 @org.eclipse.microprofile.config.inject.ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.metrics = metrics;
         this.checkpoints = checkpoints;
         this.config = config;
@@ -82,7 +85,8 @@ public class BatchTrainer {
         this.tokens = registry.counter("llm.trainer.tokens");
         this.rejected = registry.counter("llm.trainer.dead_letter");
         this.stepTime = registry.timer("llm.trainer.step");
-        for (TrainingJob job : JobCheckpoints.restoreAll(config.checkpointDir(), backend.get(), json, this::sampleTokenizer)) {
+        this.clusterId = KafkaCluster.id(bootstrapServers);
+        for (TrainingJob job : JobCheckpoints.restoreAll(config.checkpointDir(), backend.get(), json, this::sampleTokenizer, clusterId)) {
             jobs.put(job.spec.id(), job);
         }
     }
@@ -106,6 +110,7 @@ public class BatchTrainer {
             throw new ProblemException(409, "job '" + j.spec.id() + "' is already training dataset '" + spec.dataset() + "'");
         });
         TrainingJob job = new TrainingJob(spec, null, backend.get(), config.model().vocabSize(), null);
+        JobCheckpoints.setAsideStale(config.checkpointDir().resolve(spec.id()));
         jobs.put(spec.id(), job);
         LOG.infof("job %s started on dataset %s", spec.id(), spec.dataset());
         return job.status();
@@ -149,6 +154,7 @@ public class BatchTrainer {
                     null, null, null, null, null, null, null, null, null, null).resolve(config);
             TrainingJob j = new TrainingJob(spec, batch.vocabularyHash(), backend.get(), config.model().vocabSize(),
                     sampleTokenizer(batch.vocabularyHash()));
+            JobCheckpoints.setAsideStale(config.checkpointDir().resolve(spec.id()));
             jobs.put(spec.id(), j);
             LOG.infof("job %s started for dataset %s (auto-jobs)", spec.id(), spec.dataset());
             return j;
@@ -288,7 +294,7 @@ public class BatchTrainer {
                     try {
                         synchronized (job) {
                             if (job.checkpointedStep >= step || job.step != step) return null; // written already, or moved on
-                            hashes = JobCheckpoints.write(job, dir, json);
+                            hashes = JobCheckpoints.write(job, dir, json, clusterId);
                             job.lastCheckpoint = dir.toString();
                             job.checkpointedStep = step;
                             job.checkpointedPositions = Map.copyOf(job.positions);

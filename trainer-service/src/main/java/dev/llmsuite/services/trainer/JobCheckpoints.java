@@ -34,7 +34,7 @@ final class JobCheckpoints {
     private JobCheckpoints() {}
 
     /** Writes the job's checkpoint for its current step into dir (the caller holds the job's lock). */
-    static Map<String, String> write(TrainingJob job, Path dir, ObjectMapper json) throws IOException {
+    static Map<String, String> write(TrainingJob job, Path dir, ObjectMapper json, String kafkaClusterId) throws IOException {
         return CheckpointWriter.write(dir, tmp -> {
             HfCheckpoint.save(job.model, tmp);
             OptimizerState.save(job.optimizer, job.model, tmp);
@@ -48,9 +48,25 @@ final class JobCheckpoints {
             meta.put("state", job.state.name());
             meta.put("loss", Double.isNaN(job.loss) ? null : job.loss);
             meta.put("positions", new java.util.TreeMap<>(job.positions));
+            meta.put("kafkaClusterId", kafkaClusterId);
             meta.put("spec", job.spec);
             Files.write(tmp.resolve(TRAINER_FILE), json.writeValueAsBytes(meta));
         });
+    }
+
+    /**
+     * A new job whose directory holds checkpoints it will not resume (another cluster's, or an older
+     * job's of the same id): they are moved aside to {@code <id>.old-<time>} rather than mixed with its own.
+     */
+    static void setAsideStale(Path jobDir) {
+        if (!Files.isDirectory(jobDir)) return;
+        Path aside = jobDir.resolveSibling(jobDir.getFileName() + ".old-" + System.currentTimeMillis());
+        try {
+            Files.move(jobDir, aside);
+            LOG.infof("checkpoints of an earlier job %s moved to %s", jobDir.getFileName(), aside);
+        } catch (IOException e) {
+            LOG.warnf("cannot move %s aside: %s", jobDir, e.getMessage());
+        }
     }
 
     /** Deletes all but the newest {@code keep} step directories of a job (never the one just written). */
@@ -74,12 +90,12 @@ final class JobCheckpoints {
      * cannot be read (say, a disk that filled up) is logged and the one before it is tried.
      */
     static List<TrainingJob> restoreAll(Path root, ComputeBackend backend, ObjectMapper json,
-                                        Function<String, BpeTokenizer> tokenizerFor) {
+                                        Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) {
         List<TrainingJob> jobs = new ArrayList<>();
         if (!Files.isDirectory(root)) return jobs;
         try (Stream<Path> dirs = Files.list(root)) {
-            for (Path jobDir : dirs.filter(Files::isDirectory).sorted().toList()) {
-                restore(jobDir, backend, json, tokenizerFor).ifPresent(jobs::add);
+            for (Path jobDir : dirs.filter(d -> Files.isDirectory(d) && !d.getFileName().toString().contains(".old-")).sorted().toList()) {
+                restore(jobDir, backend, json, tokenizerFor, kafkaClusterId).ifPresent(jobs::add);
             }
         } catch (IOException e) {
             LOG.warnf("cannot list %s: %s", root, e.getMessage());
@@ -88,7 +104,7 @@ final class JobCheckpoints {
     }
 
     private static Optional<TrainingJob> restore(Path jobDir, ComputeBackend backend, ObjectMapper json,
-                                                 Function<String, BpeTokenizer> tokenizerFor) throws IOException {
+                                                 Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) throws IOException {
         List<Path> steps;
         try (Stream<Path> s = Files.list(jobDir)) {
             steps = s.filter(p -> p.getFileName().toString().matches("step-\\d+") && Files.isRegularFile(p.resolve(TRAINER_FILE)))
@@ -99,6 +115,12 @@ final class JobCheckpoints {
             try {
                 JsonNode meta = json.readTree(dir.resolve(TRAINER_FILE).toFile());
                 if (!meta.has("spec") || !Files.isRegularFile(dir.resolve(OptimizerState.FILE))) return Optional.empty(); // not resumable
+                String recorded = meta.path("kafkaClusterId").asText(null);
+                if (kafkaClusterId != null && recorded != null && !recorded.equals(kafkaClusterId)) {
+                    LOG.infof("job %s: its checkpoints record positions on Kafka cluster %s, not this one (%s); it is not resumed",
+                            jobDir.getFileName(), recorded, kafkaClusterId);
+                    return Optional.empty();
+                }
                 JobSpec spec = json.treeToValue(meta.get("spec"), JobSpec.class);
                 GptModel model = HfCheckpoint.load(backend, dir);
                 String vocab = meta.get("vocabularyHash").asText();

@@ -1,0 +1,202 @@
+package dev.llmsuite.services.sampler;
+
+import dev.llmsuite.records.Split;
+import dev.llmsuite.records.TokenChunk;
+import dev.llmsuite.records.TrainingBatch;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One dataset's sampling. A document's chunks are gathered until its last one, so documents never
+ * interleave; each complete document is checked for duplicates (first epoch) and appended to the
+ * dataset's token stream, whose windows go to validation or, through the shuffle buffer, to training,
+ * B at a time. {@link #endEpoch} flushes what is held; later epochs see the same documents again
+ * (replayed from the token topic) with a differently seeded shuffle.
+ */
+final class DatasetSampler {
+    private static final int PAD = 50256;
+
+    final String dataset;
+    final SamplingSpec spec;
+    private String vocabularyHash;
+    private int epoch;
+    private boolean done;
+    private final Map<String, Document> open = new HashMap<>();
+    private WindowStream stream;
+    private ShuffleBuffer<WindowStream.Window> shuffle;
+    private final Map<Split, List<WindowStream.Window>> pending = new EnumMap<>(Split.class);
+    private final Map<Split, Long> batchIndex = new EnumMap<>(Split.class);
+    private final Deduplicator dedup = new Deduplicator();
+    private final Set<String> accepted = new HashSet<>();
+    /** partition → [first, last] offsets of this dataset's chunks, for the replays. */
+    final Map<Integer, long[]> ranges = new HashMap<>();
+    private long windows;
+    private final Map<Split, Long> batches = new EnumMap<>(Split.class);
+    private long documents;
+    private long exactDuplicates;
+    private long nearDuplicates;
+    private long tokens;
+    volatile long lastChunkNanos = System.nanoTime();
+    private boolean sawData;
+
+    /** A document being gathered: its chunks so far, in order. */
+    private static final class Document {
+        final ByteArrayOutputStream ids = new ByteArrayOutputStream();
+        int nextSequence;
+        int count;
+    }
+
+    DatasetSampler(String dataset, SamplingSpec spec) {
+        this.dataset = dataset;
+        this.spec = spec;
+        for (Split s : Split.values()) batches.put(s, 0L);
+        startEpoch(0);
+    }
+
+    private void startEpoch(int e) {
+        epoch = e;
+        stream = new WindowStream(spec.maxLength(), spec.stride());
+        shuffle = new ShuffleBuffer<>(spec.shuffleBuffer(), spec.seed() * 1_000_003L + e);
+        for (Split s : Split.values()) {
+            pending.put(s, new ArrayList<>());
+            batchIndex.put(s, 0L);
+        }
+    }
+
+    int epoch() { return epoch; }
+
+    boolean done() { return done; }
+
+    /** A chunk from the live topic (first epoch), or a replayed one (later epochs: only accepted documents). */
+    synchronized List<TrainingBatch> onChunk(TokenChunk c, int partition, long offset, boolean replay) {
+        if (vocabularyHash == null) vocabularyHash = c.vocabularyHash();
+        if (!vocabularyHash.equals(c.vocabularyHash())) {
+            throw new IllegalArgumentException("vocabulary hash " + c.vocabularyHash() + " does not match dataset "
+                    + dataset + " (" + vocabularyHash + ")");
+        }
+        if (!replay) {
+            ranges.merge(partition, new long[] {offset, offset}, (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
+            lastChunkNanos = System.nanoTime();
+            sawData = true;
+        }
+        Document d = open.computeIfAbsent(c.documentId(), k -> new Document());
+        if (c.sequence() < d.nextSequence) return List.of(); // delivered again: already gathered
+        if (c.sequence() > d.nextSequence) {
+            open.remove(c.documentId());
+            throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": chunk " + c.sequence()
+                    + " arrived before chunk " + d.nextSequence + "; the document is dropped");
+        }
+        d.nextSequence++;
+        for (int id : c.ids()) {
+            d.ids.write(id >>> 24);
+            d.ids.write(id >>> 16);
+            d.ids.write(id >>> 8);
+            d.ids.write(id);
+        }
+        d.count += c.ids().length;
+        if (!c.last()) return List.of();
+        open.remove(c.documentId());
+        int[] ids = new int[d.count];
+        java.nio.ByteBuffer.wrap(d.ids.toByteArray()).asIntBuffer().get(ids);
+        if (replay) {
+            if (!accepted.contains(c.documentId())) return List.of();
+        } else {
+            Deduplicator.Verdict v = spec.dedup() ? dedup.check(ids) : Deduplicator.Verdict.UNIQUE;
+            if (v == Deduplicator.Verdict.EXACT_DUPLICATE) {
+                exactDuplicates++;
+                return List.of();
+            }
+            if (v == Deduplicator.Verdict.NEAR_DUPLICATE) {
+                nearDuplicates++;
+                return List.of();
+            }
+            accepted.add(c.documentId());
+            documents++;
+        }
+        tokens += ids.length;
+        List<TrainingBatch> ready = new ArrayList<>();
+        for (WindowStream.Window w : stream.append(ids)) route(w, ready);
+        return ready;
+    }
+
+    private void route(WindowStream.Window w, List<TrainingBatch> ready) {
+        windows++;
+        if (spec.validates(w.index())) {
+            add(Split.VALIDATION, w, ready);
+        } else {
+            WindowStream.Window out = shuffle.offer(w);
+            if (out != null) add(Split.TRAIN, out, ready);
+        }
+    }
+
+    private void add(Split split, WindowStream.Window w, List<TrainingBatch> ready) {
+        List<WindowStream.Window> p = pending.get(split);
+        p.add(w);
+        if (p.size() == spec.batchSize()) ready.add(batch(split));
+    }
+
+    /** Whether every document is complete and nothing has arrived for a while: the epoch's data is all here. */
+    synchronized boolean quiet(long nanos) {
+        return sawData && !done && open.isEmpty() && System.nanoTime() - lastChunkNanos >= nanos;
+    }
+
+    /**
+     * Ends the epoch: the data's tail as a padded window (unless dropLast), the shuffle buffer drained,
+     * the short validation batch always and the short training batch unless dropLast. Returns those
+     * batches; {@link #done} tells whether another epoch follows.
+     */
+    synchronized List<TrainingBatch> endEpoch() {
+        List<TrainingBatch> ready = new ArrayList<>();
+        if (!spec.dropLast()) {
+            WindowStream.Window tail = stream.paddedTail(PAD);
+            if (tail != null) route(tail, ready);
+        }
+        for (WindowStream.Window w : shuffle.drain()) add(Split.TRAIN, w, ready);
+        if (!pending.get(Split.VALIDATION).isEmpty()) ready.add(batch(Split.VALIDATION));
+        if (!pending.get(Split.TRAIN).isEmpty() && !spec.dropLast()) ready.add(batch(Split.TRAIN));
+        open.clear();
+        if (epoch + 1 >= spec.epochs()) done = true;
+        else startEpoch(epoch + 1);
+        return ready;
+    }
+
+    private TrainingBatch batch(Split split) {
+        List<WindowStream.Window> ws = pending.get(split);
+        int b = ws.size(), t = spec.maxLength();
+        int[] inputs = new int[b * t], targets = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            System.arraycopy(ws.get(i).input(), 0, inputs, i * t, t);
+            System.arraycopy(ws.get(i).target(), 0, targets, i * t, t);
+        }
+        long index = batchIndex.merge(split, 1L, Long::sum) - 1;
+        batches.merge(split, 1L, Long::sum);
+        ws.clear();
+        return new TrainingBatch(dataset, split, epoch, index, vocabularyHash, spec.seed(), b, t, inputs, targets);
+    }
+
+    /** GET /v1/datasets/{id}/sampling. */
+    synchronized Map<String, Object> status(Map<Integer, Long> lag) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("dataset", dataset);
+        m.put("spec", spec);
+        m.put("state", done ? "done" : "sampling");
+        m.put("epoch", epoch);
+        m.put("documents", documents);
+        m.put("exactDuplicates", exactDuplicates);
+        m.put("nearDuplicates", nearDuplicates);
+        m.put("tokens", tokens);
+        m.put("windows", windows);
+        m.put("trainBatches", batches.get(Split.TRAIN));
+        m.put("validationBatches", batches.get(Split.VALIDATION));
+        m.put("openDocuments", open.size());
+        m.put("lag", lag);
+        return m;
+    }
+}

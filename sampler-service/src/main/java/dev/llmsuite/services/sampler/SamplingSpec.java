@@ -1,0 +1,44 @@
+package dev.llmsuite.services.sampler;
+
+/**
+ * {@code POST /v1/datasets/{id}/sampling}: how a dataset's token stream becomes batches. Missing fields
+ * take the service's defaults ({@code llm.sampler.*}); {@link #resolve} fills them in and checks them.
+ *
+ * @param maxLength     tokens per window (the book's max_length)
+ * @param stride        tokens between the starts of two windows
+ * @param batchSize     windows per batch
+ * @param trainFraction share of windows that train; the rest validate (window i validates when
+ *                      floor((i+1)·v) > floor(i·v), v = 1 − trainFraction: every 10th for 0.9)
+ * @param seed          seeds the shuffle (reseeded every epoch with seed and epoch)
+ * @param epochs        passes over the data; epochs after the first replay the token topic
+ * @param shuffleBuffer training windows held for shuffling (1: no shuffling); validation is not shuffled
+ * @param dropLast      drop the last short training batch (the book's drop_last=True); false keeps it,
+ *                      and pads the tail of the data into one last window (inputs 50256, targets -100)
+ * @param dedup         drop exact and near-duplicate documents (MinHash, Jaccard ≥ 0.8 on 5-token shingles)
+ */
+public record SamplingSpec(Integer maxLength, Integer stride, Integer batchSize, Double trainFraction, Long seed,
+                           Integer epochs, Integer shuffleBuffer, Boolean dropLast, Boolean dedup) {
+
+    SamplingSpec resolve(SamplerConfig d) {
+        SamplingSpec r = new SamplingSpec(or(maxLength, d.maxLength()), or(stride, d.stride()), or(batchSize, d.batchSize()),
+                or(trainFraction, d.trainFraction()), or(seed, d.seed()), or(epochs, d.epochs()),
+                or(shuffleBuffer, d.shuffleBuffer()), or(dropLast, true), or(dedup, d.dedup()));
+        if (r.maxLength < 1 || r.maxLength > 1_048_576) throw new IllegalArgumentException("maxLength must be in [1, 1048576]");
+        if (r.stride < 1) throw new IllegalArgumentException("stride must be >= 1");
+        if (r.batchSize < 1 || r.batchSize > 4096) throw new IllegalArgumentException("batchSize must be in [1, 4096]");
+        if (!(r.trainFraction > 0 && r.trainFraction <= 1)) throw new IllegalArgumentException("trainFraction must be in (0, 1]");
+        if (r.epochs < 1 || r.epochs > 10_000) throw new IllegalArgumentException("epochs must be in [1, 10000]");
+        if (r.shuffleBuffer < 1 || r.shuffleBuffer > 1_000_000) throw new IllegalArgumentException("shuffleBuffer must be in [1, 1000000]");
+        return r;
+    }
+
+    /** Whether window i goes to validation. */
+    boolean validates(long window) {
+        double v = 1 - trainFraction;
+        return Math.floor((window + 1) * v + 1e-9) > Math.floor(window * v + 1e-9);
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+}

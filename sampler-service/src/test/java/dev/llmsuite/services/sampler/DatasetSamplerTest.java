@@ -1,0 +1,118 @@
+package dev.llmsuite.services.sampler;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmsuite.records.Split;
+import dev.llmsuite.records.TokenChunk;
+import dev.llmsuite.records.TrainingBatch;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class DatasetSamplerTest {
+
+    static SamplingSpec spec(int l, int stride, int b, double train, int shuffle, boolean dropLast, boolean dedup) {
+        return new SamplingSpec(l, stride, b, train, 7L, 2, shuffle, dropLast, dedup);
+    }
+
+    static int[] range(int from, int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) a[i] = from + i;
+        return a;
+    }
+
+    private static List<TrainingBatch> feed(DatasetSampler s, String doc, int[] ids, int chunk, boolean replay) {
+        List<TrainingBatch> out = new ArrayList<>();
+        for (int i = 0, seq = 0; i < ids.length; i += chunk, seq++) {
+            int[] part = Arrays.copyOfRange(ids, i, Math.min(ids.length, i + chunk));
+            out.addAll(s.onChunk(new TokenChunk("d", doc, seq, i + chunk >= ids.length, "h", part), 0, seq, replay));
+        }
+        return out;
+    }
+
+    @Test
+    void theBooksVerdictSettingGivesNineTrainAndOneValidationBatch() {
+        // 5,145 tokens, L = stride = 256, B = 2, 90/10: 20 windows, every 10th validates
+        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(256, 256, 2, 0.9, 123L, 1, 1, true, false));
+        List<TrainingBatch> out = new ArrayList<>(feed(s, "verdict", range(0, 5145), 1000, false));
+        out.addAll(s.endEpoch());
+        assertEquals(9, out.stream().filter(b -> b.split() == Split.TRAIN).count());
+        assertEquals(1, out.stream().filter(b -> b.split() == Split.VALIDATION).count());
+        assertTrue(s.done());
+    }
+
+    @Test
+    void shufflingIsSeededPerEpochAndEveryEpochSeesTheSameWindows() {
+        DatasetSampler s = new DatasetSampler("d", spec(4, 4, 1, 1.0, 8, true, false));
+        int[] ids = range(100, 81); // 20 windows
+        List<TrainingBatch> e0 = new ArrayList<>(feed(s, "a", ids, 13, false));
+        e0.addAll(s.endEpoch());
+        List<TrainingBatch> e1 = new ArrayList<>(feed(s, "a", ids, 13, true));
+        e1.addAll(s.endEpoch());
+        assertEquals(20, e0.size());
+        assertEquals(20, e1.size());
+        assertTrue(e0.stream().allMatch(b -> b.epoch() == 0) && e1.stream().allMatch(b -> b.epoch() == 1));
+        List<Integer> first0 = e0.stream().map(b -> b.inputs()[0]).toList(), first1 = e1.stream().map(b -> b.inputs()[0]).toList();
+        assertNotEquals(first0, first1, "reshuffled every epoch");
+        assertEquals(first0.stream().sorted().toList(), first1.stream().sorted().toList(), "the same windows");
+        assertNotEquals(first0.stream().sorted().toList(), first0, "shuffled at all");
+        DatasetSampler again = new DatasetSampler("d", spec(4, 4, 1, 1.0, 8, true, false));
+        List<TrainingBatch> r0 = new ArrayList<>(feed(again, "a", ids, 5, false));
+        r0.addAll(again.endEpoch());
+        assertEquals(first0, r0.stream().map(b -> b.inputs()[0]).toList(), "the same seed, the same order, whatever the chunking");
+    }
+
+    @Test
+    void documentsDoNotInterleaveAndDuplicatesAreDropped() {
+        DatasetSampler s = new DatasetSampler("d", spec(3, 3, 1, 1.0, 1, true, true));
+        List<TrainingBatch> out = new ArrayList<>();
+        // chunks of two documents arrive interleaved; each document enters the stream whole
+        out.addAll(s.onChunk(new TokenChunk("d", "x", 0, false, "h", new int[] {1, 2, 3}), 0, 0, false));
+        out.addAll(s.onChunk(new TokenChunk("d", "y", 0, false, "h", new int[] {9, 9, 9}), 0, 1, false));
+        out.addAll(s.onChunk(new TokenChunk("d", "x", 1, true, "h", new int[] {4, 5, 6, 7}), 0, 2, false));
+        out.addAll(s.onChunk(new TokenChunk("d", "y", 1, true, "h", new int[] {8, 8, 8, 8}), 0, 3, false));
+        assertArrayEquals(new int[] {1, 2, 3}, out.get(0).inputs());
+        assertArrayEquals(new int[] {4, 5, 6}, out.get(1).inputs());
+        assertArrayEquals(new int[] {7, 9, 9}, out.get(2).inputs(), "y follows x, whole");
+        // an exact copy of x and a near copy of a long document are dropped
+        int[] longDoc = new Random(1).ints(400, 0, 50000).toArray();
+        int[] nearCopy = longDoc.clone();
+        nearCopy[200] = 7; // one token changed: ~99% of shingles shared
+        feed(s, "long", longDoc, 100, false);
+        feed(s, "x-again", new int[] {1, 2, 3, 4, 5, 6, 7}, 100, false);
+        feed(s, "near", nearCopy, 100, false);
+        feed(s, "other", new Random(2).ints(400, 0, 50000).toArray(), 100, false);
+        var st = s.status(java.util.Map.of());
+        assertEquals(1L, st.get("exactDuplicates"));
+        assertEquals(1L, st.get("nearDuplicates"));
+        assertEquals(4L, st.get("documents"), "x, y, long, other");
+    }
+
+    @Test
+    void withoutDropLastTheTailIsPaddedAndTheShortBatchKept() {
+        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(4, 4, 2, 1.0, 1L, 1, 1, false, false));
+        List<TrainingBatch> out = new ArrayList<>(feed(s, "a", range(10, 11), 100, false)); // windows at 0, 4; tail 8..10
+        assertEquals(1, out.size());
+        out.addAll(s.endEpoch());
+        assertEquals(2, out.size());
+        TrainingBatch last = out.get(1);
+        assertEquals(1, last.batchSize());
+        assertArrayEquals(new int[] {18, 19, 50256, 50256}, last.inputs());
+        assertArrayEquals(new int[] {19, 20, -100, -100}, last.targets());
+    }
+
+    @Test
+    void theSplitRuleGivesTheAskedShare() {
+        SamplingSpec s = spec(4, 4, 1, 0.9, 1, true, false);
+        long val = java.util.stream.LongStream.range(0, 1000).filter(s::validates).count();
+        assertEquals(100, val);
+        assertTrue(s.validates(9) && !s.validates(8) && !s.validates(0));
+        assertFalse(spec(4, 4, 1, 1.0, 1, true, false).validates(9));
+    }
+}
