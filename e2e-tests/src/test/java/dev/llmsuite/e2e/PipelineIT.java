@@ -86,6 +86,89 @@ class PipelineIT {
         assertCounted("inference-service", "llm_inference_checkpoints_total{outcome=\"loaded\"}");
     }
 
+    private static final Path VERDICT = Path.of(System.getProperty("suite.root", "..")).resolve("../shared/data/corpus/the-verdict.txt");
+
+    /** The book's chapter-5 data setting: 5,145 tokens, L = stride = 256, B = 2, 90/10, three epochs. */
+    private static void sampleAndTrain(String dataset, String job) {
+        given().baseUri(suite.url("sampler-service", "")).contentType("application/json")
+                .body(Map.of("maxLength", 256, "stride", 256, "batchSize", 2, "trainFraction", 0.9, "epochs", 3,
+                        "shuffleBuffer", 4, "seed", 11))
+                .post("/v1/datasets/" + dataset + "/sampling").then().statusCode(201);
+        given().baseUri(suite.url("trainer-service", "")).contentType("application/json")
+                .body(Map.of("id", job, "dataset", dataset, "maxSteps", 27, "checkpointEvery", 4, "evalEvery", 9,
+                        "learningRate", 0.0004, "seed", 5))
+                .post("/v1/jobs").then().statusCode(201);
+        try {
+            given().baseUri(suite.url("tokenizer-service", "")).contentType("application/json")
+                    .body(Map.of("id", "the-verdict", "text", java.nio.file.Files.readString(VERDICT)))
+                    .post("/v1/datasets/" + dataset + "/documents").then().statusCode(202);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static JsonNode job(String id) throws IOException {
+        return new ObjectMapper().readTree(given().baseUri(suite.url("trainer-service", "")).get("/v1/jobs/" + id)
+                .then().statusCode(200).extract().asString());
+    }
+
+    /** (epoch, batch) → the losses trained on it, from training.metrics. */
+    private static Map<String, List<Double>> lossesByBatch(String dataset, int atLeast) throws IOException {
+        Map<String, List<Double>> out = new java.util.TreeMap<>();
+        for (var r : read(Topics.TRAINING_METRICS, dataset, atLeast)) {
+            JsonNode m = new ObjectMapper().readTree(r.value());
+            out.computeIfAbsent(m.get("epoch").asInt() + "/" + m.get("batch").asInt(), k -> new ArrayList<>()).add(m.get("loss").asDouble());
+        }
+        return out;
+    }
+
+    @Test
+    void theVerdictIsSampledAsTheBookDoesAndTheLossFalls() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        sampleAndTrain("verdict", "verdict-run");
+        await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("verdict-run").get("state").asText()));
+        JsonNode sampling = new ObjectMapper().readTree(given().baseUri(suite.url("sampler-service", ""))
+                .get("/v1/datasets/verdict/sampling").then().statusCode(200).extract().asString());
+        assertEquals(5146, sampling.get("tokens").asLong() / 3, "The Verdict's 5,145 tokens and <|endoftext|>, three epochs");
+        assertEquals(60, sampling.get("windows").asLong(), "20 windows an epoch");
+        assertEquals(27, sampling.get("trainBatches").asLong(), "9 training batches an epoch");
+        assertEquals(3, sampling.get("validationBatches").asLong(), "1 validation batch an epoch");
+        Map<String, List<Double>> losses = lossesByBatch("verdict", 27);
+        assertEquals(27, losses.size());
+        double first = losses.get("0/0").get(0), last = losses.get("2/8").get(0);
+        assertTrue(last < first - 1.0, "the training loss falls: " + first + " -> " + last);
+        JsonNode status = job("verdict-run");
+        assertTrue(status.get("validationLoss").isNumber(), "evaluated on the validation batch: " + status);
+        assertTrue(status.get("sample").asText().startsWith("Every effort moves you"), status.get("sample").asText());
+    }
+
+    @Test
+    void aTrainerKilledMidRunResumesAndTrainsEachBatchOnceWithTheSameLosses() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        sampleAndTrain("straight", "straight-run");
+        await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("straight-run").get("state").asText()));
+        Map<String, List<Double>> expected = lossesByBatch("straight", 27);
+
+        sampleAndTrain("killed", "killed-run");
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                .until(() -> job("killed-run").get("step").asLong() >= 6);
+        suite.kill("trainer-service");
+        suite.restart("trainer-service", Duration.ofSeconds(120));
+        JsonNode resumed = job("killed-run");
+        assertTrue(resumed.get("step").asLong() >= 4, "resumed from a checkpoint, not from scratch: " + resumed);
+        await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("killed-run").get("state").asText()));
+
+        Map<String, List<Double>> got = lossesByBatch("killed", 27);
+        assertEquals(expected.keySet(), got.keySet(), "the same (epoch, batch) pairs were trained");
+        assertEquals(27, job("killed-run").get("step").asLong(), "each batch once in the model");
+        for (var e : got.entrySet()) {
+            // a step after the last checkpoint was trained before the kill and again after it: same state, same loss
+            for (double loss : e.getValue()) {
+                assertEquals(expected.get(e.getKey()).get(0), loss, 1e-4, "batch " + e.getKey());
+            }
+        }
+    }
+
     private static void assertCounted(String service, String sample) {
         String metrics = given().baseUri(suite.url(service, "")).get("/q/metrics").then().statusCode(200)
                 .extract().asString();

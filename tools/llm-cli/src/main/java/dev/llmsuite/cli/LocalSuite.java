@@ -100,6 +100,23 @@ public final class LocalSuite implements AutoCloseable {
 
     public String bootstrapServers() { return kafka.bootstrapServers(); }
 
+    /** Kills a service with SIGKILL, as a crash would (for tests of recovery). */
+    public void kill(String service) throws InterruptedException {
+        services.get(service).kill();
+    }
+
+    /** Starts a stopped or killed service again with its configuration, and waits until it is ready. */
+    public void restart(String service, Duration timeout) throws IOException {
+        services.put(service, services.get(service).restart());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ServiceProcess s = services.get(service);
+        while (Http.get(s.url("/q/health/ready")).status() != 200) {
+            if (!s.isAlive()) throw new IllegalStateException(service + " exited during restart: " + lastErrorLine(s));
+            if (System.nanoTime() > deadline) throw new IllegalStateException(service + " not ready within " + timeout.toSeconds() + " s");
+            sleep(250);
+        }
+    }
+
     public String url(String service, String path) { return services.get(service).url(path); }
 
     Map<String, ServiceProcess> services() { return services; }

@@ -16,12 +16,18 @@ final class ServiceProcess {
     final int port;
     final Path log;
     private final Process process;
+    private final Path suiteRoot;
+    private final String heap;
+    private final Map<String, String> config;
 
-    private ServiceProcess(String name, int port, Path log, Process process) {
+    private ServiceProcess(String name, int port, Path log, Process process, Path suiteRoot, String heap, Map<String, String> config) {
         this.name = name;
         this.port = port;
         this.log = log;
         this.process = process;
+        this.suiteRoot = suiteRoot;
+        this.heap = heap;
+        this.config = config;
     }
 
     /** The service's runnable jar, built by Maven under its module. */
@@ -31,6 +37,23 @@ final class ServiceProcess {
 
     static ServiceProcess start(Path suiteRoot, String name, int port, String heap, Map<String, String> config,
                                 Path logDir) throws IOException {
+        return start(suiteRoot, name, port, heap, config, logDir, false);
+    }
+
+    /** The same service started again (its log appended to), after it stopped or was killed. */
+    ServiceProcess restart() throws IOException {
+        if (process.isAlive()) throw new IllegalStateException(name + " is still running");
+        return start(suiteRoot, name, port, heap, config, log.getParent(), true);
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed (a crash, as a test needs it). */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    private static ServiceProcess start(Path suiteRoot, String name, int port, String heap, Map<String, String> config,
+                                        Path logDir, boolean appendLog) throws IOException {
         Path jar = runner(suiteRoot, name);
         if (!Files.exists(jar)) {
             throw new IllegalStateException(name + " is not built (" + jar + " missing); run ./mvnw package -DskipTests");
@@ -48,9 +71,10 @@ final class ServiceProcess {
         cmd.add(jar.toString());
         Files.createDirectories(logDir);
         Path log = logDir.resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(appendLog ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()))
                 .directory(suiteRoot.toFile()).start();
-        return new ServiceProcess(name, port, log, p);
+        return new ServiceProcess(name, port, log, p, suiteRoot, heap, Map.copyOf(config));
     }
 
     String url(String path) { return "http://127.0.0.1:" + port + path; }
