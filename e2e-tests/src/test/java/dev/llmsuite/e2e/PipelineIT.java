@@ -35,11 +35,13 @@ import org.junit.jupiter.api.Test;
 /** A document posted to tokenizer-service reaches inference-service through the real broker. */
 class PipelineIT {
     static LocalSuite suite;
+    static Path workDir;
 
     @BeforeAll
     static void startSuite() throws IOException {
         Path root = Path.of(System.getProperty("suite.root", "..")).toAbsolutePath().normalize();
         Path work = root.resolve("e2e-tests/target/e2e-work-" + UUID.randomUUID());
+        workDir = work;
         suite = LocalSuite.start(root, freePortRun(4), work, Map.of(
                         "sampler-service", Map.of("llm.sampler.max-length", "8", "llm.sampler.stride", "8",
                                 "llm.sampler.batch-size", "2", "llm.sampler.train-fraction", "0.8", "llm.sampler.end-of-data-after", "1s"),
@@ -167,6 +169,29 @@ class PipelineIT {
                 assertEquals(expected.get(e.getKey()).get(0), loss, 1e-4, "batch " + e.getKey());
             }
         }
+    }
+
+    @Test
+    void sigtermWritesTheUnsavedStepsBeforeTheTrainerExits() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        given().baseUri(suite.url("sampler-service", "")).contentType("application/json")
+                .body(Map.of("maxLength", 256, "stride", 256, "batchSize", 2, "trainFraction", 0.9, "epochs", 1))
+                .post("/v1/datasets/term/sampling").then().statusCode(201);
+        given().baseUri(suite.url("trainer-service", "")).contentType("application/json")
+                .body(Map.of("id", "term-run", "dataset", "term", "checkpointEvery", 1000, "evalEvery", 1000))
+                .post("/v1/jobs").then().statusCode(201);
+        given().baseUri(suite.url("tokenizer-service", "")).contentType("application/json")
+                .body(Map.of("id", "the-verdict", "text", java.nio.file.Files.readString(VERDICT)))
+                .post("/v1/datasets/term/documents").then().statusCode(202);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                .until(() -> job("term-run").get("step").asLong() == 9);
+        assertTrue(job("term-run").get("lastCheckpoint").isNull(), "nothing saved yet (no interval, not idle long enough)");
+        suite.stop("trainer-service"); // SIGTERM
+        Path checkpoint = workDir.resolve("checkpoints/term-run/step-9");
+        assertTrue(java.nio.file.Files.isRegularFile(checkpoint.resolve("optimizer.safetensors")), "written on SIGTERM: " + checkpoint);
+        assertEquals(9, new ObjectMapper().readTree(checkpoint.resolve("trainer.json").toFile()).get("step").asInt());
+        suite.restart("trainer-service", Duration.ofSeconds(120));
+        assertEquals(9, job("term-run").get("step").asLong(), "resumed at the step SIGTERM saved");
     }
 
     private static void assertCounted(String service, String sample) {

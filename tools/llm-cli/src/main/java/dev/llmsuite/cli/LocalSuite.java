@@ -100,6 +100,11 @@ public final class LocalSuite implements AutoCloseable {
 
     public String bootstrapServers() { return kafka.bootstrapServers(); }
 
+    /** Stops a service with SIGTERM and waits for it to exit (it shuts down gracefully). */
+    public void stop(String service) {
+        services.get(service).stop();
+    }
+
     /** Kills a service with SIGKILL, as a crash would (for tests of recovery). */
     public void kill(String service) throws InterruptedException {
         services.get(service).kill();
