@@ -105,30 +105,39 @@ class KernelGradientTest {
 
     @Test
     void attentionWithAndWithoutDropout() {
-        attention(36, 3); // 12-wide heads: the general path
-        attention(128, 2); // 64-wide heads (every GPT-2 size): the register-resident path
+        attention(36, 3, null); // 12-wide heads: the general path
+        attention(128, 2, null); // 64-wide heads (every GPT-2 size): the register-resident path
     }
 
-    void attention(int c, int nh) {
+    @Test
+    void attentionOverPackedDocuments() {
+        // row 0: documents at 0-1 and 2-4; row 1: at 0, 1-2, 3, 4
+        int[] starts = {0, 0, 2, 2, 2, 0, 1, 1, 3, 4};
+        attention(36, 3, starts);
+        attention(128, 2, starts);
+    }
+
+    void attention(int c, int nh, int[] starts) {
         for (float p : new float[] {0f, 0.2f}) {
             int b = 2, t = 5, hs = c / nh;
             float[] qkv = random(b * t * 3 * c, 0.7), r = random(b * t * c, 1);
             float[] out = new float[b * t * c], att = new float[b * nh * t * t], dqkv = new float[qkv.length];
-            Attention.forward(POOL, out, 0, att, 0, qkv, 0, b, t, c, nh, p, 5, 9);
+            Attention.forward(POOL, out, 0, att, 0, qkv, 0, starts, b, t, c, nh, p, 5, 9);
             Attention.backward(POOL, dqkv, 0, r, 0, qkv, 0, att, 0, b, t, c, nh, p, 5, 9);
-            check("attention hs " + hs + " dropout " + p, qkv, dqkv, q -> {
+            check("attention hs " + hs + " dropout " + p + (starts == null ? "" : " packed"), qkv, dqkv, q -> {
                 double[] o = new double[b * t * c];
                 for (int bi = 0; bi < b; bi++) for (int h = 0; h < nh; h++) for (int ti = 0; ti < t; ti++) {
+                    int from = starts == null ? 0 : starts[bi * t + ti];
                     double[] s = new double[ti + 1];
                     double max = Double.NEGATIVE_INFINITY, sum = 0;
-                    for (int t2 = 0; t2 <= ti; t2++) {
+                    for (int t2 = from; t2 <= ti; t2++) {
                         double d = 0;
                         for (int i = 0; i < hs; i++) d += q[(bi * t + ti) * 3 * c + h * hs + i] * q[(bi * t + t2) * 3 * c + c + h * hs + i];
                         s[t2] = d / Math.sqrt(hs);
                         max = Math.max(max, s[t2]);
                     }
-                    for (int t2 = 0; t2 <= ti; t2++) sum += (s[t2] = Math.exp(s[t2] - max));
-                    for (int t2 = 0; t2 <= ti; t2++) {
+                    for (int t2 = from; t2 <= ti; t2++) sum += (s[t2] = Math.exp(s[t2] - max));
+                    for (int t2 = from; t2 <= ti; t2++) {
                         double a = s[t2] / sum;
                         if (p > 0) a = Dropout.uniform(5, 9, (long) ((bi * nh + h) * t + ti) * t + t2) < p ? 0 : a / (1 - p);
                         for (int i = 0; i < hs; i++) o[(bi * t + ti) * c + h * hs + i] += a * q[(bi * t + t2) * 3 * c + 2 * c + h * hs + i];

@@ -62,7 +62,7 @@ final class DatasetSampler {
 
     private void startEpoch(int e) {
         epoch = e;
-        stream = new WindowStream(spec.maxLength(), spec.stride());
+        stream = new WindowStream(spec.maxLength(), spec.stride(), spec.pack());
         shuffle = new ShuffleBuffer<>(spec.shuffleBuffer(), spec.seed() * 1_000_003L + e);
         for (Split s : Split.values()) {
             pending.put(s, new ArrayList<>());
@@ -170,15 +170,16 @@ final class DatasetSampler {
     private TrainingBatch batch(Split split) {
         List<WindowStream.Window> ws = pending.get(split);
         int b = ws.size(), t = spec.maxLength();
-        int[] inputs = new int[b * t], targets = new int[b * t];
+        int[] inputs = new int[b * t], targets = new int[b * t], starts = spec.pack() ? new int[b * t] : null;
         for (int i = 0; i < b; i++) {
             System.arraycopy(ws.get(i).input(), 0, inputs, i * t, t);
             System.arraycopy(ws.get(i).target(), 0, targets, i * t, t);
+            if (starts != null) System.arraycopy(ws.get(i).documentStarts(), 0, starts, i * t, t);
         }
         long index = batchIndex.merge(split, 1L, Long::sum) - 1;
         batches.merge(split, 1L, Long::sum);
         ws.clear();
-        return new TrainingBatch(dataset, split, epoch, index, vocabularyHash, spec.seed(), b, t, inputs, targets);
+        return new TrainingBatch(dataset, split, epoch, index, vocabularyHash, spec.seed(), b, t, inputs, targets, starts);
     }
 
     /** GET /v1/datasets/{id}/sampling. */

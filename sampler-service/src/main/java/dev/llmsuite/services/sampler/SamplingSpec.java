@@ -15,14 +15,16 @@ package dev.llmsuite.services.sampler;
  * @param dropLast      drop the last short training batch (the book's drop_last=True); false keeps it,
  *                      and pads the tail of the data into one last window (inputs 50256, targets -100)
  * @param dedup         drop exact and near-duplicate documents (MinHash, Jaccard ≥ 0.8 on 5-token shingles)
+ * @param pack          windows span documents, with each token's document start sent along so that
+ *                      attention stays within its document (false: the book's plain stream)
  */
 public record SamplingSpec(Integer maxLength, Integer stride, Integer batchSize, Double trainFraction, Long seed,
-                           Integer epochs, Integer shuffleBuffer, Boolean dropLast, Boolean dedup) {
+                           Integer epochs, Integer shuffleBuffer, Boolean dropLast, Boolean dedup, Boolean pack) {
 
     SamplingSpec resolve(SamplerConfig d) {
         SamplingSpec r = new SamplingSpec(or(maxLength, d.maxLength()), or(stride, d.stride()), or(batchSize, d.batchSize()),
                 or(trainFraction, d.trainFraction()), or(seed, d.seed()), or(epochs, d.epochs()),
-                or(shuffleBuffer, d.shuffleBuffer()), or(dropLast, true), or(dedup, d.dedup()));
+                or(shuffleBuffer, d.shuffleBuffer()), or(dropLast, true), or(dedup, d.dedup()), or(pack, false));
         if (r.maxLength < 1 || r.maxLength > 1_048_576) throw new IllegalArgumentException("maxLength must be in [1, 1048576]");
         if (r.stride < 1) throw new IllegalArgumentException("stride must be >= 1");
         if (r.batchSize < 1 || r.batchSize > 4096) throw new IllegalArgumentException("batchSize must be in [1, 4096]");

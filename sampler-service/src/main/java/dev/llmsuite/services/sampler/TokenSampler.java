@@ -156,7 +156,7 @@ public class TokenSampler {
     }
 
     private synchronized DatasetSampler newSampler(String dataset) {
-        SamplingSpec spec = specs.getOrDefault(dataset, new SamplingSpec(null, null, null, null, null, null, null, null, null).resolve(config));
+        SamplingSpec spec = specs.getOrDefault(dataset, new SamplingSpec(null, null, null, null, null, null, null, null, null, null).resolve(config));
         return new DatasetSampler(dataset, spec);
     }
 

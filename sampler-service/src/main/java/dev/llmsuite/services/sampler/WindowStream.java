@@ -7,11 +7,12 @@ import java.util.List;
 /**
  * Sliding windows over one dataset's token stream, as the book defines them: input = ids[i : i+L],
  * target = ids[i+1 : i+L+1], i stepping by the stride. Tokens arrive in pieces; only the tail that a
- * later window still needs is kept.
+ * later window still needs is kept. Packing: when each append is one whole document, a window also
+ * carries, per token, the position in the window where the token's document begins.
  */
 final class WindowStream {
-    /** One window: L inputs and the L targets shifted by one. */
-    record Window(long index, int[] input, int[] target) {}
+    /** One window: L inputs, the L targets shifted by one, and (packing) each token's document start. */
+    record Window(long index, int[] input, int[] target, int[] documentStarts) {}
 
     static final int IGNORE_INDEX = -100;
 
@@ -21,15 +22,25 @@ final class WindowStream {
     private int start;          // position of the next window's first token in buffer
     private long skip;          // tokens still to skip when the stride is longer than what has arrived
     private long windowsMade;
+    private final boolean pack;
+    private long total;                                        // tokens appended so far
+    private final java.util.ArrayDeque<Long> documentStarts = new java.util.ArrayDeque<>(); // absolute positions
 
     WindowStream(int maxLength, int stride) {
+        this(maxLength, stride, false);
+    }
+
+    WindowStream(int maxLength, int stride, boolean pack) {
         if (maxLength <= 0 || stride <= 0) throw new IllegalArgumentException("max_length and stride must be > 0");
         this.maxLength = maxLength;
         this.stride = stride;
+        this.pack = pack;
     }
 
-    /** Appends ids and returns every window that is now complete. */
+    /** Appends ids (with packing: one whole document) and returns every window that is now complete. */
     List<Window> append(int[] ids) {
+        if (pack) documentStarts.addLast(total);
+        total += ids.length;
         int from = (int) Math.min(skip, ids.length);
         skip -= from;
         int keep = buffer.length - start;
@@ -42,7 +53,7 @@ final class WindowStream {
         while (start + maxLength + 1 <= buffer.length) {
             out.add(new Window(windowsMade++,
                     Arrays.copyOfRange(buffer, start, start + maxLength),
-                    Arrays.copyOfRange(buffer, start + 1, start + maxLength + 1)));
+                    Arrays.copyOfRange(buffer, start + 1, start + maxLength + 1), starts(start, maxLength)));
             start += stride;
         }
         // A stride longer than the window skips tokens that no window will use, also ones yet to come.
@@ -66,8 +77,38 @@ final class WindowStream {
         int len = Math.min(n - 1, maxLength);
         System.arraycopy(buffer, start, input, 0, len);
         System.arraycopy(buffer, start + 1, target, 0, len);
+        int[] starts = starts(start, len);
+        if (starts != null && len < maxLength) {
+            starts = Arrays.copyOf(starts, maxLength);
+            for (int p = len; p < maxLength; p++) starts[p] = len; // padding: a document of its own
+        }
         start = buffer.length;
-        return new Window(windowsMade++, input, target);
+        return new Window(windowsMade++, input, target, starts);
+    }
+
+    /** For the window at buffer position s: each of its first n tokens' document start, within the window. */
+    private int[] starts(int s, int n) {
+        if (!pack) return null;
+        long abs = total - buffer.length + s; // absolute position of the window's first token
+        // documents that began before this window's start, save the last of them, are no longer needed
+        while (documentStarts.size() > 1 && secondStart() <= abs) documentStarts.removeFirst();
+        int[] out = new int[n];
+        var it = documentStarts.iterator();
+        long current = it.next(), next = it.hasNext() ? it.next() : Long.MAX_VALUE;
+        for (int p = 0; p < n; p++) {
+            while (abs + p >= next) {
+                current = next;
+                next = it.hasNext() ? it.next() : Long.MAX_VALUE;
+            }
+            out[p] = (int) Math.max(0, current - abs);
+        }
+        return out;
+    }
+
+    private long secondStart() {
+        var it = documentStarts.iterator();
+        it.next();
+        return it.next();
     }
 
     long windowsMade() { return windowsMade; }

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class DatasetSamplerTest {
 
     static SamplingSpec spec(int l, int stride, int b, double train, int shuffle, boolean dropLast, boolean dedup) {
-        return new SamplingSpec(l, stride, b, train, 7L, 2, shuffle, dropLast, dedup);
+        return new SamplingSpec(l, stride, b, train, 7L, 2, shuffle, dropLast, dedup, false);
     }
 
     static int[] range(int from, int n) {
@@ -39,7 +39,7 @@ class DatasetSamplerTest {
     @Test
     void theBooksVerdictSettingGivesNineTrainAndOneValidationBatch() {
         // 5,145 tokens, L = stride = 256, B = 2, 90/10: 20 windows, every 10th validates
-        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(256, 256, 2, 0.9, 123L, 1, 1, true, false));
+        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(256, 256, 2, 0.9, 123L, 1, 1, true, false, false));
         List<TrainingBatch> out = new ArrayList<>(feed(s, "verdict", range(0, 5145), 1000, false));
         out.addAll(s.endEpoch());
         assertEquals(9, out.stream().filter(b -> b.split() == Split.TRAIN).count());
@@ -96,7 +96,7 @@ class DatasetSamplerTest {
 
     @Test
     void withoutDropLastTheTailIsPaddedAndTheShortBatchKept() {
-        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(4, 4, 2, 1.0, 1L, 1, 1, false, false));
+        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(4, 4, 2, 1.0, 1L, 1, 1, false, false, false));
         List<TrainingBatch> out = new ArrayList<>(feed(s, "a", range(10, 11), 100, false)); // windows at 0, 4; tail 8..10
         assertEquals(1, out.size());
         out.addAll(s.endEpoch());
@@ -105,6 +105,29 @@ class DatasetSamplerTest {
         assertEquals(1, last.batchSize());
         assertArrayEquals(new int[] {18, 19, 50256, 50256}, last.inputs());
         assertArrayEquals(new int[] {19, 20, -100, -100}, last.targets());
+    }
+
+    @Test
+    void packedWindowsCarryEachTokensDocumentStart() {
+        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(4, 2, 1, 1.0, 1L, 1, 1, true, false, true));
+        List<TrainingBatch> out = new ArrayList<>();
+        out.addAll(feed(s, "a", new int[] {1, 2, 3}, 100, false));
+        out.addAll(feed(s, "b", new int[] {4, 5, 6, 7, 8}, 100, false));
+        out.addAll(feed(s, "c", new int[] {9, 10, 11}, 100, false));
+        // windows at 0, 2, 4, 6 over 1..11
+        assertEquals(4, out.size());
+        assertArrayEquals(new int[] {1, 2, 3, 4}, out.get(0).inputs());
+        assertArrayEquals(new int[] {0, 0, 0, 3}, out.get(0).documentStarts());
+        assertArrayEquals(new int[] {3, 4, 5, 6}, out.get(1).inputs());
+        assertArrayEquals(new int[] {0, 1, 1, 1}, out.get(1).documentStarts());
+        assertArrayEquals(new int[] {5, 6, 7, 8}, out.get(2).inputs());
+        assertArrayEquals(new int[] {0, 0, 0, 0}, out.get(2).documentStarts(), "all of b, which began before the window");
+        assertArrayEquals(new int[] {7, 8, 9, 10}, out.get(3).inputs());
+        assertArrayEquals(new int[] {0, 0, 2, 2}, out.get(3).documentStarts());
+        TrainingBatch back = TrainingBatch.decode(out.get(3).encode());
+        assertArrayEquals(out.get(3).documentStarts(), back.documentStarts(), "the starts travel in the record");
+        DatasetSampler plain = new DatasetSampler("d", new SamplingSpec(4, 2, 1, 1.0, 1L, 1, 1, true, false, false));
+        assertEquals(null, feed(plain, "a", new int[] {1, 2, 3, 4, 5}, 100, false).get(0).documentStarts());
     }
 
     @Test

@@ -117,7 +117,8 @@ final class TrainingJob {
         long t0 = System.nanoTime();
         learningRate = schedule.at((int) Math.min(Integer.MAX_VALUE, step));
         // Dropout masks are a function of (seed, step): a resumed job draws the same ones.
-        double l = model.forward(b.inputs(), b.targets(), b.batchSize(), b.contextLength(), true, spec.seed() * 1_000_003L + step);
+        double l = model.forward(b.inputs(), b.targets(), b.documentStarts(), b.batchSize(), b.contextLength(), true,
+                spec.seed() * 1_000_003L + step);
         model.zeroGradients();
         model.backward(1f);
         AdamW.clipGradientNorm(model, spec.gradientClip());
@@ -148,7 +149,9 @@ final class TrainingJob {
     synchronized void evaluate() {
         if (!evalSet.isEmpty()) {
             double sum = 0;
-            for (TrainingBatch b : evalSet) sum += model.forward(b.inputs(), b.targets(), b.batchSize(), b.contextLength(), false, 0);
+            for (TrainingBatch b : evalSet) {
+                sum += model.forward(b.inputs(), b.targets(), b.documentStarts(), b.batchSize(), b.contextLength(), false, 0);
+            }
             validationLoss = sum / evalSet.size();
         }
         if (sampleTokenizer != null && !spec.samplePrompt().isEmpty()) {

@@ -78,6 +78,16 @@ class TrainerServiceTest {
     }
 
     @Test
+    void packedBatchesTrainWithTheirDocumentMasks() {
+        int[] ids = {3, 4, 5, 6, 7, 8, 9, 10};
+        int[] starts = {0, 0, 2, 2, 0, 1, 1, 1}; // two windows of 4, each with a document boundary inside
+        TrainingBatch packed = new TrainingBatch("p1", Split.TRAIN, 0, 0, "vocab", 1, 2, 4, ids, ids, starts);
+        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.TRAIN_BATCHES, "p1", packed.encode());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/training/p1").then().statusCode(200).body("step", equalTo(1)));
+    }
+
+    @Test
     void aRunThatGoesQuietIsCheckpointedAtItsLastStep() throws Exception {
         String kafka = KafkaBrokerResource.bootstrapServers();
         for (int i = 0; i < 3; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "t5", batch("t5", i, 9).encode());

@@ -59,8 +59,13 @@ public interface ComputeBackend extends AutoCloseable {
     void matmulBackward(Tensor dinp, Tensor dweight, Tensor dbias, Tensor dout, Tensor inp, Tensor weight,
                         int n, int c, int oc);
 
-    /** Causal self-attention on qkv[B,T,3C] into out[B,T,C], softmax weights into att[B,NH,T,T]. */
-    void attentionForward(Tensor out, Tensor att, Tensor qkv, int b, int t, int c, int nh,
+    /**
+     * Causal self-attention on qkv[B,T,3C] into out[B,T,C], softmax weights into att[B,NH,T,T].
+     * documentStarts[B,T] (or null): token (b, t) attends only to positions documentStarts[b·T + t] .. t,
+     * so packed documents never see each other. Masked weights are 0 in att, which is all the backward
+     * needs to keep the mask.
+     */
+    void attentionForward(Tensor out, Tensor att, Tensor qkv, int[] documentStarts, int b, int t, int c, int nh,
                           float dropRate, long seed, long site);
 
     void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor att, int b, int t, int c, int nh,

@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
  * Causal multi-head self-attention on a fused qkv [B, T, 3C] (query, key, value side by side, heads of
  * hs = C / NH channels each). Scores are scaled by 1/√hs, positions after t are masked, softmax gives
  * att [B, NH, T, T] (kept for backward), dropout applies to att, and the heads' outputs are written
- * merged into out [B, T, C]. Tasks own one (batch, head) each, so backward never races.
+ * merged into out [B, T, C]. Tasks own one (batch, head) each, so backward never races. With packed
+ * documents, a token also ignores positions before its document's start (their weights are 0).
  */
 public final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -43,7 +44,7 @@ public final class Attention {
     }
 
     public static void forward(WorkerPool pool, float[] out, int outOff, float[] att, int attOff, float[] qkv,
-                               int qkvOff, int b, int t, int c, int nh, float dropP, long seed, long site) {
+                               int qkvOff, int[] documentStarts, int b, int t, int c, int nh, float dropP, long seed, long site) {
         int hs = c / nh;
         float scale = (float) (1.0 / Math.sqrt(hs));
         float keepScale = 1f / (1f - dropP);
@@ -52,30 +53,32 @@ public final class Attention {
             for (int ti = 0; ti < t; ti++) {
                 int q = qkvOff + (bi * t + ti) * 3 * c + h * hs;
                 int a = attOff + (bh * t + ti) * t;
+                int from = documentStarts == null ? 0 : documentStarts[bi * t + ti];
+                for (int t2 = 0; t2 < from; t2++) att[a + t2] = 0f;
                 float max = Float.NEGATIVE_INFINITY;
-                for (int t2 = 0; t2 <= ti; t2++) {
+                for (int t2 = from; t2 <= ti; t2++) {
                     int k = qkvOff + (bi * t + t2) * 3 * c + c + h * hs;
                     float s = dot(qkv, q, qkv, k, hs) * scale;
                     att[a + t2] = s;
                     if (s > max) max = s;
                 }
                 float sum = 0;
-                for (int t2 = 0; t2 <= ti; t2++) {
+                for (int t2 = from; t2 <= ti; t2++) {
                     float e = (float) Math.exp(att[a + t2] - max);
                     att[a + t2] = e;
                     sum += e;
                 }
                 float inv = 1f / sum;
-                for (int t2 = 0; t2 <= ti; t2++) att[a + t2] *= inv;
+                for (int t2 = from; t2 <= ti; t2++) att[a + t2] *= inv;
                 for (int t2 = ti + 1; t2 < t; t2++) att[a + t2] = 0f;
                 int o = outOff + (bi * t + ti) * c + h * hs;
                 if (hs == 4 * L) {
-                    weightedSum64(out, o, att, a, qkv, qkvOff + bi * t * 3 * c + 2 * c + h * hs, 3 * c, ti,
+                    weightedSum64(out, o, att, a, qkv, qkvOff + bi * t * 3 * c + 2 * c + h * hs, 3 * c, from, ti,
                             dropP, keepScale, seed, site, (long) (bh * t + ti) * t);
                     continue;
                 }
                 for (int i = 0; i < hs; i++) out[o + i] = 0f;
-                for (int t2 = 0; t2 <= ti; t2++) {
+                for (int t2 = from; t2 <= ti; t2++) {
                     float w = att[a + t2];
                     if (dropP > 0f) w = Dropout.uniform(seed, site, (long) (bh * t + ti) * t + t2) < dropP ? 0f : w * keepScale;
                     axpy(w, qkv, qkvOff + (bi * t + t2) * 3 * c + 2 * c + h * hs, out, o, hs);
@@ -86,11 +89,11 @@ public final class Attention {
 
     private static final int L = S.length();
 
-    /** out[o..o+64) = Σ_{t2 ≤ ti} dropout(att[a + t2]) · v(t2), the accumulator kept in registers. */
-    private static void weightedSum64(float[] out, int o, float[] att, int a, float[] qkv, int v0, int vStride, int ti,
+    /** out[o..o+64) = Σ_{from ≤ t2 ≤ ti} dropout(att[a + t2]) · v(t2), the accumulator kept in registers. */
+    private static void weightedSum64(float[] out, int o, float[] att, int a, float[] qkv, int v0, int vStride, int from, int ti,
                                       float dropP, float keepScale, long seed, long site, long maskBase) {
         FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
-        for (int t2 = 0; t2 <= ti; t2++) {
+        for (int t2 = from; t2 <= ti; t2++) {
             float w = att[a + t2];
             if (dropP > 0f) w = Dropout.uniform(seed, site, maskBase + t2) < dropP ? 0f : w * keepScale;
             if (w == 0f) continue;

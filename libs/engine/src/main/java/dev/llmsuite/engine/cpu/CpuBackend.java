@@ -136,10 +136,10 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
-    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int b, int t, int c, int nh, float dropRate,
-                                 long seed, long site) {
+    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int[] documentStarts, int b, int t, int c, int nh,
+                                 float dropRate, long seed, long site) {
         Attention.forward(pool, t(out).data(), t(out).offset(), t(att).data(), t(att).offset(), t(qkv).data(),
-                t(qkv).offset(), b, t, c, nh, dropRate, seed, site);
+                t(qkv).offset(), documentStarts, b, t, c, nh, dropRate, seed, site);
     }
 
     @Override

@@ -82,6 +82,16 @@ public final class GptModel implements AutoCloseable {
      * without, NaN. In training mode dropout is on, its masks drawn from dropoutSeed.
      */
     public double forward(int[] inputs, int[] targets, int b, int t, boolean training, long dropoutSeed) {
+        return forward(inputs, targets, null, b, t, training, dropoutSeed);
+    }
+
+    /**
+     * As above, for windows that pack several documents: documentStarts[B,T] gives, per token, the
+     * position where its document begins, and attention stays within the document. Positions (wpe)
+     * run on across the window.
+     */
+    public double forward(int[] inputs, int[] targets, int[] documentStarts, int b, int t, boolean training, long dropoutSeed) {
+        if (documentStarts != null && documentStarts.length != b * t) throw new IllegalArgumentException("documentStarts must hold B*T values");
         if (t > cfg.contextLength()) throw new IllegalArgumentException("sequence of " + t + " is over the context length " + cfg.contextLength());
         if (inputs.length != b * t) throw new IllegalArgumentException("inputs must hold B*T = " + b * t + " ids");
         for (int id : inputs) if (id < 0 || id >= cfg.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
@@ -105,7 +115,7 @@ public final class GptModel implements AutoCloseable {
             be.layerNormForward(ln1, a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), residual,
                     param(w + "ln_1.weight"), param(w + "ln_1.bias"), n, c);
             be.matmulForward(qkv, ln1, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), n, c, 3 * c);
-            be.attentionForward(atty, a.layer(a.att, l), qkv, b, t, c, nh, p, dropoutSeed, 1 + 3L * l);
+            be.attentionForward(atty, a.layer(a.att, l), qkv, documentStarts, b, t, c, nh, p, dropoutSeed, 1 + 3L * l);
             be.matmulForward(attproj, atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), n, c, c);
             be.dropout(attproj, n * c, p, dropoutSeed, 2 + 3L * l);
             be.residualForward(res2, residual, attproj, n * c);
