@@ -2,7 +2,9 @@ package dev.llmsuite.services.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.ComputeBackends;
+import dev.llmsuite.service.ComputeConfig;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
@@ -34,15 +36,15 @@ public class ModelRegistry {
 
     private final Map<String, LoadedModel> models = new ConcurrentHashMap<>();
     private final ObjectMapper json;
-    private final CpuBackend backend;
+    private final ComputeBackend backend;
     private final Counter loaded;
     private final Counter rejected;
     private final InferenceConfig config;
 
-    ModelRegistry(ObjectMapper json, MeterRegistry registry, InferenceConfig config) {
+    ModelRegistry(ObjectMapper json, MeterRegistry registry, InferenceConfig config, ComputeConfig compute) {
         this.json = json;
         this.config = config;
-        this.backend = config.threads() > 0 ? new CpuBackend(config.threads()) : CpuBackend.allCores();
+        this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), LOG::info);
         this.loaded = registry.counter("llm.inference.checkpoints", "outcome", "loaded");
         this.rejected = registry.counter("llm.inference.checkpoints", "outcome", "rejected");
     }

@@ -1,19 +1,23 @@
 package dev.llmsuite.services.trainer;
 
-import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.ComputeBackends;
+import dev.llmsuite.service.ComputeConfig;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 
-/** The service's one compute backend (and its worker threads), shared by every training run. */
+/** The service's one compute backend (and its worker threads), shared by every training job. */
 @ApplicationScoped
 public class EngineBackend {
-    private final CpuBackend backend;
+    private static final Logger LOG = Logger.getLogger(EngineBackend.class);
+    private final ComputeBackend backend;
 
-    EngineBackend(TrainerConfig config) {
-        this.backend = config.threads() > 0 ? new CpuBackend(config.threads()) : CpuBackend.allCores();
+    EngineBackend(TrainerConfig config, ComputeConfig compute) {
+        this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), LOG::info);
     }
 
-    CpuBackend get() { return backend; }
+    ComputeBackend get() { return backend; }
 
     @PreDestroy
     void close() { backend.close(); }
