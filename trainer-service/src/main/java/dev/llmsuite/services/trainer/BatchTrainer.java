@@ -64,6 +64,7 @@ public class BatchTrainer {
     private final Counter tokens;
     private final Counter rejected;
     private final Timer stepTime;
+    private final MeterRegistry registry;
     private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
     /** The Kafka cluster whose topic positions the checkpoints record (null if it did not answer). */
     private final String clusterId;
@@ -85,9 +86,10 @@ public class BatchTrainer {
         this.tokens = registry.counter("llm.trainer.tokens");
         this.rejected = registry.counter("llm.trainer.dead_letter");
         this.stepTime = registry.timer("llm.trainer.step");
+        this.registry = registry;
         this.clusterId = KafkaCluster.id(bootstrapServers);
         for (TrainingJob job : JobCheckpoints.restoreAll(config.checkpointDir(), backend.get(), json, this::sampleTokenizer, clusterId)) {
-            jobs.put(job.spec.id(), job);
+            register(job);
         }
     }
 
@@ -111,7 +113,7 @@ public class BatchTrainer {
         });
         TrainingJob job = new TrainingJob(spec, null, backend.get(), config.model().vocabSize(), null);
         JobCheckpoints.setAsideStale(config.checkpointDir().resolve(spec.id()));
-        jobs.put(spec.id(), job);
+        register(job);
         LOG.infof("job %s started on dataset %s", spec.id(), spec.dataset());
         return job.status();
     }
@@ -124,6 +126,17 @@ public class BatchTrainer {
         }
         if (job.step > job.checkpointedStep) checkpoint(job, job.step).await().atMost(Duration.ofMinutes(5));
         return job.status();
+    }
+
+    /** A job joins the service, with its gauges (tagged by job): step, loss, validation loss, learning rate, tokens/s. */
+    private void register(TrainingJob job) {
+        jobs.put(job.spec.id(), job);
+        io.micrometer.core.instrument.Tags tags = io.micrometer.core.instrument.Tags.of("job", job.spec.id());
+        registry.gauge("llm.trainer.job.step", tags, job, j -> j.step);
+        registry.gauge("llm.trainer.job.loss", tags, job, j -> j.loss);
+        registry.gauge("llm.trainer.job.validation.loss", tags, job, j -> j.validationLoss);
+        registry.gauge("llm.trainer.job.learning.rate", tags, job, j -> j.learningRate);
+        registry.gauge("llm.trainer.job.tokens.per.second", tags, job, j -> j.tokensPerSecond);
     }
 
     TrainingJob job(String id) {
@@ -155,7 +168,7 @@ public class BatchTrainer {
             TrainingJob j = new TrainingJob(spec, batch.vocabularyHash(), backend.get(), config.model().vocabSize(),
                     sampleTokenizer(batch.vocabularyHash()));
             JobCheckpoints.setAsideStale(config.checkpointDir().resolve(spec.id()));
-            jobs.put(spec.id(), j);
+            register(j);
             LOG.infof("job %s started for dataset %s (auto-jobs)", spec.id(), spec.dataset());
             return j;
         }

@@ -74,7 +74,8 @@ class TrainerServiceTest {
         given().get("/v1/training/t1").then().statusCode(200)
                 .body("step", equalTo(4)).body("tokens", equalTo(32)).body("state", equalTo("running"))
                 .body("spec.learningRate", equalTo(0.01f));
-        given().get("/q/metrics").then().body(containsString("llm_trainer_tokens_total"));
+        given().get("/q/metrics").then().body(containsString("llm_trainer_tokens_total"))
+                .body(containsString("llm_trainer_job_loss{job=\"t1\"}")).body(containsString("llm_trainer_job_step{job=\"t1\"} 4.0"));
     }
 
     @Test
