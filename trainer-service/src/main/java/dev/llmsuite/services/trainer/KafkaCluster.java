@@ -21,7 +21,7 @@ final class KafkaCluster {
         try (Admin admin = Admin.create(props)) {
             return admin.describeCluster().clusterId().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
-            LOG.warnf("cannot read the Kafka cluster id at %s (%s): checkpoints resume without that check", bootstrapServers, e.getMessage());
+            LOG.warnf("cannot read the Kafka cluster id at %s (%s): checkpoints resume without that check", bootstrapServers, e);
             return null;
         }
     }
