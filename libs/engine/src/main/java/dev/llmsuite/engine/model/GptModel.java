@@ -20,6 +20,10 @@ public final class GptModel implements AutoCloseable {
     private int[] targets;
     private boolean training;
     private long dropoutSeed;
+    /** Which parameters train: backward skips the weight gradients of the others, and the layers below the lowest trainable one. */
+    private java.util.function.Predicate<String> trainable = name -> true;
+    /** Low-rank adapters on the linear layers (null: none). */
+    private LoraAdapters lora;
 
     public GptModel(ComputeBackend backend, GptConfig config) {
         this.be = backend;
@@ -50,9 +54,43 @@ public final class GptModel implements AutoCloseable {
     }
 
     private Tensor optionalParam(String name) { return layout.has(name) ? param(name) : null; }
-    private Tensor optionalGrad(String name) { return layout.has(name) ? grad(name) : null; }
 
     private String outputHead() { return cfg.tiedOutputHead() ? "wte" : "lm_head.weight"; }
+
+    /**
+     * Freezes every parameter the test rejects: their weight gradients are not computed (LayerNorm's,
+     * which are cheap, still are, and are simply not used), and backward stops below the lowest layer
+     * that has a trainable parameter or an adapter. The optimizer must be given the same set.
+     */
+    public void setTrainable(java.util.function.Predicate<String> trainable) {
+        this.trainable = trainable;
+    }
+
+    public boolean isTrainable(String name) { return trainable.test(name); }
+
+    /** Attaches LoRA adapters (or detaches with null): they add their low-rank update to each target layer. */
+    public void attach(LoraAdapters adapters) {
+        if (adapters != null && !adapters.config().equals(cfg)) throw new IllegalArgumentException("adapters made for another model shape");
+        this.lora = adapters;
+    }
+
+    public LoraAdapters adapters() { return lora; }
+
+    /** The gradient of a trainable parameter, or null for a frozen one (a matmul then skips it). */
+    private Tensor trainableGrad(String name) {
+        return layout.has(name) && trainable.test(name) ? grad(name) : null;
+    }
+
+    /** The lowest layer backward must reach: one with a trainable parameter or adapter (-1: the embeddings). */
+    private int lowestTrainableLayer() {
+        if (trainable.test("wte") || trainable.test("wpe")) return -1;
+        for (int l = 0; l < cfg.layers(); l++) {
+            String w = "h." + l + ".";
+            if (lora != null && lora.hasLayer(l)) return l;
+            for (ParameterLayout.Spec s : layout.specs()) if (s.name().startsWith(w) && trainable.test(s.name())) return l;
+        }
+        return cfg.layers();
+    }
 
     /**
      * GPT-2's initialization: weights N(0, 0.02), the residual projections (attn.c_proj, mlp.c_proj)
@@ -91,17 +129,32 @@ public final class GptModel implements AutoCloseable {
      * run on across the window.
      */
     public double forward(int[] inputs, int[] targets, int[] documentStarts, int b, int t, boolean training, long dropoutSeed) {
+        forwardHidden(inputs, documentStarts, b, t, training, dropoutSeed);
+        this.targets = targets;
+        int n = b * t, c = cfg.embeddingDim(), v = cfg.vocabSize();
+        Activations a = acts;
+        be.matmulForward(a.logits, a.lnf, param(outputHead()), null, n, c, v);
+        if (targets == null) return Double.NaN;
+        if (targets.length != n) throw new IllegalArgumentException("targets must hold B*T = " + n + " ids");
+        return be.crossEntropyForward(a.logits, targets, a.losses, a.lse, n, v);
+    }
+
+    /**
+     * The transformer without its output head: inputs [B, T] to the final LayerNorm's output [B, T, C]
+     * ({@link #hidden()}), for a head of another kind (a classifier) to read.
+     */
+    public void forwardHidden(int[] inputs, int[] documentStarts, int b, int t, boolean training, long dropoutSeed) {
         if (documentStarts != null && documentStarts.length != b * t) throw new IllegalArgumentException("documentStarts must hold B*T values");
         if (t > cfg.contextLength()) throw new IllegalArgumentException("sequence of " + t + " is over the context length " + cfg.contextLength());
         if (inputs.length != b * t) throw new IllegalArgumentException("inputs must hold B*T = " + b * t + " ids");
         for (int id : inputs) if (id < 0 || id >= cfg.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
         if (acts == null || acts.b != b || acts.t != t) acts = new Activations(be, cfg, b, t);
         this.inputs = inputs;
-        this.targets = targets;
+        this.targets = null;
         this.training = training;
         this.dropoutSeed = dropoutSeed;
         float p = training ? (float) cfg.dropRate() : 0f;
-        int n = b * t, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
+        int n = b * t, c = cfg.embeddingDim(), nh = cfg.heads();
         Activations a = acts;
 
         be.encoderForward(a.encoded, inputs, param("wte"), param("wpe"), b, t, c);
@@ -115,25 +168,28 @@ public final class GptModel implements AutoCloseable {
             be.layerNormForward(ln1, a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), residual,
                     param(w + "ln_1.weight"), param(w + "ln_1.bias"), n, c);
             be.matmulForward(qkv, ln1, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), n, c, 3 * c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.QKV, qkv, ln1, n);
             be.attentionForward(atty, a.layer(a.att, l), qkv, documentStarts, b, t, c, nh, p, dropoutSeed, 1 + 3L * l);
             be.matmulForward(attproj, atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), n, c, c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.ATTN_PROJ, attproj, atty, n);
             be.dropout(attproj, n * c, p, dropoutSeed, 2 + 3L * l);
             be.residualForward(res2, residual, attproj, n * c);
             be.layerNormForward(ln2, a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), res2,
                     param(w + "ln_2.weight"), param(w + "ln_2.bias"), n, c);
             be.matmulForward(fch, ln2, param(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), n, c, 4 * c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.FC, fch, ln2, n);
             be.geluForward(fchGelu, fch, n * 4 * c);
             be.matmulForward(fcproj, fchGelu, param(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), n, 4 * c, c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.FC_PROJ, fcproj, fchGelu, n);
             be.dropout(fcproj, n * c, p, dropoutSeed, 3 + 3L * l);
             be.residualForward(a.layer(a.residual3, l), res2, fcproj, n * c);
         }
         be.layerNormForward(a.lnf, a.lnfMean, a.lnfRstd, a.layer(a.residual3, cfg.layers() - 1),
                 param("ln_f.weight"), param("ln_f.bias"), n, c);
-        be.matmulForward(a.logits, a.lnf, param(outputHead()), null, n, c, v);
-        if (targets == null) return Double.NaN;
-        if (targets.length != n) throw new IllegalArgumentException("targets must hold B*T = " + n + " ids");
-        return be.crossEntropyForward(a.logits, targets, a.losses, a.lse, n, v);
     }
+
+    /** The final LayerNorm's output [B, T, C] of the last forward. */
+    public Tensor hidden() { return acts.lnf; }
 
     /** The logits of the last forward, [B, T, V], copied to the host. */
     public float[] logits() {
@@ -162,18 +218,34 @@ public final class GptModel implements AutoCloseable {
     public void backward(float lossScale) {
         if (acts == null || targets == null) throw new IllegalStateException("backward needs a forward with targets");
         Activations a = acts;
-        int b = a.b, t = a.t, n = a.n, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
-        float p = training ? (float) cfg.dropRate() : 0f;
+        int n = a.n, c = cfg.embeddingDim(), v = cfg.vocabSize();
         gradients();
-
         be.crossEntropyBackward(a.logits, targets, a.lse, n, v, lossScale);
         be.zero(a.dlnf);
-        be.matmulBackward(a.dlnf, grad(outputHead()), null, a.logits, a.lnf, param(outputHead()), n, c, v);
+        be.matmulBackward(a.dlnf, trainableGrad(outputHead()), null, a.logits, a.lnf, param(outputHead()), n, c, v);
+        backwardFromHidden();
+        targets = null; // the logits buffer now holds gradients
+    }
+
+    /** Zeroes and returns d(loss)/d(hidden) [B, T, C], for a head of another kind to fill before {@link #backwardFromHidden}. */
+    public Tensor hiddenGradient() {
+        gradients();
+        be.zero(acts.dlnf);
+        return acts.dlnf;
+    }
+
+    /** Backward through the transformer from d(loss)/d(hidden), as far down as something trains. */
+    public void backwardFromHidden() {
+        Activations a = acts;
+        int b = a.b, t = a.t, n = a.n, c = cfg.embeddingDim(), nh = cfg.heads();
+        float p = training ? (float) cfg.dropRate() : 0f;
+        int lowest = lowestTrainableLayer();
+        if (lowest >= cfg.layers() && !trainable.test("ln_f.weight") && !trainable.test("ln_f.bias")) return;
         be.zero(a.dres);
         be.layerNormBackward(a.dres, grad("ln_f.weight"), grad("ln_f.bias"), a.dlnf,
                 a.layer(a.residual3, cfg.layers() - 1), param("ln_f.weight"), a.lnfMean, a.lnfRstd, n, c);
 
-        for (int l = cfg.layers() - 1; l >= 0; l--) {
+        for (int l = cfg.layers() - 1; l >= Math.max(lowest, 0); l--) {
             String w = "h." + l + ".";
             Tensor residual = l == 0 ? a.encoded : a.layer(a.residual3, l - 1);
             for (Tensor s : new Tensor[] {a.dres2, a.dln1, a.dqkv, a.datty, a.dattproj, a.dln2, a.dfch, a.dfchGelu, a.dfcproj}) {
@@ -182,29 +254,33 @@ public final class GptModel implements AutoCloseable {
             // residual3 = residual2 + dropout(fcproj)
             be.residualBackward(a.dres2, a.dfcproj, a.dres, n * c);
             be.dropout(a.dfcproj, n * c, p, dropoutSeed, 3 + 3L * l);
-            be.matmulBackward(a.dfchGelu, grad(w + "mlp.c_proj.weight"), grad(w + "mlp.c_proj.bias"), a.dfcproj,
+            be.matmulBackward(a.dfchGelu, trainableGrad(w + "mlp.c_proj.weight"), trainableGrad(w + "mlp.c_proj.bias"), a.dfcproj,
                     a.layer(a.fchGelu, l), param(w + "mlp.c_proj.weight"), n, 4 * c, c);
+            if (lora != null) lora.backward(l, LoraAdapters.Target.FC_PROJ, a.dfcproj, a.layer(a.fchGelu, l), a.dfchGelu, n);
             be.geluBackward(a.dfch, a.layer(a.fch, l), a.dfchGelu, n * 4 * c);
-            be.matmulBackward(a.dln2, grad(w + "mlp.c_fc.weight"), grad(w + "mlp.c_fc.bias"), a.dfch,
+            be.matmulBackward(a.dln2, trainableGrad(w + "mlp.c_fc.weight"), trainableGrad(w + "mlp.c_fc.bias"), a.dfch,
                     a.layer(a.ln2, l), param(w + "mlp.c_fc.weight"), n, c, 4 * c);
+            if (lora != null) lora.backward(l, LoraAdapters.Target.FC, a.dfch, a.layer(a.ln2, l), a.dln2, n);
             be.layerNormBackward(a.dres2, grad(w + "ln_2.weight"), grad(w + "ln_2.bias"), a.dln2,
                     a.layer(a.residual2, l), param(w + "ln_2.weight"), a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), n, c);
             // residual2 = residual + dropout(attproj)
             be.zero(a.dres);
             be.residualBackward(a.dres, a.dattproj, a.dres2, n * c);
             be.dropout(a.dattproj, n * c, p, dropoutSeed, 2 + 3L * l);
-            be.matmulBackward(a.datty, grad(w + "attn.c_proj.weight"), grad(w + "attn.c_proj.bias"), a.dattproj,
+            be.matmulBackward(a.datty, trainableGrad(w + "attn.c_proj.weight"), trainableGrad(w + "attn.c_proj.bias"), a.dattproj,
                     a.layer(a.atty, l), param(w + "attn.c_proj.weight"), n, c, c);
+            if (lora != null) lora.backward(l, LoraAdapters.Target.ATTN_PROJ, a.dattproj, a.layer(a.atty, l), a.datty, n);
             be.attentionBackward(a.dqkv, a.datty, a.layer(a.qkv, l), a.layer(a.att, l), b, t, c, nh, p,
                     dropoutSeed, 1 + 3L * l);
-            be.matmulBackward(a.dln1, grad(w + "attn.c_attn.weight"), optionalGrad(w + "attn.c_attn.bias"), a.dqkv,
+            be.matmulBackward(a.dln1, trainableGrad(w + "attn.c_attn.weight"), trainableGrad(w + "attn.c_attn.bias"), a.dqkv,
                     a.layer(a.ln1, l), param(w + "attn.c_attn.weight"), n, c, 3 * c);
+            if (lora != null) lora.backward(l, LoraAdapters.Target.QKV, a.dqkv, a.layer(a.ln1, l), a.dln1, n);
             be.layerNormBackward(a.dres, grad(w + "ln_1.weight"), grad(w + "ln_1.bias"), a.dln1, residual,
                     param(w + "ln_1.weight"), a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), n, c);
         }
+        if (lowest >= 0) return; // the embeddings are frozen: nothing below needs a gradient
         be.dropout(a.dres, n * c, p, dropoutSeed, 0);
         be.encoderBackward(grad("wte"), grad("wpe"), a.dres, inputs, b, t, c);
-        targets = null; // the logits buffer now holds gradients
     }
 
     // ================================================================ inference with a KV cache

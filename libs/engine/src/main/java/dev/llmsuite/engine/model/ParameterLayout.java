@@ -54,6 +54,22 @@ public final class ParameterLayout {
         return new ParameterLayout(b.specs, b.offset);
     }
 
+    /** LoRA adapters' A [r, in] and B [out, r] per covered (layer, target), in one buffer of their own. */
+    public static ParameterLayout ofAdapters(GptConfig c, LoraAdapters.Settings settings) {
+        Builder b = new Builder();
+        int d = c.embeddingDim(), r = settings.rank();
+        for (int l = 0; l < c.layers(); l++) {
+            if (!settings.layers().isEmpty() && !settings.layers().contains(l)) continue;
+            for (LoraAdapters.Target t : LoraAdapters.Target.values()) {
+                if (!settings.targets().contains(t)) continue;
+                b.add(LoraAdapters.name(l, t, 'A'), true, false, r, t.in(d));
+                b.add(LoraAdapters.name(l, t, 'B'), true, false, t.out(d), r);
+            }
+        }
+        if (b.specs.isEmpty()) throw new IllegalArgumentException("LoRA settings cover no layer of this model");
+        return new ParameterLayout(b.specs, b.offset);
+    }
+
     public long totalSize() { return total; }
 
     public Spec get(String name) {

@@ -16,18 +16,41 @@ public final class AdamW {
         public static Settings book() { return new Settings(0.9f, 0.999f, 1e-8f, 0.1f); }
     }
 
-    private final GptModel model;
+    private final ComputeBackend be;
+    private final Tensor params;
+    private final Tensor grads;
+    private final java.util.List<ParameterLayout.Spec> specs;
     private final Settings settings;
     private final Tensor m;
     private final Tensor v;
     private int step;
 
+    /** Every parameter of the model. */
     public AdamW(GptModel model, Settings settings) {
-        this.model = model;
-        this.settings = settings;
-        this.m = model.backend().allocate(model.layout().totalSize());
-        this.v = model.backend().allocate(model.layout().totalSize());
+        this(model.backend(), model.parameters(), model.gradients(), model.layout().specs(), settings);
     }
+
+    /**
+     * A parameter group: the given ranges of one parameter buffer and its gradient buffer (a frozen
+     * model's trainable part, or adapters' own buffers). Moments are laid out like the buffers.
+     */
+    public AdamW(ComputeBackend backend, Tensor params, Tensor grads, java.util.List<ParameterLayout.Spec> specs, Settings settings) {
+        this.be = backend;
+        this.params = params;
+        this.grads = grads;
+        this.specs = java.util.List.copyOf(specs);
+        this.settings = settings;
+        this.m = backend.allocate(params.size());
+        this.v = backend.allocate(params.size());
+    }
+
+    /** The model's parameters that pass the test (the rest stay frozen). */
+    public static AdamW forModel(GptModel model, Settings settings, java.util.function.Predicate<ParameterLayout.Spec> trainable) {
+        return new AdamW(model.backend(), model.parameters(), model.gradients(),
+                model.layout().specs().stream().filter(trainable).toList(), settings);
+    }
+
+    public java.util.List<ParameterLayout.Spec> specs() { return specs; }
 
     public Settings settings() { return settings; }
 
@@ -43,9 +66,7 @@ public final class AdamW {
     /** One update of every parameter from the current gradients at learning rate lr. */
     public void step(float lr) {
         step++;
-        ComputeBackend be = model.backend();
-        Tensor params = model.parameters(), grads = model.gradients();
-        for (ParameterLayout.Spec s : model.layout().specs()) {
+        for (ParameterLayout.Spec s : specs) {
             be.adamW(be.slice(params, s.offset(), s.size()), be.slice(grads, s.offset(), s.size()),
                     be.slice(m, s.offset(), s.size()), be.slice(v, s.offset(), s.size()),
                     lr, settings.beta1(), settings.beta2(), settings.eps(), s.decay() ? settings.weightDecay() : 0f, step);
@@ -60,6 +81,16 @@ public final class AdamW {
         double norm = Math.sqrt(model.backend().sumOfSquares(model.gradients()));
         double coef = maxNorm / (norm + 1e-6);
         if (coef < 1.0) model.backend().scale(model.gradients(), (float) coef);
+        return norm;
+    }
+
+    /** The same over this group's parameters only (frozen ones' gradients are not part of the norm). */
+    public double clipGradientNorm(double maxNorm) {
+        double sum = 0;
+        for (ParameterLayout.Spec s : specs) sum += be.sumOfSquares(be.slice(grads, s.offset(), s.size()));
+        double norm = Math.sqrt(sum);
+        double coef = maxNorm / (norm + 1e-6);
+        if (coef < 1.0) for (ParameterLayout.Spec s : specs) be.scale(be.slice(grads, s.offset(), s.size()), (float) coef);
         return norm;
     }
 }
