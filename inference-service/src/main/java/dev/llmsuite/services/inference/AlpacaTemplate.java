@@ -1,5 +1,6 @@
 package dev.llmsuite.services.inference;
 
+import dev.llmsuite.finetune.AlpacaPrompt;
 import dev.llmsuite.service.ProblemException;
 import java.util.List;
 
@@ -9,15 +10,10 @@ import java.util.List;
  * message is the instruction; a system message, if any, becomes the input.
  */
 final class AlpacaTemplate {
-    static final String PREAMBLE = "Below is an instruction that describes a task. "
-            + "Write a response that appropriately completes the request.";
-
     private AlpacaTemplate() {}
 
     static String render(String instruction, String input) {
-        String text = PREAMBLE + "\n\n### Instruction:\n" + instruction;
-        if (input != null && !input.isEmpty()) text += "\n\n### Input:\n" + input;
-        return text + "\n\n### Response:\n";
+        return AlpacaPrompt.render(instruction, input);
     }
 
     static String render(List<ChatRequest.Message> messages) {
