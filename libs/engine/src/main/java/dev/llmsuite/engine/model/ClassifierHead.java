@@ -48,6 +48,8 @@ public final class ClassifierHead {
 
     public int classes() { return classes; }
 
+    public int vocabSize() { return model.config().vocabSize(); }
+
     /** PyTorch's Linear default: weight and bias U(−1/√C, 1/√C). */
     public void initialize(long seed) {
         Random r = new Random(seed);

@@ -1,0 +1,80 @@
+package dev.llmsuite.cli;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.LoraAdapters;
+import dev.llmsuite.finetune.ClassificationData;
+import dev.llmsuite.finetune.ClassificationExample;
+import dev.llmsuite.finetune.ClassifierTraining;
+import dev.llmsuite.finetune.EmailText;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./llm finetune-classifier}: the book's chapter 6 on this machine: a checkpoint this suite
+ * pre-trained, a labelled data set (balanced, split 70/10/20), a classification head, and the last block
+ * (or LoRA adapters, or everything) trained; prints progress, the accuracies and the confusion matrix.
+ */
+@Command(name = "finetune-classifier", mixinStandardHelpOptions = true,
+        description = "Fine-tune a checkpoint into a classifier (the book's chapter 6) and report its accuracy.")
+final class ClassifyFinetuneCommand implements Callable<Integer> {
+    @Option(names = "--base", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout)") Path base;
+    @Option(names = "--data", required = true, description = "TSV, CSV or JSON lines (.gz too) with label and text") Path data;
+    @Option(names = "--email", description = "the texts are raw e-mails: clean them first (docs/api.md says what is kept)") boolean email;
+    @Option(names = "--mode", defaultValue = "last_block", description = "last_block (the book), lora, or all") String mode;
+    @Option(names = "--epochs", defaultValue = "5") int epochs;
+    @Option(names = "--batch", defaultValue = "8") int batch;
+    @Option(names = "--lr", defaultValue = "5e-5") double lr;
+    @Option(names = "--weight-decay", defaultValue = "0.1") double weightDecay;
+    @Option(names = "--max-length", defaultValue = "256", description = "tokens kept of each text (its beginning)") int maxLength;
+    @Option(names = "--lora-rank", defaultValue = "16") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16") double loraAlpha;
+    @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
+    @Option(names = "--seed", defaultValue = "123") long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        long t0 = System.nanoTime();
+        List<ClassificationExample> raw = ClassificationData.read(data);
+        if (email) {
+            List<ClassificationExample> cleaned = new ArrayList<>(raw.size());
+            for (ClassificationExample e : raw) cleaned.add(new ClassificationExample(EmailText.clean(e.text()), e.label()));
+            raw = cleaned;
+        }
+        List<String> labels = raw.stream().map(ClassificationExample::label).distinct().sorted().toList();
+        List<ClassificationExample> balanced = ClassificationData.balance(raw, seed);
+        ClassificationData.Split split = ClassificationData.split(balanced, 0.7, 0.1, seed);
+        BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
+        try (ComputeBackend be = threads > 0 ? new CpuBackend(threads) : CpuBackend.allCores()) {
+            GptModel model = HfCheckpoint.load(be, base);
+            int max = Math.min(maxLength, model.config().contextLength());
+            var train = ClassifierTraining.encode(split.train(), labels, gpt2::encodeOrdinary, max);
+            var val = ClassifierTraining.encode(split.validation(), labels, gpt2::encodeOrdinary, max);
+            var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
+            System.out.printf("%s: %d texts, classes %s, balanced to %d, split %d/%d/%d; base %s (%s); mode %s%n", data.getFileName(),
+                    raw.size(), labels, balanced.size(), train.size(), val.size(), test.size(), base.getFileName(), model.config(), mode);
+            ClassifierTraining.Mode m = ClassifierTraining.Mode.valueOf(mode.toUpperCase());
+            var lora = new LoraAdapters.Settings(loraRank, loraAlpha, EnumSet.allOf(LoraAdapters.Target.class), Set.of());
+            var report = ClassifierTraining.run(model, labels.size(), train, val, test,
+                    new ClassifierTraining.Settings(m, epochs, batch, lr, weightDecay, max, lora, seed), System.out::println);
+            System.out.printf("trainable parameters: %,d of %,d in the base (%.1fx fewer)%n", report.trainableParameters(),
+                    model.layout().totalSize(), (double) model.layout().totalSize() / report.trainableParameters());
+            System.out.printf("accuracy: train %.2f%%, validation %.2f%%, test %.2f%%%n", 100 * report.trainAccuracy(),
+                    100 * report.validationAccuracy(), 100 * report.testAccuracy());
+            System.out.println("test confusion matrix (rows: true, columns: predicted) " + labels + ":");
+            for (int i = 0; i < labels.size(); i++) System.out.printf("  %-8s %s%n", labels.get(i), java.util.Arrays.toString(report.confusion()[i]));
+            System.out.printf("fine-tuning %.0f s (%d steps), whole run %.0f s%n", report.seconds(), report.steps(), (System.nanoTime() - t0) / 1e9);
+        }
+        return 0;
+    }
+}
