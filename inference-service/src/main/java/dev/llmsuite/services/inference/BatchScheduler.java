@@ -45,7 +45,8 @@ final class BatchScheduler implements AutoCloseable {
 
     private final GptModel model;
     private final int maxBatch;
-    private final LinkedBlockingQueue<Sequence> incoming = new LinkedBlockingQueue<>();
+    /** New sequences, and other work on the model (classification) that must not run beside a step. */
+    private final LinkedBlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -67,15 +68,33 @@ final class BatchScheduler implements AutoCloseable {
         return s.done;
     }
 
+    /**
+     * Runs work that uses the model's activation buffers (a classifier's forward) on the decode thread,
+     * between steps, so it never interleaves with a decode step.
+     */
+    <T> CompletableFuture<T> call(java.util.function.Supplier<T> work) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        Runnable task = () -> {
+            try {
+                f.complete(work.get());
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        };
+        if (closed) f.completeExceptionally(new IllegalStateException("the model is being replaced; retry"));
+        else incoming.add(task);
+        return f;
+    }
+
     private void loop() {
         List<Sequence> active = new ArrayList<>();
         while (!closed || !active.isEmpty() || !incoming.isEmpty()) {
             try {
                 if (active.isEmpty()) {
-                    Sequence s = incoming.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    Object s = incoming.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
                     if (s != null) admit(s, active);
                 }
-                Sequence s;
+                Object s;
                 while (active.size() < maxBatch && (s = incoming.poll()) != null) admit(s, active);
                 if (active.isEmpty()) continue;
                 int[] tokens = new int[active.size()];
@@ -98,8 +117,13 @@ final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** Prefill a new sequence and take its first token. */
-    private void admit(Sequence s, List<Sequence> active) {
+    /** Prefill a new sequence and take its first token (or run a task). */
+    private void admit(Object next, List<Sequence> active) {
+        if (next instanceof Runnable task) {
+            task.run();
+            return;
+        }
+        Sequence s = (Sequence) next;
         try {
             int capacity = Math.min(model.config().contextLength(), s.prompt.length + s.params.maxNewTokens());
             s.cache = new KvCache(model.backend(), model.config(), Math.max(capacity, s.prompt.length));

@@ -1,5 +1,6 @@
 package dev.llmsuite.services.inference;
 
+import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.tokenizer.BpeTokenizer;
@@ -10,7 +11,8 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
  * (and closes this scheduler), so a request in flight finishes on the weights it started with.
  *
  * @param tokenizer the vocabulary the model was trained on, or null when this service does not know it
+ * @param classifier the classification head saved beside the model, or null (then it only generates)
  */
 record LoadedModel(String name, CheckpointAnnouncement checkpoint, GptModel model, BpeTokenizer tokenizer,
-                   long tokensSeen, long loadedAtMillis, BatchScheduler scheduler) {
+                   long tokensSeen, long loadedAtMillis, BatchScheduler scheduler, ClassifierFiles.Classifier classifier) {
 }

@@ -112,7 +112,7 @@ public class ModelRegistry {
             tokenizer = new BpeTokenizer(Encodings.gpt2());
         }
         return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(),
-                new BatchScheduler(a.model(), model, config.maxBatch()));
+                new BatchScheduler(a.model(), model, config.maxBatch()), dev.llmsuite.engine.io.ClassifierFiles.load(model, dir));
     }
 
     Collection<LoadedModel> all() { return models.values(); }

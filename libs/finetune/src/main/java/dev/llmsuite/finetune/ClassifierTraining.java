@@ -28,9 +28,12 @@ public final class ClassifierTraining {
     /** One labelled text as token ids. */
     public record Example(int[] ids, int label) {}
 
-    /** The outcome: accuracies, the test confusion matrix [true][predicted], the trainable count and the time. */
+    /**
+     * The outcome: accuracies, the test confusion matrix [true][predicted], the trainable count, the time,
+     * and the trained head (and adapters, in LoRA mode: still attached to the model).
+     */
     public record Report(double trainAccuracy, double validationAccuracy, double testAccuracy, int[][] confusion,
-                         long trainableParameters, double seconds, int steps) {}
+                         long trainableParameters, double seconds, int steps, ClassifierHead head, LoraAdapters adapters) {}
 
     private ClassifierTraining() {}
 
@@ -113,7 +116,8 @@ public final class ClassifierTraining {
         }
         Eval tr = evaluate(head, train, s.batchSize(), classes), va = evaluate(head, validation, s.batchSize(), classes),
                 te = evaluate(head, test, s.batchSize(), classes);
-        return new Report(tr.accuracy, va.accuracy, te.accuracy, te.confusion, trainable, (System.nanoTime() - t0) / 1e9, step);
+        return new Report(tr.accuracy, va.accuracy, te.accuracy, te.confusion, trainable, (System.nanoTime() - t0) / 1e9, step,
+                head, lora);
     }
 
     private record Eval(double accuracy, int[][] confusion) {}

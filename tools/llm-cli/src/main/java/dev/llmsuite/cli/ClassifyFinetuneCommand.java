@@ -41,6 +41,8 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
     @Option(names = "--lora-alpha", defaultValue = "16") double loraAlpha;
     @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
     @Option(names = "--seed", defaultValue = "123") long seed;
+    @Option(names = "--out", description = "write the classifier here: the model (LoRA merged in; the adapters also apart, "
+            + "under adapter/) and classifier.safetensors, servable by ./llm serve and POST /v1/classify") Path out;
 
     @Override
     public Integer call() throws Exception {
@@ -74,6 +76,16 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
             System.out.println("test confusion matrix (rows: true, columns: predicted) " + labels + ":");
             for (int i = 0; i < labels.size(); i++) System.out.printf("  %-8s %s%n", labels.get(i), java.util.Arrays.toString(report.confusion()[i]));
             System.out.printf("fine-tuning %.0f s (%d steps), whole run %.0f s%n", report.seconds(), report.steps(), (System.nanoTime() - t0) / 1e9);
+            if (out != null) {
+                if (report.adapters() != null) {
+                    dev.llmsuite.engine.io.AdapterFiles.save(report.adapters(), model, out.resolve("adapter"));
+                    model.attach(null);
+                    report.adapters().mergeInto(model);
+                }
+                HfCheckpoint.save(model, out);
+                dev.llmsuite.engine.io.ClassifierFiles.save(report.head(), labels, model, out);
+                System.out.println("classifier written to " + out + " (serve it: ./llm serve --model " + out + ", then POST /v1/classify)");
+            }
         }
         return 0;
     }

@@ -68,6 +68,26 @@ public final class ClassifierHead {
 
     public void zeroGradients() { model.backend().zero(grads); }
 
+    /** The head's values, [K, C] weight then [K] bias (for files). */
+    public float[] values() {
+        float[] v = new float[size()];
+        model.backend().read(params, 0, v, 0, v.length);
+        return v;
+    }
+
+    /** Sets the head's values, [K, C] weight then [K] bias. */
+    public void setValues(float[] v) {
+        if (v.length != size()) throw new IllegalArgumentException("a head of " + size() + " values, not " + v.length);
+        model.backend().write(params, 0, v, 0, v.length);
+    }
+
+    /** Class probabilities (softmax of the last forward's logits), per row. */
+    public double[][] probabilities() {
+        double[][] out = new double[probs.length][];
+        for (int i = 0; i < out.length; i++) out[i] = probs[i].clone();
+        return out;
+    }
+
     /**
      * Runs the model on inputs [B, T] and the head on each row's token at positions[b] (null: T − 1).
      * With labels, the loss is their mean cross-entropy.

@@ -1,0 +1,104 @@
+package dev.llmsuite.services.inference;
+
+import dev.llmsuite.engine.io.ClassifierFiles;
+import dev.llmsuite.service.ProblemException;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code POST /v1/classify}: text → label and class probabilities, with the classification head saved
+ * beside a model (the book's chapter 6). Each text is cut to the model's context (its beginning is kept,
+ * as in fine-tuning) and read at its last token. The forward runs on the model's decode thread between
+ * decode steps, so classification and generation share one model safely.
+ */
+@Path("/v1/classify")
+@Consumes(MediaType.APPLICATION_JSON)
+@Produces(MediaType.APPLICATION_JSON)
+@Blocking
+public class ClassifyResource {
+    static final int MAX_INPUTS = 64;
+    private final ModelRegistry registry;
+    private final InferenceConfig config;
+
+    ClassifyResource(ModelRegistry registry, InferenceConfig config) {
+        this.registry = registry;
+        this.config = config;
+    }
+
+    @POST
+    public Map<String, Object> classify(ClassifyRequest req) throws Exception {
+        if (req == null || req.model() == null) throw ProblemException.badRequest("'model' is required");
+        LoadedModel m = registry.get(req.model()).orElseThrow(() -> ProblemException.notFound("model '" + req.model() + "' is not loaded"));
+        ClassifierFiles.Classifier classifier = m.classifier();
+        if (classifier == null) throw new ProblemException(422, "model '" + m.name() + "' has no classification head (" + ClassifierFiles.FILE + ")");
+        if (m.tokenizer() == null) throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have");
+        List<String> texts = new ArrayList<>();
+        if (req.input() != null && req.input().isTextual()) {
+            texts.add(req.input().asText());
+        } else if (req.input() != null && req.input().isArray() && !req.input().isEmpty() && req.input().size() <= MAX_INPUTS) {
+            for (var t : req.input()) {
+                if (!t.isTextual()) throw ProblemException.badRequest("'input' must be a string or a list of strings");
+                texts.add(t.asText());
+            }
+        } else {
+            throw ProblemException.badRequest("'input' must be a string or a list of 1 to " + MAX_INPUTS + " strings");
+        }
+        int context = m.model().config().contextLength();
+        List<int[]> ids = new ArrayList<>();
+        List<Boolean> truncated = new ArrayList<>();
+        int tokens = 0;
+        for (String t : texts) {
+            if (t.length() > config.maxPromptChars()) throw ProblemException.tooLarge("an input is " + t.length() + " chars; the limit is " + config.maxPromptChars());
+            int[] x = m.tokenizer().encodeOrdinary(t);
+            if (x.length == 0) throw ProblemException.badRequest("an input is empty");
+            truncated.add(x.length > context);
+            x = x.length > context ? java.util.Arrays.copyOf(x, context) : x;
+            tokens += x.length;
+            ids.add(x);
+        }
+        double[][] probabilities = m.scheduler().call(() -> forward(classifier, ids)).get();
+        List<Map<String, Object>> data = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            Map<String, Double> p = new LinkedHashMap<>();
+            int best = 0;
+            for (int k = 0; k < classifier.labels().size(); k++) {
+                p.put(classifier.labels().get(k), probabilities[i][k]);
+                if (probabilities[i][k] > probabilities[i][best]) best = k;
+            }
+            Map<String, Object> d = new LinkedHashMap<>();
+            d.put("index", i);
+            d.put("label", classifier.labels().get(best));
+            d.put("probabilities", p);
+            d.put("truncated", truncated.get(i));
+            data.add(d);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("object", "list");
+        out.put("model", m.name());
+        out.put("data", data);
+        out.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
+        return out;
+    }
+
+    /** One batch, padded to the longest text, each read at its own last token. */
+    private static double[][] forward(ClassifierFiles.Classifier c, List<int[]> ids) {
+        int t = 0;
+        for (int[] x : ids) t = Math.max(t, x.length);
+        int[] batch = new int[ids.size() * t], positions = new int[ids.size()];
+        java.util.Arrays.fill(batch, 50256);
+        for (int i = 0; i < ids.size(); i++) {
+            System.arraycopy(ids.get(i), 0, batch, i * t, ids.get(i).length);
+            positions[i] = ids.get(i).length - 1;
+        }
+        c.head().forward(batch, ids.size(), t, positions, null, false, 0);
+        return c.head().probabilities();
+    }
+}
