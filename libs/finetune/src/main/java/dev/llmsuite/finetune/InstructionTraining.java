@@ -1,0 +1,87 @@
+package dev.llmsuite.finetune;
+
+import dev.llmsuite.engine.generate.Generator;
+import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.train.AdamW;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * Instruction fine-tuning as the book's chapter 7 runs it: each example as prompt + response, batches
+ * collated the book's way (padding to the batch's longest + 1, padding targets after the first masked
+ * with -100, optional truncation and prompt masking), the language-model loss, AdamW over every
+ * parameter; then the model's greedy response to each test prompt.
+ */
+public final class InstructionTraining {
+    public record Settings(int epochs, int batchSize, double learningRate, double weightDecay, int maxLength, boolean maskPrompt,
+                           long seed) {}
+
+    public record Report(double firstLoss, double lastTrainLoss, double validationLoss, int steps, double seconds) {}
+
+    private InstructionTraining() {}
+
+    public static Report train(GptModel model, List<InstructionExample> train, List<InstructionExample> validation,
+                               Function<String, int[]> tokenizer, Settings s, Consumer<String> progress) {
+        long t0 = System.nanoTime();
+        AdamW opt = new AdamW(model, new AdamW.Settings(0.9f, 0.999f, 1e-8f, (float) s.weightDecay()));
+        int max = Math.min(s.maxLength(), model.config().contextLength());
+        List<InstructionExample> order = new ArrayList<>(train);
+        Random rnd = new Random(s.seed());
+        int total = s.epochs() * ((train.size() + s.batchSize() - 1) / s.batchSize()), step = 0;
+        double first = Double.NaN, last = Double.NaN;
+        for (int epoch = 0; epoch < s.epochs(); epoch++) {
+            Collections.shuffle(order, rnd);
+            for (int from = 0; from < order.size(); from += s.batchSize()) {
+                InstructionCollate.Batch b = collate(order.subList(from, Math.min(order.size(), from + s.batchSize())), tokenizer, max, s.maskPrompt());
+                double loss = model.forward(b.inputs(), b.targets(), b.batchSize(), b.length(), true, step);
+                model.zeroGradients();
+                model.backward(1f);
+                AdamW.clipGradientNorm(model, 1.0);
+                opt.step((float) s.learningRate());
+                if (step == 0) first = loss;
+                last = loss;
+                step++;
+                if (step % 20 == 0 || step == total) {
+                    double elapsed = (System.nanoTime() - t0) / 1e9;
+                    progress.accept(String.format("step %d/%d epoch %d loss %.3f | %.0f s, ETA %.0f s", step, total, epoch + 1, loss,
+                            elapsed, elapsed / step * (total - step)));
+                }
+            }
+        }
+        double val = 0;
+        int batches = 0;
+        for (int from = 0; from < validation.size(); from += s.batchSize()) {
+            InstructionCollate.Batch b = collate(validation.subList(from, Math.min(validation.size(), from + s.batchSize())), tokenizer, max, s.maskPrompt());
+            val += model.forward(b.inputs(), b.targets(), b.batchSize(), b.length(), false, 0);
+            batches++;
+        }
+        return new Report(first, last, batches == 0 ? Double.NaN : val / batches, step, (System.nanoTime() - t0) / 1e9);
+    }
+
+    static InstructionCollate.Batch collate(List<InstructionExample> examples, Function<String, int[]> tokenizer, int max, boolean maskPrompt) {
+        List<int[]> seqs = new ArrayList<>();
+        int[] prompts = new int[examples.size()];
+        for (int i = 0; i < examples.size(); i++) {
+            seqs.add(tokenizer.apply(examples.get(i).text()));
+            prompts[i] = tokenizer.apply(examples.get(i).prompt()).length;
+        }
+        return InstructionCollate.collate(seqs, max, maskPrompt ? prompts : null);
+    }
+
+    /** The model's greedy response to an example's prompt, up to maxNewTokens, ending at end-of-text. */
+    public static String respond(GptModel model, InstructionExample e, Function<String, int[]> tokenizer,
+                                 Function<int[], String> detokenizer, int maxNewTokens) {
+        int[] prompt = tokenizer.apply(e.prompt());
+        int ctx = model.config().contextLength();
+        if (prompt.length >= ctx) prompt = java.util.Arrays.copyOfRange(prompt, prompt.length - (ctx - 1), prompt.length);
+        int room = Math.min(maxNewTokens, ctx - prompt.length);
+        int[] out = new Generator(model).generate(prompt, new SamplingParams(room, 0, 0, 1, 0, Set.of(InstructionCollate.END_OF_TEXT)), null);
+        return detokenizer.apply(out).strip();
+    }
+}
