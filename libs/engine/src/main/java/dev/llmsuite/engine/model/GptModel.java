@@ -314,15 +314,6 @@ public final class GptModel implements AutoCloseable {
         return q != null ? q : param(name);
     }
 
-    /** One position's working buffers for decode steps. */
-    private final class DecodeBuffers {
-        final int c = cfg.embeddingDim();
-        final Tensor x = be.allocate(c), ln = be.allocate(c), mean = be.allocate(1), rstd = be.allocate(1);
-        final Tensor qkv = be.allocate(3L * c), atty = be.allocate(c), proj = be.allocate(c);
-        final Tensor fch = be.allocate(4L * c), fchGelu = be.allocate(4L * c), logits = be.allocate(cfg.vocabSize());
-    }
-
-    private DecodeBuffers decode;
 
     /**
      * Runs the prompt through the model in one batched pass, stores every position's keys and values
@@ -346,31 +337,8 @@ public final class GptModel implements AutoCloseable {
 
     /** Appends one token at position cache.length(), computing only that position; returns the next logits. */
     public float[] decode(int token, dev.llmsuite.engine.generate.KvCache cache) {
-        int pos = cache.length(), c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
-        if (pos >= cache.capacity()) throw new IllegalStateException("the KV cache is full (" + pos + " positions)");
-        if (token < 0 || token >= v) throw new IllegalArgumentException("token id " + token + " outside the vocabulary");
-        if (decode == null) decode = new DecodeBuffers();
-        DecodeBuffers d = decode;
-        be.encoderForward(d.x, new int[] {token}, param("wte"), be.slice(param("wpe"), (long) pos * c, c), 1, 1, c);
-        for (int l = 0; l < cfg.layers(); l++) {
-            String w = "h." + l + ".";
-            be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param(w + "ln_1.weight"), param(w + "ln_1.bias"), 1, c);
-            be.matmulForward(d.qkv, d.ln, servingWeight(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), 1, c, 3 * c);
-            be.attentionDecode(d.atty, d.qkv, cache.keys(l), cache.values(l), pos, c, nh);
-            be.matmulForward(d.proj, d.atty, servingWeight(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), 1, c, c);
-            be.residualForward(d.x, d.x, d.proj, c);
-            be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param(w + "ln_2.weight"), param(w + "ln_2.bias"), 1, c);
-            be.matmulForward(d.fch, d.ln, servingWeight(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), 1, c, 4 * c);
-            be.geluForward(d.fchGelu, d.fch, 4 * c);
-            be.matmulForward(d.proj, d.fchGelu, servingWeight(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), 1, 4 * c, c);
-            be.residualForward(d.x, d.x, d.proj, c);
-        }
-        be.layerNormForward(d.ln, d.mean, d.rstd, d.x, param("ln_f.weight"), param("ln_f.bias"), 1, c);
-        be.matmulForward(d.logits, d.ln, servingWeight(outputHead()), null, 1, c, v);
-        cache.setLength(pos + 1);
-        float[] out = new float[v];
-        be.read(d.logits, 0, out, 0, v);
-        return out;
+        if (cache.length() >= cache.capacity()) throw new IllegalStateException("the KV cache is full (" + cache.length() + " positions)");
+        return decodeBatch(new int[] {token}, new dev.llmsuite.engine.generate.KvCache[] {cache})[0];
     }
 
     /** Working buffers for batched decode steps, grown to the largest batch seen. */
