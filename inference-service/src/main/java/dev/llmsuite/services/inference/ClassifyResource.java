@@ -1,6 +1,7 @@
 package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.io.ClassifierFiles;
+import dev.llmsuite.finetune.ClassifierTraining;
 import dev.llmsuite.service.ProblemException;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
@@ -64,7 +65,7 @@ public class ClassifyResource {
             tokens += x.length;
             ids.add(x);
         }
-        double[][] probabilities = m.scheduler().call(() -> forward(classifier, ids)).get();
+        double[][] probabilities = m.scheduler().call(() -> ClassifierTraining.probabilities(classifier.head(), ids)).get();
         List<Map<String, Object>> data = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             Map<String, Double> p = new LinkedHashMap<>();
@@ -86,19 +87,5 @@ public class ClassifyResource {
         out.put("data", data);
         out.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
         return out;
-    }
-
-    /** One batch, padded to the longest text, each read at its own last token. */
-    private static double[][] forward(ClassifierFiles.Classifier c, List<int[]> ids) {
-        int t = 0;
-        for (int[] x : ids) t = Math.max(t, x.length);
-        int[] batch = new int[ids.size() * t], positions = new int[ids.size()];
-        java.util.Arrays.fill(batch, 50256);
-        for (int i = 0; i < ids.size(); i++) {
-            System.arraycopy(ids.get(i), 0, batch, i * t, ids.get(i).length);
-            positions[i] = ids.get(i).length - 1;
-        }
-        c.head().forward(batch, ids.size(), t, positions, null, false, 0);
-        return c.head().probabilities();
     }
 }

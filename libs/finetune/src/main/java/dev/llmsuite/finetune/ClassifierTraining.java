@@ -120,6 +120,18 @@ public final class ClassifierTraining {
                 head, lora);
     }
 
+    /**
+     * Class probabilities for texts (token ids, each within the model's context), in one batch padded to
+     * the longest, each read at its own last token: how a served classifier answers.
+     */
+    public static double[][] probabilities(ClassifierHead head, List<int[]> texts) {
+        List<Example> batch = new ArrayList<>();
+        for (int[] ids : texts) batch.add(new Example(ids, 0));
+        Batch b = Batch.of(batch, pad(head));
+        head.forward(b.ids, batch.size(), b.t, b.positions, null, false, 0);
+        return head.probabilities();
+    }
+
     private record Eval(double accuracy, int[][] confusion) {}
 
     private static Eval evaluate(ClassifierHead head, List<Example> data, int batchSize, int classes) {
