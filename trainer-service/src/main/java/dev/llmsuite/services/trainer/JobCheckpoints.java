@@ -69,17 +69,19 @@ final class JobCheckpoints {
         }
     }
 
+    /** A job's step-N directories, highest N first (by number: step-100 after step-99). */
+    private static List<Path> stepsNewestFirst(Path jobDir) throws IOException {
+        try (Stream<Path> s = Files.list(jobDir)) {
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
+                    .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
+                    .toList();
+        }
+    }
+
     /** Deletes all but the newest {@code keep} step directories of a job (never the one just written). */
     static void prune(Path jobDir, int keep) {
-        try (Stream<Path> s = Files.list(jobDir)) {
-            List<Path> old = s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
-                    .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
-                    .skip(Math.max(1, keep)).toList();
-            for (Path dir : old) {
-                try (Stream<Path> walk = Files.walk(dir)) {
-                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-                }
-            }
+        try {
+            for (Path dir : stepsNewestFirst(jobDir).stream().skip(Math.max(1, keep)).toList()) CheckpointWriter.deleteTree(dir);
         } catch (IOException e) {
             LOG.warnf("pruning old checkpoints in %s: %s", jobDir, e.getMessage());
         }
@@ -105,13 +107,8 @@ final class JobCheckpoints {
 
     private static Optional<TrainingJob> restore(Path jobDir, ComputeBackend backend, ObjectMapper json,
                                                  Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) throws IOException {
-        List<Path> steps;
-        try (Stream<Path> s = Files.list(jobDir)) {
-            steps = s.filter(p -> p.getFileName().toString().matches("step-\\d+") && Files.isRegularFile(p.resolve(TRAINER_FILE)))
-                    .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
-                    .toList();
-        }
-        for (Path dir : steps) {
+        for (Path dir : stepsNewestFirst(jobDir)) {
+            if (!Files.isRegularFile(dir.resolve(TRAINER_FILE))) continue;
             try {
                 JsonNode meta = json.readTree(dir.resolve(TRAINER_FILE).toFile());
                 if (!meta.has("spec") || !Files.isRegularFile(dir.resolve(OptimizerState.FILE))) return Optional.empty(); // not resumable
