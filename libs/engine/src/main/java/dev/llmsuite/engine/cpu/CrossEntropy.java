@@ -54,22 +54,28 @@ public final class CrossEntropy {
                 }
             }
         });
+        return meanLoss(losses, targets, n);
+    }
+
+    /** The mean of per-row losses over rows whose target is not {@link #IGNORE_INDEX} (0 if none): any backend's loss. */
+    public static double meanLoss(float[] losses, int[] targets, int n) {
         double total = 0;
-        int counted = 0;
-        for (int r = 0; r < n; r++) {
-            if (targets[r] != IGNORE_INDEX) {
-                total += losses[r];
-                counted++;
-            }
-        }
+        for (int r = 0; r < n; r++) if (targets[r] != IGNORE_INDEX) total += losses[r];
+        int counted = countTargets(targets, n);
         return counted == 0 ? 0.0 : total / counted;
+    }
+
+    /** Rows that count towards the loss. */
+    public static int countTargets(int[] targets, int n) {
+        int counted = 0;
+        for (int r = 0; r < n; r++) if (targets[r] != IGNORE_INDEX) counted++;
+        return counted;
     }
 
     /** logits := dloss/dlogits · lossScale, where lossScale is d(total objective)/d(mean loss). */
     public static void backwardInPlace(WorkerPool pool, float[] logits, int logitsOff, int[] targets, float[] lse,
                                        int n, int v, float lossScale) {
-        int counted = 0;
-        for (int r = 0; r < n; r++) if (targets[r] != IGNORE_INDEX) counted++;
+        int counted = countTargets(targets, n);
         float dscale = counted == 0 ? 0f : lossScale / counted;
         pool.run((n + ROWS - 1) / ROWS, task -> {
             for (int r = task * ROWS; r < Math.min(n, task * ROWS + ROWS); r++) {

@@ -1,0 +1,328 @@
+package dev.llmsuite.engine.tornado;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.cpu.CrossEntropy;
+import dev.llmsuite.engine.tornado.KernelPlan.Kernel;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+
+/**
+ * The GPT engine's operations on a TornadoVM device. All tensors live in one device arena (a FloatArray
+ * that goes to the device once and stays there); a tensor is an (offset, length) range of it, so slices
+ * are free and every kernel sees every tensor. Allocation only moves a bump pointer: models allocate
+ * their weights, gradients, optimizer state and activations once. Only losses, norms, logits the caller
+ * reads and sampled tokens' inputs cross the bus.
+ */
+public final class TornadoBackend implements ComputeBackend {
+    private final String name;
+    private final FloatArray arena;
+    private final IntArray tokens;
+    private final FloatArray staging;
+    private final KernelPlan plan;
+    private final Kernel touch, upload, copyScaled, sumOfSquares;
+    private final Kernel encoderForward, encoderBackward, layerNormForward, layerNormBackwardInput, layerNormBackwardParams;
+    private final Kernel matmulForward, matmulBackwardInput, matmulBackwardWeight, matmulBackwardBias;
+    private final Kernel attentionForward, attentionBackwardQuery, attentionBackwardKeyValue;
+    private final Kernel decodeStore, decodeScores, decodeWeighted;
+    private final Kernel geluForward, geluBackward, residualForward, residualBackward, dropout, adamW;
+    private final Kernel crossEntropyForward, crossEntropyBackward;
+    private int used;
+    private TornadoTensor scratch = new TornadoTensor(0, 0);
+    private boolean closed;
+
+    /**
+     * @param device      the TornadoVM device (null: TornadoVM's default)
+     * @param arenaFloats device memory for all tensors, in floats (at most 2^31 − 1)
+     * @param maxTokens   the most token ids (B·T) one launch may carry
+     */
+    public TornadoBackend(TornadoDevice device, int arenaFloats, int maxTokens) {
+        this.arena = new FloatArray(arenaFloats);
+        this.tokens = new IntArray(maxTokens);
+        this.staging = new FloatArray(1 << 20);
+        this.plan = new KernelPlan(arena, tokens, staging, 1 << 15, 64);
+        touch = plan.add("touch", ArenaKernels::touch);
+        upload = plan.addWithStaging("upload", ArenaKernels::upload);
+        copyScaled = plan.add("copyScaled", ArenaKernels::copyScaled);
+        sumOfSquares = plan.add("sumOfSquares", ArenaKernels::sumOfSquares);
+        encoderForward = plan.addWithTokens("encoderForward", EmbeddingKernels::forward);
+        encoderBackward = plan.addWithTokens("encoderBackward", EmbeddingKernels::backward);
+        layerNormForward = plan.add("layerNormForward", LayerNormKernels::forward);
+        layerNormBackwardInput = plan.add("layerNormBackwardInput", LayerNormKernels::backwardInput);
+        layerNormBackwardParams = plan.add("layerNormBackwardParams", LayerNormKernels::backwardParams);
+        matmulForward = plan.add("matmulForward", MatmulKernels::forward);
+        matmulBackwardInput = plan.add("matmulBackwardInput", MatmulKernels::backwardInput);
+        matmulBackwardWeight = plan.add("matmulBackwardWeight", MatmulKernels::backwardWeight);
+        matmulBackwardBias = plan.add("matmulBackwardBias", MatmulKernels::backwardBias);
+        attentionForward = plan.addWithTokens("attentionForward", AttentionKernels::forward);
+        attentionBackwardQuery = plan.add("attentionBackwardQuery", AttentionKernels::backwardQuery);
+        attentionBackwardKeyValue = plan.add("attentionBackwardKeyValue", AttentionKernels::backwardKeyValue);
+        decodeStore = plan.add("decodeStore", AttentionKernels::decodeStore);
+        decodeScores = plan.add("decodeScores", AttentionKernels::decodeScores);
+        decodeWeighted = plan.add("decodeWeighted", AttentionKernels::decodeWeighted);
+        geluForward = plan.add("geluForward", PointwiseKernels::geluForward);
+        geluBackward = plan.add("geluBackward", PointwiseKernels::geluBackward);
+        residualForward = plan.add("residualForward", PointwiseKernels::residualForward);
+        residualBackward = plan.add("residualBackward", PointwiseKernels::residualBackward);
+        dropout = plan.add("dropout", PointwiseKernels::dropout);
+        adamW = plan.add("adamW", PointwiseKernels::adamW);
+        crossEntropyForward = plan.addWithTokens("crossEntropyForward", CrossEntropyKernels::forward);
+        crossEntropyBackward = plan.addWithTokens("crossEntropyBackward", CrossEntropyKernels::backward);
+        plan.build(device);
+        plan.launch(touch, new int[0]);
+        this.name = "tornado (" + (device == null ? "default device" : device.getDeviceName() + ": " + device.getDescription()) + ")";
+    }
+
+    @Override
+    public String name() { return name; }
+
+    private static TornadoTensor t(Tensor x) { return (TornadoTensor) x; }
+
+    private static int off(Tensor x) { return ((TornadoTensor) x).offset(); }
+
+    /** Floats still free in the arena. */
+    public long free() { return arena.getSize() - used; }
+
+    // ---------------------------------------------------------------- memory
+
+    @Override
+    public Tensor allocate(long size) {
+        // keep tensors 16-float aligned (64 bytes): friendlier to device loads
+        long aligned = (size + 15) & ~15L;
+        if (size < 0 || used + aligned > arena.getSize()) {
+            throw new IllegalStateException("TornadoVM arena full: " + size + " floats asked, " + free()
+                    + " free of " + arena.getSize() + "; raise llm.tornado.memory");
+        }
+        TornadoTensor x = new TornadoTensor(used, (int) size);
+        used += (int) aligned;
+        return x; // fresh arena memory is zero on the device: it was uploaded zeroed and never handed out before
+    }
+
+    @Override
+    public Tensor slice(Tensor x, long offset, long size) {
+        TornadoTensor s = t(x);
+        if (offset < 0 || size < 0 || offset + size > s.length()) {
+            throw new IndexOutOfBoundsException("slice [" + offset + ", " + (offset + size) + ") of " + s.length());
+        }
+        return new TornadoTensor(s.offset() + (int) offset, (int) size);
+    }
+
+    @Override
+    public void write(Tensor dst, long dstOffset, float[] src, int srcOffset, int n) {
+        check(dst, dstOffset, n);
+        int chunk = staging.getSize();
+        for (int done = 0; done < n; done += chunk) {
+            int len = Math.min(chunk, n - done);
+            MemorySegment.copy(src, srcOffset + done, staging.getSegment(), ValueLayout.JAVA_FLOAT, 0, len);
+            plan.launch(upload, new int[] {off(dst) + (int) dstOffset + done, len});
+        }
+    }
+
+    @Override
+    public void read(Tensor src, long srcOffset, float[] dst, int dstOffset, int n) {
+        check(src, srcOffset, n);
+        long from = off(src) + srcOffset;
+        plan.fetch(from, n);
+        MemorySegment.copy(arena.getSegment(), ValueLayout.JAVA_FLOAT, from * Float.BYTES, dst, dstOffset, n);
+    }
+
+    private static void check(Tensor x, long offset, int n) {
+        if (offset < 0 || n < 0 || offset + n > t(x).length()) {
+            throw new IndexOutOfBoundsException("[" + offset + ", " + (offset + n) + ") of a tensor of " + t(x).length());
+        }
+    }
+
+    @Override
+    public void zero(Tensor x) {
+        plan.launch(copyScaled, new int[] {off(x), off(x), t(x).length()}, 0f);
+    }
+
+    @Override
+    public void copy(Tensor dst, Tensor src) {
+        if (t(dst).length() < t(src).length()) throw new IllegalArgumentException("copy of " + t(src).length() + " floats into " + t(dst).length());
+        plan.launch(copyScaled, new int[] {off(dst), off(src), t(src).length()}, 1f);
+    }
+
+    /** A region of at least n floats for a kernel's intermediate results, reused across launches. */
+    private TornadoTensor scratch(long n) {
+        if (scratch.length() < n) scratch = t(allocate(Math.max(n, 2L * scratch.length())));
+        return scratch;
+    }
+
+    /** Puts ints into the launch's token buffer. */
+    private void tokens(int[] values, int n) {
+        if (n > tokens.getSize()) {
+            throw new IllegalArgumentException(n + " tokens in one launch; this backend was built for at most "
+                    + tokens.getSize() + " (llm.tornado.max-tokens)");
+        }
+        MemorySegment.copy(values, 0, tokens.getSegment(), ValueLayout.JAVA_INT, 0, n);
+    }
+
+    // ---------------------------------------------------------------- layers
+
+    @Override
+    public void encoderForward(Tensor out, int[] ids, Tensor wte, Tensor wpe, int b, int t, int c) {
+        checkIds(ids, b * t, t(wte).length() / c);
+        tokens(ids, b * t);
+        plan.launch(encoderForward, new int[] {off(out), off(wte), off(wpe), b, t, c});
+    }
+
+    @Override
+    public void encoderBackward(Tensor dwte, Tensor dwpe, Tensor dout, int[] ids, int b, int t, int c) {
+        checkIds(ids, b * t, t(dwte).length() / c);
+        tokens(ids, b * t);
+        plan.launch(encoderBackward, new int[] {off(dwte), off(dwpe), off(dout), b, t, c});
+    }
+
+    private static void checkIds(int[] ids, int n, int vocab) {
+        for (int i = 0; i < n; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) throw new IllegalArgumentException("token id " + ids[i] + " outside [0, " + vocab + ")");
+        }
+    }
+
+    @Override
+    public void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor inp, Tensor w, Tensor bias, int n, int c) {
+        plan.launch(layerNormForward, new int[] {off(out), off(mean), off(rstd), off(inp), off(w), off(bias), n, c});
+    }
+
+    @Override
+    public void layerNormBackward(Tensor dinp, Tensor dw, Tensor db, Tensor dout, Tensor inp, Tensor w, Tensor mean,
+                                  Tensor rstd, int n, int c) {
+        plan.launch(layerNormBackwardInput, new int[] {off(dinp), off(dout), off(inp), off(w), off(mean), off(rstd), n, c});
+        plan.launch(layerNormBackwardParams, new int[] {off(dw), off(db), off(dout), off(inp), off(mean), off(rstd), n, c});
+    }
+
+    @Override
+    public void matmulForward(Tensor out, Tensor inp, Tensor w, Tensor bias, int n, int c, int oc) {
+        plan.launch(matmulForward, new int[] {off(out), off(inp), off(w), bias == null ? -1 : off(bias), n, c, oc});
+    }
+
+    @Override
+    public void matmulBackward(Tensor dinp, Tensor dw, Tensor dbias, Tensor dout, Tensor inp, Tensor w, int n, int c, int oc) {
+        if (dinp != null) plan.launch(matmulBackwardInput, new int[] {off(dinp), off(dout), off(w), n, c, oc});
+        if (dw != null) plan.launch(matmulBackwardWeight, new int[] {off(dw), off(dout), off(inp), n, c, oc});
+        if (dbias != null) plan.launch(matmulBackwardBias, new int[] {off(dbias), off(dout), n, oc});
+    }
+
+    @Override
+    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int[] documentStarts, int b, int t, int c, int nh,
+                                 float dropRate, long seed, long site) {
+        if (documentStarts != null) tokens(documentStarts, b * t);
+        plan.launch(attentionForward, new int[] {off(out), off(att), off(qkv), b, t, c, nh, documentStarts == null ? 0 : 1,
+                DropoutHash.hi(seed), DropoutHash.lo(seed), DropoutHash.hi(site), DropoutHash.lo(site)},
+                dropRate, 1f / (1f - dropRate));
+    }
+
+    @Override
+    public void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor att, int b, int t, int c, int nh,
+                                  float dropRate, long seed, long site) {
+        TornadoTensor dpre = scratch((long) b * nh * t * t);
+        int[] args = {off(dqkv), off(dout), off(qkv), off(att), dpre.offset(), b, t, c, nh,
+                DropoutHash.hi(seed), DropoutHash.lo(seed), DropoutHash.hi(site), DropoutHash.lo(site)};
+        plan.launch(attentionBackwardQuery, args, dropRate, 1f / (1f - dropRate));
+        plan.launch(attentionBackwardKeyValue, args, dropRate, 1f / (1f - dropRate));
+    }
+
+    @Override
+    public void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh) {
+        TornadoTensor scores = scratch((long) nh * (pos + 1));
+        plan.launch(decodeStore, new int[] {off(qkv), off(keyCache), off(valueCache), pos, c});
+        plan.launch(decodeScores, new int[] {off(qkv), off(keyCache), scores.offset(), pos, c, nh});
+        plan.launch(decodeWeighted, new int[] {off(out), off(valueCache), scores.offset(), pos, c, nh});
+    }
+
+    @Override
+    public void geluForward(Tensor out, Tensor inp, int n) {
+        plan.launch(geluForward, new int[] {off(out), off(inp), n});
+    }
+
+    @Override
+    public void geluBackward(Tensor dinp, Tensor inp, Tensor dout, int n) {
+        plan.launch(geluBackward, new int[] {off(dinp), off(inp), off(dout), n});
+    }
+
+    @Override
+    public void residualForward(Tensor out, Tensor a, Tensor b, int n) {
+        plan.launch(residualForward, new int[] {off(out), off(a), off(b), n});
+    }
+
+    @Override
+    public void residualBackward(Tensor da, Tensor db, Tensor dout, int n) {
+        plan.launch(residualBackward, new int[] {off(da), off(db), off(dout), n});
+    }
+
+    @Override
+    public void dropout(Tensor x, int n, float rate, long seed, long site) {
+        if (rate == 0f) return;
+        plan.launch(dropout, new int[] {off(x), n, DropoutHash.hi(seed), DropoutHash.lo(seed), DropoutHash.hi(site), DropoutHash.lo(site)},
+                rate, 1f / (1f - rate));
+    }
+
+    @Override
+    public double crossEntropyForward(Tensor logits, int[] targets, Tensor losses, Tensor lse, int n, int v) {
+        checkTargets(targets, n, v);
+        tokens(targets, n);
+        plan.launch(crossEntropyForward, new int[] {off(logits), off(losses), off(lse), n, v});
+        float[] rowLosses = new float[n];
+        read(losses, 0, rowLosses, 0, n);
+        return CrossEntropy.meanLoss(rowLosses, targets, n);
+    }
+
+    @Override
+    public void crossEntropyBackward(Tensor logits, int[] targets, Tensor lse, int n, int v, float lossScale) {
+        checkTargets(targets, n, v);
+        int counted = CrossEntropy.countTargets(targets, n);
+        tokens(targets, n);
+        plan.launch(crossEntropyBackward, new int[] {off(logits), off(lse), n, v}, counted == 0 ? 0f : lossScale / counted);
+    }
+
+    private static void checkTargets(int[] targets, int n, int v) {
+        for (int r = 0; r < n; r++) {
+            int target = targets[r];
+            if (target != CrossEntropy.IGNORE_INDEX && (target < 0 || target >= v)) {
+                throw new IllegalArgumentException("target " + target + " outside [0, " + v + ")");
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- optimizer
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        TornadoTensor partial = scratch(plan.gridSize());
+        plan.launch(sumOfSquares, new int[] {off(x), t(x).length(), partial.offset()});
+        float[] sums = new float[plan.gridSize()];
+        read(partial, 0, sums, 0, sums.length);
+        double total = 0;
+        for (float s : sums) total += s;
+        return total;
+    }
+
+    @Override
+    public void scale(Tensor x, float factor) {
+        plan.launch(copyScaled, new int[] {off(x), off(x), t(x).length()}, factor);
+    }
+
+    @Override
+    public void adamW(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                      float weightDecay, int step) {
+        int n = t(params).length();
+        if (t(grads).length() != n || t(m).length() != n || t(v).length() != n) {
+            throw new IllegalArgumentException("AdamW buffers must have the same length");
+        }
+        float bc1 = (float) (1.0 - Math.pow(beta1, step));
+        float bc2Sqrt = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
+        plan.launch(adamW, new int[] {off(params), off(grads), off(m), off(v), n},
+                beta1, beta2, eps, 1f - lr * weightDecay, lr / bc1, bc2Sqrt);
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        plan.close();
+    }
+}

@@ -1,0 +1,29 @@
+package dev.llmsuite.engine.tornado;
+
+import java.util.ArrayList;
+import java.util.List;
+import uk.ac.manchester.tornado.api.TornadoBackend;
+import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
+import uk.ac.manchester.tornado.api.common.TornadoDevice;
+
+/** The devices TornadoVM sees, numbered across its backends in its own order (as {@code tornado --devices} lists them). */
+public final class TornadoDevices {
+    private TornadoDevices() {}
+
+    public static List<TornadoDevice> all() {
+        List<TornadoDevice> devices = new ArrayList<>();
+        for (TornadoBackend backend : TornadoExecutionPlan.getTornadoDeviceMap().getAllBackends()) {
+            for (int i = 0; i < backend.getNumDevices(); i++) devices.add(backend.getDevice(i));
+        }
+        return devices;
+    }
+
+    public static TornadoDevice get(int index) {
+        List<TornadoDevice> devices = all();
+        if (devices.isEmpty()) throw new IllegalStateException("TornadoVM sees no device");
+        if (index < 0 || index >= devices.size()) {
+            throw new IllegalArgumentException("llm.compute.device " + index + " outside the " + devices.size() + " TornadoVM devices");
+        }
+        return devices.get(index);
+    }
+}

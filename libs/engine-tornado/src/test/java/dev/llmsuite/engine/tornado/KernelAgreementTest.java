@@ -1,0 +1,265 @@
+package dev.llmsuite.engine.tornado;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every kernel of the TornadoVM backend against the CPU backend on fresh random inputs, on shapes that
+ * are not multiples of anything (and on GPT-like ones). The error is the largest absolute difference
+ * relative to the largest magnitude of the CPU's output; the table at the end goes in the notes.
+ */
+class KernelAgreementTest {
+    private static final double TOLERANCE = 2e-5;
+    private static final Map<String, Double> worst = new TreeMap<>();
+    private static ComputeBackend gpu;
+    private static CpuBackend cpu;
+    private final Random random = new Random(20261122);
+
+    @BeforeAll
+    static void backends() {
+        gpu = TornadoDevice.backend();
+        cpu = new CpuBackend(2);
+    }
+
+    @AfterAll
+    static void report() {
+        if (cpu != null) cpu.close();
+        System.out.println("kernel | largest relative error vs CPU");
+        worst.forEach((k, e) -> System.out.printf("%s | %.2e%n", k, e));
+    }
+
+    /** The same float values in a tensor of each backend. */
+    private record Pair(Tensor cpu, Tensor gpu, int n) {}
+
+    private Pair random(int n, float scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (random.nextGaussian() * scale);
+        return of(x);
+    }
+
+    private Pair zeros(int n) {
+        return of(new float[n]);
+    }
+
+    private static Pair of(float[] x) {
+        Tensor a = cpu.allocate(x.length), b = gpu.allocate(x.length);
+        cpu.write(a, 0, x, 0, x.length);
+        gpu.write(b, 0, x, 0, x.length);
+        return new Pair(a, b, x.length);
+    }
+
+    private static void agree(String kernel, Pair p) {
+        float[] want = new float[p.n()], got = new float[p.n()];
+        cpu.read(p.cpu(), 0, want, 0, p.n());
+        gpu.read(p.gpu(), 0, got, 0, p.n());
+        double scale = 1e-30, diff = 0;
+        for (int i = 0; i < p.n(); i++) {
+            scale = Math.max(scale, Math.abs(want[i]));
+            diff = Math.max(diff, Math.abs(want[i] - got[i]));
+            assertTrue(Float.isFinite(got[i]), kernel + ": not finite at " + i);
+        }
+        double err = diff / scale;
+        worst.merge(kernel, err, Math::max);
+        assertTrue(err < TOLERANCE, kernel + ": relative error " + err);
+    }
+
+    private static void agree(String kernel, double want, double got) {
+        double err = Math.abs(want - got) / Math.max(1e-30, Math.abs(want));
+        worst.merge(kernel, err, Math::max);
+        assertTrue(err < TOLERANCE, kernel + ": " + got + " vs " + want);
+    }
+
+    private int[] ids(int n, int vocab) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) ids[i] = random.nextInt(vocab);
+        return ids;
+    }
+
+    @Test
+    void memoryOperations() {
+        Pair x = random(1000, 1f), y = zeros(1000);
+        Tensor xs = gpu.slice(x.gpu(), 100, 300), ys = gpu.slice(y.gpu(), 50, 300);
+        gpu.copy(ys, xs);
+        cpu.copy(cpu.slice(y.cpu(), 50, 300), cpu.slice(x.cpu(), 100, 300));
+        agree("copy (slices)", y);
+        gpu.scale(x.gpu(), -0.75f);
+        cpu.scale(x.cpu(), -0.75f);
+        agree("scale", x);
+        agree("sumOfSquares", cpu.sumOfSquares(x.cpu()), gpu.sumOfSquares(x.gpu()));
+        gpu.zero(gpu.slice(x.gpu(), 7, 500));
+        cpu.zero(cpu.slice(x.cpu(), 7, 500));
+        agree("zero (slice)", x);
+        Pair big = random(3_000_001, 1f); // more than one staging chunk each way
+        agree("write/read (chunked)", big);
+        agree("sumOfSquares", cpu.sumOfSquares(big.cpu()), gpu.sumOfSquares(big.gpu()));
+    }
+
+    @Test
+    void matmulForwardAndBackward() {
+        int[][] shapes = {{7, 13, 11}, {64, 48, 130}, {33, 64, 192}, {5, 17, 97}};
+        for (int[] s : shapes) {
+            int n = s[0], c = s[1], oc = s[2];
+            Pair inp = random(n * c, 1f), w = random(oc * c, 0.2f), bias = random(oc, 0.5f), out = zeros(n * oc);
+            cpu.matmulForward(out.cpu(), inp.cpu(), w.cpu(), bias.cpu(), n, c, oc);
+            gpu.matmulForward(out.gpu(), inp.gpu(), w.gpu(), bias.gpu(), n, c, oc);
+            agree("matmul forward", out);
+            cpu.matmulForward(out.cpu(), inp.cpu(), w.cpu(), null, n, c, oc);
+            gpu.matmulForward(out.gpu(), inp.gpu(), w.gpu(), null, n, c, oc);
+            agree("matmul forward (no bias)", out);
+            Pair dout = random(n * oc, 1f), dinp = random(n * c, 0.1f), dw = random(oc * c, 0.1f), db = random(oc, 0.1f);
+            cpu.matmulBackward(dinp.cpu(), dw.cpu(), db.cpu(), dout.cpu(), inp.cpu(), w.cpu(), n, c, oc);
+            gpu.matmulBackward(dinp.gpu(), dw.gpu(), db.gpu(), dout.gpu(), inp.gpu(), w.gpu(), n, c, oc);
+            agree("matmul backward dinp", dinp);
+            agree("matmul backward dweight", dw);
+            agree("matmul backward dbias", db);
+        }
+    }
+
+    @Test
+    void layerNormGeluResidualDropout() {
+        int[][] shapes = {{5, 7}, {37, 48}, {64, 192}};
+        for (int[] s : shapes) {
+            int n = s[0], c = s[1];
+            Pair inp = random(n * c, 2f), w = random(c, 1f), b = random(c, 1f), out = zeros(n * c), mean = zeros(n), rstd = zeros(n);
+            cpu.layerNormForward(out.cpu(), mean.cpu(), rstd.cpu(), inp.cpu(), w.cpu(), b.cpu(), n, c);
+            gpu.layerNormForward(out.gpu(), mean.gpu(), rstd.gpu(), inp.gpu(), w.gpu(), b.gpu(), n, c);
+            agree("layernorm forward", out);
+            agree("layernorm forward mean", mean);
+            agree("layernorm forward rstd", rstd);
+            Pair dout = random(n * c, 1f), dinp = random(n * c, 0.1f), dw = random(c, 0.1f), db = random(c, 0.1f);
+            cpu.layerNormBackward(dinp.cpu(), dw.cpu(), db.cpu(), dout.cpu(), inp.cpu(), w.cpu(), mean.cpu(), rstd.cpu(), n, c);
+            gpu.layerNormBackward(dinp.gpu(), dw.gpu(), db.gpu(), dout.gpu(), inp.gpu(), w.gpu(), mean.gpu(), rstd.gpu(), n, c);
+            agree("layernorm backward dinp", dinp);
+            agree("layernorm backward dweight", dw);
+            agree("layernorm backward dbias", db);
+
+            int m = n * c;
+            Pair g = zeros(m), dg = random(m, 0.1f);
+            cpu.geluForward(g.cpu(), inp.cpu(), m);
+            gpu.geluForward(g.gpu(), inp.gpu(), m);
+            agree("gelu forward", g);
+            cpu.geluBackward(dg.cpu(), inp.cpu(), dout.cpu(), m);
+            gpu.geluBackward(dg.gpu(), inp.gpu(), dout.gpu(), m);
+            agree("gelu backward", dg);
+
+            Pair r = zeros(m), da = random(m, 0.1f), dbr = random(m, 0.1f);
+            cpu.residualForward(r.cpu(), inp.cpu(), out.cpu(), m);
+            gpu.residualForward(r.gpu(), inp.gpu(), out.gpu(), m);
+            agree("residual forward", r);
+            cpu.residualBackward(da.cpu(), dbr.cpu(), dout.cpu(), m);
+            gpu.residualBackward(da.gpu(), dbr.gpu(), dout.gpu(), m);
+            agree("residual backward", da);
+            agree("residual backward", dbr);
+
+            cpu.dropout(r.cpu(), m, 0.3f, 99, 7);
+            gpu.dropout(r.gpu(), m, 0.3f, 99, 7);
+            agree("dropout", r);
+        }
+    }
+
+    @Test
+    void encoderForwardAndBackward() {
+        int[][] shapes = {{2, 5, 12, 97}, {3, 16, 32, 50}};
+        for (int[] s : shapes) {
+            int b = s[0], t = s[1], c = s[2], v = s[3];
+            int[] ids = ids(b * t, v);
+            ids[1] = ids[0]; // a repeated token: its gradients add up
+            Pair wte = random(v * c, 1f), wpe = random(t * c, 1f), out = zeros(b * t * c);
+            cpu.encoderForward(out.cpu(), ids, wte.cpu(), wpe.cpu(), b, t, c);
+            gpu.encoderForward(out.gpu(), ids, wte.gpu(), wpe.gpu(), b, t, c);
+            agree("encoder forward", out);
+            Pair dout = random(b * t * c, 1f), dwte = random(v * c, 0.1f), dwpe = random(t * c, 0.1f);
+            cpu.encoderBackward(dwte.cpu(), dwpe.cpu(), dout.cpu(), ids, b, t, c);
+            gpu.encoderBackward(dwte.gpu(), dwpe.gpu(), dout.gpu(), ids, b, t, c);
+            agree("encoder backward dwte", dwte);
+            agree("encoder backward dwpe", dwpe);
+        }
+    }
+
+    @Test
+    void attentionForwardAndBackward() {
+        int[][] shapes = {{2, 9, 12, 3}, {1, 33, 64, 4}, {2, 16, 128, 2}};
+        for (int[] s : shapes) {
+            int b = s[0], t = s[1], c = s[2], nh = s[3];
+            for (float drop : new float[] {0f, 0.25f}) {
+                for (boolean packed : new boolean[] {false, true}) {
+                    int[] starts = null;
+                    if (packed) {
+                        starts = new int[b * t];
+                        for (int bi = 0; bi < b; bi++) {
+                            int start = 0;
+                            for (int ti = 0; ti < t; ti++) {
+                                if (ti > 0 && random.nextInt(5) == 0) start = ti;
+                                starts[bi * t + ti] = start;
+                            }
+                        }
+                    }
+                    String tag = (drop > 0 ? " dropout" : "") + (packed ? " packed" : "");
+                    Pair qkv = random(b * t * 3 * c, 1f), out = zeros(b * t * c), att = zeros(b * nh * t * t);
+                    cpu.attentionForward(out.cpu(), att.cpu(), qkv.cpu(), starts, b, t, c, nh, drop, 5, 3);
+                    gpu.attentionForward(out.gpu(), att.gpu(), qkv.gpu(), starts, b, t, c, nh, drop, 5, 3);
+                    agree("attention forward" + tag, out);
+                    agree("attention forward weights" + tag, att);
+                    Pair dout = random(b * t * c, 1f), dqkv = random(b * t * 3 * c, 0.1f);
+                    cpu.attentionBackward(dqkv.cpu(), dout.cpu(), qkv.cpu(), att.cpu(), b, t, c, nh, drop, 5, 3);
+                    gpu.attentionBackward(dqkv.gpu(), dout.gpu(), qkv.gpu(), att.gpu(), b, t, c, nh, drop, 5, 3);
+                    agree("attention backward" + tag, dqkv);
+                }
+            }
+        }
+    }
+
+    @Test
+    void attentionDecodeAgainstTheCache() {
+        int c = 48, nh = 4, maxT = 20;
+        Pair kc = zeros(maxT * c), vc = zeros(maxT * c), out = zeros(c);
+        for (int pos = 0; pos < 11; pos++) {
+            Pair qkv = random(3 * c, 1f);
+            cpu.attentionDecode(out.cpu(), qkv.cpu(), kc.cpu(), vc.cpu(), pos, c, nh);
+            gpu.attentionDecode(out.gpu(), qkv.gpu(), kc.gpu(), vc.gpu(), pos, c, nh);
+            agree("attention decode", out);
+        }
+        agree("attention decode key cache", kc);
+        agree("attention decode value cache", vc);
+    }
+
+    @Test
+    void crossEntropyForwardAndBackward() {
+        int[][] shapes = {{7, 97}, {64, 1000}, {3, 50257}};
+        for (int[] s : shapes) {
+            int n = s[0], v = s[1];
+            int[] targets = ids(n, v);
+            targets[n - 1] = -100;
+            Pair logits = random(n * v, 3f), losses = zeros(n), lse = zeros(n);
+            double want = cpu.crossEntropyForward(logits.cpu(), targets, losses.cpu(), lse.cpu(), n, v);
+            double got = gpu.crossEntropyForward(logits.gpu(), targets, losses.gpu(), lse.gpu(), n, v);
+            agree("cross-entropy loss", want, got);
+            agree("cross-entropy lse", lse);
+            cpu.crossEntropyBackward(logits.cpu(), targets, lse.cpu(), n, v, 0.5f);
+            gpu.crossEntropyBackward(logits.gpu(), targets, lse.gpu(), n, v, 0.5f);
+            agree("cross-entropy backward", logits);
+        }
+    }
+
+    @Test
+    void adamWStep() {
+        int n = 10_007;
+        Pair p = random(n, 1f), g = random(n, 0.01f), m = random(n, 0.001f), v = zeros(n);
+        for (int step = 1; step <= 3; step++) {
+            cpu.adamW(p.cpu(), g.cpu(), m.cpu(), v.cpu(), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, step);
+            gpu.adamW(p.gpu(), g.gpu(), m.gpu(), v.gpu(), 1e-3f, 0.9f, 0.999f, 1e-8f, 0.1f, step);
+        }
+        agree("adamw parameters", p);
+        agree("adamw first moment", m);
+        agree("adamw second moment", v);
+    }
+}
