@@ -14,4 +14,17 @@ public interface ComputeConfig {
     /** The TornadoVM device index. */
     @WithDefault("0")
     int device();
+
+    /** Device memory the TornadoVM backend takes for all tensors, e.g. 3g (GPT-2 124M training needs about 2.2g). */
+    @WithDefault("1g")
+    String tornadoMemory();
+
+    /** The most token ids (B·T) one TornadoVM launch carries. */
+    @WithDefault("65536")
+    int tornadoMaxTokens();
+
+    /** The TornadoVM settings as {@code ComputeBackends.select} takes them. */
+    default java.util.Map<String, String> tornadoSettings() {
+        return java.util.Map.of("tornado-memory", tornadoMemory(), "tornado-max-tokens", Integer.toString(tornadoMaxTokens()));
+    }
 }

@@ -14,7 +14,7 @@ final class Consistency {
     /** Secrets the operator creates by hand (never in the manifests): deploy/README.md lists them. */
     static final Set<String> EXTERNAL_SECRETS = Set.of("llm-api-keys");
     /** Variables the JVM or Kubernetes read, not the service's configuration. */
-    private static final Set<String> PLATFORM_ENV = Set.of("KUBERNETES_NAMESPACE", "JAVA_TOOL_OPTIONS", "JAVA_OPTS_APPEND");
+    private static final Set<String> PLATFORM_ENV = Set.of("KUBERNETES_NAMESPACE", "JAVA_TOOL_OPTIONS", "JAVA_OPTS_APPEND", "JDK_JAVA_OPTIONS");
     private static final Set<String> HEALTH_PATHS = Set.of("/q/health/live", "/q/health/ready", "/q/health/started");
 
     private Consistency() {}

@@ -53,6 +53,9 @@ class ManifestsTest {
             assertEquals(1, Yaml.map(Yaml.at(container, "resources.limits")).get("nvidia.com/gpu"), s + " asks for a GPU");
             Map<String, Object> config = gpu.stream().filter(o -> (s + "-config").equals(Yaml.name(o))).findFirst().orElseThrow();
             assertEquals("tornado", Yaml.at(config, "data.LLM_COMPUTE_BACKEND"), s + " computes with TornadoVM");
+            String jvm = (String) Yaml.at(config, "data.JDK_JAVA_OPTIONS");
+            assertTrue(jvm.contains("--module-path /opt/tornadovm/share/java/tornado") && jvm.contains("-Dtornado.recover.bailout=false"),
+                    s + " starts its JVM with the TornadoVM runtime, bailout off: " + jvm);
         }
         List<Map<String, Object>> production = Kustomize.build(KUBERNETES.resolve("overlays/production"));
         for (Map<String, Object> t : production) {

@@ -44,7 +44,7 @@ public class ModelRegistry {
     ModelRegistry(ObjectMapper json, MeterRegistry registry, InferenceConfig config, ComputeConfig compute) {
         this.json = json;
         this.config = config;
-        this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), LOG::info);
+        this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), compute.tornadoSettings(), LOG::info);
         this.loaded = registry.counter("llm.inference.checkpoints", "outcome", "loaded");
         this.rejected = registry.counter("llm.inference.checkpoints", "outcome", "rejected");
     }

@@ -1,9 +1,10 @@
 package dev.llmsuite.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.ComputeBackends;
+import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
-import dev.llmsuite.engine.cpu.Matmul;
-import dev.llmsuite.engine.cpu.WorkerPool;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.model.GptConfig;
@@ -38,6 +39,27 @@ final class BenchCommand {
         @Option(names = "--no-peer", description = "skip PyTorch")
         boolean noPeer;
 
+        @Option(names = "--backend", defaultValue = "cpu",
+                description = "cpu or tornado (a TornadoVM device; needs the SDK, see docs/gpu.md) (default ${DEFAULT-VALUE})")
+        String backend;
+
+        @Option(names = "--device", defaultValue = "0", description = "TornadoVM device index (default ${DEFAULT-VALUE})")
+        int device;
+
+        /** The backend asked for; a TornadoVM backend that cannot start is an error here, not a silent CPU run. */
+        ComputeBackend backend() {
+            if (!backend.equals("cpu") && !backend.equals("tornado")) {
+                throw new IllegalArgumentException("--backend must be cpu or tornado, not '" + backend + "'");
+            }
+            String[] why = {""};
+            ComputeBackend be = ComputeBackends.select(backend, device, threads, line -> why[0] = line);
+            if (backend.equals("tornado") && be instanceof CpuBackend) {
+                be.close();
+                throw new IllegalStateException("--backend tornado: " + why[0].replace("compute backend: ", ""));
+            }
+            return be;
+        }
+
         TorchPeer peer() {
             return noPeer ? null : TorchPeer.find(Path.of(System.getProperty("llm.home", ".")));
         }
@@ -67,29 +89,23 @@ final class BenchCommand {
             int c = 768;
             int[][] shapes = {{c, 3 * c}, {c, c}, {c, 4 * c}, {4 * c, c}, {c, 50257}};
             String[] names = {"qkv", "attn_proj", "fc", "fc_proj", "lm_head"};
-            try (WorkerPool pool = new WorkerPool(threads)) {
+            try (ComputeBackend be = backend()) {
                 for (int n : rows) {
                     List<JsonNode> theirs = peer == null ? List.of() : peer.run("gemm", "--n", "" + n, "--threads", "" + threads);
                     for (int s = 0; s < shapes.length; s++) {
                         int k = shapes[s][0], oc = shapes[s][1];
                         Random r = new Random(s);
-                        float[] x = fill(r, n * k), w = fill(r, oc * k), out = new float[n * oc], dout = fill(r, n * oc);
-                        float[] dx = new float[n * k], dw = new float[oc * k];
+                        Tensor x = tensor(be, r, n * k), w = tensor(be, r, oc * k), dout = tensor(be, r, n * oc);
+                        Tensor out = be.allocate((long) n * oc), dx = be.allocate((long) n * k), dw = be.allocate((long) oc * k);
                         double flops = 2.0 * n * k * oc;
-                        int reps = (int) Math.max(3, 2e10 / flops);
-                        Matmul.forward(pool, out, 0, x, 0, w, 0, null, 0, n, k, oc);
-                        long t0 = System.nanoTime();
-                        for (int i = 0; i < reps; i++) Matmul.forward(pool, out, 0, x, 0, w, 0, null, 0, n, k, oc);
-                        double fwd = flops * reps / ((System.nanoTime() - t0) / 1e9) / 1e9;
-                        Matmul.backward(pool, dx, 0, dw, 0, null, 0, dout, 0, x, 0, w, 0, n, k, oc);
-                        t0 = System.nanoTime();
-                        for (int i = 0; i < reps; i++) Matmul.backward(pool, dx, 0, dw, 0, null, 0, dout, 0, x, 0, w, 0, n, k, oc);
-                        double bwd = 2 * flops * reps / ((System.nanoTime() - t0) / 1e9) / 1e9;
+                        double fwd = gflops(flops, () -> be.matmulForward(out, x, w, null, n, k, oc));
+                        double bwd = gflops(2 * flops, () -> be.matmulBackward(dx, dw, null, dout, x, w, n, k, oc));
                         JsonNode p = s < theirs.size() ? theirs.get(s) : null;
                         Double pf = p == null ? null : p.get("forward_gflops").asDouble();
                         Double pb = p == null ? null : p.get("backward_gflops").asDouble();
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("bench", "gemm");
+                        row.put("backend", be.name());
                         row.put("shape", n + "x" + k + "x" + oc);
                         row.put("name", names[s]);
                         row.put("ours_forward_gflops", fwd);
@@ -102,6 +118,24 @@ final class BenchCommand {
                     }
                 }
             }
+        }
+
+        /** GFLOP/s of op after one warm-up: at least 3 runs, then until 2·10¹⁰ flops or one second. */
+        private static double gflops(double flops, Runnable op) {
+            op.run();
+            long t0 = System.nanoTime();
+            int reps = 0;
+            do {
+                op.run();
+                reps++;
+            } while (reps < 3 || (reps * flops < 2e10 && System.nanoTime() - t0 < 1_000_000_000L));
+            return flops * reps / ((System.nanoTime() - t0) / 1e9) / 1e9;
+        }
+
+        private static Tensor tensor(ComputeBackend be, Random r, int n) {
+            Tensor t = be.allocate(n);
+            be.write(t, 0, fill(r, n), 0, n);
+            return t;
         }
 
         private static float[] fill(Random r, int n) {
@@ -130,7 +164,9 @@ final class BenchCommand {
             }
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(tied);
             double tokensPerS;
-            try (CpuBackend be = new CpuBackend(threads)) {
+            String backendName;
+            try (ComputeBackend be = backend()) {
+                backendName = be.name();
                 GptModel model = new GptModel(be, cfg);
                 model.initialize(0);
                 AdamW opt = new AdamW(model, AdamW.Settings.book());
@@ -151,6 +187,7 @@ final class BenchCommand {
             }
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("bench", "train");
+            row.put("backend", backendName);
             row.put("preset", preset + (tied ? " (tied)" : ""));
             row.put("batch", batch);
             row.put("context", context);
@@ -170,7 +207,7 @@ final class BenchCommand {
         @Option(names = "--batch", defaultValue = "1", description = "sequences decoded together (continuous batching)") int batch;
         @Option(names = "--weights", defaultValue = "fp32", description = "fp32 or int8 (8-bit linear layers for decode)") String weights;
 
-        GptModel model(CpuBackend be, GptConfig cfg) {
+        GptModel model(ComputeBackend be, GptConfig cfg) {
             GptModel model = new GptModel(be, cfg);
             model.initialize(0);
             if (weights.equals("int8")) model.quantizeForServing();
@@ -189,7 +226,7 @@ final class BenchCommand {
                     : peer.run("decode", "--preset", preset, "--tokens", "" + tokens, "--threads", "" + threads).getFirst();
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
             double tokensPerS;
-            try (CpuBackend be = new CpuBackend(threads)) {
+            try (ComputeBackend be = backend()) {
                 GptModel model = model(be, cfg);
                 for (int warm = 0; warm < 2; warm++) {
                     KvCache cache = new KvCache(be, cfg);
@@ -200,6 +237,7 @@ final class BenchCommand {
                     if (warm == 1) {
                         Map<String, Object> row = new LinkedHashMap<>();
                         row.put("bench", "decode");
+                        row.put("backend", be.name());
                         row.put("preset", preset);
                         row.put("weights", weights);
                         row.put("tokens", tokens);
@@ -216,7 +254,7 @@ final class BenchCommand {
         /** Aggregate tokens/s of `batch` sequences decoded together, beside batch × the batch-1 rate. */
         private void runBatched() {
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
-            try (CpuBackend be = new CpuBackend(threads)) {
+            try (ComputeBackend be = backend()) {
                 GptModel model = model(be, cfg);
                 double single = 0, together = 0;
                 for (int warm = 0; warm < 2; warm++) {
@@ -240,6 +278,7 @@ final class BenchCommand {
                 }
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("bench", "decode-batched");
+                row.put("backend", be.name());
                 row.put("preset", preset);
                 row.put("weights", weights);
                 row.put("batch", batch);

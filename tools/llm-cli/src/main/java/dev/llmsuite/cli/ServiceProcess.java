@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /** One of the suite's services running as a child JVM, its output in a log file. */
@@ -52,6 +53,9 @@ final class ServiceProcess {
         process.waitFor();
     }
 
+    /** The services that run the GPT engine, and so may run it on TornadoVM. */
+    private static final Set<String> COMPUTES = Set.of("trainer-service", "inference-service");
+
     private static ServiceProcess start(Path suiteRoot, String name, int port, String heap, Map<String, String> config,
                                         Path logDir, boolean appendLog) throws IOException {
         Path jar = runner(suiteRoot, name);
@@ -62,7 +66,13 @@ final class ServiceProcess {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--add-modules=jdk.incubator.vector");
         cmd.add("-Xmx" + heap);
-        cmd.add("-XX:+UseSerialGC");
+        String tornado = System.getenv("LLM_TORNADO_JVM_FLAGS"); // set by ./llm when the TornadoVM backend is asked for
+        if (tornado != null && COMPUTES.contains(name)) {
+            cmd.addAll(List.of(tornado.strip().split("\\s+"))); // the SDK's runtime, with its own collector
+            cmd.add("-XX:MaxDirectMemorySize=64g"); // the device arena's host copy is direct memory: no cap below it
+        } else {
+            cmd.add("-XX:+UseSerialGC");
+        }
         cmd.add("-Dquarkus.http.port=" + port);
         // The service exits by itself if this CLI dies without stopping it (even on SIGKILL).
         cmd.add("-Dllm.process.parent-pid=" + ProcessHandle.current().pid());

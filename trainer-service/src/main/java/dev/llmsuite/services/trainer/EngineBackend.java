@@ -14,7 +14,7 @@ public class EngineBackend {
     private final ComputeBackend backend;
 
     EngineBackend(TrainerConfig config, ComputeConfig compute) {
-        this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), LOG::info);
+        this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), compute.tornadoSettings(), LOG::info);
     }
 
     ComputeBackend get() { return backend; }

@@ -40,7 +40,12 @@ public final class TornadoBackend implements ComputeBackend {
      * @param maxTokens   the most token ids (B·T) one launch may carry
      */
     public TornadoBackend(TornadoDevice device, int arenaFloats, int maxTokens) {
-        this.arena = new FloatArray(arenaFloats);
+        try {
+            this.arena = new FloatArray(arenaFloats);
+        } catch (OutOfMemoryError e) {
+            throw new IllegalStateException("no host memory for the " + (arenaFloats / (1 << 18)) + " MB TornadoVM arena ("
+                    + e.getMessage() + "); lower llm.compute.tornado-memory or raise -XX:MaxDirectMemorySize", e);
+        }
         this.tokens = new IntArray(maxTokens);
         this.staging = new FloatArray(1 << 20);
         this.plan = new KernelPlan(arena, tokens, staging, 1 << 15, 64);
@@ -94,7 +99,7 @@ public final class TornadoBackend implements ComputeBackend {
         long aligned = (size + 15) & ~15L;
         if (size < 0 || used + aligned > arena.getSize()) {
             throw new IllegalStateException("TornadoVM arena full: " + size + " floats asked, " + free()
-                    + " free of " + arena.getSize() + "; raise llm.tornado.memory");
+                    + " free of " + arena.getSize() + "; raise llm.compute.tornado-memory");
         }
         TornadoTensor x = new TornadoTensor(used, (int) size);
         used += (int) aligned;
@@ -156,7 +161,7 @@ public final class TornadoBackend implements ComputeBackend {
     private void tokens(int[] values, int n) {
         if (n > tokens.getSize()) {
             throw new IllegalArgumentException(n + " tokens in one launch; this backend was built for at most "
-                    + tokens.getSize() + " (llm.tornado.max-tokens)");
+                    + tokens.getSize() + " (llm.compute.tornado-max-tokens)");
         }
         MemorySegment.copy(values, 0, tokens.getSegment(), ValueLayout.JAVA_INT, 0, n);
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import uk.ac.manchester.tornado.api.TornadoBackend;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 
 /** The devices TornadoVM sees, numbered across its backends in its own order (as {@code tornado --devices} lists them). */
 public final class TornadoDevices {
@@ -18,12 +19,18 @@ public final class TornadoDevices {
         return devices;
     }
 
-    public static TornadoDevice get(int index) {
+    /** Device {@code index}; with acceleratorsOnly, an OpenCL CPU device (PoCL) is refused. */
+    public static TornadoDevice get(int index, boolean acceleratorsOnly) {
         List<TornadoDevice> devices = all();
         if (devices.isEmpty()) throw new IllegalStateException("TornadoVM sees no device");
         if (index < 0 || index >= devices.size()) {
             throw new IllegalArgumentException("llm.compute.device " + index + " outside the " + devices.size() + " TornadoVM devices");
         }
-        return devices.get(index);
+        TornadoDevice device = devices.get(index);
+        if (acceleratorsOnly && device.getDeviceType() == TornadoDeviceType.CPU) {
+            throw new IllegalStateException("TornadoVM device " + index + " (" + device.getDeviceName()
+                    + ") is a CPU; the CPU backend is faster there (llm.compute.backend=tornado uses it anyway)");
+        }
+        return device;
     }
 }
