@@ -111,10 +111,15 @@ final class BatchScheduler implements AutoCloseable {
                 return;
             } catch (RuntimeException e) {
                 LOG.error("decode step failed; failing its sequences", e);
-                for (Sequence s : active) s.done.completeExceptionally(e);
+                for (Sequence s : active) {
+                    s.done.completeExceptionally(e);
+                    s.cache.close();
+                }
                 active.clear();
             }
         }
+        // replaced and drained: nothing decodes on these weights any more (a device backend reuses the memory)
+        model.close();
     }
 
     /** Prefill a new sequence and take its first token (or run a task). */
@@ -131,6 +136,7 @@ final class BatchScheduler implements AutoCloseable {
             if (offer(s, logits)) active.add(s);
         } catch (RuntimeException e) {
             s.done.completeExceptionally(e);
+            if (s.cache != null) s.cache.close();
         }
     }
 
@@ -152,6 +158,7 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     private static boolean finish(Sequence s) {
+        s.cache.close();
         s.done.complete(s.produced);
         return false;
     }

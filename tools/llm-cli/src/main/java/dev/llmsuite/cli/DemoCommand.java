@@ -89,7 +89,7 @@ final class DemoCommand implements Callable<Integer> {
         int stableTicks = 0;
         long firstStepAt = 0, stepsAtFirst = 0;
         while (System.nanoTime() < deadline) {
-            Snapshot now = snapshot(suite);
+            Snapshot now = snapshot(suite, s);
             if (now.loss != null && (curve.isEmpty() || curve.getLast().step() != now.steps)) {
                 curve.add(new LossCurve.Point(now.steps, now.loss));
             }
@@ -134,21 +134,23 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    private static Snapshot snapshot(LocalSuite suite) {
+    /** The services' counters now; a service that does not answer in time keeps its previous figures. */
+    private static Snapshot snapshot(LocalSuite suite, Snapshot previous) {
         String tok = Http.get(suite.url("tokenizer-service", "/q/metrics")).body();
         String smp = Http.get(suite.url("sampler-service", "/q/metrics")).body();
         Http.Reply training = Http.get(suite.url("trainer-service", "/v1/training/" + DATASET));
         Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + DATASET));
-        long steps = 0;
-        Double loss = null;
-        String checkpoint = null;
+        long steps = previous == null ? 0 : previous.steps();
+        Double loss = previous == null ? null : previous.loss();
+        String checkpoint = previous == null ? null : previous.checkpoint();
         if (training.status() == 200) {
             JsonNode t = training.json();
             steps = t.path("step").asLong();
             loss = t.path("loss").isNumber() ? t.path("loss").asDouble() : null;
             checkpoint = t.path("lastCheckpoint").isTextual() ? t.path("lastCheckpoint").asText() : null;
         }
-        long served = model.status() == 200 ? model.json().path("step").asLong() : -1;
+        long served = model.status() == 200 ? model.json().path("step").asLong()
+                : model.status() == 404 || previous == null ? -1 : previous.servedStep();
         return new Snapshot(
                 Http.metric(tok, "llm_tokenizer_documents_total{outcome=\"tokenized\"}"),
                 Http.metric(tok, "llm_tokenizer_tokens_total"),

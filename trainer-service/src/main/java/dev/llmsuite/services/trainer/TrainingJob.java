@@ -30,17 +30,19 @@ final class TrainingJob {
     final AdamW optimizer;
     private final LearningRateSchedule schedule;
     private BpeTokenizer sampleTokenizer;
-    State state = State.RUNNING;
-    String error;
-    long step;
-    long epoch;
-    long tokens;
-    double loss = Double.NaN;
-    double validationLoss = Double.NaN;
-    double learningRate = Double.NaN;
-    double tokensPerSecond = Double.NaN;
-    String sample;
-    String lastCheckpoint;
+    // What status() reports is volatile and read without the lock: a status request never waits for a
+    // training step or an evaluation, which take seconds on big models or slow devices.
+    volatile State state = State.RUNNING;
+    volatile String error;
+    volatile long step;
+    volatile long epoch;
+    volatile long tokens;
+    volatile double loss = Double.NaN;
+    volatile double validationLoss = Double.NaN;
+    volatile double learningRate = Double.NaN;
+    volatile double tokensPerSecond = Double.NaN;
+    volatile String sample;
+    volatile String lastCheckpoint;
     /** The step the newest checkpoint holds (0: none yet). */
     long checkpointedStep;
     /** partition → offset after the last trained batch. */
@@ -168,7 +170,8 @@ final class TrainingJob {
         return state != State.RUNNING;
     }
 
-    synchronized JobStatus status() {
+    /** Fields read one by one without the lock: during a step they may be a step apart, never blocked. */
+    JobStatus status() {
         Double eta = spec.maxSteps() > 0 && !Double.isNaN(tokensPerSecond) && state == State.RUNNING && step > 0
                 ? (spec.maxSteps() - step) * ((double) tokens / step) / tokensPerSecond : null;
         return new JobStatus(spec.id(), spec.dataset(), state.name().toLowerCase(), step, epoch, tokens, orNull(loss),

@@ -6,6 +6,9 @@ import dev.llmsuite.engine.cpu.CrossEntropy;
 import dev.llmsuite.engine.tornado.KernelPlan.Kernel;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.TreeMap;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -30,7 +33,12 @@ public final class TornadoBackend implements ComputeBackend {
     private final Kernel decodeStore, decodeScores, decodeWeighted;
     private final Kernel geluForward, geluBackward, residualForward, residualBackward, dropout, adamW;
     private final Kernel crossEntropyForward, crossEntropyBackward;
+    /** The bump pointer: everything above it has never been handed out (or was given back whole). */
     private int used;
+    /** offset → aligned length of every range handed out. */
+    private final Map<Integer, Integer> live = new HashMap<>();
+    /** offset → length of released ranges below {@link #used}, coalesced. */
+    private final TreeMap<Integer, Integer> holes = new TreeMap<>();
     private TornadoTensor scratch = new TornadoTensor(0, 0);
     private boolean closed;
 
@@ -89,25 +97,67 @@ public final class TornadoBackend implements ComputeBackend {
     private static int off(Tensor x) { return ((TornadoTensor) x).offset(); }
 
     /** Floats still free in the arena. */
-    public long free() { return arena.getSize() - used; }
+    public synchronized long free() {
+        long released = 0;
+        for (int length : holes.values()) released += length;
+        return arena.getSize() - used + released;
+    }
 
     // ---------------------------------------------------------------- memory
 
+    /**
+     * First fit among released ranges, else the end of the arena. Ranges are 16-float aligned (64
+     * bytes, friendlier to device loads). Reused memory is zeroed on the device, as allocate promises.
+     */
     @Override
-    public Tensor allocate(long size) {
-        // keep tensors 16-float aligned (64 bytes): friendlier to device loads
-        long aligned = (size + 15) & ~15L;
-        if (size < 0 || used + aligned > arena.getSize()) {
+    public synchronized Tensor allocate(long size) {
+        if (size < 0 || size > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("tensor of " + size + " floats");
+        int aligned = (int) ((size + 15) & ~15L);
+        for (Map.Entry<Integer, Integer> hole : holes.entrySet()) {
+            if (hole.getValue() >= aligned) {
+                int offset = hole.getKey(), rest = hole.getValue() - aligned;
+                holes.remove(offset);
+                if (rest > 0) holes.put(offset + aligned, rest);
+                live.put(offset, aligned);
+                TornadoTensor x = new TornadoTensor(offset, (int) size);
+                zero(x);
+                return x;
+            }
+        }
+        if ((long) used + aligned > arena.getSize()) {
             throw new IllegalStateException("TornadoVM arena full: " + size + " floats asked, " + free()
-                    + " free of " + arena.getSize() + "; raise llm.compute.tornado-memory");
+                    + " free (in pieces) of " + arena.getSize() + "; raise llm.compute.tornado-memory");
         }
         TornadoTensor x = new TornadoTensor(used, (int) size);
-        used += (int) aligned;
-        return x; // fresh arena memory is zero on the device: it was uploaded zeroed and never handed out before
+        live.put(used, aligned);
+        used += aligned;
+        return x; // never handed out before: still the zeros the arena was uploaded with
     }
 
     @Override
-    public Tensor slice(Tensor x, long offset, long size) {
+    public synchronized void release(Tensor x) {
+        if (closed) return;
+        TornadoTensor r = t(x);
+        Integer aligned = live.get(r.offset());
+        if (aligned == null || aligned < r.length() || aligned - r.length() >= 16) {
+            throw new IllegalArgumentException("release of a range that allocate did not hand out: " + r);
+        }
+        live.remove(r.offset());
+        int offset = r.offset(), length = aligned;
+        Map.Entry<Integer, Integer> before = holes.floorEntry(offset);
+        if (before != null && before.getKey() + before.getValue() == offset) {
+            holes.remove(before.getKey());
+            offset = before.getKey();
+            length += before.getValue();
+        }
+        Integer after = holes.remove(offset + length);
+        if (after != null) length += after;
+        if (offset + length == used) used = offset; // the top of the arena: back to the bump pointer
+        else holes.put(offset, length);
+    }
+
+    @Override
+    public synchronized Tensor slice(Tensor x, long offset, long size) {
         TornadoTensor s = t(x);
         if (offset < 0 || size < 0 || offset + size > s.length()) {
             throw new IndexOutOfBoundsException("slice [" + offset + ", " + (offset + size) + ") of " + s.length());
@@ -116,7 +166,7 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void write(Tensor dst, long dstOffset, float[] src, int srcOffset, int n) {
+    public synchronized void write(Tensor dst, long dstOffset, float[] src, int srcOffset, int n) {
         check(dst, dstOffset, n);
         int chunk = staging.getSize();
         for (int done = 0; done < n; done += chunk) {
@@ -127,7 +177,7 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void read(Tensor src, long srcOffset, float[] dst, int dstOffset, int n) {
+    public synchronized void read(Tensor src, long srcOffset, float[] dst, int dstOffset, int n) {
         check(src, srcOffset, n);
         long from = off(src) + srcOffset;
         plan.fetch(from, n);
@@ -141,19 +191,22 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void zero(Tensor x) {
+    public synchronized void zero(Tensor x) {
         plan.launch(copyScaled, new int[] {off(x), off(x), t(x).length()}, 0f);
     }
 
     @Override
-    public void copy(Tensor dst, Tensor src) {
+    public synchronized void copy(Tensor dst, Tensor src) {
         if (t(dst).length() < t(src).length()) throw new IllegalArgumentException("copy of " + t(src).length() + " floats into " + t(dst).length());
         plan.launch(copyScaled, new int[] {off(dst), off(src), t(src).length()}, 1f);
     }
 
     /** A region of at least n floats for a kernel's intermediate results, reused across launches. */
     private TornadoTensor scratch(long n) {
-        if (scratch.length() < n) scratch = t(allocate(Math.max(n, 2L * scratch.length())));
+        if (scratch.length() < n) {
+            if (scratch.length() > 0) release(scratch);
+            scratch = t(allocate(Math.max(n, 2L * scratch.length())));
+        }
         return scratch;
     }
 
@@ -169,14 +222,14 @@ public final class TornadoBackend implements ComputeBackend {
     // ---------------------------------------------------------------- layers
 
     @Override
-    public void encoderForward(Tensor out, int[] ids, Tensor wte, Tensor wpe, int b, int t, int c) {
+    public synchronized void encoderForward(Tensor out, int[] ids, Tensor wte, Tensor wpe, int b, int t, int c) {
         checkIds(ids, b * t, t(wte).length() / c);
         tokens(ids, b * t);
         plan.launch(encoderForward, new int[] {off(out), off(wte), off(wpe), b, t, c});
     }
 
     @Override
-    public void encoderBackward(Tensor dwte, Tensor dwpe, Tensor dout, int[] ids, int b, int t, int c) {
+    public synchronized void encoderBackward(Tensor dwte, Tensor dwpe, Tensor dout, int[] ids, int b, int t, int c) {
         checkIds(ids, b * t, t(dwte).length() / c);
         tokens(ids, b * t);
         plan.launch(encoderBackward, new int[] {off(dwte), off(dwpe), off(dout), b, t, c});
@@ -189,31 +242,31 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor inp, Tensor w, Tensor bias, int n, int c) {
+    public synchronized void layerNormForward(Tensor out, Tensor mean, Tensor rstd, Tensor inp, Tensor w, Tensor bias, int n, int c) {
         plan.launch(layerNormForward, new int[] {off(out), off(mean), off(rstd), off(inp), off(w), off(bias), n, c});
     }
 
     @Override
-    public void layerNormBackward(Tensor dinp, Tensor dw, Tensor db, Tensor dout, Tensor inp, Tensor w, Tensor mean,
+    public synchronized void layerNormBackward(Tensor dinp, Tensor dw, Tensor db, Tensor dout, Tensor inp, Tensor w, Tensor mean,
                                   Tensor rstd, int n, int c) {
         plan.launch(layerNormBackwardInput, new int[] {off(dinp), off(dout), off(inp), off(w), off(mean), off(rstd), n, c});
         plan.launch(layerNormBackwardParams, new int[] {off(dw), off(db), off(dout), off(inp), off(mean), off(rstd), n, c});
     }
 
     @Override
-    public void matmulForward(Tensor out, Tensor inp, Tensor w, Tensor bias, int n, int c, int oc) {
+    public synchronized void matmulForward(Tensor out, Tensor inp, Tensor w, Tensor bias, int n, int c, int oc) {
         plan.launch(matmulForward, new int[] {off(out), off(inp), off(w), bias == null ? -1 : off(bias), n, c, oc});
     }
 
     @Override
-    public void matmulBackward(Tensor dinp, Tensor dw, Tensor dbias, Tensor dout, Tensor inp, Tensor w, int n, int c, int oc) {
+    public synchronized void matmulBackward(Tensor dinp, Tensor dw, Tensor dbias, Tensor dout, Tensor inp, Tensor w, int n, int c, int oc) {
         if (dinp != null) plan.launch(matmulBackwardInput, new int[] {off(dinp), off(dout), off(w), n, c, oc});
         if (dw != null) plan.launch(matmulBackwardWeight, new int[] {off(dw), off(dout), off(inp), n, c, oc});
         if (dbias != null) plan.launch(matmulBackwardBias, new int[] {off(dbias), off(dout), n, oc});
     }
 
     @Override
-    public void attentionForward(Tensor out, Tensor att, Tensor qkv, int[] documentStarts, int b, int t, int c, int nh,
+    public synchronized void attentionForward(Tensor out, Tensor att, Tensor qkv, int[] documentStarts, int b, int t, int c, int nh,
                                  float dropRate, long seed, long site) {
         if (documentStarts != null) tokens(documentStarts, b * t);
         plan.launch(attentionForward, new int[] {off(out), off(att), off(qkv), b, t, c, nh, documentStarts == null ? 0 : 1,
@@ -222,7 +275,7 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor att, int b, int t, int c, int nh,
+    public synchronized void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor att, int b, int t, int c, int nh,
                                   float dropRate, long seed, long site) {
         TornadoTensor dpre = scratch((long) b * nh * t * t);
         int[] args = {off(dqkv), off(dout), off(qkv), off(att), dpre.offset(), b, t, c, nh,
@@ -232,7 +285,7 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh) {
+    public synchronized void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh) {
         TornadoTensor scores = scratch((long) nh * (pos + 1));
         plan.launch(decodeStore, new int[] {off(qkv), off(keyCache), off(valueCache), pos, c});
         plan.launch(decodeScores, new int[] {off(qkv), off(keyCache), scores.offset(), pos, c, nh});
@@ -240,34 +293,34 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void geluForward(Tensor out, Tensor inp, int n) {
+    public synchronized void geluForward(Tensor out, Tensor inp, int n) {
         plan.launch(geluForward, new int[] {off(out), off(inp), n});
     }
 
     @Override
-    public void geluBackward(Tensor dinp, Tensor inp, Tensor dout, int n) {
+    public synchronized void geluBackward(Tensor dinp, Tensor inp, Tensor dout, int n) {
         plan.launch(geluBackward, new int[] {off(dinp), off(inp), off(dout), n});
     }
 
     @Override
-    public void residualForward(Tensor out, Tensor a, Tensor b, int n) {
+    public synchronized void residualForward(Tensor out, Tensor a, Tensor b, int n) {
         plan.launch(residualForward, new int[] {off(out), off(a), off(b), n});
     }
 
     @Override
-    public void residualBackward(Tensor da, Tensor db, Tensor dout, int n) {
+    public synchronized void residualBackward(Tensor da, Tensor db, Tensor dout, int n) {
         plan.launch(residualBackward, new int[] {off(da), off(db), off(dout), n});
     }
 
     @Override
-    public void dropout(Tensor x, int n, float rate, long seed, long site) {
+    public synchronized void dropout(Tensor x, int n, float rate, long seed, long site) {
         if (rate == 0f) return;
         plan.launch(dropout, new int[] {off(x), n, DropoutHash.hi(seed), DropoutHash.lo(seed), DropoutHash.hi(site), DropoutHash.lo(site)},
                 rate, 1f / (1f - rate));
     }
 
     @Override
-    public double crossEntropyForward(Tensor logits, int[] targets, Tensor losses, Tensor lse, int n, int v) {
+    public synchronized double crossEntropyForward(Tensor logits, int[] targets, Tensor losses, Tensor lse, int n, int v) {
         checkTargets(targets, n, v);
         tokens(targets, n);
         plan.launch(crossEntropyForward, new int[] {off(logits), off(losses), off(lse), n, v});
@@ -277,7 +330,7 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void crossEntropyBackward(Tensor logits, int[] targets, Tensor lse, int n, int v, float lossScale) {
+    public synchronized void crossEntropyBackward(Tensor logits, int[] targets, Tensor lse, int n, int v, float lossScale) {
         checkTargets(targets, n, v);
         int counted = CrossEntropy.countTargets(targets, n);
         tokens(targets, n);
@@ -296,7 +349,7 @@ public final class TornadoBackend implements ComputeBackend {
     // ---------------------------------------------------------------- optimizer
 
     @Override
-    public double sumOfSquares(Tensor x) {
+    public synchronized double sumOfSquares(Tensor x) {
         TornadoTensor partial = scratch(plan.gridSize());
         plan.launch(sumOfSquares, new int[] {off(x), t(x).length(), partial.offset()});
         float[] sums = new float[plan.gridSize()];
@@ -307,12 +360,12 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void scale(Tensor x, float factor) {
+    public synchronized void scale(Tensor x, float factor) {
         plan.launch(copyScaled, new int[] {off(x), off(x), t(x).length()}, factor);
     }
 
     @Override
-    public void adamW(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+    public synchronized void adamW(Tensor params, Tensor grads, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
                       float weightDecay, int step) {
         int n = t(params).length();
         if (t(grads).length() != n || t(m).length() != n || t(v).length() != n) {
@@ -325,7 +378,7 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) return;
         closed = true;
         plan.close();

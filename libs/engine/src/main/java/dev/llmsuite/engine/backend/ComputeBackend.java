@@ -20,6 +20,12 @@ public interface ComputeBackend extends AutoCloseable {
     /** A view of part of a tensor, sharing its memory. */
     Tensor slice(Tensor t, long offset, long size);
 
+    /**
+     * Gives the memory of a tensor from {@link #allocate} back (not a slice); it must not be used again.
+     * The CPU backend leaves this to the garbage collector; a device backend reuses the memory.
+     */
+    default void release(Tensor t) {}
+
     void write(Tensor dst, long dstOffset, float[] src, int srcOffset, int n);
 
     void read(Tensor src, long srcOffset, float[] dst, int dstOffset, int n);

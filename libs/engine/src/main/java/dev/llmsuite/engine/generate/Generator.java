@@ -26,23 +26,24 @@ public final class Generator {
         int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
         if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
         TokenSampler sampler = new TokenSampler(params);
-        KvCache cache = new KvCache(model.backend(), model.config());
-        float[] logits = model.prefill(seq, cache);
-        int[] out = new int[params.maxNewTokens()];
-        int produced = 0;
-        while (produced < params.maxNewTokens()) {
-            int next = sampler.next(logits);
-            if (params.stopTokens().contains(next)) break;
-            out[produced++] = next;
-            if (onToken != null && !onToken.test(next)) break;
-            if (produced == params.maxNewTokens()) break;
-            if (cache.length() < ctx) {
-                logits = model.decode(next, cache);
-            } else {
-                logits = recompute(prompt, out, produced, ctx);
+        try (KvCache cache = new KvCache(model.backend(), model.config())) {
+            float[] logits = model.prefill(seq, cache);
+            int[] out = new int[params.maxNewTokens()];
+            int produced = 0;
+            while (produced < params.maxNewTokens()) {
+                int next = sampler.next(logits);
+                if (params.stopTokens().contains(next)) break;
+                out[produced++] = next;
+                if (onToken != null && !onToken.test(next)) break;
+                if (produced == params.maxNewTokens()) break;
+                if (cache.length() < ctx) {
+                    logits = model.decode(next, cache);
+                } else {
+                    logits = recompute(prompt, out, produced, ctx);
+                }
             }
+            return Arrays.copyOf(out, produced);
         }
-        return Arrays.copyOf(out, produced);
     }
 
     /** The book's path once the context is full: the last ctx tokens, recomputed in full. */

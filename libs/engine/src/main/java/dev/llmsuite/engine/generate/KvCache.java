@@ -8,11 +8,12 @@ import dev.llmsuite.engine.model.GptConfig;
  * Keys and values of every position seen so far, per layer ([L, maxT, C] each), so a decode step
  * computes only the new position. {@link #length()} positions are filled.
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
     private final ComputeBackend be;
     private final Tensor keys, values;
     private final int layers, maxT, c;
     private int length;
+    private boolean closed;
 
     public KvCache(ComputeBackend be, GptConfig cfg) {
         this(be, cfg, cfg.contextLength());
@@ -42,5 +43,14 @@ public final class KvCache {
     public void setLength(int n) {
         if (n < 0 || n > maxT) throw new IllegalArgumentException("cache length " + n + " outside [0, " + maxT + "]");
         this.length = n;
+    }
+
+    /** Gives the cache's memory back to the backend (a device backend reuses it). */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        be.release(keys);
+        be.release(values);
     }
 }

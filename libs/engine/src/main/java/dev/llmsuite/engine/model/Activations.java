@@ -12,6 +12,7 @@ final class Activations {
     final int b, t, n;
     private final GptConfig cfg;
     private final ComputeBackend be;
+    private final java.util.List<Tensor> owned = new java.util.ArrayList<>();
 
     // forward                                 shape
     final Tensor encoded;                   // [N, C]
@@ -40,39 +41,51 @@ final class Activations {
         this.n = b * t;
         int l = cfg.layers(), c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
         long nc = (long) n * c;
-        encoded = be.allocate(nc);
-        ln1 = be.allocate(l * nc);
-        ln1Mean = be.allocate((long) l * n);
-        ln1Rstd = be.allocate((long) l * n);
-        qkv = be.allocate(l * 3 * nc);
-        atty = be.allocate(l * nc);
-        att = be.allocate((long) l * b * nh * t * t);
-        attproj = be.allocate(l * nc);
-        residual2 = be.allocate(l * nc);
-        ln2 = be.allocate(l * nc);
-        ln2Mean = be.allocate((long) l * n);
-        ln2Rstd = be.allocate((long) l * n);
-        fch = be.allocate(l * 4 * nc);
-        fchGelu = be.allocate(l * 4 * nc);
-        fcproj = be.allocate(l * nc);
-        residual3 = be.allocate(l * nc);
-        lnf = be.allocate(nc);
-        lnfMean = be.allocate(n);
-        lnfRstd = be.allocate(n);
-        logits = be.allocate((long) n * v);
-        losses = be.allocate(n);
-        lse = be.allocate(n);
-        dres = be.allocate(nc);
-        dres2 = be.allocate(nc);
-        dln1 = be.allocate(nc);
-        dqkv = be.allocate(3 * nc);
-        datty = be.allocate(nc);
-        dattproj = be.allocate(nc);
-        dln2 = be.allocate(nc);
-        dfch = be.allocate(4 * nc);
-        dfchGelu = be.allocate(4 * nc);
-        dfcproj = be.allocate(nc);
-        dlnf = be.allocate(nc);
+        encoded = alloc(nc);
+        ln1 = alloc(l * nc);
+        ln1Mean = alloc((long) l * n);
+        ln1Rstd = alloc((long) l * n);
+        qkv = alloc(l * 3 * nc);
+        atty = alloc(l * nc);
+        att = alloc((long) l * b * nh * t * t);
+        attproj = alloc(l * nc);
+        residual2 = alloc(l * nc);
+        ln2 = alloc(l * nc);
+        ln2Mean = alloc((long) l * n);
+        ln2Rstd = alloc((long) l * n);
+        fch = alloc(l * 4 * nc);
+        fchGelu = alloc(l * 4 * nc);
+        fcproj = alloc(l * nc);
+        residual3 = alloc(l * nc);
+        lnf = alloc(nc);
+        lnfMean = alloc(n);
+        lnfRstd = alloc(n);
+        logits = alloc((long) n * v);
+        losses = alloc(n);
+        lse = alloc(n);
+        dres = alloc(nc);
+        dres2 = alloc(nc);
+        dln1 = alloc(nc);
+        dqkv = alloc(3 * nc);
+        datty = alloc(nc);
+        dattproj = alloc(nc);
+        dln2 = alloc(nc);
+        dfch = alloc(4 * nc);
+        dfchGelu = alloc(4 * nc);
+        dfcproj = alloc(nc);
+        dlnf = alloc(nc);
+    }
+
+    private Tensor alloc(long size) {
+        Tensor t = be.allocate(size);
+        owned.add(t);
+        return t;
+    }
+
+    /** Gives every buffer back to the backend (a new batch shape replaces these). */
+    void release() {
+        owned.forEach(be::release);
+        owned.clear();
     }
 
     /** Layer l's slice of a stacked tensor. */

@@ -148,7 +148,10 @@ public final class GptModel implements AutoCloseable {
         if (t > cfg.contextLength()) throw new IllegalArgumentException("sequence of " + t + " is over the context length " + cfg.contextLength());
         if (inputs.length != b * t) throw new IllegalArgumentException("inputs must hold B*T = " + b * t + " ids");
         for (int id : inputs) if (id < 0 || id >= cfg.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
-        if (acts == null || acts.b != b || acts.t != t) acts = new Activations(be, cfg, b, t);
+        if (acts == null || acts.b != b || acts.t != t) {
+            if (acts != null) acts.release();
+            acts = new Activations(be, cfg, b, t);
+        }
         this.inputs = inputs;
         this.targets = null;
         this.training = training;
@@ -349,16 +352,28 @@ public final class GptModel implements AutoCloseable {
 
         BatchBuffers(int rows) {
             this.rows = rows;
-            x = be.allocate((long) rows * c);
-            ln = be.allocate((long) rows * c);
-            mean = be.allocate(rows);
-            rstd = be.allocate(rows);
-            qkv = be.allocate(3L * rows * c);
-            atty = be.allocate((long) rows * c);
-            proj = be.allocate((long) rows * c);
-            fch = be.allocate(4L * rows * c);
-            fchGelu = be.allocate(4L * rows * c);
-            logits = be.allocate((long) rows * cfg.vocabSize());
+            x = alloc((long) rows * c);
+            ln = alloc((long) rows * c);
+            mean = alloc(rows);
+            rstd = alloc(rows);
+            qkv = alloc(3L * rows * c);
+            atty = alloc((long) rows * c);
+            proj = alloc((long) rows * c);
+            fch = alloc(4L * rows * c);
+            fchGelu = alloc(4L * rows * c);
+            logits = alloc((long) rows * cfg.vocabSize());
+        }
+
+        private final java.util.List<Tensor> owned = new java.util.ArrayList<>();
+
+        private Tensor alloc(long size) {
+            Tensor t = be.allocate(size);
+            owned.add(t);
+            return t;
+        }
+
+        void release() {
+            owned.forEach(be::release);
         }
     }
 
@@ -373,7 +388,10 @@ public final class GptModel implements AutoCloseable {
     public float[][] decodeBatch(int[] tokens, dev.llmsuite.engine.generate.KvCache[] caches) {
         int nb = tokens.length, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
         if (nb != caches.length || nb == 0) throw new IllegalArgumentException("one cache per token, at least one");
-        if (batch == null || batch.rows < nb) batch = new BatchBuffers(nb);
+        if (batch == null || batch.rows < nb) {
+            if (batch != null) batch.release();
+            batch = new BatchBuffers(nb);
+        }
         BatchBuffers d = batch;
         for (int i = 0; i < nb; i++) {
             int pos = caches[i].length();
@@ -414,7 +432,19 @@ public final class GptModel implements AutoCloseable {
     }
 
     @Override
+    /**
+     * Gives the model's buffers (parameters, gradients, activations, decode buffers, 8-bit copies) back
+     * to the backend: a device backend reuses the memory. The model must not be used afterwards.
+     */
     public void close() {
-        // tensors belong to the backend; nothing else to release
+        if (acts != null) acts.release();
+        if (batch != null) batch.release();
+        if (int8 != null) int8.values().forEach(be::release);
+        if (grads != null) be.release(grads);
+        be.release(params);
+        acts = null;
+        batch = null;
+        int8 = null;
+        grads = null;
     }
 }

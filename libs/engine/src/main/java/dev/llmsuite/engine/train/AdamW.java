@@ -60,6 +60,12 @@ public final class AdamW {
     public Tensor firstMoment() { return m; }
     public Tensor secondMoment() { return v; }
 
+    /** Gives the moments' memory back to the backend; the optimizer must not step afterwards. */
+    public void close() {
+        be.release(m);
+        be.release(v);
+    }
+
     /** Restores a saved optimizer (moments written into {@link #firstMoment} / {@link #secondMoment}). */
     public void restoreStepCount(int steps) { this.step = steps; }
 
