@@ -12,7 +12,7 @@ final class Activations {
     final int b, t, n;
     private final GptConfig cfg;
     private final ComputeBackend be;
-    private final java.util.List<Tensor> owned = new java.util.ArrayList<>();
+    private final OwnedTensors owned;
 
     // forward                                 shape
     final Tensor encoded;                   // [N, C]
@@ -35,57 +35,51 @@ final class Activations {
 
     Activations(ComputeBackend be, GptConfig cfg, int b, int t) {
         this.be = be;
+        this.owned = new OwnedTensors(be);
         this.cfg = cfg;
         this.b = b;
         this.t = t;
         this.n = b * t;
         int l = cfg.layers(), c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
         long nc = (long) n * c;
-        encoded = alloc(nc);
-        ln1 = alloc(l * nc);
-        ln1Mean = alloc((long) l * n);
-        ln1Rstd = alloc((long) l * n);
-        qkv = alloc(l * 3 * nc);
-        atty = alloc(l * nc);
-        att = alloc((long) l * b * nh * t * t);
-        attproj = alloc(l * nc);
-        residual2 = alloc(l * nc);
-        ln2 = alloc(l * nc);
-        ln2Mean = alloc((long) l * n);
-        ln2Rstd = alloc((long) l * n);
-        fch = alloc(l * 4 * nc);
-        fchGelu = alloc(l * 4 * nc);
-        fcproj = alloc(l * nc);
-        residual3 = alloc(l * nc);
-        lnf = alloc(nc);
-        lnfMean = alloc(n);
-        lnfRstd = alloc(n);
-        logits = alloc((long) n * v);
-        losses = alloc(n);
-        lse = alloc(n);
-        dres = alloc(nc);
-        dres2 = alloc(nc);
-        dln1 = alloc(nc);
-        dqkv = alloc(3 * nc);
-        datty = alloc(nc);
-        dattproj = alloc(nc);
-        dln2 = alloc(nc);
-        dfch = alloc(4 * nc);
-        dfchGelu = alloc(4 * nc);
-        dfcproj = alloc(nc);
-        dlnf = alloc(nc);
-    }
-
-    private Tensor alloc(long size) {
-        Tensor t = be.allocate(size);
-        owned.add(t);
-        return t;
+        encoded = owned.allocate(nc);
+        ln1 = owned.allocate(l * nc);
+        ln1Mean = owned.allocate((long) l * n);
+        ln1Rstd = owned.allocate((long) l * n);
+        qkv = owned.allocate(l * 3 * nc);
+        atty = owned.allocate(l * nc);
+        att = owned.allocate((long) l * b * nh * t * t);
+        attproj = owned.allocate(l * nc);
+        residual2 = owned.allocate(l * nc);
+        ln2 = owned.allocate(l * nc);
+        ln2Mean = owned.allocate((long) l * n);
+        ln2Rstd = owned.allocate((long) l * n);
+        fch = owned.allocate(l * 4 * nc);
+        fchGelu = owned.allocate(l * 4 * nc);
+        fcproj = owned.allocate(l * nc);
+        residual3 = owned.allocate(l * nc);
+        lnf = owned.allocate(nc);
+        lnfMean = owned.allocate(n);
+        lnfRstd = owned.allocate(n);
+        logits = owned.allocate((long) n * v);
+        losses = owned.allocate(n);
+        lse = owned.allocate(n);
+        dres = owned.allocate(nc);
+        dres2 = owned.allocate(nc);
+        dln1 = owned.allocate(nc);
+        dqkv = owned.allocate(3 * nc);
+        datty = owned.allocate(nc);
+        dattproj = owned.allocate(nc);
+        dln2 = owned.allocate(nc);
+        dfch = owned.allocate(4 * nc);
+        dfchGelu = owned.allocate(4 * nc);
+        dfcproj = owned.allocate(nc);
+        dlnf = owned.allocate(nc);
     }
 
     /** Gives every buffer back to the backend (a new batch shape replaces these). */
     void release() {
-        owned.forEach(be::release);
-        owned.clear();
+        owned.release();
     }
 
     /** Layer l's slice of a stacked tensor. */

@@ -349,31 +349,24 @@ public final class GptModel implements AutoCloseable {
         final int rows;
         final int c = cfg.embeddingDim();
         final Tensor x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, logits;
+        private final OwnedTensors owned = new OwnedTensors(be);
 
         BatchBuffers(int rows) {
             this.rows = rows;
-            x = alloc((long) rows * c);
-            ln = alloc((long) rows * c);
-            mean = alloc(rows);
-            rstd = alloc(rows);
-            qkv = alloc(3L * rows * c);
-            atty = alloc((long) rows * c);
-            proj = alloc((long) rows * c);
-            fch = alloc(4L * rows * c);
-            fchGelu = alloc(4L * rows * c);
-            logits = alloc((long) rows * cfg.vocabSize());
-        }
-
-        private final java.util.List<Tensor> owned = new java.util.ArrayList<>();
-
-        private Tensor alloc(long size) {
-            Tensor t = be.allocate(size);
-            owned.add(t);
-            return t;
+            x = owned.allocate((long) rows * c);
+            ln = owned.allocate((long) rows * c);
+            mean = owned.allocate(rows);
+            rstd = owned.allocate(rows);
+            qkv = owned.allocate(3L * rows * c);
+            atty = owned.allocate((long) rows * c);
+            proj = owned.allocate((long) rows * c);
+            fch = owned.allocate(4L * rows * c);
+            fchGelu = owned.allocate(4L * rows * c);
+            logits = owned.allocate((long) rows * cfg.vocabSize());
         }
 
         void release() {
-            owned.forEach(be::release);
+            owned.release();
         }
     }
 
