@@ -49,10 +49,13 @@ final class BatchScheduler implements AutoCloseable {
     private final LinkedBlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
+    private final Runnable onDrained;
 
-    BatchScheduler(String name, GptModel model, int maxBatch) {
+    /** @param onDrained runs on the decode thread once closed and every sequence has finished (it frees the model's memory) */
+    BatchScheduler(String name, GptModel model, int maxBatch, Runnable onDrained) {
         this.model = model;
         this.maxBatch = maxBatch;
+        this.onDrained = onDrained;
         this.thread = Thread.ofPlatform().daemon().name("decode-" + name).start(this::loop);
     }
 
@@ -118,8 +121,8 @@ final class BatchScheduler implements AutoCloseable {
                 active.clear();
             }
         }
-        // replaced and drained: nothing decodes on these weights any more (a device backend reuses the memory)
-        model.close();
+        // replaced and drained: nothing decodes here any more (a device backend reuses the memory)
+        onDrained.run();
     }
 
     /** Prefill a new sequence and take its first token (or run a task). */

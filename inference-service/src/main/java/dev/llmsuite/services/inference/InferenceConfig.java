@@ -42,6 +42,14 @@ public interface InferenceConfig {
     /** The name the model in {@link #modelDir()} is served under (default: the directory's name). */
     Optional<String> modelName();
 
+    /**
+     * Where LoRA adapters live, one directory each ({@code NAME/adapter_model.safetensors} +
+     * {@code adapter_config.json}, as fine-tuning writes them): a request for
+     * {@code "model": "BASE+NAME"} runs the loaded BASE with adapter NAME, on BASE's weights.
+     */
+    @WithDefault("work/adapters")
+    Path adapterDir();
+
     /** How decode steps read the linear layers' weights. */
     enum Weights { FP32, INT8 }
 

@@ -12,7 +12,9 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
  *
  * @param tokenizer the vocabulary the model was trained on, or null when this service does not know it
  * @param classifier the classification head saved beside the model, or null (then it only generates)
+ * @param weights    who decodes on the weights (this model's scheduler and adapter views on it)
  */
 record LoadedModel(String name, CheckpointAnnouncement checkpoint, GptModel model, BpeTokenizer tokenizer,
-                   long tokensSeen, long loadedAtMillis, BatchScheduler scheduler, ClassifierFiles.Classifier classifier) {
+                   long tokensSeen, long loadedAtMillis, BatchScheduler scheduler, ClassifierFiles.Classifier classifier,
+                   SharedWeights weights) {
 }

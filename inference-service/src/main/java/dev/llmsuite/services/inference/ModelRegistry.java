@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.service.ComputeConfig;
+import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
@@ -57,7 +59,7 @@ public class ModelRegistry {
         var a = new CheckpointAnnouncement("local", name, 0, dir.toString(), Map.of(), Map.of(), System.currentTimeMillis());
         LoadedModel m = load(a);
         LoadedModel previous = models.put(name, m);
-        if (previous != null) previous.scheduler().close();
+        if (previous != null) retire(previous);
         loaded.increment();
         LOG.infof("serving %s from %s (%s)", name, dir, m.model().config());
     }
@@ -76,7 +78,7 @@ public class ModelRegistry {
             LoadedModel model = load(a);
             models.merge(a.model(), model, (old, fresh) -> {
                 LoadedModel keep = fresh.checkpoint().step() >= old.checkpoint().step() ? fresh : old;
-                (keep == fresh ? old : fresh).scheduler().close(); // in-flight requests finish on it
+                retire(keep == fresh ? old : fresh); // in-flight requests finish on it
                 return keep;
             });
             loaded.increment();
@@ -111,17 +113,86 @@ public class ModelRegistry {
             // A Hugging Face GPT-2 directory: no trainer.json, GPT-2's vocabulary size.
             tokenizer = new BpeTokenizer(Encodings.gpt2());
         }
+        SharedWeights weights = new SharedWeights(model);
         return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(),
-                new BatchScheduler(a.model(), model, config.maxBatch()), dev.llmsuite.engine.io.ClassifierFiles.load(model, dir));
+                new BatchScheduler(a.model(), model, config.maxBatch(), weights::leave),
+                dev.llmsuite.engine.io.ClassifierFiles.load(model, dir), weights);
     }
 
-    Collection<LoadedModel> all() { return models.values(); }
+    /** The loaded models and the adapted views in use. */
+    Collection<LoadedModel> all() {
+        java.util.List<LoadedModel> all = new java.util.ArrayList<>(models.values());
+        adapted.values().stream().filter(a -> models.get(a.base().name()) == a.base()).forEach(a -> all.add(a.view()));
+        return all;
+    }
 
-    Optional<LoadedModel> get(String name) { return Optional.ofNullable(models.get(name)); }
+    /**
+     * A loaded model by name; {@code BASE+ADAPTER} is BASE with LoRA adapter ADAPTER from
+     * llm.inference.adapter-dir, sharing BASE's weights (several adapters on one loaded base). The view
+     * is built on first use and again when BASE is replaced; an adapter made for other base weights is
+     * refused (409).
+     */
+    Optional<LoadedModel> get(String name) {
+        int plus = name.indexOf('+');
+        if (plus < 0) return Optional.ofNullable(models.get(name));
+        LoadedModel base = models.get(name.substring(0, plus));
+        if (base == null) return Optional.empty();
+        String adapter = name.substring(plus + 1);
+        if (!adapter.matches("[A-Za-z0-9._-]{1,128}") || adapter.startsWith(".")) {
+            throw ProblemException.badRequest("adapter name '" + adapter + "': letters, digits, '.', '_' and '-' only");
+        }
+        return Optional.of(adapted.compute(name, (key, current) -> {
+            if (current != null && current.base() == base) return current;
+            if (current != null) current.view().scheduler().close(); // its base was replaced: drains, then lets go
+            return new AdaptedModel(base, withAdapter(base, name, adapter));
+        }).view());
+    }
+
+    /** Stops a replaced model and its adapter views; each finishes what it is decoding, then frees its memory. */
+    private void retire(LoadedModel old) {
+        old.scheduler().close();
+        adapted.entrySet().removeIf(e -> {
+            if (e.getValue().base() != old) return false;
+            e.getValue().view().scheduler().close();
+            return true;
+        });
+    }
+
+    /** A served view: BASE's weights with an adapter, for as long as that BASE is the loaded one. */
+    private record AdaptedModel(LoadedModel base, LoadedModel view) {}
+
+    private final Map<String, AdaptedModel> adapted = new ConcurrentHashMap<>();
+
+    private LoadedModel withAdapter(LoadedModel base, String name, String adapter) {
+        Path dir = config.adapterDir().resolve(adapter).normalize();
+        if (!Files.isRegularFile(dir.resolve(AdapterFiles.FILE))) {
+            throw ProblemException.notFound("no adapter '" + adapter + "' in " + config.adapterDir());
+        }
+        try {
+            base.weights().join();
+        } catch (IllegalStateException e) {
+            throw new ProblemException(503, "model '" + base.name() + "' is being replaced; retry");
+        }
+        GptModel view = base.model().sharingWeights();
+        try {
+            view.attach(AdapterFiles.load(base.model(), dir));
+        } catch (IOException | RuntimeException e) {
+            view.close();
+            base.weights().leave();
+            throw new ProblemException(409, "adapter '" + adapter + "' does not fit model '" + base.name() + "': " + e.getMessage());
+        }
+        LOG.infof("serving %s: %s with adapter %s", name, base.name(), dir);
+        return new LoadedModel(name, base.checkpoint(), view, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),
+                new BatchScheduler(name, view, config.maxBatch(), () -> {
+                    view.close();
+                    base.weights().leave();
+                }), null, base.weights());
+    }
 
     @PreDestroy
     void close() {
         models.values().forEach(m -> m.scheduler().close());
+        adapted.values().forEach(a -> a.view().scheduler().close());
         backend.close();
     }
 

@@ -56,6 +56,40 @@ class LoraTest {
     }
 
     @Test
+    void viewsSharingOneBaseDecodeWithTheirOwnAdaptersAsTheFullForwardDoes() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            GptModel base = new GptModel(be, CFG);
+            GptModelGradientTest.initialize(base, 11);
+            int[] prompt = {3, 1, 4, 1, 5};
+            GptModel[] views = {base.sharingWeights(), base.sharingWeights()};
+            for (int k = 0; k < views.length; k++) {
+                LoraAdapters lora = new LoraAdapters(be, CFG, SETTINGS);
+                randomize(lora, 20 + k);
+                views[k].attach(lora);
+            }
+            float[][] next = new float[3][];
+            GptModel[] all = {base, views[0], views[1]};
+            for (int k = 0; k < all.length; k++) {
+                // prefill 4 tokens, decode the 5th with the KV cache ...
+                try (var cache = new dev.llmsuite.engine.generate.KvCache(be, CFG)) {
+                    all[k].prefill(java.util.Arrays.copyOf(prompt, 4), cache);
+                    next[k] = all[k].decode(prompt[4], cache);
+                }
+                // ... equals the full forward over all 5
+                all[k].forward(prompt, null, 1, 5, false, 0);
+                float[] full = all[k].logitsAt(0, 4);
+                for (int i = 0; i < full.length; i++) assertEquals(full[i], next[k][i], 1e-4 * (1 + Math.abs(full[i])), "model " + k + " logit " + i);
+            }
+            double apart = 0;
+            for (int i = 0; i < next[0].length; i++) apart = Math.max(apart, Math.abs(next[1][i] - next[2][i]) + Math.abs(next[0][i] - next[1][i]));
+            assertTrue(apart > 0.1, "each view answers with its own adapter: " + apart);
+            views[0].close(); // a view leaves the shared weights alone
+            base.forward(prompt, null, 1, 5, false, 0);
+            assertArrayEquals(next[0], base.logitsAt(0, 4), 1e-4f);
+        }
+    }
+
+    @Test
     void adapterGradientsAreTheChainRuleOfTheMergedWeightsGradient() {
         try (CpuBackend be = new CpuBackend(2)) {
             Random r = new Random(2);

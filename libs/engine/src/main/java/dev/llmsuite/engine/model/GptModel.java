@@ -25,11 +25,34 @@ public final class GptModel implements AutoCloseable {
     /** Low-rank adapters on the linear layers (null: none). */
     private LoraAdapters lora;
 
+    /** False for a view made by {@link #sharingWeights}: its base owns the weights. */
+    private final boolean ownsWeights;
+
     public GptModel(ComputeBackend backend, GptConfig config) {
         this.be = backend;
         this.cfg = config;
         this.layout = ParameterLayout.of(config);
         this.params = backend.allocate(layout.totalSize());
+        this.ownsWeights = true;
+    }
+
+    private GptModel(GptModel base) {
+        this.be = base.be;
+        this.cfg = base.cfg;
+        this.layout = base.layout;
+        this.params = base.params;
+        this.int8 = base.int8;
+        this.ownsWeights = false;
+    }
+
+    /**
+     * A model that reads this model's weights (and 8-bit copies) without copying them, with its own
+     * working buffers and its own adapters: several adapters served on one loaded base. For inference
+     * only (it has no gradients of its own to train the shared weights with); closing it leaves the
+     * weights to their owner.
+     */
+    public GptModel sharingWeights() {
+        return new GptModel(this);
     }
 
     public GptConfig config() { return cfg; }
@@ -402,16 +425,20 @@ public final class GptModel implements AutoCloseable {
             String w = "h." + l + ".";
             be.layerNormForward(ln, mean, rstd, x, param(w + "ln_1.weight"), param(w + "ln_1.bias"), nb, c);
             be.matmulForward(qkv, ln, servingWeight(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), nb, c, 3 * c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.QKV, qkv, ln, nb);
             for (int i = 0; i < nb; i++) {
                 be.attentionDecode(be.slice(atty, (long) i * c, c), be.slice(qkv, 3L * i * c, 3L * c),
                         caches[i].keys(l), caches[i].values(l), caches[i].length(), c, nh);
             }
             be.matmulForward(proj, atty, servingWeight(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), nb, c, c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.ATTN_PROJ, proj, atty, nb);
             be.residualForward(x, x, proj, nb * c);
             be.layerNormForward(ln, mean, rstd, x, param(w + "ln_2.weight"), param(w + "ln_2.bias"), nb, c);
             be.matmulForward(fch, ln, servingWeight(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), nb, c, 4 * c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.FC, fch, ln, nb);
             be.geluForward(fchGelu, fch, nb * 4 * c);
             be.matmulForward(proj, fchGelu, servingWeight(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), nb, 4 * c, c);
+            if (lora != null) lora.forward(l, LoraAdapters.Target.FC_PROJ, proj, fchGelu, nb);
             be.residualForward(x, x, proj, nb * c);
         }
         be.layerNormForward(ln, mean, rstd, x, param("ln_f.weight"), param("ln_f.bias"), nb, c);
@@ -432,9 +459,11 @@ public final class GptModel implements AutoCloseable {
     public void close() {
         if (acts != null) acts.release();
         if (batch != null) batch.release();
-        if (int8 != null) int8.values().forEach(be::release);
         if (grads != null) be.release(grads);
-        be.release(params);
+        if (ownsWeights) {
+            if (int8 != null) int8.values().forEach(be::release);
+            be.release(params);
+        }
         acts = null;
         batch = null;
         int8 = null;

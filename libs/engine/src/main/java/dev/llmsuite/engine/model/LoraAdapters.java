@@ -128,7 +128,12 @@ public final class LoraAdapters {
 
     private void ensureRows(int n) {
         if (n <= rows) return;
+        hidden.values().forEach(be::release);
         hidden.clear();
+        if (scratch != null) {
+            be.release(scratch);
+            be.release(dh);
+        }
         rows = n;
         scratch = be.allocate((long) n * 4 * cfg.embeddingDim());
         dh = be.allocate((long) n * settings.rank());

@@ -1,0 +1,28 @@
+package dev.llmsuite.services.inference;
+
+import dev.llmsuite.engine.model.GptModel;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A loaded model's weights and who decodes on them: its own scheduler and the schedulers of the adapter
+ * views built on it. The weights go back to the backend only when the last of them has drained, so a
+ * replaced checkpoint never disappears under a request still running on an adapter view.
+ */
+final class SharedWeights {
+    private final GptModel owner;
+    private final AtomicInteger users = new AtomicInteger(1); // the owner's own scheduler
+
+    SharedWeights(GptModel owner) {
+        this.owner = owner;
+    }
+
+    /** One more scheduler decodes on these weights. */
+    void join() {
+        if (users.getAndIncrement() <= 0) throw new IllegalStateException("weights already released");
+    }
+
+    /** A scheduler on these weights has drained; the last one gives them back. */
+    void leave() {
+        if (users.decrementAndGet() == 0) owner.close();
+    }
+}
