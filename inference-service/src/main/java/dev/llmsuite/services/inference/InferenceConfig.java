@@ -45,9 +45,10 @@ public interface InferenceConfig {
     /**
      * Where LoRA adapters live, one directory each ({@code NAME/adapter_model.safetensors} +
      * {@code adapter_config.json}, as fine-tuning writes them): a request for
-     * {@code "model": "BASE+NAME"} runs the loaded BASE with adapter NAME, on BASE's weights.
+     * {@code "model": "BASE+NAME"} runs the loaded BASE with adapter NAME, on BASE's weights. The
+     * trainer's fine-tuning jobs write theirs to {@code llm.trainer.checkpoint-dir/adapters}.
      */
-    @WithDefault("work/adapters")
+    @WithDefault("work/checkpoints/adapters")
     Path adapterDir();
 
     /** How decode steps read the linear layers' weights. */

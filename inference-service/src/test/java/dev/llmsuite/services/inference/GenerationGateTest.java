@@ -21,7 +21,7 @@ class GenerationGateTest {
             public int maxPromptChars() { return 1000; }
             public Optional<Path> modelDir() { return Optional.empty(); }
             public Optional<String> modelName() { return Optional.empty(); }
-            public java.nio.file.Path adapterDir() { return java.nio.file.Path.of("work/adapters"); }
+            public java.nio.file.Path adapterDir() { return java.nio.file.Path.of("work/checkpoints/adapters"); }
             public int threads() { return 1; }
             public Weights weights() { return Weights.FP32; }
         };

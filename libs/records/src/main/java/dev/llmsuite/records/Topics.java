@@ -18,13 +18,19 @@ public final class Topics {
     public static final String TRAINING_METRICS = "training.metrics";
     /** Checkpoint announcements (JSON): {@link CheckpointAnnouncement}. */
     public static final String CHECKPOINTS = "model.checkpoints";
+    /**
+     * Fine-tuning data (JSON, keyed by dataset): labelled texts or Alpaca-style instructions, each
+     * dataset closed by an end record with its count. The trainer rebuilds its datasets from it.
+     */
+    public static final String FINETUNE_EXAMPLES = "finetune.examples";
 
     /** Records a service could not process, with the reason in the {@code dead-letter-reason} header. */
     public static final String DOCUMENTS_DLQ = "corpus.documents.dlq";
     public static final String TOKENS_DLQ = "corpus.tokens.dlq";
     public static final String BATCHES_DLQ = "train.batches.dlq";
+    public static final String FINETUNE_EXAMPLES_DLQ = "finetune.examples.dlq";
 
     public static final List<String> ALL = List.of(
-            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS,
-            DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ);
+            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, FINETUNE_EXAMPLES,
+            DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ, FINETUNE_EXAMPLES_DLQ);
 }

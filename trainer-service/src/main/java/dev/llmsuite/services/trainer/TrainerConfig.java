@@ -48,6 +48,19 @@ public interface TrainerConfig {
 
     Model model();
 
+    Finetune finetune();
+
+    /** Limits on fine-tuning data arriving on finetune.examples; a record over them is dead-lettered. */
+    interface Finetune {
+        /** Examples one dataset may hold. */
+        @WithDefault("200000")
+        int maxExamples();
+
+        /** Characters of one text (a classification text, or an instruction, input or output). */
+        @WithDefault("100000")
+        int maxTextChars();
+    }
+
     /** A job's defaults: the GPT it trains (a small GPT-2-shaped model), its optimizer and schedule. */
     interface Model {
         @WithDefault("50257")

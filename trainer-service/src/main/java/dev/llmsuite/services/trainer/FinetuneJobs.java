@@ -1,0 +1,251 @@
+package dev.llmsuite.services.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.engine.io.AdapterFiles;
+import dev.llmsuite.engine.io.ClassifierFiles;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.LoraAdapters;
+import dev.llmsuite.finetune.ClassificationData;
+import dev.llmsuite.finetune.ClassificationExample;
+import dev.llmsuite.finetune.ClassifierTraining;
+import dev.llmsuite.finetune.EmailText;
+import dev.llmsuite.finetune.InstructionData;
+import dev.llmsuite.finetune.InstructionTraining;
+import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.service.KafkaMessages;
+import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.jboss.logging.Logger;
+
+/**
+ * Fine-tuning jobs: a pre-trained checkpoint, a dataset from finetune.examples, and the book's chapter 6
+ * (a classifier: last block, LoRA or everything trained) or chapter 7 (instruction following). A job waits
+ * for its dataset to be closed, runs on the service's one fine-tuning thread with progress in its status,
+ * and ends as a checkpoint that inference-service serves under the job's id (announced on
+ * model.checkpoints; a classifier's head beside it, for POST /v1/classify), LoRA adapters also apart under
+ * {@code checkpoint-dir/adapters/ID} for {@code "model": "BASE+ID"}.
+ */
+@ApplicationScoped
+public class FinetuneJobs {
+    private static final Logger LOG = Logger.getLogger(FinetuneJobs.class);
+    /** The directory under checkpoint-dir where adapters go (so no job may take this id). */
+    static final String ADAPTERS = "adapters";
+
+    private static final class Job {
+        final FinetuneSpec spec;
+        final Path base;
+        volatile String state = "waiting";
+        volatile int examples;
+        volatile String progress;
+        volatile Map<String, Object> result;
+        volatile String checkpoint, adapter, error;
+
+        Job(FinetuneSpec spec, Path base) {
+            this.spec = spec;
+            this.base = base;
+        }
+
+        FinetuneStatus status(FinetuneDatasets datasets) {
+            int n = "waiting".equals(state) ? datasets.arriving(spec.dataset()) : examples;
+            return new FinetuneStatus(spec.id(), state, n, progress, result, checkpoint, adapter,
+                    "completed".equals(state) ? spec.id() : null, error, spec);
+        }
+    }
+
+    private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("finetune").unstarted(r));
+    private final TrainerConfig config;
+    private final EngineBackend backend;
+    private final FinetuneDatasets datasets;
+    private final MutinyEmitter<String> checkpoints;
+    private final ObjectMapper json;
+    private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
+
+    FinetuneJobs(TrainerConfig config, EngineBackend backend, FinetuneDatasets datasets,
+                 @Channel("checkpoints") MutinyEmitter<String> checkpoints, ObjectMapper json) {
+        this.config = config;
+        this.backend = backend;
+        this.datasets = datasets;
+        this.checkpoints = checkpoints;
+        this.json = json;
+    }
+
+    FinetuneStatus submit(FinetuneSpec raw) {
+        FinetuneSpec spec = raw.resolved();
+        Path root = config.checkpointDir().toAbsolutePath().normalize();
+        Path base = root.resolve(spec.base()).normalize();
+        if (!base.startsWith(root) || base.equals(root)) {
+            throw ProblemException.badRequest("base must be a checkpoint directory under llm.trainer.checkpoint-dir (" + root + ")");
+        }
+        if (!Files.isRegularFile(base.resolve("model.safetensors"))) throw ProblemException.notFound("no checkpoint at " + base);
+        Job job = new Job(spec, base);
+        if (jobs.putIfAbsent(spec.id(), job) != null || Files.exists(root.resolve(spec.id()))) {
+            jobs.remove(spec.id(), job);
+            throw new ProblemException(409, "id '" + spec.id() + "' is taken (a job or a checkpoint directory); choose another");
+        }
+        datasets.get(spec.dataset()).ifPresent(d -> start(job, d));
+        LOG.infof("fine-tuning job %s (%s, %s) on %s from %s", spec.id(), spec.task(), spec.mode(), spec.dataset(), base);
+        return job.status(datasets);
+    }
+
+    FinetuneStatus status(String id) {
+        Job job = jobs.get(id);
+        if (job == null) throw ProblemException.notFound("no fine-tuning job '" + id + "'");
+        return job.status(datasets);
+    }
+
+    Collection<FinetuneStatus> all() {
+        return jobs.values().stream().map(j -> j.status(datasets)).toList();
+    }
+
+    /** A dataset was closed: the jobs waiting for it start. */
+    void onDataset(@Observes FinetuneDatasets.Dataset d) {
+        for (Job job : jobs.values()) {
+            if ("waiting".equals(job.state) && job.spec.dataset().equals(d.name())) start(job, d);
+        }
+    }
+
+    private synchronized void start(Job job, FinetuneDatasets.Dataset d) {
+        if (!"waiting".equals(job.state)) return;
+        job.examples = d.size();
+        String problem = d.error() != null ? d.error()
+                : job.spec.classification() && d.labelled().isEmpty() ? "dataset " + d.name() + " holds no labelled texts"
+                : !job.spec.classification() && d.instructions().isEmpty() ? "dataset " + d.name() + " holds no instructions" : null;
+        if (problem != null) {
+            fail(job, problem);
+            return;
+        }
+        job.state = "queued";
+        worker.submit(() -> run(job, d));
+    }
+
+    private void fail(Job job, String why) {
+        job.error = why;
+        job.state = "failed";
+        LOG.warnf("fine-tuning job %s failed: %s", job.spec.id(), why);
+    }
+
+    private void run(Job job, FinetuneDatasets.Dataset d) {
+        job.state = "running";
+        GptModel model = null;
+        try {
+            model = HfCheckpoint.load(backend.get(), job.base);
+            if (model.config().vocabSize() != 50257) throw new IllegalArgumentException("the base must use GPT-2's vocabulary (50257 ids)");
+            if (job.spec.classification()) classify(job, model, d.labelled());
+            else instruct(job, model, d);
+            job.state = "completed";
+            LOG.infof("fine-tuning job %s completed: %s", job.spec.id(), job.result);
+        } catch (Exception | OutOfMemoryError e) {
+            fail(job, e.getMessage() == null ? e.toString() : e.getMessage());
+        } finally {
+            if (model != null) model.close();
+        }
+    }
+
+    private void classify(Job job, GptModel model, List<ClassificationExample> raw) throws Exception {
+        FinetuneSpec s = job.spec;
+        if (s.email()) {
+            List<ClassificationExample> cleaned = new ArrayList<>(raw.size());
+            for (ClassificationExample e : raw) cleaned.add(new ClassificationExample(EmailText.clean(e.text()), e.label()));
+            raw = cleaned;
+        }
+        List<String> labels = raw.stream().map(ClassificationExample::label).distinct().sorted().toList();
+        if (labels.size() < 2) throw new IllegalArgumentException("a classifier needs at least two labels, the dataset has " + labels);
+        ClassificationData.Split split = ClassificationData.split(ClassificationData.balance(raw, s.seed()), 0.7, 0.1, s.seed());
+        int max = Math.min(s.maxLength(), model.config().contextLength());
+        var train = ClassifierTraining.encode(split.train(), labels, gpt2::encodeOrdinary, max);
+        var val = ClassifierTraining.encode(split.validation(), labels, gpt2::encodeOrdinary, max);
+        var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
+        var lora = new LoraAdapters.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LoraAdapters.Target.class), Set.of());
+        var settings = new ClassifierTraining.Settings(ClassifierTraining.Mode.valueOf(s.mode().toUpperCase()), s.epochs(),
+                s.batchSize(), s.learningRate(), s.weightDecay(), max, lora, s.seed());
+        var report = ClassifierTraining.run(model, labels.size(), train, val, test, settings, line -> job.progress = line);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("labels", labels);
+        result.put("split", List.of(train.size(), val.size(), test.size()));
+        result.put("trainAccuracy", report.trainAccuracy());
+        result.put("validationAccuracy", report.validationAccuracy());
+        result.put("testAccuracy", report.testAccuracy());
+        result.put("confusion", report.confusion());
+        result.put("trainableParameters", report.trainableParameters());
+        result.put("steps", report.steps());
+        result.put("seconds", report.seconds());
+        if (report.adapters() != null) {
+            Path adapter = config.checkpointDir().resolve(ADAPTERS).resolve(s.id()).toAbsolutePath();
+            AdapterFiles.save(report.adapters(), model, adapter); // made for the base weights, before they are merged
+            job.adapter = adapter.toString();
+            model.attach(null);
+            report.adapters().mergeInto(model);
+        }
+        GptModel trained = model;
+        publish(job, report.steps(), result, Map.of("test_accuracy", report.testAccuracy()), dir -> {
+            HfCheckpoint.save(trained, dir);
+            ClassifierFiles.save(report.head(), labels, trained, dir);
+        });
+    }
+
+    private void instruct(Job job, GptModel model, FinetuneDatasets.Dataset d) throws Exception {
+        FinetuneSpec s = job.spec;
+        InstructionData.Split split = InstructionData.split(d.instructions());
+        var report = InstructionTraining.train(model, split.train(), split.validation(), gpt2::encode,
+                new InstructionTraining.Settings(s.epochs(), s.batchSize(), s.learningRate(), s.weightDecay(), s.maxLength(),
+                        s.maskPrompt(), s.seed()), line -> job.progress = line);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("split", List.of(split.train().size(), split.test().size(), split.validation().size()));
+        result.put("firstLoss", report.firstLoss());
+        result.put("lastTrainLoss", report.lastTrainLoss());
+        result.put("validationLoss", report.validationLoss());
+        result.put("steps", report.steps());
+        result.put("seconds", report.seconds());
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("loss", report.lastTrainLoss());
+        if (!Double.isNaN(report.validationLoss())) metrics.put("val_loss", report.validationLoss());
+        publish(job, report.steps(), result, metrics, dir -> HfCheckpoint.save(model, dir));
+    }
+
+    /** Writes the result as a checkpoint (plus trainer.json) and announces it for inference-service. */
+    private void publish(Job job, int steps, Map<String, Object> result, Map<String, Double> metrics, CheckpointWriter.Contents files)
+            throws Exception {
+        Path dir = config.checkpointDir().resolve(job.spec.id()).resolve("step-" + steps).toAbsolutePath();
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("dataset", job.spec.dataset());
+        meta.put("step", steps);
+        meta.put("tokens", 0);
+        meta.put("vocabularyHash", Encodings.gpt2().hash());
+        meta.put("finetune", Map.of("spec", job.spec, "base", job.base.toString(), "result", result));
+        Map<String, String> hashes = CheckpointWriter.write(dir, tmp -> {
+            files.writeInto(tmp);
+            json.writerWithDefaultPrettyPrinter().writeValue(tmp.resolve("trainer.json").toFile(), meta);
+        });
+        job.result = result;
+        job.checkpoint = dir.toString();
+        CheckpointAnnouncement a = new CheckpointAnnouncement(job.spec.id(), job.spec.id(), steps, dir.toString(), hashes, metrics,
+                System.currentTimeMillis());
+        checkpoints.sendMessage(KafkaMessages.keyed(job.spec.id(), json.writeValueAsString(a))).await().atMost(Duration.ofSeconds(30));
+    }
+
+    @PreDestroy
+    void stop() {
+        worker.shutdownNow();
+    }
+}

@@ -1,0 +1,58 @@
+package dev.llmsuite.services.trainer;
+
+import dev.llmsuite.service.ProblemException;
+
+/**
+ * A fine-tuning job as POST /v1/finetune-jobs takes it (docs/api.md). Absent numbers get the book's
+ * values for the task; {@link #resolved()} fills them in and checks every field at the edge.
+ *
+ * @param task      {@code classification} (the book's chapter 6) or {@code instruction} (chapter 7)
+ * @param base      the pre-trained checkpoint: a directory under llm.trainer.checkpoint-dir, e.g. "demo/step-558"
+ * @param dataset   the dataset on finetune.examples
+ * @param mode      classification: last_block (the book), lora or all; instruction: all (the book's)
+ * @param email     classification texts are raw e-mails: clean them first
+ */
+public record FinetuneSpec(String id, String task, String base, String dataset, String mode, Integer epochs,
+                           Integer batchSize, Double learningRate, Double weightDecay, Integer maxLength, Integer loraRank,
+                           Double loraAlpha, Boolean maskPrompt, Boolean email, Long seed) {
+
+    static final String ID = "[A-Za-z0-9._-]{1,64}";
+
+    boolean classification() { return "classification".equals(task); }
+
+    FinetuneSpec resolved() {
+        if (id == null || !id.matches(ID) || id.startsWith(".") || id.equals(FinetuneJobs.ADAPTERS)) {
+            throw ProblemException.badRequest("id must be 1-64 letters, digits, '.', '_' or '-', not starting with '.', and not '"
+                    + FinetuneJobs.ADAPTERS + "'");
+        }
+        if (!"classification".equals(task) && !"instruction".equals(task)) {
+            throw ProblemException.badRequest("task must be classification or instruction");
+        }
+        if (base == null || base.isBlank()) throw ProblemException.badRequest("base (a checkpoint directory) is required");
+        if (dataset == null || !dataset.matches(ID)) throw ProblemException.badRequest("dataset must be 1-64 letters, digits, '.', '_' or '-'");
+        boolean cls = classification();
+        String m = mode == null ? (cls ? "last_block" : "all") : mode.toLowerCase();
+        if (!(cls ? java.util.Set.of("last_block", "lora", "all") : java.util.Set.of("all")).contains(m)) {
+            throw ProblemException.badRequest("mode for " + task + " must be " + (cls ? "last_block, lora or all" : "all"));
+        }
+        FinetuneSpec r = new FinetuneSpec(id, task, base, dataset, m, or(epochs, cls ? 5 : 2), or(batchSize, 8),
+                or(learningRate, cls ? 5e-5 : 5e-5), or(weightDecay, 0.1), or(maxLength, cls ? 256 : 1024), or(loraRank, 16),
+                or(loraAlpha, 16.0), or(maskPrompt, false), or(email, false), or(seed, 123L));
+        check(r.epochs() >= 1 && r.epochs() <= 1000, "epochs must be in [1, 1000]");
+        check(r.batchSize() >= 1 && r.batchSize() <= 1024, "batchSize must be in [1, 1024]");
+        check(r.learningRate() > 0 && r.learningRate() < 1, "learningRate must be in (0, 1)");
+        check(r.weightDecay() >= 0 && r.weightDecay() < 1, "weightDecay must be in [0, 1)");
+        check(r.maxLength() >= 2 && r.maxLength() <= 1 << 16, "maxLength must be in [2, 65536]");
+        check(r.loraRank() >= 1 && r.loraRank() <= 1024, "loraRank must be in [1, 1024]");
+        check(r.loraAlpha() > 0, "loraAlpha must be positive");
+        return r;
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) throw ProblemException.badRequest(message);
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value == null ? fallback : value;
+    }
+}

@@ -1,0 +1,166 @@
+package dev.llmsuite.services.trainer;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.ClassifierFiles;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.Topics;
+import dev.llmsuite.testing.KafkaBrokerResource;
+import dev.llmsuite.testing.TestKafka;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Fine-tuning through Kafka on a tiny model: examples on finetune.examples, a job over HTTP, the result
+ * announced on model.checkpoints as a checkpoint inference-service can serve.
+ */
+@QuarkusTest
+@WithTestResource(KafkaBrokerResource.class)
+class FinetuneJobsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    static final GptConfig TINY_GPT2 = new GptConfig(50257, 64, 16, 2, 2, 0.0, false, true);
+
+    private static Path checkpoints() {
+        return ConfigProvider.getConfig().getValue("llm.trainer.checkpoint-dir", Path.class).toAbsolutePath();
+    }
+
+    @BeforeAll
+    static void base() throws Exception {
+        Path dir = checkpoints().resolve("pretrained").resolve("step-1");
+        if (Files.exists(dir)) return;
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel m = new GptModel(be, TINY_GPT2);
+            m.initialize(5);
+            HfCheckpoint.save(m, dir);
+        }
+    }
+
+    private static void send(String dataset, Map<String, Object> record) throws Exception {
+        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.FINETUNE_EXAMPLES, dataset, JSON.writeValueAsBytes(record));
+    }
+
+    /** Two labels whose texts share no word: a tiny model can learn them. */
+    private static void labelledTexts(String dataset, int perLabel, int claimed) throws Exception {
+        Random r = new Random(1);
+        String[] fruit = {"apple", "banana", "cherry", "grape", "melon"}, tools = {"hammer", "wrench", "drill", "saw", "pliers"};
+        for (int i = 0; i < perLabel; i++) {
+            send(dataset, Map.of("dataset", dataset, "text", fruit[r.nextInt(5)] + " " + fruit[r.nextInt(5)] + " " + fruit[r.nextInt(5)], "label", "fruit"));
+            send(dataset, Map.of("dataset", dataset, "text", tools[r.nextInt(5)] + " " + tools[r.nextInt(5)] + " " + tools[r.nextInt(5)], "label", "tool"));
+        }
+        send(dataset, Map.of("dataset", dataset, "end", true, "count", claimed));
+    }
+
+    private static JsonNode awaitJob(String id) throws Exception {
+        await().atMost(Duration.ofSeconds(120)).until(() -> {
+            String state = given().get("/v1/finetune-jobs/" + id).then().statusCode(200).extract().path("state");
+            return state.equals("completed") || state.equals("failed");
+        });
+        return JSON.readTree(given().get("/v1/finetune-jobs/" + id).then().extract().asString());
+    }
+
+    private static Map<String, Object> job(String id, String task, String dataset, Map<String, Object> more) {
+        Map<String, Object> spec = new java.util.HashMap<>(Map.of("id", id, "task", task, "base", "pretrained/step-1", "dataset", dataset));
+        spec.putAll(more);
+        return spec;
+    }
+
+    @Test
+    void aClassifierIsTrainedFromKafkaExamplesAndAnnounced() throws Exception {
+        // the job first: it waits for its dataset to be closed
+        given().contentType("application/json").body(job("fruit-or-tool", "classification", "fruits",
+                        Map.of("mode", "all", "epochs", 8, "learningRate", 3e-3)))
+                .post("/v1/finetune-jobs").then().statusCode(201).body("state", equalTo("waiting"));
+        labelledTexts("fruits", 40, 80);
+        JsonNode s = awaitJob("fruit-or-tool");
+        assertEquals("completed", s.get("state").asText(), s.toString());
+        assertEquals(80, s.get("examples").asInt());
+        double accuracy = s.at("/result/testAccuracy").asDouble();
+        assertTrue(accuracy >= 0.9, "learned the two labels: " + s.get("result"));
+        assertEquals("fruit-or-tool", s.get("model").asText());
+
+        CheckpointAnnouncement a = JSON.readValue(TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.CHECKPOINTS, 1,
+                Duration.ofSeconds(30), r -> "fruit-or-tool".equals(r.key())).getFirst().value(), CheckpointAnnouncement.class);
+        assertTrue(a.hashes().containsKey("classifier.safetensors") && a.hashes().containsKey("model.safetensors"), a.hashes().toString());
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel m = HfCheckpoint.load(be, Path.of(a.path()));
+            assertEquals(List.of("fruit", "tool"), ClassifierFiles.load(m, Path.of(a.path())).labels());
+        }
+
+        // the same data with LoRA: adapters apart, for "model": "BASE+ID"
+        given().contentType("application/json").body(job("fruit-lora", "classification", "fruits", Map.of("mode", "lora", "epochs", 2)))
+                .post("/v1/finetune-jobs").then().statusCode(201);
+        JsonNode l = awaitJob("fruit-lora");
+        assertEquals("completed", l.get("state").asText(), l.toString());
+        assertTrue(Files.isRegularFile(Path.of(l.get("adapter").asText()).resolve("adapter_model.safetensors")));
+        assertTrue(l.at("/result/trainableParameters").asLong() < TINY_GPT2.withTiedOutputHead(true).parameterCount() / 5,
+                "LoRA trains a small fraction: " + l.get("result"));
+    }
+
+    @Test
+    void anInstructionModelIsTrainedAndItsLossFalls() throws Exception {
+        for (int i = 0; i < 20; i++) {
+            send("alpaca", Map.of("dataset", "alpaca", "instruction", "Repeat the word.", "input", "word " + (i % 4), "output", "word " + (i % 4)));
+        }
+        send("alpaca", Map.of("dataset", "alpaca", "end", true, "count", 20));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/finetune-datasets/alpaca").then().statusCode(200).body("state", equalTo("ready")));
+        given().contentType("application/json").body(job("repeat", "instruction", "alpaca", Map.of("epochs", 3, "learningRate", 1e-3, "batchSize", 4)))
+                .post("/v1/finetune-jobs").then().statusCode(201);
+        JsonNode s = awaitJob("repeat");
+        assertEquals("completed", s.get("state").asText(), s.toString());
+        assertTrue(s.at("/result/lastTrainLoss").asDouble() < s.at("/result/firstLoss").asDouble(), s.get("result").toString());
+        assertTrue(Files.isRegularFile(Path.of(s.get("checkpoint").asText()).resolve("model.safetensors")));
+    }
+
+    @Test
+    void badInputIsRefusedAtTheEdgeAndNothingIsLostSilently() throws Exception {
+        // a dataset whose closing count disagrees with what arrived fails the job that wanted it
+        labelledTexts("short", 3, 7);
+        given().contentType("application/json").body(job("counted", "classification", "short", Map.of()))
+                .post("/v1/finetune-jobs").then().statusCode(201);
+        JsonNode s = awaitJob("counted");
+        assertEquals("failed", s.get("state").asText());
+        assertTrue(s.get("error").asText().contains("counts 7 examples, 6 arrived"), s.toString());
+
+        // a record that is not an example goes to the dead-letter topic with its reason
+        TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.FINETUNE_EXAMPLES, "x", "{not json".getBytes(StandardCharsets.UTF_8));
+        var dead = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.FINETUNE_EXAMPLES_DLQ, 1, Duration.ofSeconds(30), r -> "x".equals(r.key()));
+        assertTrue(TestKafka.header(dead.getFirst().headers(), "dead-letter-reason").contains("not JSON"));
+
+        given().contentType("application/json").body(job("bad task", "classification", "short", Map.of()))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("id must be"));
+        given().contentType("application/json").body(job("t1", "summarize", "short", Map.of()))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("task must be"));
+        given().contentType("application/json").body(job("t2", "classification", "short", Map.of("base", "../../etc")))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("under llm.trainer.checkpoint-dir"));
+        given().contentType("application/json").body(job("t3", "classification", "short", Map.of("base", "nowhere/step-1")))
+                .post("/v1/finetune-jobs").then().statusCode(404);
+        given().contentType("application/json").body(job("t4", "instruction", "short", Map.of("mode", "lora")))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("mode for instruction"));
+        given().contentType("application/json").body(job("counted", "classification", "short", Map.of()))
+                .post("/v1/finetune-jobs").then().statusCode(409);
+        given().get("/v1/finetune-jobs/none").then().statusCode(404);
+        given().get("/v1/finetune-datasets/none").then().statusCode(404);
+    }
+}
