@@ -88,6 +88,49 @@ class PipelineIT {
         assertCounted("inference-service", "llm_inference_checkpoints_total{outcome=\"loaded\"}");
     }
 
+    /**
+     * Chapter 6 as services: a base checkpoint, labelled texts on finetune.examples, a fine-tuning job in
+     * trainer-service, and the classifier it announces answering POST /v1/classify in inference-service.
+     */
+    @Test
+    void aClassifierFineTunedFromKafkaExamplesIsServedByInference() throws Exception {
+        Path base = workDir.resolve("checkpoints/pretrained-tiny/step-1");
+        try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
+            var m = new dev.llmsuite.engine.model.GptModel(be, new dev.llmsuite.engine.model.GptConfig(50257, 64, 16, 2, 2, 0.0, false, true));
+            m.initialize(5);
+            dev.llmsuite.engine.io.HfCheckpoint.save(m, base);
+        }
+        ObjectMapper json = new ObjectMapper();
+        String[] fruit = {"apple", "banana", "cherry", "grape", "melon"}, tools = {"hammer", "wrench", "drill", "saw", "pliers"};
+        java.util.Random r = new java.util.Random(3);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+                Map.<String, Object>of("bootstrap.servers", suite.bootstrapServers()),
+                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (int i = 0; i < 40; i++) {
+                for (String[] words : new String[][] {fruit, tools}) {
+                    String text = words[r.nextInt(5)] + " " + words[r.nextInt(5)] + " " + words[r.nextInt(5)];
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, "things",
+                            json.writeValueAsBytes(Map.of("dataset", "things", "text", text, "label", words == fruit ? "fruit" : "tool"))));
+                }
+            }
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, "things",
+                    json.writeValueAsBytes(Map.of("dataset", "things", "end", true, "count", 80)))).get();
+        }
+        given().baseUri(suite.url("trainer-service", "")).contentType("application/json")
+                .body(Map.of("id", "things-classifier", "task", "classification", "base", "pretrained-tiny/step-1",
+                        "dataset", "things", "mode", "all", "epochs", 8, "learningRate", 3e-3))
+                .post("/v1/finetune-jobs").then().statusCode(201);
+        await().atMost(Duration.ofSeconds(120)).untilAsserted(() ->
+                given().baseUri(suite.url("trainer-service", "")).get("/v1/finetune-jobs/things-classifier")
+                        .then().statusCode(200).body("state", equalTo("completed")));
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
+                given().baseUri(suite.url("inference-service", "")).get("/v1/models/things-classifier").then().statusCode(200));
+        given().baseUri(suite.url("inference-service", "")).contentType("application/json")
+                .body(Map.of("model", "things-classifier", "input", List.of("banana apple melon", "drill saw hammer")))
+                .post("/v1/classify").then().statusCode(200)
+                .body("data[0].label", equalTo("fruit")).body("data[1].label", equalTo("tool"));
+    }
+
     private static final Path VERDICT = Path.of(System.getProperty("suite.root", "..")).resolve("../shared/data/corpus/the-verdict.txt");
 
     /** The book's chapter-5 data setting: 5,145 tokens, L = stride = 256, B = 2, 90/10, three epochs. */
