@@ -274,13 +274,15 @@ class PipelineIT {
     }
 
     /** The first of n consecutive free loopback ports. */
+    /**
+     * n consecutive free ports below Linux's ephemeral range (32768+): the broker's and every client's
+     * outgoing connections take ephemeral ports, so a run picked there can be taken before the last
+     * service binds it (seen in CI).
+     */
     static int freePortRun(int n) throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base;
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                base = s.getLocalPort();
-            }
-            if (base + n > 65535) continue;
+        java.util.Random random = new java.util.Random();
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int base = 20_000 + random.nextInt(12_000);
             boolean free = true;
             for (int p = base; p < base + n && free; p++) {
                 try (ServerSocket s = new ServerSocket(p, 1, InetAddress.getLoopbackAddress())) {
@@ -291,6 +293,6 @@ class PipelineIT {
             }
             if (free) return base;
         }
-        throw new IOException("no run of " + n + " free ports");
+        throw new IOException("no run of " + n + " free ports in 20000-32000");
     }
 }

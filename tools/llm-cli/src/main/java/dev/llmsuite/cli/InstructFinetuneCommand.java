@@ -86,23 +86,9 @@ final class InstructFinetuneCommand implements Callable<Integer> {
     private void judge(List<InstructionExample> test, List<Map<String, Object>> responses) throws Exception {
         if (judgeModel == null) throw new IllegalArgumentException("--judge-url needs --judge-model");
         String key = judgeKey != null ? judgeKey : System.getenv("LLM_JUDGE_API_KEY");
-        JudgeClient judge = new JudgeClient(judgeUrl, judgeModel, key);
-        long t0 = System.nanoTime();
-        int scored = 0, unparseable = 0;
-        long sum = 0;
-        for (int i = 0; i < test.size(); i++) {
-            Integer score = JudgeClient.parse(judge.ask(JudgeClient.prompt(test.get(i), (String) responses.get(i).get("model_response"))));
-            if (score == null) unparseable++;
-            else {
-                scored++;
-                sum += score;
-            }
-            if ((i + 1) % 10 == 0 || i + 1 == test.size()) {
-                double el = (System.nanoTime() - t0) / 1e9;
-                System.out.printf("judged %d/%d, ETA %.0f s%n", i + 1, test.size(), el / (i + 1) * (test.size() - i - 1));
-            }
-        }
-        System.out.printf("judge %s: mean score %.2f over %d scored, %d unparseable%n", judgeModel,
-                scored == 0 ? Double.NaN : (double) sum / scored, scored, unparseable);
+        var result = dev.llmsuite.finetune.JudgeEvaluation.run(new JudgeClient(judgeUrl, judgeModel, key), judgeModel, test,
+                responses.stream().map(r -> (String) r.get("model_response")).toList(), System.out::println);
+        System.out.printf("judge %s: mean score %.2f over %d scored, %d unparseable%n", judgeModel, result.mean(),
+                result.scored(), result.unparseable());
     }
 }

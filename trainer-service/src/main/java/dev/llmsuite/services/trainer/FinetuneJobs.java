@@ -11,6 +11,9 @@ import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.ClassifierTraining;
 import dev.llmsuite.finetune.EmailText;
 import dev.llmsuite.finetune.InstructionData;
+import dev.llmsuite.finetune.InstructionExample;
+import dev.llmsuite.finetune.JudgeClient;
+import dev.llmsuite.finetune.JudgeEvaluation;
 import dev.llmsuite.finetune.InstructionTraining;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.service.KafkaMessages;
@@ -40,7 +43,8 @@ import org.jboss.logging.Logger;
 /**
  * Fine-tuning jobs: a pre-trained checkpoint, a dataset from finetune.examples, and the book's chapter 6
  * (a classifier: last block, LoRA or everything trained) or chapter 7 (instruction following). A job waits
- * for its dataset to be closed, runs on the service's one fine-tuning thread with progress in its status,
+ * for its dataset to be closed, runs on the service's one fine-tuning thread with progress in its status
+ * (an instruction job then answers its test prompts and, given a judge endpoint, has them scored),
  * and ends as a checkpoint that inference-service serves under the job's id (announced on
  * model.checkpoints; a classifier's head beside it, for POST /v1/classify), LoRA adapters also apart under
  * {@code checkpoint-dir/adapters/ID} for {@code "model": "BASE+ID"}.
@@ -220,7 +224,38 @@ public class FinetuneJobs {
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("loss", report.lastTrainLoss());
         if (!Double.isNaN(report.validationLoss())) metrics.put("val_loss", report.validationLoss());
-        publish(job, report.steps(), result, metrics, dir -> HfCheckpoint.save(model, dir));
+
+        // the book's evaluation: a greedy response to every test prompt, then (with a judge) their scores
+        job.state = "responding";
+        List<String> responses = new ArrayList<>();
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < split.test().size(); i++) {
+            InstructionExample e = split.test().get(i);
+            String response = InstructionTraining.respond(model, e, gpt2::encode, gpt2::decode, s.maxNewTokens());
+            responses.add(response);
+            lines.append(json.writeValueAsString(Map.of("instruction", e.instruction(), "input", e.input(), "output", e.output(),
+                    "model_response", response))).append('\n');
+            if ((i + 1) % 10 == 0 || i + 1 == split.test().size()) job.progress = "responses " + (i + 1) + "/" + split.test().size();
+        }
+        if (s.judgeUrl() != null) {
+            job.state = "judging";
+            Map<String, Object> judged = new LinkedHashMap<>();
+            judged.put("model", s.judgeModel());
+            try {
+                JudgeEvaluation.Result j = JudgeEvaluation.run(new JudgeClient(s.judgeUrl(), s.judgeModel(),
+                        config.finetune().judgeApiKey().orElse(null)), s.judgeModel(), split.test(), responses, line -> job.progress = line);
+                judged.put("mean", Double.isNaN(j.mean()) ? null : j.mean());
+                judged.put("scored", j.scored());
+                judged.put("unparseable", j.unparseable());
+            } catch (java.io.IOException e) {
+                judged.put("error", e.getMessage()); // the model is still published; only its score is missing
+            }
+            result.put("judge", judged);
+        }
+        publish(job, report.steps(), result, metrics, dir -> {
+            HfCheckpoint.save(model, dir);
+            Files.writeString(dir.resolve("test-responses.jsonl"), lines);
+        });
     }
 
     /** Writes the result as a checkpoint (plus trainer.json) and announces it for inference-service. */

@@ -11,10 +11,14 @@ import dev.llmsuite.service.ProblemException;
  * @param dataset   the dataset on finetune.examples
  * @param mode      classification: last_block (the book), lora or all; instruction: all (the book's)
  * @param email     classification texts are raw e-mails: clean them first
+ * @param maxNewTokens instruction: the longest response generated for each test example
+ * @param judgeUrl  instruction: an OpenAI-compatible endpoint (e.g. http://host:8084/v1) whose model scores the
+ *                  test responses with the book's prompt; with {@code judgeModel}
  */
 public record FinetuneSpec(String id, String task, String base, String dataset, String mode, Integer epochs,
                            Integer batchSize, Double learningRate, Double weightDecay, Integer maxLength, Integer loraRank,
-                           Double loraAlpha, Boolean maskPrompt, Boolean email, Long seed) {
+                           Double loraAlpha, Boolean maskPrompt, Boolean email, Long seed, Integer maxNewTokens,
+                           String judgeUrl, String judgeModel) {
 
     static final String ID = "[A-Za-z0-9._-]{1,64}";
 
@@ -37,7 +41,8 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
         }
         FinetuneSpec r = new FinetuneSpec(id, task, base, dataset, m, or(epochs, cls ? 5 : 2), or(batchSize, 8),
                 or(learningRate, cls ? 5e-5 : 5e-5), or(weightDecay, 0.1), or(maxLength, cls ? 256 : 1024), or(loraRank, 16),
-                or(loraAlpha, 16.0), or(maskPrompt, false), or(email, false), or(seed, 123L));
+                or(loraAlpha, 16.0), or(maskPrompt, false), or(email, false), or(seed, 123L), or(maxNewTokens, 256),
+                judgeUrl, judgeModel);
         check(r.epochs() >= 1 && r.epochs() <= 1000, "epochs must be in [1, 1000]");
         check(r.batchSize() >= 1 && r.batchSize() <= 1024, "batchSize must be in [1, 1024]");
         check(r.learningRate() > 0 && r.learningRate() < 1, "learningRate must be in (0, 1)");
@@ -45,6 +50,9 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
         check(r.maxLength() >= 2 && r.maxLength() <= 1 << 16, "maxLength must be in [2, 65536]");
         check(r.loraRank() >= 1 && r.loraRank() <= 1024, "loraRank must be in [1, 1024]");
         check(r.loraAlpha() > 0, "loraAlpha must be positive");
+        check(r.maxNewTokens() >= 1 && r.maxNewTokens() <= 4096, "maxNewTokens must be in [1, 4096]");
+        check((judgeUrl == null) == (judgeModel == null), "judgeUrl and judgeModel go together");
+        check(judgeUrl == null || (!cls && judgeUrl.matches("https?://[^\\s]+")), "judgeUrl: an http(s) URL, for instruction jobs");
         return r;
     }
 

@@ -59,6 +59,9 @@ public interface TrainerConfig {
         /** Characters of one text (a classification text, or an instruction, input or output). */
         @WithDefault("100000")
         int maxTextChars();
+
+        /** The bearer token sent to a judge endpoint (env LLM_TRAINER_FINETUNE_JUDGE_API_KEY), if it needs one. */
+        java.util.Optional<String> judgeApiKey();
     }
 
     /** A job's defaults: the GPT it trains (a small GPT-2-shaped model), its optimizer and schedule. */

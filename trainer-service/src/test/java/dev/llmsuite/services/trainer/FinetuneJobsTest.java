@@ -125,12 +125,42 @@ class FinetuneJobsTest {
         send("alpaca", Map.of("dataset", "alpaca", "end", true, "count", 20));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/finetune-datasets/alpaca").then().statusCode(200).body("state", equalTo("ready")));
-        given().contentType("application/json").body(job("repeat", "instruction", "alpaca", Map.of("epochs", 3, "learningRate", 1e-3, "batchSize", 4)))
-                .post("/v1/finetune-jobs").then().statusCode(201);
-        JsonNode s = awaitJob("repeat");
-        assertEquals("completed", s.get("state").asText(), s.toString());
-        assertTrue(s.at("/result/lastTrainLoss").asDouble() < s.at("/result/firstLoss").asDouble(), s.get("result").toString());
-        assertTrue(Files.isRegularFile(Path.of(s.get("checkpoint").asText()).resolve("model.safetensors")));
+        // a judge behind an OpenAI-compatible chat endpoint: scores its first answer, cannot score its second
+        List<String> prompts = new java.util.concurrent.CopyOnWriteArrayList<>();
+        var judge = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        judge.createContext("/v1/chat/completions", exchange -> {
+            JsonNode req = JSON.readTree(exchange.getRequestBody());
+            prompts.add(req.at("/messages/0/content").asText());
+            String answer = prompts.size() == 1 ? "85" : "I cannot rate this.";
+            byte[] body = JSON.writeValueAsBytes(Map.of("choices", List.of(Map.of("index", 0, "message", Map.of("role", "assistant", "content", answer)))));
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        judge.start();
+        try {
+            given().contentType("application/json").body(job("repeat", "instruction", "alpaca", Map.of("epochs", 3, "learningRate", 1e-3,
+                            "batchSize", 4, "maxNewTokens", 8, "judgeUrl", "http://127.0.0.1:" + judge.getAddress().getPort() + "/v1",
+                            "judgeModel", "a-judge")))
+                    .post("/v1/finetune-jobs").then().statusCode(201);
+            JsonNode s = awaitJob("repeat");
+            assertEquals("completed", s.get("state").asText(), s.toString());
+            assertTrue(s.at("/result/lastTrainLoss").asDouble() < s.at("/result/firstLoss").asDouble(), s.get("result").toString());
+            Path checkpoint = Path.of(s.get("checkpoint").asText());
+            assertTrue(Files.isRegularFile(checkpoint.resolve("model.safetensors")));
+            // the test split (10% of 20) answered, and judged with the book's prompt
+            assertEquals(2, Files.readAllLines(checkpoint.resolve("test-responses.jsonl")).size());
+            assertEquals(2, prompts.size());
+            assertTrue(prompts.getFirst().contains("score the model response") && prompts.getFirst().contains("Respond with the integer number only"),
+                    prompts.getFirst());
+            assertEquals(85.0, s.at("/result/judge/mean").asDouble(), s.toString());
+            assertEquals(1, s.at("/result/judge/scored").asInt());
+            assertEquals(1, s.at("/result/judge/unparseable").asInt());
+            assertTrue(s.get("progress").asText().startsWith("judged 2/2"), s.get("progress").asText());
+        } finally {
+            judge.stop(0);
+        }
     }
 
     @Test
@@ -156,6 +186,8 @@ class FinetuneJobsTest {
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("under llm.trainer.checkpoint-dir"));
         given().contentType("application/json").body(job("t3", "classification", "short", Map.of("base", "nowhere/step-1")))
                 .post("/v1/finetune-jobs").then().statusCode(404);
+        given().contentType("application/json").body(job("t5", "classification", "short", Map.of("judgeUrl", "http://judge/v1", "judgeModel", "j")))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("for instruction jobs"));
         given().contentType("application/json").body(job("t4", "instruction", "short", Map.of("mode", "lora")))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("mode for instruction"));
         given().contentType("application/json").body(job("counted", "classification", "short", Map.of()))
