@@ -37,6 +37,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "300", description = "Give up after this many seconds.")
     int timeoutSeconds;
 
+    /** Below tokenizer-service's default document limit (8 MiB). */
+    static final int DOCUMENT_BYTES = 4 << 20;
+
     @Override
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
@@ -58,11 +61,15 @@ final class DemoCommand implements Callable<Integer> {
         int windowTokens = small ? 16 * 2 : WINDOW * BATCH;
         clearEarlierRuns(work.resolve("checkpoints"));
         try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
-            Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
-                    Map.of("id", "corpus", "text", text));
-            if (posted.status() != 202) throw new IllegalStateException("tokenizer-service refused the corpus: " + posted.body());
+            // A corpus over the tokenizer's document limit goes as several documents, cut between lines.
+            List<String> parts = DemoCorpus.parts(text, DOCUMENT_BYTES);
+            for (int i = 0; i < parts.size(); i++) {
+                Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
+                        Map.of("id", parts.size() == 1 ? "corpus" : "corpus-" + (i + 1), "text", parts.get(i)));
+                if (posted.status() != 202) throw new IllegalStateException("tokenizer-service refused the corpus: " + posted.body());
+            }
             progress.line("posted " + corpus.name() + ", " + text.getBytes(StandardCharsets.UTF_8).length
-                    + " bytes, to tokenizer-service as dataset '" + DATASET + "'");
+                    + " bytes" + (parts.size() == 1 ? "" : " in " + parts.size() + " documents") + ", to tokenizer-service as dataset '" + DATASET + "'");
             List<LossCurve.Point> curve = new ArrayList<>();
             Snapshot last = follow(suite, progress, t0, windowTokens, curve);
             progress.done();

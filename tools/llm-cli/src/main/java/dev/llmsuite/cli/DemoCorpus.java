@@ -67,4 +67,30 @@ final class DemoCorpus {
             throw new IOException("interrupted");
         }
     }
+
+    /** The text cut between lines into parts of at most maxBytes UTF-8 bytes each (a longer line is a part of its own, cut). */
+    static java.util.List<String> parts(String text, int maxBytes) {
+        java.util.List<String> parts = new java.util.ArrayList<>();
+        StringBuilder part = new StringBuilder();
+        int bytes = 0;
+        for (String line : text.split("(?<=\n)")) {
+            int n = line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            if (bytes > 0 && bytes + n > maxBytes) {
+                parts.add(part.toString());
+                part.setLength(0);
+                bytes = 0;
+            }
+            while (n > maxBytes) { // one line over the limit: cut it by characters
+                int cut = Math.max(1, line.length() * maxBytes / n / 2);
+                if (Character.isHighSurrogate(line.charAt(cut - 1))) cut--;
+                parts.add(line.substring(0, cut));
+                line = line.substring(cut);
+                n = line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            }
+            part.append(line);
+            bytes += n;
+        }
+        if (bytes > 0 || parts.isEmpty()) parts.add(part.toString());
+        return parts;
+    }
 }
