@@ -28,7 +28,7 @@ public final class TornadoBackend implements ComputeBackend {
     private final KernelPlan plan;
     private final Kernel touch, upload, copyScaled, sumOfSquares;
     private final Kernel encoderForward, encoderBackward, layerNormForward, layerNormBackwardInput, layerNormBackwardParams;
-    private final Kernel matmulForward, matmulBackwardInput, matmulBackwardWeight, matmulBackwardBias;
+    private final Kernel product, matmulBackwardBias;
     private final Kernel attentionForward, attentionBackwardQuery, attentionBackwardKeyValue;
     private final Kernel decodeStore, decodeScores, decodeWeighted;
     private final Kernel geluForward, geluBackward, residualForward, residualBackward, dropout, adamW;
@@ -66,9 +66,7 @@ public final class TornadoBackend implements ComputeBackend {
         layerNormForward = plan.add("layerNormForward", LayerNormKernels::forward);
         layerNormBackwardInput = plan.add("layerNormBackwardInput", LayerNormKernels::backwardInput);
         layerNormBackwardParams = plan.add("layerNormBackwardParams", LayerNormKernels::backwardParams);
-        matmulForward = plan.add("matmulForward", MatmulKernels::forward);
-        matmulBackwardInput = plan.add("matmulBackwardInput", MatmulKernels::backwardInput);
-        matmulBackwardWeight = plan.add("matmulBackwardWeight", MatmulKernels::backwardWeight);
+        product = plan.add("product", MatmulKernels::product);
         matmulBackwardBias = plan.add("matmulBackwardBias", MatmulKernels::backwardBias);
         attentionForward = plan.addWithTokens("attentionForward", AttentionKernels::forward);
         attentionBackwardQuery = plan.add("attentionBackwardQuery", AttentionKernels::backwardQuery);
@@ -255,13 +253,16 @@ public final class TornadoBackend implements ComputeBackend {
 
     @Override
     public synchronized void matmulForward(Tensor out, Tensor inp, Tensor w, Tensor bias, int n, int c, int oc) {
-        plan.launch(matmulForward, new int[] {off(out), off(inp), off(w), bias == null ? -1 : off(bias), n, c, oc});
+        // out[i, j] = Σ_k inp[i, k] · w[j, k] + bias[j]
+        plan.launch(product, new int[] {off(out), off(inp), off(w), bias == null ? -1 : off(bias), n, oc, c, c, 1, c, 1, 0});
     }
 
     @Override
     public synchronized void matmulBackward(Tensor dinp, Tensor dw, Tensor dbias, Tensor dout, Tensor inp, Tensor w, int n, int c, int oc) {
-        if (dinp != null) plan.launch(matmulBackwardInput, new int[] {off(dinp), off(dout), off(w), n, c, oc});
-        if (dw != null) plan.launch(matmulBackwardWeight, new int[] {off(dw), off(dout), off(inp), n, c, oc});
+        // dinp[i, k] += Σ_j dout[i, j] · w[j, k]
+        if (dinp != null) plan.launch(product, new int[] {off(dinp), off(dout), off(w), -1, n, c, oc, oc, 1, 1, c, 1});
+        // dw[j, k] += Σ_i dout[i, j] · inp[i, k]
+        if (dw != null) plan.launch(product, new int[] {off(dw), off(dout), off(inp), -1, oc, c, n, 1, oc, 1, c, 1});
         if (dbias != null) plan.launch(matmulBackwardBias, new int[] {off(dbias), off(dout), n, oc});
     }
 
