@@ -90,9 +90,14 @@ public class ModelRegistry {
         }
     }
 
+    /** The files of a checkpoint that serving reads: each is checked against its announced hash. */
+    private static final java.util.Set<String> SERVED_FILES =
+            java.util.Set.of("config.json", "model.safetensors", "trainer.json", dev.llmsuite.engine.io.ClassifierFiles.FILE);
+
     private LoadedModel load(CheckpointAnnouncement a) throws IOException {
         Path dir = Path.of(a.path());
         for (var e : a.hashes().entrySet()) {
+            if (!SERVED_FILES.contains(e.getKey())) continue; // e.g. optimizer.safetensors: twice the model, never read here
             String actual = CheckpointAnnouncement.sha256(Files.readAllBytes(dir.resolve(e.getKey())));
             if (!actual.equals(e.getValue())) {
                 throw new IOException(dir.resolve(e.getKey()) + ": hash " + actual + " differs from announced " + e.getValue());
