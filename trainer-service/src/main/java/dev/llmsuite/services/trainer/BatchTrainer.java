@@ -311,6 +311,7 @@ public class BatchTrainer {
                             job.lastCheckpoint = dir.toString();
                             job.checkpointedStep = step;
                             job.checkpointedPositions = Map.copyOf(job.positions);
+                            job.releaseIfDone();
                             s = job.status();
                         }
                         JobCheckpoints.prune(dir.getParent(), config.keepCheckpoints());

@@ -134,6 +134,7 @@ final class JobCheckpoints {
                 job.checkpointedPositions = Map.copyOf(positions);
                 job.checkpointedStep = job.step;
                 job.lastCheckpoint = dir.toString();
+                job.releaseIfDone(); // a job that had finished keeps only its status
                 LOG.infof("job %s resumed from %s: step %d, batch positions %s", spec.id(), dir, job.step, positions);
                 return Optional.of(job);
             } catch (IOException | RuntimeException e) {

@@ -43,6 +43,8 @@ final class TrainingJob {
     volatile double tokensPerSecond = Double.NaN;
     volatile String sample;
     volatile String lastCheckpoint;
+    /** The model and optimizer gave their memory back (a finished job, fully checkpointed). */
+    private volatile boolean released;
     /** The step the newest checkpoint holds (0: none yet). */
     long checkpointedStep;
     /** partition → offset after the last trained batch. */
@@ -147,8 +149,20 @@ final class TrainingJob {
         return step % spec.evalEvery() == 0;
     }
 
+    /**
+     * A finished job whose newest checkpoint holds its last step needs its model no more: the model and
+     * the optimizer give their memory back (on a device backend, room for the next job). Its status stays.
+     */
+    synchronized void releaseIfDone() {
+        if (released || state == State.RUNNING || checkpointedStep != step) return;
+        released = true;
+        optimizer.close();
+        model.close();
+    }
+
     /** Mean loss over the kept validation batches, and a greedy sample of the prompt, as the book evaluates. */
     synchronized void evaluate() {
+        if (released) return;
         if (!evalSet.isEmpty()) {
             double sum = 0;
             for (TrainingBatch b : evalSet) {
@@ -176,7 +190,7 @@ final class TrainingJob {
                 ? (spec.maxSteps() - step) * ((double) tokens / step) / tokensPerSecond : null;
         return new JobStatus(spec.id(), spec.dataset(), state.name().toLowerCase(), step, epoch, tokens, orNull(loss),
                 orNull(validationLoss), Double.isNaN(validationLoss) ? null : Math.exp(validationLoss), orNull(learningRate),
-                orNull(tokensPerSecond), eta, sample, lastCheckpoint, error, spec);
+                orNull(tokensPerSecond), eta, sample, lastCheckpoint, error, !released, spec);
     }
 
     private static Double orNull(double d) {

@@ -150,7 +150,8 @@ class TrainerServiceTest {
         var announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "j1".equals(r.key()));
         assertEquals(3L, read(announced.get(0).value(), CheckpointAnnouncement.class).step());
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-                given().get("/v1/jobs/j1").then().body("state", equalTo("completed")).body("step", equalTo(3)));
+                given().get("/v1/jobs/j1").then().body("state", equalTo("completed")).body("step", equalTo(3))
+                        .body("resident", equalTo(false))); // its final checkpoint holds it: memory given back
         List<JsonNode> steps = TestKafka.await(kafka, Topics.TRAINING_METRICS, 3, Duration.ofSeconds(30), r -> "d1".equals(r.key()))
                 .stream().map(r -> read(r.value(), JsonNode.class)).toList();
         assertEquals(List.of(0L, 1L, 2L), steps.stream().map(n -> n.get("batch").asLong()).sorted().toList());
