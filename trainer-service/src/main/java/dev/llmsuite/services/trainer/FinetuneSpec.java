@@ -40,7 +40,7 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
             throw ProblemException.badRequest("mode for " + task + " must be " + (cls ? "last_block, lora or all" : "all"));
         }
         FinetuneSpec r = new FinetuneSpec(id, task, base, dataset, m, or(epochs, cls ? 5 : 2), or(batchSize, 8),
-                or(learningRate, cls ? 5e-5 : 5e-5), or(weightDecay, 0.1), or(maxLength, cls ? 256 : 1024), or(loraRank, 16),
+                or(learningRate, 5e-5), or(weightDecay, 0.1), or(maxLength, cls ? 256 : 1024), or(loraRank, 16),
                 or(loraAlpha, 16.0), or(maskPrompt, false), or(email, false), or(seed, 123L), or(maxNewTokens, 256),
                 judgeUrl, judgeModel);
         check(r.epochs() >= 1 && r.epochs() <= 1000, "epochs must be in [1, 1000]");
