@@ -120,9 +120,14 @@ final class BenchCommand {
             }
         }
 
-        /** GFLOP/s of op after one warm-up: at least 3 runs, then until 2·10¹⁰ flops or one second. */
+        /**
+         * GFLOP/s of op after a warm-up long enough for the JIT to compile the kernels (0.3 s, at least 3
+         * runs; the first shape measured used to pay for it): at least 3 runs, then until 2·10¹⁰ flops or
+         * one second.
+         */
         private static double gflops(double flops, Runnable op) {
-            op.run();
+            long warm = System.nanoTime();
+            for (int i = 0; i < 3 || System.nanoTime() - warm < 300_000_000L; i++) op.run();
             long t0 = System.nanoTime();
             int reps = 0;
             do {

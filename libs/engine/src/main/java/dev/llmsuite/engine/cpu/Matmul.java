@@ -134,10 +134,7 @@ public final class Matmul {
             }
             // Wᵀ panel [C, NR]: row k holds W[o0..o0+NR)[k], contiguous for the kernel.
             float[] wt = packBuffer(c * NR);
-            for (int j = 0; j < NR; j++) {
-                int src = wOff + (o0 + j) * c;
-                for (int k = 0; k < c; k++) wt[k * NR + j] = w[src + k];
-            }
+            packTransposed(w, wOff + o0 * c, c, wt);
             float[] tile = SCRATCH.get()[1];
             for (int r = 0; r < n; r += MR) {
                 int rows = Math.min(MR, n - r);
@@ -151,6 +148,27 @@ public final class Matmul {
                 }
             }
         });
+    }
+
+    /**
+     * wt[k·NR + j] = w[from + j·c + k] for j < NR, k < c. Eight rows of W at a time: eight contiguous read
+     * streams and eight adjacent floats written per k, instead of one write per cache line (the packing
+     * was a third of a 256-row forward product).
+     */
+    private static void packTransposed(float[] w, int from, int c, float[] wt) {
+        for (int j = 0; j < NR; j += 8) {
+            int s0 = from + j * c, s1 = s0 + c, s2 = s1 + c, s3 = s2 + c, s4 = s3 + c, s5 = s4 + c, s6 = s5 + c, s7 = s6 + c;
+            for (int k = 0, d = j; k < c; k++, d += NR) {
+                wt[d] = w[s0 + k];
+                wt[d + 1] = w[s1 + k];
+                wt[d + 2] = w[s2 + k];
+                wt[d + 3] = w[s3 + k];
+                wt[d + 4] = w[s4 + k];
+                wt[d + 5] = w[s5 + k];
+                wt[d + 6] = w[s6 + k];
+                wt[d + 7] = w[s7 + k];
+            }
+        }
     }
 
     /** Columns o0..o0+width as plain dot products, W's rows read once each. */
