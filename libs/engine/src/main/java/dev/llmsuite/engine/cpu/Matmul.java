@@ -24,7 +24,7 @@ public final class Matmul {
     private static final int L = S.length();
     private static final int MR = 6;        // rows of accumulators
     private static final int NR = 4 * L;    // columns of accumulators (4 vectors)
-    private static final int K_BLOCK = 128; // reduction depth per pass, so both panels stay in L1/L2
+    private static final int K_BLOCK = 256; // reduction depth per pass, so both panels stay in L1/L2
 
     private Matmul() {}
 
