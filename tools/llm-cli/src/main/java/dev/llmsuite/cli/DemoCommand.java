@@ -20,7 +20,6 @@ import picocli.CommandLine.Option;
         description = "Run the whole suite locally on an embedded Kafka broker and send a corpus through it.")
 final class DemoCommand implements Callable<Integer> {
     static final String DATASET = "demo";
-    static final int WINDOW = 64;
     static final int BATCH = 8;
 
     @Option(names = "--port-base", defaultValue = "8081",
@@ -37,11 +36,18 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "300", description = "Give up after this many seconds.")
     int timeoutSeconds;
 
+    @Option(names = "--window", defaultValue = "64", description = "Tokens per training window, at most the model's "
+            + "context (256): the positions a checkpoint learns. A base for fine-tuning wants 256 (default ${DEFAULT-VALUE}).")
+    int window;
+
     /** Below tokenizer-service's default document limit (8 MiB). */
     static final int DOCUMENT_BYTES = 4 << 20;
 
     @Override
     public Integer call() throws Exception {
+        if (window < 2 || window > 256) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--window must be in [2, 256]");
+        }
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path work = root.resolve(workDir);
         Progress progress = new Progress();
@@ -54,11 +60,11 @@ final class DemoCommand implements Callable<Integer> {
                 ? Map.of("sampler-service", Map.of("llm.sampler.max-length", "16", "llm.sampler.stride", "16",
                                 "llm.sampler.batch-size", "2"),
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "1"))
-                : Map.of("sampler-service", Map.of("llm.sampler.max-length", "" + WINDOW, "llm.sampler.stride", "" + WINDOW,
+                : Map.of("sampler-service", Map.of("llm.sampler.max-length", "" + window, "llm.sampler.stride", "" + window,
                                 "llm.sampler.batch-size", "" + BATCH),
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "50",
                                 "llm.trainer.idle-checkpoint-after", "3s"));
-        int windowTokens = small ? 16 * 2 : WINDOW * BATCH;
+        int windowTokens = small ? 16 * 2 : window * BATCH;
         clearEarlierRuns(work.resolve("checkpoints"));
         try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
             // A corpus over the tokenizer's document limit goes as several documents, cut between lines.
