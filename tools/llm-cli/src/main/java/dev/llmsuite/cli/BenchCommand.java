@@ -115,6 +115,8 @@ final class BenchCommand {
                         row.put("torch_backward_gflops", pb);
                         row.put("backward_ratio", ratio(bwd, pb));
                         row(row);
+                        // a device arena would not hold every shape's operands at once
+                        for (Tensor t : List.of(x, w, dout, out, dx, dw)) be.release(t);
                     }
                 }
             }
@@ -234,23 +236,24 @@ final class BenchCommand {
             try (ComputeBackend be = backend()) {
                 GptModel model = model(be, cfg);
                 for (int warm = 0; warm < 2; warm++) {
-                    KvCache cache = new KvCache(be, cfg);
-                    float[] logits = model.prefill(new int[] {cfg.vocabSize() - 1}, cache);
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < tokens; i++) logits = model.decode(TokenSampler.argmax(logits), cache);
-                    tokensPerS = tokens / ((System.nanoTime() - t0) / 1e9);
-                    if (warm == 1) {
-                        Map<String, Object> row = new LinkedHashMap<>();
-                        row.put("bench", "decode");
-                        row.put("backend", be.name());
-                        row.put("preset", preset);
-                        row.put("weights", weights);
-                        row.put("tokens", tokens);
-                        row.put("ours_tokens_per_s", tokensPerS);
-                        Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
-                        row.put("torch_tokens_per_s", t);
-                        row.put("ratio", ratio(tokensPerS, t));
-                        row(row);
+                    try (KvCache cache = new KvCache(be, cfg)) {
+                        float[] logits = model.prefill(new int[] {cfg.vocabSize() - 1}, cache);
+                        long t0 = System.nanoTime();
+                        for (int i = 0; i < tokens; i++) logits = model.decode(TokenSampler.argmax(logits), cache);
+                        tokensPerS = tokens / ((System.nanoTime() - t0) / 1e9);
+                        if (warm == 1) {
+                            Map<String, Object> row = new LinkedHashMap<>();
+                            row.put("bench", "decode");
+                            row.put("backend", be.name());
+                            row.put("preset", preset);
+                            row.put("weights", weights);
+                            row.put("tokens", tokens);
+                            row.put("ours_tokens_per_s", tokensPerS);
+                            Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
+                            row.put("torch_tokens_per_s", t);
+                            row.put("ratio", ratio(tokensPerS, t));
+                            row(row);
+                        }
                     }
                 }
             }

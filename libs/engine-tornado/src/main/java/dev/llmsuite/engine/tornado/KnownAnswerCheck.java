@@ -26,6 +26,7 @@ final class KnownAnswerCheck {
         float[] got = new float[n * oc], gelu = new float[n * oc];
         be.read(out, 0, got, 0, got.length);
         be.read(g, 0, gelu, 0, gelu.length);
+        for (Tensor t : new Tensor[] {tx, tw, tb, out, g}) be.release(t);
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < oc; j++) {
                 double s = bias[j];
