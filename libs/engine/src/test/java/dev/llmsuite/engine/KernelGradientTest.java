@@ -155,8 +155,8 @@ class KernelGradientTest {
         int[] targets = {3, -100, 40, 0};
         float[] losses = new float[n], lse = new float[n];
         float[] work = logits.clone();
-        CrossEntropy.forward(POOL, work, 0, targets, losses, lse, n, v);
-        CrossEntropy.backwardInPlace(POOL, work, 0, targets, lse, n, v, 1f);
+        CrossEntropy.forward(POOL, work, 0, targets, losses, 0, lse, 0, n, v);
+        CrossEntropy.backwardInPlace(POOL, work, 0, targets, lse, 0, n, v, 1f);
         float[] one = {1f};
         check("cross-entropy", logits, work, ls -> {
             double total = 0;

@@ -327,7 +327,7 @@ public final class TornadoBackend implements ComputeBackend {
         plan.launch(crossEntropyForward, new int[] {off(logits), off(losses), off(lse), n, v});
         float[] rowLosses = new float[n];
         read(losses, 0, rowLosses, 0, n);
-        return CrossEntropy.meanLoss(rowLosses, targets, n);
+        return CrossEntropy.meanLoss(rowLosses, 0, targets, n);
     }
 
     @Override

@@ -39,28 +39,29 @@ public final class CrossEntropy {
 
     /** Per-row losses into losses[N] (0 for ignored rows) and log-sum-exp into lse[N]; returns the mean loss. */
     public static double forward(WorkerPool pool, float[] logits, int logitsOff, int[] targets, float[] losses,
-                                 float[] lse, int n, int v) {
+                                 int lossesOff, float[] lse, int lseOff, int n, int v) {
         pool.run((n + ROWS - 1) / ROWS, task -> {
             for (int r = task * ROWS; r < Math.min(n, task * ROWS + ROWS); r++) {
                 int row = logitsOff + r * v;
                 float max = max(logits, row, v);
-                lse[r] = (float) (max + Math.log(sumExp(logits, row, v, max)));
+                float rowLse = (float) (max + Math.log(sumExp(logits, row, v, max)));
+                lse[lseOff + r] = rowLse;
                 int target = targets[r];
                 if (target == IGNORE_INDEX) {
-                    losses[r] = 0f;
+                    losses[lossesOff + r] = 0f;
                 } else {
                     if (target < 0 || target >= v) throw new IllegalArgumentException("target " + target + " outside [0, " + v + ")");
-                    losses[r] = lse[r] - logits[row + target];
+                    losses[lossesOff + r] = rowLse - logits[row + target];
                 }
             }
         });
-        return meanLoss(losses, targets, n);
+        return meanLoss(losses, lossesOff, targets, n);
     }
 
     /** The mean of per-row losses over rows whose target is not {@link #IGNORE_INDEX} (0 if none): any backend's loss. */
-    public static double meanLoss(float[] losses, int[] targets, int n) {
+    public static double meanLoss(float[] losses, int lossesOff, int[] targets, int n) {
         double total = 0;
-        for (int r = 0; r < n; r++) if (targets[r] != IGNORE_INDEX) total += losses[r];
+        for (int r = 0; r < n; r++) if (targets[r] != IGNORE_INDEX) total += losses[lossesOff + r];
         int counted = countTargets(targets, n);
         return counted == 0 ? 0.0 : total / counted;
     }
@@ -74,7 +75,7 @@ public final class CrossEntropy {
 
     /** logits := dloss/dlogits · lossScale, where lossScale is d(total objective)/d(mean loss). */
     public static void backwardInPlace(WorkerPool pool, float[] logits, int logitsOff, int[] targets, float[] lse,
-                                       int n, int v, float lossScale) {
+                                       int lseOff, int n, int v, float lossScale) {
         int counted = countTargets(targets, n);
         float dscale = counted == 0 ? 0f : lossScale / counted;
         pool.run((n + ROWS - 1) / ROWS, task -> {
@@ -85,7 +86,7 @@ public final class CrossEntropy {
                     java.util.Arrays.fill(logits, row, row + v, 0f);
                     continue;
                 }
-                float l = lse[r];
+                float l = lse[lseOff + r];
                 int i = 0;
                 for (; i + S.length() <= v; i += S.length()) {
                     FloatVector.fromArray(S, logits, row + i).sub(l).lanewise(VectorOperators.EXP).mul(dscale)

@@ -28,12 +28,16 @@ public final class Matmul {
 
     private Matmul() {}
 
-    /** Per-thread packing buffers, grown as needed: no allocation per product once warm. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[MR * NR]});
+    /** Where the scratch buffers' data starts: on a cache line, like the backend's tensors. */
+    private static final int P = CacheLineAlignment.FLOATS_TO_FIRST_LINE;
 
+    /** Per-thread packing buffers, grown as needed: no allocation per product once warm. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[P + MR * NR]});
+
+    /** A buffer whose floats [P, P + size) are free to use. */
     private static float[] packBuffer(int size) {
         float[][] s = SCRATCH.get();
-        if (s[0].length < size) s[0] = new float[size];
+        if (s[0].length < P + size) s[0] = new float[P + size];
         return s[0];
     }
 
@@ -134,31 +138,31 @@ public final class Matmul {
             }
             // Wᵀ panel [C, NR]: row k holds W[o0..o0+NR)[k], contiguous for the kernel.
             float[] wt = packBuffer(c * NR);
-            packTransposed(w, wOff + o0 * c, c, wt);
+            packTransposed(w, wOff + o0 * c, c, wt, P);
             float[] tile = SCRATCH.get()[1];
             for (int r = 0; r < n; r += MR) {
                 int rows = Math.min(MR, n - r);
                 for (int k0 = 0; k0 < c; k0 += K_BLOCK) {
                     int depth = Math.min(K_BLOCK, c - k0);
-                    kernel(inp, inpOff + r * c + k0, c, 1, wt, k0 * NR, NR, tile, 0, NR, rows, depth, k0 > 0);
+                    kernel(inp, inpOff + r * c + k0, c, 1, wt, P + k0 * NR, NR, tile, P, NR, rows, depth, k0 > 0);
                 }
                 for (int i = 0; i < rows; i++) {
                     int o = outOff + (r + i) * oc + o0;
-                    for (int j = 0; j < NR; j++) out[o + j] = tile[i * NR + j] + (bias == null ? 0f : bias[biasOff + o0 + j]);
+                    for (int j = 0; j < NR; j++) out[o + j] = tile[P + i * NR + j] + (bias == null ? 0f : bias[biasOff + o0 + j]);
                 }
             }
         });
     }
 
     /**
-     * wt[k·NR + j] = w[from + j·c + k] for j < NR, k < c. Eight rows of W at a time: eight contiguous read
-     * streams and eight adjacent floats written per k, instead of one write per cache line (the packing
+     * wt[to + k·NR + j] = w[from + j·c + k] for j < NR, k < c. Eight rows of W at a time: eight contiguous
+     * read streams and eight adjacent floats written per k, instead of one write per cache line (the packing
      * was a third of a 256-row forward product).
      */
-    private static void packTransposed(float[] w, int from, int c, float[] wt) {
+    private static void packTransposed(float[] w, int from, int c, float[] wt, int to) {
         for (int j = 0; j < NR; j += 8) {
             int s0 = from + j * c, s1 = s0 + c, s2 = s1 + c, s3 = s2 + c, s4 = s3 + c, s5 = s4 + c, s6 = s5 + c, s7 = s6 + c;
-            for (int k = 0, d = j; k < c; k++, d += NR) {
+            for (int k = 0, d = to + j; k < c; k++, d += NR) {
                 wt[d] = w[s0 + k];
                 wt[d + 1] = w[s1 + k];
                 wt[d + 2] = w[s2 + k];
