@@ -9,6 +9,7 @@ import dev.llmsuite.finetune.ClassificationData;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.ClassifierTraining;
 import dev.llmsuite.finetune.EmailText;
+import dev.llmsuite.finetune.LanguageModelAdaptation;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import java.nio.file.Path;
@@ -39,6 +40,9 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
     @Option(names = "--max-length", defaultValue = "256", description = "tokens kept of each text (its beginning)") int maxLength;
     @Option(names = "--lora-rank", defaultValue = "16") int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16") double loraAlpha;
+    @Option(names = "--adapt-epochs", defaultValue = "0", description = "first pre-train the whole base this many epochs "
+            + "on the training split's texts (next-token loss, no labels): task-adaptive pre-training") int adaptEpochs;
+    @Option(names = "--adapt-lr", defaultValue = "5e-4") double adaptLr;
     @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
     @Option(names = "--seed", defaultValue = "123") long seed;
     @Option(names = "--out", description = "write the classifier here: the model (LoRA merged in; the adapters also apart, "
@@ -65,6 +69,13 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
             var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
             System.out.printf("%s: %d texts, classes %s, balanced to %d, split %d/%d/%d; base %s (%s); mode %s%n", data.getFileName(),
                     raw.size(), labels, balanced.size(), train.size(), val.size(), test.size(), base.getFileName(), model.config(), mode);
+            if (adaptEpochs > 0) {
+                List<int[]> texts = train.stream().map(ClassifierTraining.Example::ids).toList();
+                var adapted = LanguageModelAdaptation.adapt(model, texts,
+                        new LanguageModelAdaptation.Settings(adaptEpochs, batch, adaptLr, weightDecay, seed), System.out::println);
+                System.out.printf("adapted the base to %d training texts: loss %.3f -> %.3f, %d steps, %.0f s%n", texts.size(),
+                        adapted.firstLoss(), adapted.lastEpochLoss(), adapted.steps(), adapted.seconds());
+            }
             ClassifierTraining.Mode m = ClassifierTraining.Mode.valueOf(mode.toUpperCase());
             var lora = new LoraAdapters.Settings(loraRank, loraAlpha, EnumSet.allOf(LoraAdapters.Target.class), Set.of());
             var report = ClassifierTraining.run(model, labels.size(), train, val, test,

@@ -72,6 +72,11 @@ final class ServiceProcess {
             cmd.add("-XX:MaxDirectMemorySize=64g"); // the device arena's host copy is direct memory: no cap below it
         } else {
             cmd.add("-XX:+UseSerialGC");
+            if (COMPUTES.contains(name)) {
+                // as ./llm runs the engine's commands: C2's fast loop shape for the kernels under SerialGC, and
+                // arrays on cache lines so tensors can start on one (docs/benchmarks.md, "JVM flags")
+                cmd.addAll(List.of("-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000", "-XX:ObjectAlignmentInBytes=64"));
+            }
         }
         cmd.add("-Dquarkus.http.port=" + port);
         // The service exits by itself if this CLI dies without stopping it (even on SIGKILL).

@@ -9,6 +9,7 @@ import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.finetune.ClassificationData;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.ClassifierTraining;
+import dev.llmsuite.finetune.LanguageModelAdaptation;
 import dev.llmsuite.finetune.EmailText;
 import dev.llmsuite.finetune.InstructionData;
 import dev.llmsuite.finetune.InstructionExample;
@@ -180,11 +181,18 @@ public class FinetuneJobs {
         var train = ClassifierTraining.encode(split.train(), labels, gpt2::encodeOrdinary, max);
         var val = ClassifierTraining.encode(split.validation(), labels, gpt2::encodeOrdinary, max);
         var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
+        Map<String, Object> result = new LinkedHashMap<>();
+        if (s.adaptEpochs() > 0) {
+            var adapted = LanguageModelAdaptation.adapt(model, train.stream().map(ClassifierTraining.Example::ids).toList(),
+                    new LanguageModelAdaptation.Settings(s.adaptEpochs(), s.batchSize(), s.adaptLearningRate(), s.weightDecay(), s.seed()),
+                    line -> job.progress = line);
+            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "firstLoss", adapted.firstLoss(),
+                    "lastEpochLoss", adapted.lastEpochLoss(), "steps", adapted.steps(), "seconds", adapted.seconds()));
+        }
         var lora = new LoraAdapters.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LoraAdapters.Target.class), Set.of());
         var settings = new ClassifierTraining.Settings(ClassifierTraining.Mode.valueOf(s.mode().toUpperCase()), s.epochs(),
                 s.batchSize(), s.learningRate(), s.weightDecay(), max, lora, s.seed());
         var report = ClassifierTraining.run(model, labels.size(), train, val, test, settings, line -> job.progress = line);
-        Map<String, Object> result = new LinkedHashMap<>();
         result.put("labels", labels);
         result.put("split", List.of(train.size(), val.size(), test.size()));
         result.put("trainAccuracy", report.trainAccuracy());
@@ -196,7 +204,8 @@ public class FinetuneJobs {
         result.put("seconds", report.seconds());
         if (report.adapters() != null) {
             Path adapter = config.checkpointDir().resolve(ADAPTERS).resolve(s.id()).toAbsolutePath();
-            AdapterFiles.save(report.adapters(), model, adapter); // made for the base weights, before they are merged
+            // made for the weights it trained on (the adapted base, with adaptEpochs), before they are merged
+            AdapterFiles.save(report.adapters(), model, adapter);
             job.adapter = adapter.toString();
             model.attach(null);
             report.adapters().mergeInto(model);

@@ -107,6 +107,16 @@ class FinetuneJobsTest {
             assertEquals(List.of("fruit", "tool"), ClassifierFiles.load(m, Path.of(a.path())).labels());
         }
 
+        // the last block only, after adapting the base to the training texts (no labels)
+        given().contentType("application/json").body(job("fruit-adapted", "classification", "fruits",
+                        Map.of("mode", "last_block", "epochs", 2, "adaptEpochs", 2, "adaptLearningRate", 3e-3)))
+                .post("/v1/finetune-jobs").then().statusCode(201);
+        JsonNode ad = awaitJob("fruit-adapted");
+        assertEquals("completed", ad.get("state").asText(), ad.toString());
+        assertEquals(2, ad.at("/result/adaptation/epochs").asInt());
+        assertTrue(ad.at("/result/adaptation/lastEpochLoss").asDouble() < ad.at("/result/adaptation/firstLoss").asDouble(),
+                "the base learned the training texts: " + ad.get("result"));
+
         // the same data with LoRA: adapters apart, for "model": "BASE+ID"
         given().contentType("application/json").body(job("fruit-lora", "classification", "fruits", Map.of("mode", "lora", "epochs", 2)))
                 .post("/v1/finetune-jobs").then().statusCode(201);
@@ -188,6 +198,10 @@ class FinetuneJobsTest {
                 .post("/v1/finetune-jobs").then().statusCode(404);
         given().contentType("application/json").body(job("t5", "classification", "short", Map.of("judgeUrl", "http://judge/v1", "judgeModel", "j")))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("for instruction jobs"));
+        given().contentType("application/json").body(job("t6", "instruction", "short", Map.of("adaptEpochs", 1)))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptEpochs is for classification"));
+        given().contentType("application/json").body(job("t7", "classification", "short", Map.of("adaptEpochs", -1)))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptEpochs must be"));
         given().contentType("application/json").body(job("t4", "instruction", "short", Map.of("mode", "lora")))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("mode for instruction"));
         given().contentType("application/json").body(job("counted", "classification", "short", Map.of()))
