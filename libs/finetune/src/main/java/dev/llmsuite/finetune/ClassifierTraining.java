@@ -1,6 +1,7 @@
 package dev.llmsuite.finetune;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.model.ClassifierHead;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.LoraAdapters;
@@ -22,18 +23,21 @@ import java.util.function.Function;
 public final class ClassifierTraining {
     public enum Mode { LAST_BLOCK, LORA, ALL }
 
+    /** keepBest: end with the trainable state of the epoch with the best validation accuracy (the earliest of ties). */
     public record Settings(Mode mode, int epochs, int batchSize, double learningRate, double weightDecay, int maxLength,
-                           LoraAdapters.Settings lora, long seed) {}
+                           LoraAdapters.Settings lora, long seed, boolean keepBest) {}
 
     /** One labelled text as token ids. */
     public record Example(int[] ids, int label) {}
 
     /**
      * The outcome: accuracies, the test confusion matrix [true][predicted], the trainable count, the time,
-     * and the trained head (and adapters, in LoRA mode: still attached to the model).
+     * the epoch whose state it is (the last, or the best on validation with keepBest), and the trained head
+     * (and adapters, in LoRA mode: still attached to the model).
      */
     public record Report(double trainAccuracy, double validationAccuracy, double testAccuracy, int[][] confusion,
-                         long trainableParameters, double seconds, int steps, ClassifierHead head, LoraAdapters adapters) {}
+                         long trainableParameters, double seconds, int steps, ClassifierHead head, LoraAdapters adapters,
+                         int epoch) {}
 
     private ClassifierTraining() {}
 
@@ -85,6 +89,9 @@ public final class ClassifierTraining {
                 trainable += model.layout().totalSize();
             }
         }
+        // what training changes: the head, and the adapters or the model's parameters
+        List<Tensor> trained = List.of(head.parameters(), lora != null ? lora.parameters() : model.parameters());
+        BestState best = s.keepBest() ? new BestState(be, trained) : null;
         List<Example> order = new ArrayList<>(train);
         Random rnd = new Random(s.seed());
         int stepsPerEpoch = (train.size() + s.batchSize() - 1) / s.batchSize(), step = 0, total = stepsPerEpoch * s.epochs();
@@ -111,13 +118,53 @@ public final class ClassifierTraining {
                             elapsed / step * (total - step)));
                 }
             }
+            double validationAccuracy = evaluate(head, validation, s.batchSize(), classes).accuracy;
             progress.accept(String.format("epoch %d: train loss %.4f, validation accuracy %.4f", epoch + 1, lossSum / order.size(),
-                    evaluate(head, validation, s.batchSize(), classes).accuracy));
+                    validationAccuracy));
+            if (best != null) best.offer(validationAccuracy, epoch + 1);
+        }
+        int epochUsed = s.epochs();
+        if (best != null) {
+            epochUsed = best.restore(epochUsed);
+            best.close();
+            progress.accept("kept epoch " + epochUsed + ", the best on validation");
         }
         Eval tr = evaluate(head, train, s.batchSize(), classes), va = evaluate(head, validation, s.batchSize(), classes),
                 te = evaluate(head, test, s.batchSize(), classes);
         return new Report(tr.accuracy, va.accuracy, te.accuracy, te.confusion, trainable, (System.nanoTime() - t0) / 1e9, step,
-                head, lora);
+                head, lora, epochUsed);
+    }
+
+    /** A copy, on the backend, of the trained tensors at the best validation accuracy so far. */
+    private static final class BestState {
+        private final ComputeBackend be;
+        private final List<Tensor> live, saved = new ArrayList<>();
+        private double accuracy = Double.NEGATIVE_INFINITY;
+        private int epoch;
+
+        BestState(ComputeBackend be, List<Tensor> live) {
+            this.be = be;
+            this.live = live;
+            for (Tensor t : live) saved.add(be.allocate(t.size()));
+        }
+
+        void offer(double validationAccuracy, int epoch) {
+            if (!(validationAccuracy > accuracy)) return; // not better (or NaN: no validation set)
+            for (int i = 0; i < live.size(); i++) be.copy(saved.get(i), live.get(i));
+            accuracy = validationAccuracy;
+            this.epoch = epoch;
+        }
+
+        /** Puts the best state back; returns its epoch (lastEpoch when nothing was offered). */
+        int restore(int lastEpoch) {
+            if (epoch == 0) return lastEpoch;
+            for (int i = 0; i < live.size(); i++) be.copy(live.get(i), saved.get(i));
+            return epoch;
+        }
+
+        void close() {
+            for (Tensor t : saved) be.release(t);
+        }
     }
 
     /**

@@ -40,7 +40,7 @@ class ClassifierTrainingTest {
                 var lora = new LoraAdapters.Settings(8, 16, EnumSet.allOf(LoraAdapters.Target.class), Set.of());
                 boolean adapters = mode == ClassifierTraining.Mode.LORA;
                 var report = ClassifierTraining.run(m, 2, train, val, test, new ClassifierTraining.Settings(mode, adapters ? 40 : 15, 8,
-                        mode == ClassifierTraining.Mode.LAST_BLOCK ? 1e-2 : 3e-3, 0.0, 16, lora, 3), l -> {});
+                        mode == ClassifierTraining.Mode.LAST_BLOCK ? 1e-2 : 3e-3, 0.0, 16, lora, 3, false), l -> {});
                 assertTrue(report.testAccuracy() >= 0.9, mode + ": test accuracy " + report.testAccuracy());
                 int[][] cm = report.confusion();
                 assertEquals(32, cm[0][0] + cm[0][1] + cm[1][0] + cm[1][1]);
@@ -49,6 +49,30 @@ class ClassifierTrainingTest {
                     assertEquals(new LoraAdapters(be, GptConfig.TINY, lora).parameterCount() + head, report.trainableParameters());
                 }
                 if (mode == ClassifierTraining.Mode.ALL) assertEquals(m.layout().totalSize() + head, report.trainableParameters());
+            }
+        }
+    }
+
+    @Test
+    void keepBestEndsWithTheEpochThatWasBestOnValidation() {
+        Random r = new Random(5);
+        List<ClassifierTraining.Example> train = data(r, 64), val = data(r, 24), test = data(r, 24);
+        for (ClassifierTraining.Mode mode : List.of(ClassifierTraining.Mode.LAST_BLOCK, ClassifierTraining.Mode.LORA)) {
+            try (CpuBackend be = new CpuBackend(2)) {
+                GptModel m = new GptModel(be, GptConfig.TINY);
+                m.initialize(2);
+                var lora = new LoraAdapters.Settings(8, 16, EnumSet.allOf(LoraAdapters.Target.class), Set.of());
+                List<Double> perEpoch = new ArrayList<>();
+                var report = ClassifierTraining.run(m, 2, train, val, test, new ClassifierTraining.Settings(mode, 8, 8, 3e-2, 0.0, 16,
+                        lora, 3, true), line -> {
+                    var v = java.util.regex.Pattern.compile("validation accuracy ([0-9.]+)").matcher(line);
+                    if (v.find()) perEpoch.add(Double.parseDouble(v.group(1)));
+                });
+                assertEquals(8, perEpoch.size());
+                int best = 0;
+                for (int e = 1; e < perEpoch.size(); e++) if (perEpoch.get(e) > perEpoch.get(best) + 1e-9) best = e;
+                assertEquals(best + 1, report.epoch(), mode + ": validation by epoch " + perEpoch);
+                assertEquals(perEpoch.get(best), report.validationAccuracy(), 1e-4, mode + ": the kept state is that epoch's");
             }
         }
     }

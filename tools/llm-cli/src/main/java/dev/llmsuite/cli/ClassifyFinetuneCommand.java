@@ -43,6 +43,7 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
     @Option(names = "--adapt-epochs", defaultValue = "0", description = "first pre-train the whole base this many epochs "
             + "on the training split's texts (next-token loss, no labels): task-adaptive pre-training") int adaptEpochs;
     @Option(names = "--adapt-lr", defaultValue = "5e-4") double adaptLr;
+    @Option(names = "--keep-best", description = "end with the epoch that was best on the validation split (early stopping)") boolean keepBest;
     @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
     @Option(names = "--seed", defaultValue = "123") long seed;
     @Option(names = "--out", description = "write the classifier here: the model (LoRA merged in; the adapters also apart, "
@@ -79,14 +80,15 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
             ClassifierTraining.Mode m = ClassifierTraining.Mode.valueOf(mode.toUpperCase());
             var lora = new LoraAdapters.Settings(loraRank, loraAlpha, EnumSet.allOf(LoraAdapters.Target.class), Set.of());
             var report = ClassifierTraining.run(model, labels.size(), train, val, test,
-                    new ClassifierTraining.Settings(m, epochs, batch, lr, weightDecay, max, lora, seed), System.out::println);
+                    new ClassifierTraining.Settings(m, epochs, batch, lr, weightDecay, max, lora, seed, keepBest), System.out::println);
             System.out.printf("trainable parameters: %,d of %,d in the base (%.1fx fewer)%n", report.trainableParameters(),
                     model.layout().totalSize(), (double) model.layout().totalSize() / report.trainableParameters());
             System.out.printf("accuracy: train %.2f%%, validation %.2f%%, test %.2f%%%n", 100 * report.trainAccuracy(),
                     100 * report.validationAccuracy(), 100 * report.testAccuracy());
             System.out.println("test confusion matrix (rows: true, columns: predicted) " + labels + ":");
             for (int i = 0; i < labels.size(); i++) System.out.printf("  %-8s %s%n", labels.get(i), java.util.Arrays.toString(report.confusion()[i]));
-            System.out.printf("fine-tuning %.0f s (%d steps), whole run %.0f s%n", report.seconds(), report.steps(), (System.nanoTime() - t0) / 1e9);
+            System.out.printf("fine-tuning %.0f s (%d steps; the model of epoch %d), whole run %.0f s%n", report.seconds(), report.steps(),
+                    report.epoch(), (System.nanoTime() - t0) / 1e9);
             if (out != null) {
                 if (report.adapters() != null) {
                     dev.llmsuite.engine.io.AdapterFiles.save(report.adapters(), model, out.resolve("adapter"));

@@ -191,7 +191,7 @@ public class FinetuneJobs {
         }
         var lora = new LoraAdapters.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LoraAdapters.Target.class), Set.of());
         var settings = new ClassifierTraining.Settings(ClassifierTraining.Mode.valueOf(s.mode().toUpperCase()), s.epochs(),
-                s.batchSize(), s.learningRate(), s.weightDecay(), max, lora, s.seed());
+                s.batchSize(), s.learningRate(), s.weightDecay(), max, lora, s.seed(), s.keepBest());
         var report = ClassifierTraining.run(model, labels.size(), train, val, test, settings, line -> job.progress = line);
         result.put("labels", labels);
         result.put("split", List.of(train.size(), val.size(), test.size()));
@@ -201,6 +201,7 @@ public class FinetuneJobs {
         result.put("confusion", report.confusion());
         result.put("trainableParameters", report.trainableParameters());
         result.put("steps", report.steps());
+        result.put("epoch", report.epoch());
         result.put("seconds", report.seconds());
         if (report.adapters() != null) {
             Path adapter = config.checkpointDir().resolve(ADAPTERS).resolve(s.id()).toAbsolutePath();

@@ -109,11 +109,12 @@ class FinetuneJobsTest {
 
         // the last block only, after adapting the base to the training texts (no labels)
         given().contentType("application/json").body(job("fruit-adapted", "classification", "fruits",
-                        Map.of("mode", "last_block", "epochs", 2, "adaptEpochs", 2, "adaptLearningRate", 3e-3)))
+                        Map.of("mode", "last_block", "epochs", 2, "adaptEpochs", 2, "adaptLearningRate", 3e-3, "keepBest", true)))
                 .post("/v1/finetune-jobs").then().statusCode(201);
         JsonNode ad = awaitJob("fruit-adapted");
         assertEquals("completed", ad.get("state").asText(), ad.toString());
         assertEquals(2, ad.at("/result/adaptation/epochs").asInt());
+        assertTrue(List.of(1, 2).contains(ad.at("/result/epoch").asInt()), "the kept epoch: " + ad.get("result"));
         assertTrue(ad.at("/result/adaptation/lastEpochLoss").asDouble() < ad.at("/result/adaptation/firstLoss").asDouble(),
                 "the base learned the training texts: " + ad.get("result"));
 
