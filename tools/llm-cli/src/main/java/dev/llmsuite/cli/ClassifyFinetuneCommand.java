@@ -42,7 +42,7 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
     @Option(names = "--lora-alpha", defaultValue = "16") double loraAlpha;
     @Option(names = "--adapt-epochs", defaultValue = "0", description = "first pre-train the whole base this many epochs "
             + "on the training split's texts (next-token loss, no labels): task-adaptive pre-training") int adaptEpochs;
-    @Option(names = "--adapt-lr", defaultValue = "5e-4") double adaptLr;
+    @Option(names = "--adapt-lr", defaultValue = "5e-4", description = "learning rate of that pre-training (default ${DEFAULT-VALUE})") double adaptLr;
     @Option(names = "--keep-best", description = "end with the epoch that was best on the validation split (early stopping)") boolean keepBest;
     @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
     @Option(names = "--seed", defaultValue = "123") long seed;
