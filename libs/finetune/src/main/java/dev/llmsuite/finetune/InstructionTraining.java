@@ -39,11 +39,7 @@ public final class InstructionTraining {
             Collections.shuffle(order, rnd);
             for (int from = 0; from < order.size(); from += s.batchSize()) {
                 InstructionCollate.Batch b = collate(order.subList(from, Math.min(order.size(), from + s.batchSize())), tokenizer, max, s.maskPrompt());
-                double loss = model.forward(b.inputs(), b.targets(), b.batchSize(), b.length(), true, step);
-                model.zeroGradients();
-                model.backward(1f);
-                AdamW.clipGradientNorm(model, 1.0);
-                opt.step((float) s.learningRate());
+                double loss = LanguageModelStep.run(model, opt, b.inputs(), b.targets(), b.batchSize(), b.length(), step, s.learningRate());
                 if (step == 0) first = loss;
                 last = loss;
                 step++;

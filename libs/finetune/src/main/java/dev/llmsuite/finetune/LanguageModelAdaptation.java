@@ -39,11 +39,7 @@ public final class LanguageModelAdaptation {
                 double sum = 0;
                 for (int from = 0; from < order.size(); from += s.batchSize()) {
                     Batch b = Batch.of(order.subList(from, Math.min(order.size(), from + s.batchSize())), max);
-                    double loss = model.forward(b.inputs(), b.targets(), b.size(), b.length(), true, step);
-                    model.zeroGradients();
-                    model.backward(1f);
-                    AdamW.clipGradientNorm(model, 1.0);
-                    opt.step((float) s.learningRate());
+                    double loss = LanguageModelStep.run(model, opt, b.inputs(), b.targets(), b.size(), b.length(), step, s.learningRate());
                     if (step == 0) first = loss;
                     sum += loss;
                     step++;

@@ -51,6 +51,10 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (adaptEpochs < 0 || adaptLr <= 0 || adaptLr >= 1) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                    "--adapt-epochs must be 0 or more and --adapt-lr in (0, 1)");
+        }
         long t0 = System.nanoTime();
         List<ClassificationExample> raw = ClassificationData.read(data);
         if (email) {

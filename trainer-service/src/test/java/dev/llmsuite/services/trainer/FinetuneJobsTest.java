@@ -203,6 +203,8 @@ class FinetuneJobsTest {
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptEpochs is for classification"));
         given().contentType("application/json").body(job("t7", "classification", "short", Map.of("adaptEpochs", -1)))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptEpochs must be"));
+        given().contentType("application/json").body(job("t8", "classification", "short", Map.of("adaptEpochs", 1, "adaptLearningRate", 2.0)))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptLearningRate must be"));
         given().contentType("application/json").body(job("t4", "instruction", "short", Map.of("mode", "lora")))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("mode for instruction"));
         given().contentType("application/json").body(job("counted", "classification", "short", Map.of()))
