@@ -232,30 +232,31 @@ final class BenchCommand {
             JsonNode theirs = peer == null ? null
                     : peer.run("decode", "--preset", preset, "--tokens", "" + tokens, "--threads", "" + threads).getFirst();
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
-            double tokensPerS;
             try (ComputeBackend be = backend()) {
                 GptModel model = model(be, cfg);
-                for (int warm = 0; warm < 2; warm++) {
-                    try (KvCache cache = new KvCache(be, cfg)) {
-                        float[] logits = model.prefill(new int[] {cfg.vocabSize() - 1}, cache);
-                        long t0 = System.nanoTime();
-                        for (int i = 0; i < tokens; i++) logits = model.decode(TokenSampler.argmax(logits), cache);
-                        tokensPerS = tokens / ((System.nanoTime() - t0) / 1e9);
-                        if (warm == 1) {
-                            Map<String, Object> row = new LinkedHashMap<>();
-                            row.put("bench", "decode");
-                            row.put("backend", be.name());
-                            row.put("preset", preset);
-                            row.put("weights", weights);
-                            row.put("tokens", tokens);
-                            row.put("ours_tokens_per_s", tokensPerS);
-                            Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
-                            row.put("torch_tokens_per_s", t);
-                            row.put("ratio", ratio(tokensPerS, t));
-                            row(row);
-                        }
-                    }
-                }
+                double tokensPerS = 0;
+                for (int warm = 0; warm < 2; warm++) tokensPerS = batchOneRate(be, model, cfg, cfg.vocabSize() - 1);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("bench", "decode");
+                row.put("backend", be.name());
+                row.put("preset", preset);
+                row.put("weights", weights);
+                row.put("tokens", tokens);
+                row.put("ours_tokens_per_s", tokensPerS);
+                Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
+                row.put("torch_tokens_per_s", t);
+                row.put("ratio", ratio(tokensPerS, t));
+                row(row);
+            }
+        }
+
+        /** Tokens/s of greedy decode, batch 1, after a one-token prompt; its KV cache is given back. */
+        private double batchOneRate(ComputeBackend be, GptModel model, GptConfig cfg, int firstToken) {
+            try (KvCache cache = new KvCache(be, cfg)) {
+                float[] logits = model.prefill(new int[] {firstToken}, cache);
+                long t0 = System.nanoTime();
+                for (int i = 0; i < tokens; i++) logits = model.decode(TokenSampler.argmax(logits), cache);
+                return tokens / ((System.nanoTime() - t0) / 1e9);
             }
         }
 
@@ -266,23 +267,23 @@ final class BenchCommand {
                 GptModel model = model(be, cfg);
                 double single = 0, together = 0;
                 for (int warm = 0; warm < 2; warm++) {
-                    KvCache one = new KvCache(be, cfg);
-                    float[] l = model.prefill(new int[] {1}, one);
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < tokens; i++) l = model.decode(TokenSampler.argmax(l), one);
-                    single = tokens / ((System.nanoTime() - t0) / 1e9);
+                    single = batchOneRate(be, model, cfg, 1);
                     KvCache[] caches = new KvCache[batch];
-                    int[] next = new int[batch];
-                    for (int b = 0; b < batch; b++) {
-                        caches[b] = new KvCache(be, cfg);
-                        next[b] = TokenSampler.argmax(model.prefill(new int[] {1 + b}, caches[b]));
+                    try {
+                        int[] next = new int[batch];
+                        for (int b = 0; b < batch; b++) {
+                            caches[b] = new KvCache(be, cfg);
+                            next[b] = TokenSampler.argmax(model.prefill(new int[] {1 + b}, caches[b]));
+                        }
+                        long t0 = System.nanoTime();
+                        for (int i = 0; i < tokens; i++) {
+                            float[][] out = model.decodeBatch(next, caches);
+                            for (int b = 0; b < batch; b++) next[b] = TokenSampler.argmax(out[b]);
+                        }
+                        together = (double) tokens * batch / ((System.nanoTime() - t0) / 1e9);
+                    } finally {
+                        for (KvCache c : caches) if (c != null) c.close(); // a device arena would keep them
                     }
-                    t0 = System.nanoTime();
-                    for (int i = 0; i < tokens; i++) {
-                        float[][] out = model.decodeBatch(next, caches);
-                        for (int b = 0; b < batch; b++) next[b] = TokenSampler.argmax(out[b]);
-                    }
-                    together = (double) tokens * batch / ((System.nanoTime() - t0) / 1e9);
                 }
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("bench", "decode-batched");
