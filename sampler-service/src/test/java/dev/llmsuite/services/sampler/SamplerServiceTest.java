@@ -63,6 +63,10 @@ class SamplerServiceTest {
         int[] ids = new int[25]; // 8 windows of 3 -> 4 batches of 2 per epoch
         for (int i = 0; i < ids.length; i++) ids[i] = 500 + i;
         TestKafka.send(kafka, Topics.TOKENS, "ep/doc", new TokenChunk("ep", "doc", 0, true, "h", ids).encode());
+        // The chunk arrives asynchronously: once sampling has started, a new spec is refused.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/datasets/ep/sampling").then().statusCode(200)
+                        .body("state", org.hamcrest.Matchers.not(org.hamcrest.Matchers.equalTo("waiting for tokens"))));
         given().contentType("application/json").body(java.util.Map.of("maxLength", 5))
                 .post("/v1/datasets/ep/sampling").then().statusCode(409);
 
