@@ -20,7 +20,14 @@ import java.util.zip.GZIPInputStream;
  * shuffle, and token sequences padded with 50256 to the longest or to a given length.
  */
 public final class ClassificationData {
-    public record Split(List<ClassificationExample> train, List<ClassificationExample> validation, List<ClassificationExample> test) {}
+    public record Split(List<ClassificationExample> train, List<ClassificationExample> validation, List<ClassificationExample> test) {
+        /** The examples no training may see: validation and test. */
+        public List<ClassificationExample> heldOut() {
+            List<ClassificationExample> out = new ArrayList<>(validation);
+            out.addAll(test);
+            return out;
+        }
+    }
 
     private ClassificationData() {}
 
@@ -54,6 +61,22 @@ public final class ClassificationData {
                 out.add(new ClassificationExample(t, line.substring(0, at).strip()));
             }
         }
+        return out;
+    }
+
+    /**
+     * The examples {@link #balance} left out (the larger classes' surplus), minus any whose text equals a
+     * text in {@code exclude}: unlabelled in-domain text that no split holds, usable for task-adaptive
+     * pre-training without touching the validation or test texts.
+     */
+    public static List<ClassificationExample> leftOut(List<ClassificationExample> all, List<ClassificationExample> balanced,
+            java.util.Collection<ClassificationExample> exclude) {
+        java.util.Set<ClassificationExample> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        kept.addAll(balanced);
+        java.util.Set<String> excluded = new java.util.HashSet<>();
+        for (ClassificationExample e : exclude) excluded.add(e.text());
+        List<ClassificationExample> out = new ArrayList<>();
+        for (ClassificationExample e : all) if (!kept.contains(e) && !excluded.contains(e.text())) out.add(e);
         return out;
     }
 

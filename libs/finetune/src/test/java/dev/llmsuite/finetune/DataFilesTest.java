@@ -37,6 +37,23 @@ class DataFilesTest {
     }
 
     @Test
+    void theLeftOutTextsAreTheSurplusMinusAnyHeldOutText() {
+        var a = new ClassificationExample("a", "ham");
+        var b = new ClassificationExample("b", "ham");
+        var c = new ClassificationExample("c", "ham");
+        var dupOfTest = new ClassificationExample("t", "ham");
+        var test = new ClassificationExample("t", "spam");
+        var s = new ClassificationExample("s", "spam");
+        List<ClassificationExample> all = List.of(a, b, c, dupOfTest, test, s);
+        List<ClassificationExample> balanced = List.of(a, test, s, c);
+        // b is the surplus; dupOfTest is surplus too but its text is a held-out text, so it stays out
+        assertEquals(List.of(b), ClassificationData.leftOut(all, balanced, List.of(test)));
+        // an equal record in the balanced list does not hide a distinct one left out (identity, not equality)
+        var aAgain = new ClassificationExample("a", "ham");
+        assertEquals(List.of(aAgain), ClassificationData.leftOut(List.of(a, aAgain), List.of(a), List.of()));
+    }
+
+    @Test
     void paddingToTheLongestOrAGivenLength() {
         int[][] p = ClassificationData.pad(List.of(new int[] {1, 2, 3}, new int[] {4}), null);
         assertEquals(List.of(1, 2, 3, 4, 50256, 50256), java.util.Arrays.stream(p).flatMapToInt(java.util.Arrays::stream).boxed().toList());

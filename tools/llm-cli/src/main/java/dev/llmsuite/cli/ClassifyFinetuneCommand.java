@@ -43,6 +43,10 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
     @Option(names = "--adapt-epochs", defaultValue = "0", description = "first pre-train the whole base this many epochs "
             + "on the training split's texts (next-token loss, no labels): task-adaptive pre-training") int adaptEpochs;
     @Option(names = "--adapt-lr", defaultValue = "5e-4", description = "learning rate of that pre-training (default ${DEFAULT-VALUE})") double adaptLr;
+    @Option(names = "--adapt-left-out", description = "also adapt on the texts the balancing left out of every split (their labels "
+            + "unused; any text equal to a validation or test text skipped)") boolean adaptLeftOut;
+    @Option(names = "--save-adapted", description = "write the adapted base here (a checkpoint; later runs can start from it "
+            + "with --adapt-epochs 0)") Path saveAdapted;
     @Option(names = "--keep-best", description = "end with the epoch that was best on the validation split (early stopping)") boolean keepBest;
     @Option(names = "--threads", defaultValue = "0", description = "0: all cores") int threads;
     @Option(names = "--seed", defaultValue = "123") long seed;
@@ -51,9 +55,9 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (adaptEpochs < 0 || adaptLr <= 0 || adaptLr >= 1) {
+        if (adaptEpochs < 0 || adaptLr <= 0 || adaptLr >= 1 || (adaptEpochs == 0 && (adaptLeftOut || saveAdapted != null))) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--adapt-epochs must be 0 or more and --adapt-lr in (0, 1)");
+                    "--adapt-epochs must be 0 or more, --adapt-lr in (0, 1); --adapt-left-out and --save-adapted need --adapt-epochs");
         }
         long t0 = System.nanoTime();
         List<ClassificationExample> raw = ClassificationData.read(data);
@@ -75,11 +79,20 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
             System.out.printf("%s: %d texts, classes %s, balanced to %d, split %d/%d/%d; base %s (%s); mode %s%n", data.getFileName(),
                     raw.size(), labels, balanced.size(), train.size(), val.size(), test.size(), base.getFileName(), model.config(), mode);
             if (adaptEpochs > 0) {
-                List<int[]> texts = train.stream().map(ClassifierTraining.Example::ids).toList();
+                List<int[]> texts = new ArrayList<>(train.stream().map(ClassifierTraining.Example::ids).toList());
+                if (adaptLeftOut) {
+                    var extra = ClassificationData.leftOut(raw, balanced, split.heldOut());
+                    for (var e : ClassifierTraining.encode(extra, labels, gpt2::encodeOrdinary, max)) texts.add(e.ids());
+                    System.out.printf("adaptation texts: %d of the training split + %d the balancing left out%n", train.size(), extra.size());
+                }
                 var adapted = LanguageModelAdaptation.adapt(model, texts,
                         new LanguageModelAdaptation.Settings(adaptEpochs, batch, adaptLr, weightDecay, seed), System.out::println);
                 System.out.printf("adapted the base to %d training texts: loss %.3f -> %.3f, %d steps, %.0f s%n", texts.size(),
                         adapted.firstLoss(), adapted.lastEpochLoss(), adapted.steps(), adapted.seconds());
+                if (saveAdapted != null) {
+                    HfCheckpoint.save(model, saveAdapted);
+                    System.out.println("adapted base written to " + saveAdapted);
+                }
             }
             ClassifierTraining.Mode m = ClassifierTraining.Mode.valueOf(mode.toUpperCase());
             var lora = new LoraAdapters.Settings(loraRank, loraAlpha, EnumSet.allOf(LoraAdapters.Target.class), Set.of());

@@ -176,18 +176,27 @@ public class FinetuneJobs {
         }
         List<String> labels = raw.stream().map(ClassificationExample::label).distinct().sorted().toList();
         if (labels.size() < 2) throw new IllegalArgumentException("a classifier needs at least two labels, the dataset has " + labels);
-        ClassificationData.Split split = ClassificationData.split(ClassificationData.balance(raw, s.seed()), 0.7, 0.1, s.seed());
+        List<ClassificationExample> balanced = ClassificationData.balance(raw, s.seed());
+        ClassificationData.Split split = ClassificationData.split(balanced, 0.7, 0.1, s.seed());
         int max = Math.min(s.maxLength(), model.config().contextLength());
         var train = ClassifierTraining.encode(split.train(), labels, gpt2::encodeOrdinary, max);
         var val = ClassifierTraining.encode(split.validation(), labels, gpt2::encodeOrdinary, max);
         var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
         Map<String, Object> result = new LinkedHashMap<>();
         if (s.adaptEpochs() > 0) {
-            var adapted = LanguageModelAdaptation.adapt(model, train.stream().map(ClassifierTraining.Example::ids).toList(),
+            List<int[]> texts = new ArrayList<>(train.stream().map(ClassifierTraining.Example::ids).toList());
+            int leftOut = 0;
+            if (s.adaptLeftOut()) {
+                var extra = ClassifierTraining.encode(ClassificationData.leftOut(raw, balanced, split.heldOut()), labels, gpt2::encodeOrdinary, max);
+                for (var e : extra) texts.add(e.ids());
+                leftOut = extra.size();
+            }
+            var adapted = LanguageModelAdaptation.adapt(model, texts,
                     new LanguageModelAdaptation.Settings(s.adaptEpochs(), s.batchSize(), s.adaptLearningRate(), s.weightDecay(), s.seed()),
                     line -> job.progress = line);
-            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "firstLoss", adapted.firstLoss(),
-                    "lastEpochLoss", adapted.lastEpochLoss(), "steps", adapted.steps(), "seconds", adapted.seconds()));
+            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "texts", texts.size(), "leftOutTexts", leftOut,
+                    "firstLoss", adapted.firstLoss(), "lastEpochLoss", adapted.lastEpochLoss(), "steps", adapted.steps(),
+                    "seconds", adapted.seconds()));
         }
         var lora = new LoraAdapters.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LoraAdapters.Target.class), Set.of());
         var settings = new ClassifierTraining.Settings(ClassifierTraining.Mode.valueOf(s.mode().toUpperCase()), s.epochs(),

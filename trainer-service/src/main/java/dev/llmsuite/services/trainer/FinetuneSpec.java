@@ -16,13 +16,15 @@ import dev.llmsuite.service.ProblemException;
  *                  test responses with the book's prompt; with {@code judgeModel}
  * @param adaptEpochs classification: first pre-train the whole base this many epochs on the training split's texts
  *                  (next-token loss, no labels; task-adaptive pre-training, docs/finetuning.md); 0: off
+ * @param adaptLeftOut classification, with adaptEpochs: also adapt on the texts the balancing left out of every
+ *                  split (labels unused; a text equal to a validation or test text skipped)
  * @param keepBest  classification: end with the epoch that was best on the validation split
  */
 public record FinetuneSpec(String id, String task, String base, String dataset, String mode, Integer epochs,
                            Integer batchSize, Double learningRate, Double weightDecay, Integer maxLength, Integer loraRank,
                            Double loraAlpha, Boolean maskPrompt, Boolean email, Long seed, Integer maxNewTokens,
                            String judgeUrl, String judgeModel, Integer adaptEpochs, Double adaptLearningRate,
-                           Boolean keepBest) {
+                           Boolean adaptLeftOut, Boolean keepBest) {
 
     static final String ID = "[A-Za-z0-9._-]{1,64}";
 
@@ -46,7 +48,8 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
         FinetuneSpec r = new FinetuneSpec(id, task, base, dataset, m, or(epochs, cls ? 5 : 2), or(batchSize, 8),
                 or(learningRate, 5e-5), or(weightDecay, 0.1), or(maxLength, cls ? 256 : 1024), or(loraRank, 16),
                 or(loraAlpha, 16.0), or(maskPrompt, false), or(email, false), or(seed, 123L), or(maxNewTokens, 256),
-                judgeUrl, judgeModel, or(adaptEpochs, 0), or(adaptLearningRate, 5e-4), or(keepBest, false));
+                judgeUrl, judgeModel, or(adaptEpochs, 0), or(adaptLearningRate, 5e-4), or(adaptLeftOut, false),
+                or(keepBest, false));
         check(r.epochs() >= 1 && r.epochs() <= 1000, "epochs must be in [1, 1000]");
         check(r.batchSize() >= 1 && r.batchSize() <= 1024, "batchSize must be in [1, 1024]");
         check(r.learningRate() > 0 && r.learningRate() < 1, "learningRate must be in (0, 1)");
@@ -57,6 +60,7 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
         check(r.maxNewTokens() >= 1 && r.maxNewTokens() <= 4096, "maxNewTokens must be in [1, 4096]");
         check(r.adaptEpochs() >= 0 && r.adaptEpochs() <= 1000, "adaptEpochs must be in [0, 1000]");
         check(r.adaptEpochs() == 0 || cls, "adaptEpochs is for classification jobs (an instruction job already trains the whole model on its texts)");
+        check(!r.adaptLeftOut() || r.adaptEpochs() > 0, "adaptLeftOut needs adaptEpochs");
         check(r.adaptLearningRate() > 0 && r.adaptLearningRate() < 1, "adaptLearningRate must be in (0, 1)");
         check((judgeUrl == null) == (judgeModel == null), "judgeUrl and judgeModel go together");
         check(judgeUrl == null || (!cls && judgeUrl.matches("https?://[^\\s]+")), "judgeUrl: an http(s) URL, for instruction jobs");

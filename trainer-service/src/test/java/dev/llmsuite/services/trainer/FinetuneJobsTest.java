@@ -62,11 +62,19 @@ class FinetuneJobsTest {
 
     /** Two labels whose texts share no word: a tiny model can learn them. */
     private static void labelledTexts(String dataset, int perLabel, int claimed) throws Exception {
+        labelledTexts(dataset, perLabel, 0, claimed);
+    }
+
+    /** perLabel texts of each label, then extraFruit more fruit texts (which the balancing leaves out). */
+    private static void labelledTexts(String dataset, int perLabel, int extraFruit, int claimed) throws Exception {
         Random r = new Random(1);
         String[] fruit = {"apple", "banana", "cherry", "grape", "melon"}, tools = {"hammer", "wrench", "drill", "saw", "pliers"};
         for (int i = 0; i < perLabel; i++) {
             send(dataset, Map.of("dataset", dataset, "text", fruit[r.nextInt(5)] + " " + fruit[r.nextInt(5)] + " " + fruit[r.nextInt(5)], "label", "fruit"));
             send(dataset, Map.of("dataset", dataset, "text", tools[r.nextInt(5)] + " " + tools[r.nextInt(5)] + " " + tools[r.nextInt(5)], "label", "tool"));
+        }
+        for (int i = 0; i < extraFruit; i++) {
+            send(dataset, Map.of("dataset", dataset, "text", fruit[r.nextInt(5)] + " " + fruit[r.nextInt(5)] + " " + fruit[r.nextInt(5)], "label", "fruit"));
         }
         send(dataset, Map.of("dataset", dataset, "end", true, "count", claimed));
     }
@@ -107,13 +115,19 @@ class FinetuneJobsTest {
             assertEquals(List.of("fruit", "tool"), ClassifierFiles.load(m, Path.of(a.path())).labels());
         }
 
-        // the last block only, after adapting the base to the training texts (no labels)
-        given().contentType("application/json").body(job("fruit-adapted", "classification", "fruits",
-                        Map.of("mode", "last_block", "epochs", 2, "adaptEpochs", 2, "adaptLearningRate", 3e-3, "keepBest", true)))
+        // the last block only, after adapting the base to the training texts and the 20 fruit texts the balancing
+        // leaves out (no labels; any of them equal to a validation or test text stays out)
+        labelledTexts("fruits-plus", 40, 20, 100);
+        given().contentType("application/json").body(job("fruit-adapted", "classification", "fruits-plus",
+                        Map.of("mode", "last_block", "epochs", 2, "adaptEpochs", 2, "adaptLearningRate", 3e-3, "adaptLeftOut", true,
+                                "keepBest", true)))
                 .post("/v1/finetune-jobs").then().statusCode(201);
         JsonNode ad = awaitJob("fruit-adapted");
         assertEquals("completed", ad.get("state").asText(), ad.toString());
         assertEquals(2, ad.at("/result/adaptation/epochs").asInt());
+        int leftOut = ad.at("/result/adaptation/leftOutTexts").asInt();
+        assertTrue(leftOut > 0 && leftOut <= 20, "the surplus fruit texts: " + ad.get("result"));
+        assertEquals(ad.at("/result/split/0").asInt() + leftOut, ad.at("/result/adaptation/texts").asInt(), ad.get("result").toString());
         assertTrue(List.of(1, 2).contains(ad.at("/result/epoch").asInt()), "the kept epoch: " + ad.get("result"));
         assertTrue(ad.at("/result/adaptation/lastEpochLoss").asDouble() < ad.at("/result/adaptation/firstLoss").asDouble(),
                 "the base learned the training texts: " + ad.get("result"));
@@ -205,6 +219,8 @@ class FinetuneJobsTest {
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptEpochs must be"));
         given().contentType("application/json").body(job("t8", "classification", "short", Map.of("adaptEpochs", 1, "adaptLearningRate", 2.0)))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptLearningRate must be"));
+        given().contentType("application/json").body(job("t9", "classification", "short", Map.of("adaptLeftOut", true)))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptLeftOut needs adaptEpochs"));
         given().contentType("application/json").body(job("t4", "instruction", "short", Map.of("mode", "lora")))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("mode for instruction"));
         given().contentType("application/json").body(job("counted", "classification", "short", Map.of()))
