@@ -7,11 +7,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -70,10 +74,10 @@ public final class ClassificationData {
      * pre-training without touching the validation or test texts.
      */
     public static List<ClassificationExample> leftOut(List<ClassificationExample> all, List<ClassificationExample> balanced,
-            java.util.Collection<ClassificationExample> exclude) {
-        java.util.Set<ClassificationExample> kept = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            Collection<ClassificationExample> exclude) {
+        Set<ClassificationExample> kept = Collections.newSetFromMap(new IdentityHashMap<>());
         kept.addAll(balanced);
-        java.util.Set<String> excluded = new java.util.HashSet<>();
+        Set<String> excluded = new HashSet<>();
         for (ClassificationExample e : exclude) excluded.add(e.text());
         List<ClassificationExample> out = new ArrayList<>();
         for (ClassificationExample e : all) if (!kept.contains(e) && !excluded.contains(e.text())) out.add(e);

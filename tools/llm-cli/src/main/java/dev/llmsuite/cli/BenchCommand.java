@@ -236,11 +236,7 @@ final class BenchCommand {
                 GptModel model = model(be, cfg);
                 double tokensPerS = 0;
                 for (int warm = 0; warm < 2; warm++) tokensPerS = batchOneRate(be, model, cfg, cfg.vocabSize() - 1);
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("bench", "decode");
-                row.put("backend", be.name());
-                row.put("preset", preset);
-                row.put("weights", weights);
+                Map<String, Object> row = decodeRow("decode", be);
                 row.put("tokens", tokens);
                 row.put("ours_tokens_per_s", tokensPerS);
                 Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
@@ -248,6 +244,16 @@ final class BenchCommand {
                 row.put("ratio", ratio(tokensPerS, t));
                 row(row);
             }
+        }
+
+        /** A decode row's first columns: which bench, on what backend, model and weights. */
+        private Map<String, Object> decodeRow(String bench, ComputeBackend be) {
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("bench", bench);
+            row.put("backend", be.name());
+            row.put("preset", preset);
+            row.put("weights", weights);
+            return row;
         }
 
         /** Tokens/s of greedy decode, batch 1, after a one-token prompt; its KV cache is given back. */
@@ -285,11 +291,7 @@ final class BenchCommand {
                         for (KvCache c : caches) if (c != null) c.close(); // a device arena would keep them
                     }
                 }
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("bench", "decode-batched");
-                row.put("backend", be.name());
-                row.put("preset", preset);
-                row.put("weights", weights);
+                Map<String, Object> row = decodeRow("decode-batched", be);
                 row.put("batch", batch);
                 row.put("tokens_per_sequence", tokens);
                 row.put("batch1_tokens_per_s", single);

@@ -79,12 +79,13 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
             System.out.printf("%s: %d texts, classes %s, balanced to %d, split %d/%d/%d; base %s (%s); mode %s%n", data.getFileName(),
                     raw.size(), labels, balanced.size(), train.size(), val.size(), test.size(), base.getFileName(), model.config(), mode);
             if (adaptEpochs > 0) {
-                List<int[]> texts = new ArrayList<>(train.stream().map(ClassifierTraining.Example::ids).toList());
+                List<ClassifierTraining.Example> extra = adaptLeftOut
+                        ? ClassifierTraining.encode(ClassificationData.leftOut(raw, balanced, split.heldOut()), labels, gpt2::encodeOrdinary, max)
+                        : List.of();
                 if (adaptLeftOut) {
-                    var extra = ClassificationData.leftOut(raw, balanced, split.heldOut());
-                    for (var e : ClassifierTraining.encode(extra, labels, gpt2::encodeOrdinary, max)) texts.add(e.ids());
                     System.out.printf("adaptation texts: %d of the training split + %d the balancing left out%n", train.size(), extra.size());
                 }
+                List<int[]> texts = LanguageModelAdaptation.texts(train, extra);
                 var adapted = LanguageModelAdaptation.adapt(model, texts,
                         new LanguageModelAdaptation.Settings(adaptEpochs, batch, adaptLr, weightDecay, seed), System.out::println);
                 System.out.printf("adapted the base to %d training texts: loss %.3f -> %.3f, %d steps, %.0f s%n", texts.size(),

@@ -184,17 +184,14 @@ public class FinetuneJobs {
         var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
         Map<String, Object> result = new LinkedHashMap<>();
         if (s.adaptEpochs() > 0) {
-            List<int[]> texts = new ArrayList<>(train.stream().map(ClassifierTraining.Example::ids).toList());
-            int leftOut = 0;
-            if (s.adaptLeftOut()) {
-                var extra = ClassifierTraining.encode(ClassificationData.leftOut(raw, balanced, split.heldOut()), labels, gpt2::encodeOrdinary, max);
-                for (var e : extra) texts.add(e.ids());
-                leftOut = extra.size();
-            }
+            List<ClassifierTraining.Example> extra = s.adaptLeftOut()
+                    ? ClassifierTraining.encode(ClassificationData.leftOut(raw, balanced, split.heldOut()), labels, gpt2::encodeOrdinary, max)
+                    : List.of();
+            List<int[]> texts = LanguageModelAdaptation.texts(train, extra);
             var adapted = LanguageModelAdaptation.adapt(model, texts,
                     new LanguageModelAdaptation.Settings(s.adaptEpochs(), s.batchSize(), s.adaptLearningRate(), s.weightDecay(), s.seed()),
                     line -> job.progress = line);
-            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "texts", texts.size(), "leftOutTexts", leftOut,
+            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "texts", texts.size(), "leftOutTexts", extra.size(),
                     "firstLoss", adapted.firstLoss(), "lastEpochLoss", adapted.lastEpochLoss(), "steps", adapted.steps(),
                     "seconds", adapted.seconds()));
         }
