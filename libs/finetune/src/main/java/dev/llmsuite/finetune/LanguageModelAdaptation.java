@@ -22,14 +22,6 @@ public final class LanguageModelAdaptation {
 
     private LanguageModelAdaptation() {}
 
-    /** Adaptation's texts: the training split's token ids, then the extra examples' (their labels unused). */
-    public static List<int[]> texts(List<ClassifierTraining.Example> train, List<ClassifierTraining.Example> extra) {
-        List<int[]> out = new ArrayList<>(train.size() + extra.size());
-        for (ClassifierTraining.Example e : train) out.add(e.ids());
-        for (ClassifierTraining.Example e : extra) out.add(e.ids());
-        return out;
-    }
-
     /** Trains every parameter of model on texts (token ids; cut to the context), a batch padded to its longest text. */
     public static Report adapt(GptModel model, List<int[]> texts, Settings s, Consumer<String> progress) {
         if (texts.isEmpty()) throw new IllegalArgumentException("no texts to adapt the base to");

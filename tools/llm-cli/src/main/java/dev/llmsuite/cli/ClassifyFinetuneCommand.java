@@ -8,12 +8,11 @@ import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.finetune.ClassificationData;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.ClassifierTraining;
-import dev.llmsuite.finetune.EmailText;
 import dev.llmsuite.finetune.LanguageModelAdaptation;
+import dev.llmsuite.finetune.PreparedClassification;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
@@ -61,31 +60,23 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
         }
         long t0 = System.nanoTime();
         List<ClassificationExample> raw = ClassificationData.read(data);
-        if (email) {
-            List<ClassificationExample> cleaned = new ArrayList<>(raw.size());
-            for (ClassificationExample e : raw) cleaned.add(new ClassificationExample(EmailText.clean(e.text()), e.label()));
-            raw = cleaned;
-        }
-        List<String> labels = raw.stream().map(ClassificationExample::label).distinct().sorted().toList();
-        List<ClassificationExample> balanced = ClassificationData.balance(raw, seed);
-        ClassificationData.Split split = ClassificationData.split(balanced, 0.7, 0.1, seed);
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         try (ComputeBackend be = threads > 0 ? new CpuBackend(threads) : CpuBackend.allCores()) {
             GptModel model = HfCheckpoint.load(be, base);
             int max = Math.min(maxLength, model.config().contextLength());
-            var train = ClassifierTraining.encode(split.train(), labels, gpt2::encodeOrdinary, max);
-            var val = ClassifierTraining.encode(split.validation(), labels, gpt2::encodeOrdinary, max);
-            var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
+            var prepared = PreparedClassification.prepare(raw, email, adaptLeftOut, seed, gpt2::encodeOrdinary, max);
+            List<String> labels = prepared.labels();
+            var train = prepared.train();
+            var val = prepared.validation();
+            var test = prepared.test();
             System.out.printf("%s: %d texts, classes %s, balanced to %d, split %d/%d/%d; base %s (%s); mode %s%n", data.getFileName(),
-                    raw.size(), labels, balanced.size(), train.size(), val.size(), test.size(), base.getFileName(), model.config(), mode);
+                    prepared.texts(), labels, prepared.balanced(), train.size(), val.size(), test.size(), base.getFileName(), model.config(), mode);
             if (adaptEpochs > 0) {
-                List<ClassifierTraining.Example> extra = adaptLeftOut
-                        ? ClassifierTraining.encode(ClassificationData.leftOut(raw, balanced, split.heldOut()), labels, gpt2::encodeOrdinary, max)
-                        : List.of();
                 if (adaptLeftOut) {
-                    System.out.printf("adaptation texts: %d of the training split + %d the balancing left out%n", train.size(), extra.size());
+                    System.out.printf("adaptation texts: %d of the training split + %d the balancing left out%n", train.size(),
+                            prepared.leftOut().size());
                 }
-                List<int[]> texts = LanguageModelAdaptation.texts(train, extra);
+                List<int[]> texts = prepared.adaptationTexts();
                 var adapted = LanguageModelAdaptation.adapt(model, texts,
                         new LanguageModelAdaptation.Settings(adaptEpochs, batch, adaptLr, weightDecay, seed), System.out::println);
                 System.out.printf("adapted the base to %d training texts: loss %.3f -> %.3f, %d steps, %.0f s%n", texts.size(),

@@ -6,15 +6,14 @@ import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.LoraAdapters;
-import dev.llmsuite.finetune.ClassificationData;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.ClassifierTraining;
 import dev.llmsuite.finetune.LanguageModelAdaptation;
-import dev.llmsuite.finetune.EmailText;
 import dev.llmsuite.finetune.InstructionData;
 import dev.llmsuite.finetune.InstructionExample;
 import dev.llmsuite.finetune.JudgeClient;
 import dev.llmsuite.finetune.JudgeEvaluation;
+import dev.llmsuite.finetune.PreparedClassification;
 import dev.llmsuite.finetune.InstructionTraining;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.service.KafkaMessages;
@@ -169,29 +168,19 @@ public class FinetuneJobs {
 
     private void classify(Job job, GptModel model, List<ClassificationExample> raw) throws Exception {
         FinetuneSpec s = job.spec;
-        if (s.email()) {
-            List<ClassificationExample> cleaned = new ArrayList<>(raw.size());
-            for (ClassificationExample e : raw) cleaned.add(new ClassificationExample(EmailText.clean(e.text()), e.label()));
-            raw = cleaned;
-        }
-        List<String> labels = raw.stream().map(ClassificationExample::label).distinct().sorted().toList();
-        if (labels.size() < 2) throw new IllegalArgumentException("a classifier needs at least two labels, the dataset has " + labels);
-        List<ClassificationExample> balanced = ClassificationData.balance(raw, s.seed());
-        ClassificationData.Split split = ClassificationData.split(balanced, 0.7, 0.1, s.seed());
         int max = Math.min(s.maxLength(), model.config().contextLength());
-        var train = ClassifierTraining.encode(split.train(), labels, gpt2::encodeOrdinary, max);
-        var val = ClassifierTraining.encode(split.validation(), labels, gpt2::encodeOrdinary, max);
-        var test = ClassifierTraining.encode(split.test(), labels, gpt2::encodeOrdinary, max);
+        var prepared = PreparedClassification.prepare(raw, s.email(), s.adaptLeftOut(), s.seed(), gpt2::encodeOrdinary, max);
+        List<String> labels = prepared.labels();
+        var train = prepared.train();
+        var val = prepared.validation();
+        var test = prepared.test();
         Map<String, Object> result = new LinkedHashMap<>();
         if (s.adaptEpochs() > 0) {
-            List<ClassifierTraining.Example> extra = s.adaptLeftOut()
-                    ? ClassifierTraining.encode(ClassificationData.leftOut(raw, balanced, split.heldOut()), labels, gpt2::encodeOrdinary, max)
-                    : List.of();
-            List<int[]> texts = LanguageModelAdaptation.texts(train, extra);
+            List<int[]> texts = prepared.adaptationTexts();
             var adapted = LanguageModelAdaptation.adapt(model, texts,
                     new LanguageModelAdaptation.Settings(s.adaptEpochs(), s.batchSize(), s.adaptLearningRate(), s.weightDecay(), s.seed()),
                     line -> job.progress = line);
-            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "texts", texts.size(), "leftOutTexts", extra.size(),
+            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "texts", texts.size(), "leftOutTexts", prepared.leftOut().size(),
                     "firstLoss", adapted.firstLoss(), "lastEpochLoss", adapted.lastEpochLoss(), "steps", adapted.steps(),
                     "seconds", adapted.seconds()));
         }
