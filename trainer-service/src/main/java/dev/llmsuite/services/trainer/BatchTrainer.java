@@ -197,7 +197,7 @@ public class BatchTrainer {
                         unclaimed.increment();
                         return null;
                     }
-                    if (job.alreadyTrained(where.getPartition(), where.getOffset())) {
+                    if (job.alreadyTrained(where.getPartition(), where.getOffset(), batch)) {
                         skipped.increment();
                         return null;
                     }

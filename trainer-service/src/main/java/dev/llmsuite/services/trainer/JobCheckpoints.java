@@ -48,6 +48,7 @@ final class JobCheckpoints {
             meta.put("state", job.state.name());
             meta.put("loss", Double.isNaN(job.loss) ? null : job.loss);
             meta.put("positions", new java.util.TreeMap<>(job.positions));
+            meta.put("lastBatch", java.util.List.of(job.lastTrainBatch[0], job.lastTrainBatch[1]));
             meta.put("kafkaClusterId", kafkaClusterId);
             meta.put("spec", job.spec);
             Files.write(tmp.resolve(TRAINER_FILE), json.writeValueAsBytes(meta));
@@ -131,6 +132,9 @@ final class JobCheckpoints {
                 Map<Integer, Long> positions = new HashMap<>();
                 meta.path("positions").fields().forEachRemaining(e -> positions.put(Integer.parseInt(e.getKey()), e.getValue().asLong()));
                 job.positions.putAll(positions);
+                if (meta.path("lastBatch").size() == 2) { // absent in checkpoints written before it was recorded
+                    job.lastTrainBatch = new long[] {meta.get("lastBatch").get(0).asLong(), meta.get("lastBatch").get(1).asLong()};
+                }
                 job.checkpointedPositions = Map.copyOf(positions);
                 job.checkpointedStep = job.step;
                 job.lastCheckpoint = dir.toString();

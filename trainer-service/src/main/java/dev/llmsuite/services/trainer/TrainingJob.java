@@ -53,6 +53,13 @@ final class TrainingJob {
     Map<Integer, Long> checkpointedPositions = Map.of();
     /** partition → the first offset this process saw for the job (what a restart needs if no checkpoint holds more). */
     final Map<Integer, Long> firstSeen = new HashMap<>();
+    /**
+     * (epoch, batch index) of the last training batch trained, and of the last validation batch kept. The
+     * sampler numbers each dataset's batches in order on one partition, so a batch not after these is one
+     * it sent again (after its own restart) and is skipped: the batch's identity, not only its offset.
+     */
+    long[] lastTrainBatch = {-1, -1};
+    private final long[] lastValidationBatch = {-1, -1};
     /** When the last training batch arrived, for the idle checkpoint. */
     volatile long lastBatchNanos = System.nanoTime();
     private final ArrayDeque<TrainingBatch> evalSet = new ArrayDeque<>();
@@ -105,10 +112,17 @@ final class TrainingJob {
         }
     }
 
-    /** True when the batch at (partition, offset) is already in the model (delivered again after a restart). */
-    synchronized boolean alreadyTrained(int partition, long offset) {
+    /**
+     * True when the batch at (partition, offset) is already in the model: delivered again after a trainer
+     * restart (its offset), or sent again by a restarted sampler (its epoch and index).
+     */
+    synchronized boolean alreadyTrained(int partition, long offset, TrainingBatch b) {
         firstSeen.putIfAbsent(partition, offset);
-        return offset < positions.getOrDefault(partition, Long.MIN_VALUE);
+        return offset < positions.getOrDefault(partition, Long.MIN_VALUE) || !after(b, lastTrainBatch);
+    }
+
+    private static boolean after(TrainingBatch b, long[] last) {
+        return b.epoch() > last[0] || (b.epoch() == last[0] && b.batchIndex() > last[1]);
     }
 
     /** One optimizer step on the batch; returns the batch's loss before the update, or NaN if the job is not running. */
@@ -131,6 +145,7 @@ final class TrainingJob {
         epoch = b.epoch();
         tokens += b.tokens();
         positions.put(partition, offset + 1);
+        lastTrainBatch = new long[] {b.epoch(), b.batchIndex()};
         lastBatchNanos = System.nanoTime();
         double rate = b.tokens() / ((lastBatchNanos - t0) / 1e9);
         tokensPerSecond = Double.isNaN(tokensPerSecond) ? rate : 0.9 * tokensPerSecond + 0.1 * rate;
@@ -140,7 +155,9 @@ final class TrainingJob {
     }
 
     synchronized void addValidationBatch(TrainingBatch b) {
-        if (spec.evalBatches() == 0) return;
+        if (spec.evalBatches() == 0 || !after(b, lastValidationBatch)) return;
+        lastValidationBatch[0] = b.epoch();
+        lastValidationBatch[1] = b.batchIndex();
         evalSet.addLast(b);
         while (evalSet.size() > spec.evalBatches()) evalSet.removeFirst();
     }

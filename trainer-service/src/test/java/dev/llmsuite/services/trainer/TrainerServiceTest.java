@@ -181,6 +181,26 @@ class TrainerServiceTest {
         given().get("/v1/jobs/j2").then().body("step", equalTo(2)); // a stopped job trains no more
     }
 
+    @Test
+    void aBatchTheSamplerSendsAgainIsSkippedByItsEpochAndIndex() throws Exception {
+        given().contentType("application/json").body(Map.of("id", "j6", "dataset", "d6", "checkpointEvery", 100))
+                .post("/v1/jobs").then().statusCode(201);
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        // a restarted sampler sends batches 1 and 2 again, at new offsets, before its next one
+        for (long i : new long[] {0, 1, 2, 1, 2, 3}) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "d6", batch("d6", i, 17).encode());
+        List<JsonNode> steps = TestKafka.await(kafka, Topics.TRAINING_METRICS, 4, Duration.ofSeconds(30), r -> "d6".equals(r.key()))
+                .stream().map(r -> read(r.value(), JsonNode.class)).toList();
+        assertEquals(List.of(0L, 1L, 2L, 3L), steps.stream().map(n -> n.get("batch").asLong()).toList());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/jobs/j6").then().body("step", equalTo(4)));
+        Thread.sleep(500);
+        given().get("/v1/jobs/j6").then().body("step", equalTo(4)); // each batch once
+        JsonNode meta = json.readTree(Path.of(given().delete("/v1/jobs/j6").then().statusCode(200)
+                .extract().<String>path("lastCheckpoint")).resolve("trainer.json").toFile());
+        assertEquals(List.of(0L, 3L), List.of(meta.get("lastBatch").get(0).asLong(), meta.get("lastBatch").get(1).asLong()),
+                "the last batch trained is stored, so a resumed job skips the same ones");
+    }
+
     private <T> T read(byte[] bytes, Class<T> type) {
         try {
             return json.readValue(bytes, type);
