@@ -152,6 +152,13 @@ class PipelineIT {
         }
     }
 
+    /** The reference for a kill test: the book's run on the dataset, uninterrupted; (epoch, batch) → loss. */
+    private static Map<String, List<Double>> uninterruptedLosses(String dataset) throws IOException {
+        sampleAndTrain(dataset, dataset + "-run");
+        await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job(dataset + "-run").get("state").asText()));
+        return lossesByBatch(dataset, 27);
+    }
+
     private static JsonNode job(String id) throws IOException {
         return new ObjectMapper().readTree(given().baseUri(suite.url("trainer-service", "")).get("/v1/jobs/" + id)
                 .then().statusCode(200).extract().asString());
@@ -203,9 +210,7 @@ class PipelineIT {
     @Test
     void aTrainerKilledMidRunResumesAndTrainsEachBatchOnceWithTheSameLosses() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
-        sampleAndTrain("straight", "straight-run");
-        await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("straight-run").get("state").asText()));
-        Map<String, List<Double>> expected = lossesByBatch("straight", 27);
+        Map<String, List<Double>> expected = uninterruptedLosses("straight");
 
         sampleAndTrain("killed", "killed-run");
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
@@ -225,6 +230,121 @@ class PipelineIT {
                 assertEquals(expected.get(e.getKey()).get(0), loss, 1e-4, "batch " + e.getKey());
             }
         }
+    }
+
+    @Test
+    void aSamplerKilledMidRunCatchesUpAndEveryBatchIsTrainedOnceWithTheSameLosses() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        Map<String, List<Double>> expected = uninterruptedLosses("sampled-straight");
+
+        sampleAndTrain("sampled-killed", "sampled-killed-run");
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+                .until(() -> sampling("sampled-killed").path("trainBatches").asLong() > 0);
+        suite.kill("sampler-service"); // SIGKILL: whatever it held in memory is gone
+        suite.restart("sampler-service", Duration.ofSeconds(120));
+        await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("sampled-killed-run").get("state").asText()));
+
+        Map<String, List<Double>> got = lossesByBatch("sampled-killed", 27);
+        assertEquals(expected.keySet(), got.keySet(), "the same (epoch, batch) pairs were trained");
+        assertEquals(27, job("sampled-killed-run").get("step").asLong(), "each batch once in the model");
+        for (var e : got.entrySet()) {
+            assertEquals(1, e.getValue().size(), "batch " + e.getKey() + " trained once");
+            assertEquals(expected.get(e.getKey()).get(0), e.getValue().get(0), 1e-4, "batch " + e.getKey() + ": the same windows");
+        }
+        JsonNode after = sampling("sampled-killed");
+        assertEquals("done", after.get("state").asText());
+        assertEquals(256, after.get("spec").get("maxLength").asInt(), "the posted spec survived the restart");
+        assertEquals(60, after.get("windows").asLong(), "20 windows an epoch, three epochs, counted again while catching up");
+        assertEquals(27, after.get("trainBatches").asLong());
+    }
+
+    /**
+     * The first-epoch path, made deterministic: a document left open (its last chunk not yet on the topic) keeps
+     * the epoch from ending, so the sampler is killed in its first epoch, after the consumer group committed the
+     * chunks so far. The restarted sampler reads those again from the topic, the rest arrive live, and the
+     * batches equal those of an uninterrupted dataset fed the same chunks.
+     */
+    @Test
+    void aSamplerKilledInItsFirstEpochCatchesUpFromTheCommittedChunks() throws Exception {
+        Map<String, Object> spec = Map.of("maxLength", 8, "stride", 8, "batchSize", 2, "trainFraction", 0.8, "epochs", 2,
+                "shuffleBuffer", 3, "seed", 9, "dedup", false);
+        for (String dataset : List.of("first-straight", "first-killed")) {
+            given().baseUri(suite.url("sampler-service", "")).contentType("application/json").body(spec)
+                    .post("/v1/datasets/" + dataset + "/sampling").then().statusCode(201);
+        }
+        sendChunks("first-straight", 0, 9);
+        await().atMost(Duration.ofSeconds(60)).until(() -> "done".equals(sampling("first-straight").path("state").asText()));
+
+        long lastOffset = sendChunks("first-killed", 0, 6); // document b is open: the first epoch cannot end
+        await().atMost(Duration.ofSeconds(60)).until(() -> sampling("first-killed").path("trainBatches").asLong() > 0);
+        await().atMost(Duration.ofSeconds(60)).until(() -> committedTokens() > lastOffset);
+        assertEquals(0, sampling("first-killed").path("epoch").asInt(), "still in the first epoch");
+        suite.kill("sampler-service");
+        suite.restart("sampler-service", Duration.ofSeconds(120));
+        sendChunks("first-killed", 6, 9); // b's last chunk and one more document, live
+        await().atMost(Duration.ofSeconds(60)).until(() -> "done".equals(sampling("first-killed").path("state").asText()));
+
+        for (String topic : List.of(Topics.TRAIN_BATCHES, Topics.VAL_BATCHES)) {
+            Map<String, String> straight = batches(topic, "first-straight"), killed = batches(topic, "first-killed");
+            assertFalse(straight.isEmpty());
+            assertEquals(straight, killed, topic + ": the same batches, each (epoch, index) with the same windows");
+        }
+    }
+
+    /** Chunks [from, to) of the dataset's three documents (a: 3 chunks, b: 4 with its last at index 6, c: 2); returns the last offset. */
+    private static long sendChunks(String dataset, int from, int to) throws Exception {
+        Map<String, Object> config = Map.of("bootstrap.servers", suite.bootstrapServers());
+        String[] doc = {"a", "a", "a", "b", "b", "b", "b", "c", "c"};
+        int[] seq = {0, 1, 2, 0, 1, 2, 3, 0, 1};
+        long last = -1;
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(config,
+                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (int i = from; i < to; i++) {
+                int[] ids = new int[13 + 5 * i];
+                for (int j = 0; j < ids.length; j++) ids[j] = 100 * i + j;
+                boolean lastOfDoc = i == 2 || i == 6 || i == 8;
+                TokenChunk c = new TokenChunk(dataset, doc[i], seq[i], lastOfDoc, "e2e-vocab", ids);
+                last = producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.TOKENS, c.key(), c.encode()))
+                        .get().offset();
+            }
+        }
+        return last;
+    }
+
+    /** The sampler's committed offset on corpus.tokens (one partition). */
+    private static long committedTokens() throws Exception {
+        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", suite.bootstrapServers()))) {
+            var o = admin.listConsumerGroupOffsets("sampler-service").partitionsToOffsetAndMetadata().get()
+                    .get(new org.apache.kafka.common.TopicPartition(Topics.TOKENS, 0));
+            return o == null ? -1 : o.offset();
+        }
+    }
+
+    /** "epoch/index" → the batch's windows, for one dataset; a batch sent twice must have the same windows both times. */
+    private static Map<String, String> batches(String topic, String dataset) {
+        Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, Object> config = Map.of("bootstrap.servers", suite.bootstrapServers(),
+                "group.id", "e2e-" + UUID.randomUUID(), "auto.offset.reset", "earliest");
+        try (var consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long quietSince = System.nanoTime(), deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() - quietSince < Duration.ofSeconds(3).toNanos() && System.nanoTime() < deadline) {
+                for (var r : consumer.poll(Duration.ofMillis(250))) {
+                    quietSince = System.nanoTime();
+                    if (!dataset.equals(r.key())) continue;
+                    TrainingBatch b = TrainingBatch.decode(r.value());
+                    String windows = java.util.Arrays.toString(b.inputs()) + java.util.Arrays.toString(b.targets());
+                    String before = out.put(b.epoch() + "/" + b.batchIndex(), windows);
+                    assertTrue(before == null || before.equals(windows), "batch " + b.epoch() + "/" + b.batchIndex() + " sent twice, differently");
+                }
+            }
+        }
+        return out;
+    }
+
+    private static JsonNode sampling(String dataset) throws IOException {
+        return new ObjectMapper().readTree(given().baseUri(suite.url("sampler-service", ""))
+                .get("/v1/datasets/" + dataset + "/sampling").then().statusCode(200).extract().asString());
     }
 
     @Test

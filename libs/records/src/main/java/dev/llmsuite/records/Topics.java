@@ -23,6 +23,11 @@ public final class Topics {
      * dataset closed by an end record with its count. The trainer rebuilds its datasets from it.
      */
     public static final String FINETUNE_EXAMPLES = "finetune.examples";
+    /**
+     * sampler-service's progress per dataset (JSON, keyed by dataset; compacted): a restarted sampler reads
+     * it and goes on where it stopped.
+     */
+    public static final String SAMPLER_STATE = "sampler.state";
 
     /** Records a service could not process, with the reason in the {@code dead-letter-reason} header. */
     public static final String DOCUMENTS_DLQ = "corpus.documents.dlq";
@@ -31,6 +36,6 @@ public final class Topics {
     public static final String FINETUNE_EXAMPLES_DLQ = "finetune.examples.dlq";
 
     public static final List<String> ALL = List.of(
-            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, FINETUNE_EXAMPLES,
+            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, FINETUNE_EXAMPLES, SAMPLER_STATE,
             DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ, FINETUNE_EXAMPLES_DLQ);
 }

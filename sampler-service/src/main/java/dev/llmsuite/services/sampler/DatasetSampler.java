@@ -45,6 +45,9 @@ final class DatasetSampler {
     private long tokens;
     volatile long lastChunkNanos = System.nanoTime();
     private boolean sawData;
+    /** After a restart: the epoch the stored state was in and the batches it had sent; those are not sent again. */
+    private int resumeEpoch = -1;
+    private final Map<Split, Long> resumeSent = new EnumMap<>(Split.class);
 
     /** A document being gathered: its chunks so far, in order. */
     private static final class Document {
@@ -82,6 +85,8 @@ final class DatasetSampler {
                     + dataset + " (" + vocabularyHash + ")");
         }
         if (!replay) {
+            long[] seen = ranges.get(partition);
+            if (seen != null && offset <= seen[1]) return List.of(); // delivered again after a restart: already read
             ranges.merge(partition, new long[] {offset, offset}, (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
             lastChunkNanos = System.nanoTime();
             sawData = true;
@@ -180,6 +185,26 @@ final class DatasetSampler {
         batches.merge(split, 1L, Long::sum);
         ws.clear();
         return new TrainingBatch(dataset, split, epoch, index, vocabularyHash, spec.seed(), b, t, inputs, targets, starts);
+    }
+
+    /** Continue from a stored state: batches of earlier epochs, and the first ones of its epoch, were sent. */
+    synchronized void resumeAfter(SamplerState stored) {
+        resumeEpoch = stored.epoch();
+        resumeSent.put(Split.TRAIN, stored.trainBatchesSent());
+        resumeSent.put(Split.VALIDATION, stored.validationBatchesSent());
+    }
+
+    /** Whether b was sent before the restart this sampler resumes from (made again while catching up). */
+    synchronized boolean sentBeforeRestart(TrainingBatch b) {
+        return b.epoch() < resumeEpoch || (b.epoch() == resumeEpoch && b.batchIndex() < resumeSent.get(b.split()));
+    }
+
+    /** What a restart needs to go on from here. */
+    synchronized SamplerState state() {
+        Map<Integer, long[]> r = new HashMap<>();
+        ranges.forEach((p, range) -> r.put(p, range.clone()));
+        return new SamplerState(dataset, spec, r, epoch, done, batchIndex.get(Split.TRAIN), batchIndex.get(Split.VALIDATION),
+                done ? status(Map.of()) : null);
     }
 
     /** GET /v1/datasets/{id}/sampling. */

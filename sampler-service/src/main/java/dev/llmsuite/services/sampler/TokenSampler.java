@@ -38,6 +38,13 @@ import org.jboss.logging.Logger;
  * dataset, sampled as its posted {@link SamplingSpec} says (or the defaults). When a dataset has gone
  * quiet its epoch ends; each further epoch replays the dataset's stored offset ranges of the token
  * topic ({@link EpochReplay}).
+ *
+ * <p>Restarts: each dataset's spec and progress go to {@code sampler.state} ({@link SamplerStateStore})
+ * before the chunk that moved it is acknowledged. On start, before any live chunk is handled, every
+ * unfinished dataset is caught up: its chunks the consumer group has committed are read again (sampling is
+ * deterministic for a given chunk order), the batches it had already sent are made but not sent again, and
+ * the epochs after the first go on from where they were. A batch sent but not yet recorded when the
+ * process died is sent again; the trainer recognises it by its epoch and index.</p>
  */
 @ApplicationScoped
 public class TokenSampler {
@@ -58,13 +65,19 @@ public class TokenSampler {
     private final Counter rejected;
     private final Counter exactDuplicates;
     private final Counter nearDuplicates;
+    private final SamplerStateStore store;
+    /** Datasets that were done before this process started: their final status, and where their chunks lie. */
+    private final Map<String, SamplerState> finished = new ConcurrentHashMap<>();
+    /** Completes once the stored datasets are caught up; live chunks and requests wait for it. */
+    private final java.util.concurrent.CompletableFuture<Void> recovered = new java.util.concurrent.CompletableFuture<>();
     private final ScheduledExecutorService quietWatch =
             Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("epoch-ends").unstarted(r));
 
     TokenSampler(@Channel("train-batches") MutinyEmitter<byte[]> trainBatches,
                  @Channel("val-batches") MutinyEmitter<byte[]> valBatches,
-                 SamplerConfig config, MeterRegistry registry, KafkaClientService kafka,
+                 SamplerConfig config, MeterRegistry registry, KafkaClientService kafka, SamplerStateStore store,
                  @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+        this.store = store;
         this.trainBatches = trainBatches;
         this.valBatches = valBatches;
         this.config = config;
@@ -80,6 +93,7 @@ public class TokenSampler {
 
     void onStart(@Observes StartupEvent e) {
         quietWatch.scheduleWithFixedDelay(this::endQuietEpochs, 250, 250, TimeUnit.MILLISECONDS);
+        Thread.ofVirtual().name("sampler-recovery").start(this::recoverUntilDone);
     }
 
     void onStop(@Observes ShutdownEvent e) {
@@ -90,6 +104,7 @@ public class TokenSampler {
 
     /** POST /v1/datasets/{id}/sampling: 409 once the dataset's sampling has started. */
     Map<String, Object> define(String dataset, SamplingSpec requested) {
+        awaitRecovery();
         SamplingSpec spec;
         try {
             spec = requested.resolve(config);
@@ -100,13 +115,17 @@ public class TokenSampler {
             if (datasets.containsKey(dataset)) {
                 throw new ProblemException(409, "dataset '" + dataset + "' is already being sampled with " + datasets.get(dataset).spec);
             }
+            if (finished.containsKey(dataset)) throw new ProblemException(409, "dataset '" + dataset + "' has been sampled");
+            store.write(SamplerState.posted(dataset, spec)).await().atMost(java.time.Duration.ofSeconds(30));
             specs.put(dataset, spec);
         }
         return Map.of("dataset", dataset, "spec", spec, "state", "waiting for tokens");
     }
 
     Optional<Map<String, Object>> status(String dataset) {
+        awaitRecovery();
         DatasetSampler s = datasets.get(dataset);
+        if (s == null && finished.containsKey(dataset)) return Optional.of(finished.get(dataset).status());
         if (s == null) {
             return Optional.ofNullable(specs.get(dataset)).map(spec -> Map.of("dataset", dataset, "spec", spec, "state", "waiting for tokens"));
         }
@@ -138,11 +157,21 @@ public class TokenSampler {
 
     @Incoming("tokens")
     public Uni<Void> onChunk(Message<byte[]> message) {
+        if (!recovered.isDone()) return Uni.createFrom().completionStage(recovered).chain(() -> onChunk(message));
         List<TrainingBatch> ready;
+        DatasetSampler s;
         try {
             TokenChunk chunk = TokenChunk.decode(message.getPayload());
             IncomingKafkaRecordMetadata<?, ?> where = message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
-            DatasetSampler s = datasets.computeIfAbsent(chunk.datasetId(), this::newSampler);
+            SamplerState done = finished.get(chunk.datasetId());
+            if (done != null) { // sampled before this process started: it takes no more chunks
+                long[] seen = where == null ? null : done.ranges().get(where.getPartition());
+                if (seen == null || where.getOffset() > seen[1]) {
+                    LOG.warnf("dataset %s has been sampled; a chunk of document %s is ignored", chunk.datasetId(), chunk.documentId());
+                }
+                return Uni.createFrom().completionStage(message.ack());
+            }
+            s = datasets.computeIfAbsent(chunk.datasetId(), this::newSampler);
             ready = track(s, () -> s.onChunk(chunk, where == null ? 0 : where.getPartition(), where == null ? 0 : where.getOffset(), false));
         } catch (RuntimeException e) {
             rejected.increment();
@@ -150,7 +179,8 @@ public class TokenSampler {
             return Uni.createFrom().completionStage(message.nack(e));
         }
         chunks.increment();
-        return send(ready)
+        return send(s, ready)
+                .chain(() -> store.write(s.state()))
                 .onItem().transformToUni(x -> Uni.createFrom().completionStage(message.ack()))
                 .onFailure().recoverWithUni(e -> Uni.createFrom().completionStage(message.nack(e)));
     }
@@ -171,7 +201,9 @@ public class TokenSampler {
         return out;
     }
 
-    private Uni<Void> send(List<TrainingBatch> ready) {
+    /** Sends a dataset's new batches in order, leaving out those it sent before a restart. */
+    private Uni<Void> send(DatasetSampler s, List<TrainingBatch> made) {
+        List<TrainingBatch> ready = made.stream().filter(b -> !s.sentBeforeRestart(b)).toList();
         if (ready.isEmpty()) return Uni.createFrom().voidItem();
         return Multi.createFrom().iterable(ready)
                 .onItem().transformToUniAndConcatenate(b -> {
@@ -200,17 +232,98 @@ public class TokenSampler {
     }
 
     private void runRemainingEpochs(DatasetSampler s) {
-        send(track(s, s::endEpoch)).await().indefinitely();
-        LOG.infof("dataset %s: epoch %d of %d done", s.dataset, s.epoch() - (s.done() ? 0 : 1), s.spec.epochs());
+        endEpoch(s);
         while (!s.done()) {
             Map<Integer, long[]> ranges;
             synchronized (s) {
                 ranges = new HashMap<>(s.ranges);
             }
-            EpochReplay.replay(bootstrapServers, ranges, s.dataset,
-                    (chunk, partition, offset) -> send(track(s, () -> s.onChunk(chunk, partition, offset, true))).await().indefinitely());
-            send(track(s, s::endEpoch)).await().indefinitely();
-            LOG.infof("dataset %s: epoch %d of %d done", s.dataset, s.done() ? s.spec.epochs() : s.epoch(), s.spec.epochs());
+            EpochReplay.replay(bootstrapServers, ranges, s.dataset, (chunk, partition, offset) -> {
+                List<TrainingBatch> made = track(s, () -> s.onChunk(chunk, partition, offset, true));
+                if (!made.isEmpty()) send(s, made).chain(() -> store.write(s.state())).await().indefinitely();
+            });
+            endEpoch(s);
+        }
+    }
+
+    private void endEpoch(DatasetSampler s) {
+        send(s, track(s, s::endEpoch)).chain(() -> store.write(s.state())).await().indefinitely();
+        LOG.infof("dataset %s: epoch %d of %d done", s.dataset, s.done() ? s.spec.epochs() : s.epoch(), s.spec.epochs());
+    }
+
+    // ---------------------------------------------------------------- restarts
+
+    /** Requests wait while the stored datasets are caught up: 503 if that takes longer than 30 s. */
+    private void awaitRecovery() {
+        try {
+            recovered.get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+            throw new ProblemException(503, "the sampler is catching up its datasets after a restart; try again shortly");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "interrupted");
+        }
+    }
+
+    /** Catches the stored datasets up, retrying while Kafka does not answer; then lets live chunks through. */
+    private void recoverUntilDone() {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                recover();
+                recovered.complete(null);
+                return;
+            } catch (Exception e) {
+                LOG.warnf("catching up the stored datasets failed (attempt %d), retrying in 2 s: %s", attempt, e.toString());
+                datasets.clear();
+                busy.clear();
+                try {
+                    Thread.sleep(2000);
+                } catch (InterruptedException stop) {
+                    recovered.completeExceptionally(stop);
+                    return;
+                }
+            }
+        }
+    }
+
+    private void recover() throws Exception {
+        Map<String, SamplerState> stored = store.readAll();
+        if (stored.isEmpty()) return;
+        Map<Integer, Long> committed = store.committedTokenOffsets();
+        List<DatasetSampler> pastFirstEpoch = new java.util.ArrayList<>();
+        for (SamplerState st : stored.values()) {
+            specs.put(st.dataset(), st.spec());
+            if (st.done()) {
+                finished.put(st.dataset(), st);
+                continue;
+            }
+            if (st.ranges().isEmpty()) continue; // a posted spec, no tokens yet
+            DatasetSampler s = new DatasetSampler(st.dataset(), st.spec());
+            s.resumeAfter(st);
+            busy.add(st.dataset()); // before it is visible: no epoch ends while it catches up
+            datasets.put(st.dataset(), s);
+            // The first epoch again: in its first epoch, the chunks the live consumer will not deliver again
+            // (below the committed offset); past it, all of them.
+            Map<Integer, long[]> upTo = new HashMap<>();
+            st.ranges().forEach((p, r) -> {
+                long last = st.epoch() > 0 ? r[1] : committed.getOrDefault(p, r[0]) - 1;
+                if (last >= r[0]) upTo.put(p, new long[] {r[0], last});
+            });
+            EpochReplay.replay(bootstrapServers, upTo, st.dataset(),
+                    (chunk, partition, offset) -> send(s, track(s, () -> s.onChunk(chunk, partition, offset, false))).await().indefinitely());
+            LOG.infof("dataset %s: caught up after a restart (epoch %d, %d + %d batches sent before it)", st.dataset(), st.epoch(),
+                    st.trainBatchesSent(), st.validationBatchesSent());
+            if (st.epoch() > 0) pastFirstEpoch.add(s);
+            else busy.remove(st.dataset());
+        }
+        for (DatasetSampler s : pastFirstEpoch) {
+            Thread.ofVirtual().name("epochs-" + s.dataset).start(() -> {
+                try {
+                    runRemainingEpochs(s);
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "sampling %s after epoch %d failed", s.dataset, s.epoch());
+                }
+            });
         }
     }
 }

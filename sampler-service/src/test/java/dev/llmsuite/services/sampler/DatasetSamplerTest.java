@@ -27,11 +27,14 @@ class DatasetSamplerTest {
         return a;
     }
 
+    /** The next offset on the simulated token topic (one partition): offsets only grow, as on Kafka. */
+    private static long nextOffset;
+
     private static List<TrainingBatch> feed(DatasetSampler s, String doc, int[] ids, int chunk, boolean replay) {
         List<TrainingBatch> out = new ArrayList<>();
         for (int i = 0, seq = 0; i < ids.length; i += chunk, seq++) {
             int[] part = Arrays.copyOfRange(ids, i, Math.min(ids.length, i + chunk));
-            out.addAll(s.onChunk(new TokenChunk("d", doc, seq, i + chunk >= ids.length, "h", part), 0, seq, replay));
+            out.addAll(s.onChunk(new TokenChunk("d", doc, seq, i + chunk >= ids.length, "h", part), 0, nextOffset++, replay));
         }
         return out;
     }
@@ -73,10 +76,10 @@ class DatasetSamplerTest {
         DatasetSampler s = new DatasetSampler("d", spec(3, 3, 1, 1.0, 1, true, true));
         List<TrainingBatch> out = new ArrayList<>();
         // chunks of two documents arrive interleaved; each document enters the stream whole
-        out.addAll(s.onChunk(new TokenChunk("d", "x", 0, false, "h", new int[] {1, 2, 3}), 0, 0, false));
-        out.addAll(s.onChunk(new TokenChunk("d", "y", 0, false, "h", new int[] {9, 9, 9}), 0, 1, false));
-        out.addAll(s.onChunk(new TokenChunk("d", "x", 1, true, "h", new int[] {4, 5, 6, 7}), 0, 2, false));
-        out.addAll(s.onChunk(new TokenChunk("d", "y", 1, true, "h", new int[] {8, 8, 8, 8}), 0, 3, false));
+        out.addAll(s.onChunk(new TokenChunk("d", "x", 0, false, "h", new int[] {1, 2, 3}), 0, nextOffset++, false));
+        out.addAll(s.onChunk(new TokenChunk("d", "y", 0, false, "h", new int[] {9, 9, 9}), 0, nextOffset++, false));
+        out.addAll(s.onChunk(new TokenChunk("d", "x", 1, true, "h", new int[] {4, 5, 6, 7}), 0, nextOffset++, false));
+        out.addAll(s.onChunk(new TokenChunk("d", "y", 1, true, "h", new int[] {8, 8, 8, 8}), 0, nextOffset++, false));
         assertArrayEquals(new int[] {1, 2, 3}, out.get(0).inputs());
         assertArrayEquals(new int[] {4, 5, 6}, out.get(1).inputs());
         assertArrayEquals(new int[] {7, 9, 9}, out.get(2).inputs(), "y follows x, whole");
@@ -128,6 +131,84 @@ class DatasetSamplerTest {
         assertArrayEquals(out.get(3).documentStarts(), back.documentStarts(), "the starts travel in the record");
         DatasetSampler plain = new DatasetSampler("d", new SamplingSpec(4, 2, 1, 1.0, 1L, 1, 1, true, false, false));
         assertEquals(null, feed(plain, "a", new int[] {1, 2, 3, 4, 5}, 100, false).get(0).documentStarts());
+    }
+
+    /** A chunk at its offset on the (one-partition) token topic. */
+    private record Placed(TokenChunk chunk, long offset) {}
+
+    /** Three documents in chunks of 7 tokens, interleaved, at offsets 100, 101, ... */
+    private static List<Placed> topic() {
+        List<Placed> out = new ArrayList<>();
+        int[][] docs = {range(1, 40), range(500, 23), range(900, 31)};
+        int[] next = new int[docs.length];
+        for (long offset = 100; out.size() < 14; ) {
+            for (int d = 0; d < docs.length; d++) {
+                int from = next[d] * 7;
+                if (from >= docs[d].length) continue;
+                int[] part = Arrays.copyOfRange(docs[d], from, Math.min(docs[d].length, from + 7));
+                out.add(new Placed(new TokenChunk("d", "doc" + d, next[d]++, from + 7 >= docs[d].length, "h", part), offset++));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * What one process sends: the first liveTo chunks of the first epoch; with all of them, the epochs' ends
+     * and replays too. It stops after the step (a chunk, an epoch's end) that brought its count to
+     * stopAfterBatches: the state is stored after each step, so that is where a process can be said to stop.
+     */
+    private static List<TrainingBatch> run(DatasetSampler s, List<Placed> topic, int liveTo, int stopAfterBatches) {
+        List<TrainingBatch> sent = new ArrayList<>();
+        java.util.function.Predicate<List<TrainingBatch>> step = made -> {
+            for (TrainingBatch b : made) if (!s.sentBeforeRestart(b)) sent.add(b);
+            return sent.size() >= stopAfterBatches;
+        };
+        for (Placed p : topic.subList(0, liveTo)) if (step.test(s.onChunk(p.chunk(), 0, p.offset(), false))) return sent;
+        if (liveTo < topic.size()) return sent;
+        while (!s.done()) {
+            if (step.test(s.endEpoch()) || s.done()) return sent;
+            for (Placed p : topic) if (step.test(s.onChunk(p.chunk(), 0, p.offset(), true))) return sent;
+        }
+        return sent;
+    }
+
+    private static List<String> contents(List<TrainingBatch> batches) {
+        return batches.stream().map(b -> b.split() + " " + b.epoch() + "/" + b.batchIndex() + " " + Arrays.toString(b.inputs())
+                + Arrays.toString(b.targets())).toList();
+    }
+
+    @Test
+    void aSamplerResumedFromItsStoredStateSendsExactlyTheBatchesItHadNotSent() {
+        SamplingSpec spec = new SamplingSpec(5, 4, 2, 0.8, 3L, 3, 3, false, true, false);
+        List<Placed> topic = topic();
+        List<TrainingBatch> straight = run(new DatasetSampler("d", spec), topic, topic.size(), Integer.MAX_VALUE);
+        assertTrue(straight.size() > 20 && straight.stream().anyMatch(b -> b.split() == Split.VALIDATION), "enough to cut anywhere");
+
+        // stopped in the first epoch after k live chunks (batches from later chunks not made yet), or in a later
+        // epoch after n batches: a new sampler, resumed from the state, reads the chunks again and sends the rest
+        for (int k = 1; k <= topic.size(); k++) {
+            for (int stop : new int[] {Integer.MAX_VALUE, straight.size() / 2, straight.size() - 3}) {
+                DatasetSampler first = new DatasetSampler("d", spec);
+                List<TrainingBatch> before = run(first, topic, k, stop);
+                if (k < topic.size() && stop != Integer.MAX_VALUE) continue; // a first-epoch stop is cut by k alone
+                SamplerState stored = first.state();
+                DatasetSampler again = new DatasetSampler("d", spec);
+                again.resumeAfter(stored);
+                List<TrainingBatch> after = run(again, topic, topic.size(), Integer.MAX_VALUE);
+                List<TrainingBatch> all = new ArrayList<>(before);
+                all.addAll(after);
+                assertEquals(contents(straight), contents(all), "stopped after " + k + " chunks, " + before.size() + " batches");
+            }
+        }
+    }
+
+    @Test
+    void aLiveChunkAtAnOffsetAlreadyReadIsIgnored() {
+        DatasetSampler s = new DatasetSampler("d", spec(3, 3, 1, 1.0, 1, true, false));
+        assertEquals(1, s.onChunk(new TokenChunk("d", "a", 0, true, "h", new int[] {1, 2, 3, 4}), 0, 7, false).size());
+        assertEquals(0, s.onChunk(new TokenChunk("d", "b", 0, true, "h", new int[] {5, 6, 7, 8}), 0, 7, false).size(),
+                "redelivered: no new window");
+        assertEquals(1, s.onChunk(new TokenChunk("d", "b", 0, true, "h", new int[] {5, 6, 7, 8}), 0, 8, false).size());
     }
 
     @Test
