@@ -35,6 +35,9 @@ final class DatasetSampler {
     private final Map<Split, Long> batchIndex = new EnumMap<>(Split.class);
     private final Deduplicator dedup = new Deduplicator();
     private final Set<String> accepted = new HashSet<>();
+    /** Documents whose last chunk came live (accepted or dropped as duplicates): their chunks seen again are ignored. */
+    private final Set<String> completed = new HashSet<>();
+    private long redelivered;
     /** partition → [first, last] offsets of this dataset's chunks, for the replays. */
     final Map<Integer, long[]> ranges = new HashMap<>();
     private long windows;
@@ -90,6 +93,10 @@ final class DatasetSampler {
             ranges.merge(partition, new long[] {offset, offset}, (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
             lastChunkNanos = System.nanoTime();
             sawData = true;
+            if (completed.contains(c.documentId())) { // tokenized again (a tokenizer restart) or posted twice
+                if (c.last()) redelivered++;
+                return List.of();
+            }
         }
         Document d = open.computeIfAbsent(c.documentId(), k -> new Document());
         if (c.sequence() < d.nextSequence) return List.of(); // delivered again: already gathered
@@ -113,6 +120,7 @@ final class DatasetSampler {
         if (replay) {
             if (!accepted.contains(c.documentId())) return List.of();
         } else {
+            completed.add(c.documentId());
             Deduplicator.Verdict v = spec.dedup() ? dedup.check(ids) : Deduplicator.Verdict.UNIQUE;
             if (v == Deduplicator.Verdict.EXACT_DUPLICATE) {
                 exactDuplicates++;
@@ -217,6 +225,7 @@ final class DatasetSampler {
         m.put("documents", documents);
         m.put("exactDuplicates", exactDuplicates);
         m.put("nearDuplicates", nearDuplicates);
+        m.put("documentsSeenAgain", redelivered);
         m.put("tokens", tokens);
         m.put("windows", windows);
         m.put("trainBatches", batches.get(Split.TRAIN));

@@ -212,6 +212,18 @@ class DatasetSamplerTest {
     }
 
     @Test
+    void aDocumentTokenizedAgainIsIgnoredWhateverTheDedupSetting() {
+        DatasetSampler s = new DatasetSampler("d", spec(3, 3, 1, 1.0, 1, true, false));
+        assertEquals(2, feed(s, "a", range(1, 7), 4, false).size());
+        // a tokenizer that restarted before committing sends a's chunks again, at new offsets
+        assertEquals(0, feed(s, "a", range(1, 7), 4, false).size());
+        assertEquals(2, feed(s, "b", range(1, 7), 4, false).size(), "the same text under another id is a document of its own");
+        var st = s.status(java.util.Map.of());
+        assertEquals(2L, st.get("documents"));
+        assertEquals(1L, st.get("documentsSeenAgain"));
+    }
+
+    @Test
     void theSplitRuleGivesTheAskedShare() {
         SamplingSpec s = spec(4, 4, 1, 0.9, 1, true, false);
         long val = java.util.stream.LongStream.range(0, 1000).filter(s::validates).count();
