@@ -94,28 +94,8 @@ class PipelineIT {
      */
     @Test
     void aClassifierFineTunedFromKafkaExamplesIsServedByInference() throws Exception {
-        Path base = workDir.resolve("checkpoints/pretrained-tiny/step-1");
-        try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
-            var m = new dev.llmsuite.engine.model.GptModel(be, new dev.llmsuite.engine.model.GptConfig(50257, 64, 16, 2, 2, 0.0, false, true));
-            m.initialize(5);
-            dev.llmsuite.engine.io.HfCheckpoint.save(m, base);
-        }
-        ObjectMapper json = new ObjectMapper();
-        String[] fruit = {"apple", "banana", "cherry", "grape", "melon"}, tools = {"hammer", "wrench", "drill", "saw", "pliers"};
-        java.util.Random r = new java.util.Random(3);
-        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
-                Map.<String, Object>of("bootstrap.servers", suite.bootstrapServers()),
-                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
-            for (int i = 0; i < 40; i++) {
-                for (String[] words : new String[][] {fruit, tools}) {
-                    String text = words[r.nextInt(5)] + " " + words[r.nextInt(5)] + " " + words[r.nextInt(5)];
-                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, "things",
-                            json.writeValueAsBytes(Map.of("dataset", "things", "text", text, "label", words == fruit ? "fruit" : "tool"))));
-                }
-            }
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, "things",
-                    json.writeValueAsBytes(Map.of("dataset", "things", "end", true, "count", 80)))).get();
-        }
+        tinyBase();
+        sendThings("things");
         given().baseUri(suite.url("trainer-service", "")).contentType("application/json")
                 .body(Map.of("id", "things-classifier", "task", "classification", "base", "pretrained-tiny/step-1",
                         "dataset", "things", "mode", "all", "epochs", 8, "learningRate", 3e-3))
@@ -129,6 +109,68 @@ class PipelineIT {
                 .body(Map.of("model", "things-classifier", "input", List.of("banana apple melon", "drill saw hammer")))
                 .post("/v1/classify").then().statusCode(200)
                 .body("data[0].label", equalTo("fruit")).body("data[1].label", equalTo("tool"));
+    }
+
+    @Test
+    void aFineTuningJobOutlivesTrainerRestarts() throws Exception {
+        tinyBase();
+        var trainer = given().baseUri(suite.url("trainer-service", ""));
+        trainer.contentType("application/json")
+                .body(Map.of("id", "late-classifier", "task", "classification", "base", "pretrained-tiny/step-1",
+                        "dataset", "late-things", "mode", "all", "epochs", 2, "learningRate", 3e-3))
+                .post("/v1/finetune-jobs").then().statusCode(201).body("state", equalTo("waiting"));
+        suite.kill("trainer-service"); // before its data arrived: the job must not be forgotten
+        suite.restart("trainer-service", Duration.ofSeconds(120));
+        given().baseUri(suite.url("trainer-service", "")).get("/v1/finetune-jobs/late-classifier")
+                .then().statusCode(200).body("state", equalTo("waiting"));
+        sendThings("late-things");
+        await().atMost(Duration.ofSeconds(120)).untilAsserted(() ->
+                given().baseUri(suite.url("trainer-service", "")).get("/v1/finetune-jobs/late-classifier")
+                        .then().statusCode(200).body("state", equalTo("completed")));
+        double accuracy = given().baseUri(suite.url("trainer-service", "")).get("/v1/finetune-jobs/late-classifier")
+                .then().extract().jsonPath().getDouble("result.testAccuracy");
+
+        suite.stop("trainer-service");
+        suite.restart("trainer-service", Duration.ofSeconds(120));
+        var after = given().baseUri(suite.url("trainer-service", "")).get("/v1/finetune-jobs/late-classifier").then().statusCode(200)
+                .body("state", equalTo("completed")).body("model", equalTo("late-classifier"))
+                .body("checkpoint", org.hamcrest.Matchers.matchesPattern(".*/late-classifier/step-\\d+"))
+                .extract().jsonPath();
+        assertEquals(accuracy, after.getDouble("result.testAccuracy"), 1e-12, "its result, read back from its checkpoint");
+        given().baseUri(suite.url("trainer-service", "")).contentType("application/json")
+                .body(Map.of("id", "late-classifier", "task", "classification", "base", "pretrained-tiny/step-1", "dataset", "late-things"))
+                .post("/v1/finetune-jobs").then().statusCode(409);
+    }
+
+    /** A tiny GPT-2-vocabulary base for fine-tuning jobs, at checkpoints/pretrained-tiny/step-1 (written once). */
+    private static synchronized void tinyBase() throws IOException {
+        Path base = workDir.resolve("checkpoints/pretrained-tiny/step-1");
+        if (java.nio.file.Files.exists(base.resolve("model.safetensors"))) return;
+        try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
+            var m = new dev.llmsuite.engine.model.GptModel(be, new dev.llmsuite.engine.model.GptConfig(50257, 64, 16, 2, 2, 0.0, false, true));
+            m.initialize(5);
+            dev.llmsuite.engine.io.HfCheckpoint.save(m, base);
+        }
+    }
+
+    /** 80 labelled texts (fruit or tool words) and the closing record, on finetune.examples. */
+    private static void sendThings(String dataset) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        String[] fruit = {"apple", "banana", "cherry", "grape", "melon"}, tools = {"hammer", "wrench", "drill", "saw", "pliers"};
+        java.util.Random r = new java.util.Random(3);
+        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+                Map.<String, Object>of("bootstrap.servers", suite.bootstrapServers()),
+                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+            for (int i = 0; i < 40; i++) {
+                for (String[] words : new String[][] {fruit, tools}) {
+                    String text = words[r.nextInt(5)] + " " + words[r.nextInt(5)] + " " + words[r.nextInt(5)];
+                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, dataset,
+                            json.writeValueAsBytes(Map.of("dataset", dataset, "text", text, "label", words == fruit ? "fruit" : "tool"))));
+                }
+            }
+            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, dataset,
+                    json.writeValueAsBytes(Map.of("dataset", dataset, "end", true, "count", 80)))).get();
+        }
     }
 
     private static final Path VERDICT = Path.of(System.getProperty("suite.root", "..")).resolve("../shared/data/corpus/the-verdict.txt");

@@ -24,6 +24,7 @@ import io.smallrye.reactive.messaging.MutinyEmitter;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -48,12 +49,22 @@ import org.jboss.logging.Logger;
  * and ends as a checkpoint that inference-service serves under the job's id (announced on
  * model.checkpoints; a classifier's head beside it, for POST /v1/classify), LoRA adapters also apart under
  * {@code checkpoint-dir/adapters/ID} for {@code "model": "BASE+ID"}.
+ *
+ * <p>Posted jobs are kept as files ({@code checkpoint-dir/.finetune-jobs/ID.json}: the spec, the base, how it
+ * ended), so a restarted trainer still knows every job: a finished one by its status (completed: read back from
+ * its checkpoint's trainer.json), an unfinished one (waiting, queued or cut off while running) by running it
+ * again from the start when its dataset is ready; its seed makes the result the same.</p>
  */
 @ApplicationScoped
 public class FinetuneJobs {
     private static final Logger LOG = Logger.getLogger(FinetuneJobs.class);
     /** The directory under checkpoint-dir where adapters go (so no job may take this id). */
     static final String ADAPTERS = "adapters";
+    /** The directory under checkpoint-dir where posted jobs are kept (a dot: no job id may start with one). */
+    static final String JOB_FILES = ".finetune-jobs";
+
+    /** A posted job as its file keeps it; state and error only once it failed (a completed one has its checkpoint). */
+    record StoredJob(FinetuneSpec spec, String base, String state, int examples, String error) {}
 
     private static final class Job {
         final FinetuneSpec spec;
@@ -107,9 +118,67 @@ public class FinetuneJobs {
             jobs.remove(spec.id(), job);
             throw new ProblemException(409, "id '" + spec.id() + "' is taken (a job or a checkpoint directory); choose another");
         }
+        try {
+            store(job);
+        } catch (IOException e) {
+            jobs.remove(spec.id(), job);
+            throw new IllegalStateException("cannot keep the job in " + config.checkpointDir().resolve(JOB_FILES) + ": " + e.getMessage(), e);
+        }
         datasets.get(spec.dataset()).ifPresent(d -> start(job, d));
         LOG.infof("fine-tuning job %s (%s, %s) on %s from %s", spec.id(), spec.task(), spec.mode(), spec.dataset(), base);
         return job.status(datasets);
+    }
+
+    // ---------------------------------------------------------------- jobs kept across restarts
+
+    private void store(Job job) throws IOException {
+        Path dir = config.checkpointDir().resolve(JOB_FILES);
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(job.spec.id() + ".json.tmp");
+        boolean failed = "failed".equals(job.state);
+        json.writeValue(tmp.toFile(), new StoredJob(job.spec, job.base.toString(), failed ? "failed" : null, job.examples,
+                failed ? job.error : null));
+        Files.move(tmp, dir.resolve(job.spec.id() + ".json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Every job posted before this start: finished ones as they ended, unfinished ones waiting to run again. */
+    void onStart(@Observes io.quarkus.runtime.StartupEvent e) {
+        Path dir = config.checkpointDir().resolve(JOB_FILES);
+        if (!Files.isDirectory(dir)) return;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                try {
+                    restore(json.readValue(f.toFile(), StoredJob.class));
+                } catch (IOException | RuntimeException x) {
+                    LOG.warnf("fine-tuning job file %s is not readable, skipped: %s", f, x.getMessage());
+                }
+            }
+        } catch (IOException x) {
+            LOG.warnf("cannot list %s: %s", dir, x.getMessage());
+        }
+    }
+
+    private void restore(StoredJob stored) throws IOException {
+        Job job = new Job(stored.spec(), Path.of(stored.base()));
+        job.examples = stored.examples();
+        Path jobDir = config.checkpointDir().resolve(stored.spec().id());
+        List<Path> steps = Files.isDirectory(jobDir) ? JobCheckpoints.stepsNewestFirst(jobDir) : List.of();
+        Path done = steps.stream().filter(d -> Files.isRegularFile(d.resolve("trainer.json"))).findFirst().orElse(null);
+        if (done != null) {
+            var meta = json.readTree(done.resolve("trainer.json").toFile());
+            job.result = json.convertValue(meta.path("finetune").path("result"), Map.class);
+            job.checkpoint = done.toAbsolutePath().toString();
+            Path adapter = config.checkpointDir().resolve(ADAPTERS).resolve(stored.spec().id()).toAbsolutePath();
+            if (Files.isDirectory(adapter)) job.adapter = adapter.toString();
+            job.state = "completed";
+        } else if ("failed".equals(stored.state())) {
+            job.error = stored.error();
+            job.state = "failed";
+        }
+        if (jobs.putIfAbsent(stored.spec().id(), job) != null) return;
+        LOG.infof("fine-tuning job %s restored: %s", stored.spec().id(), job.state);
+        if ("waiting".equals(job.state)) datasets.get(stored.spec().dataset()).ifPresent(d -> start(job, d));
     }
 
     FinetuneStatus status(String id) {
@@ -147,6 +216,11 @@ public class FinetuneJobs {
         job.error = why;
         job.state = "failed";
         LOG.warnf("fine-tuning job %s failed: %s", job.spec.id(), why);
+        try {
+            store(job);
+        } catch (IOException e) {
+            LOG.warnf("fine-tuning job %s: its failure could not be kept: %s", job.spec.id(), e.getMessage());
+        }
     }
 
     private void run(Job job, FinetuneDatasets.Dataset d) {

@@ -71,7 +71,7 @@ final class JobCheckpoints {
     }
 
     /** A job's step-N directories, highest N first (by number: step-100 after step-99). */
-    private static List<Path> stepsNewestFirst(Path jobDir) throws IOException {
+    static List<Path> stepsNewestFirst(Path jobDir) throws IOException {
         try (Stream<Path> s = Files.list(jobDir)) {
             return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
                     .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
