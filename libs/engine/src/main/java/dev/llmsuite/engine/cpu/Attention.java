@@ -25,7 +25,7 @@ public final class Attention {
             for (; i + S.length() <= n; i += S.length()) {
                 acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
             }
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = VectorMath.sum(acc);
         }
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
@@ -178,7 +178,7 @@ public final class Attention {
                 p = FloatVector.fromArray(S, qkv, v + L).fma(g1, p);
                 p = FloatVector.fromArray(S, qkv, v + 2 * L).fma(g2, p);
                 p = FloatVector.fromArray(S, qkv, v + 3 * L).fma(g3, p);
-                datt[t2] = p.reduceLanes(VectorOperators.ADD) * mask;
+                datt[t2] = VectorMath.sum(p) * mask;
                 float w = att[a + t2] * mask;
                 if (w != 0f) {
                     FloatVector x = FloatVector.broadcast(S, w);

@@ -19,10 +19,10 @@ public final class CrossEntropy {
         FloatVector acc = FloatVector.zero(S);
         int i = 0;
         for (; i + S.length() <= v; i += S.length()) {
-            acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(max).lanewise(VectorOperators.EXP));
+            acc = acc.add(VectorMath.exp(FloatVector.fromArray(S, x, off + i).sub(max)));
         }
-        double sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < v; i++) sum += Math.exp(x[off + i] - max);
+        double sum = VectorMath.sum(acc);
+        for (; i < v; i++) sum += VectorMath.exp(x[off + i] - max);
         return sum;
     }
 
@@ -89,10 +89,10 @@ public final class CrossEntropy {
                 float l = lse[lseOff + r];
                 int i = 0;
                 for (; i + S.length() <= v; i += S.length()) {
-                    FloatVector.fromArray(S, logits, row + i).sub(l).lanewise(VectorOperators.EXP).mul(dscale)
+                    VectorMath.exp(FloatVector.fromArray(S, logits, row + i).sub(l)).mul(dscale)
                             .intoArray(logits, row + i);
                 }
-                for (; i < v; i++) logits[row + i] = (float) Math.exp(logits[row + i] - l) * dscale;
+                for (; i < v; i++) logits[row + i] = VectorMath.exp(logits[row + i] - l) * dscale;
                 logits[row + target] -= dscale;
             }
         });

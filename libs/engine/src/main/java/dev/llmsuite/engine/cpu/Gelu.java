@@ -1,7 +1,6 @@
 package dev.llmsuite.engine.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** GELU, tanh form (GPT-2's): 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))), vectorized. */
@@ -19,11 +18,11 @@ public final class Gelu {
             for (; i + S.length() <= end; i += S.length()) {
                 FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
                 FloatVector u = x.mul(x).mul(x).mul(A).add(x).mul(K);
-                x.mul(0.5f).mul(u.lanewise(VectorOperators.TANH).add(1f)).intoArray(out, outOff + i);
+                x.mul(0.5f).mul(VectorMath.tanh(u).add(1f)).intoArray(out, outOff + i);
             }
             for (; i < end; i++) {
                 float x = inp[inpOff + i];
-                out[outOff + i] = 0.5f * x * (1f + (float) Math.tanh(K * (x + A * x * x * x)));
+                out[outOff + i] = x * 0.5f * (VectorMath.tanh((x * x * x * A + x) * K) + 1f);
             }
         });
     }
@@ -36,7 +35,7 @@ public final class Gelu {
             for (; i + S.length() <= end; i += S.length()) {
                 FloatVector x = FloatVector.fromArray(S, inp, inpOff + i);
                 FloatVector x2 = x.mul(x);
-                FloatVector th = x2.mul(x).mul(A).add(x).mul(K).lanewise(VectorOperators.TANH);
+                FloatVector th = VectorMath.tanh(x2.mul(x).mul(A).add(x).mul(K));
                 FloatVector sech2 = th.mul(th).neg().add(1f);
                 FloatVector grad = th.add(1f).mul(0.5f).add(x.mul(0.5f).mul(sech2).mul(x2.mul(3f * A).add(1f).mul(K)));
                 FloatVector.fromArray(S, dinp, dinpOff + i)
@@ -44,8 +43,9 @@ public final class Gelu {
             }
             for (; i < end; i++) {
                 float x = inp[inpOff + i];
-                float th = (float) Math.tanh(K * (x + A * x * x * x));
-                float grad = 0.5f * (1f + th) + 0.5f * x * (1f - th * th) * K * (1f + 3f * A * x * x);
+                float x2 = x * x;
+                float th = VectorMath.tanh((x2 * x * A + x) * K);
+                float grad = (th + 1f) * 0.5f + x * 0.5f * (1f - th * th) * ((x2 * (3f * A) + 1f) * K); // as the vector lanes
                 dinp[dinpOff + i] += grad * dout[doutOff + i];
             }
         });

@@ -60,10 +60,10 @@ final class Int8Matmul {
             t2 = a2.fma(scale, t2);
             t3 = a3.fma(scale, t3);
         }
-        out[outOff + r * oc + o] = t0.reduceLanes(VectorOperators.ADD) + bias;
-        out[outOff + (r + 1) * oc + o] = t1.reduceLanes(VectorOperators.ADD) + bias;
-        out[outOff + (r + 2) * oc + o] = t2.reduceLanes(VectorOperators.ADD) + bias;
-        out[outOff + (r + 3) * oc + o] = t3.reduceLanes(VectorOperators.ADD) + bias;
+        out[outOff + r * oc + o] = VectorMath.sum(t0) + bias;
+        out[outOff + (r + 1) * oc + o] = VectorMath.sum(t1) + bias;
+        out[outOff + (r + 2) * oc + o] = VectorMath.sum(t2) + bias;
+        out[outOff + (r + 3) * oc + o] = VectorMath.sum(t3) + bias;
     }
 
     /** One input row against weight row o. */
@@ -78,7 +78,7 @@ final class Int8Matmul {
                 FloatVector wv = (FloatVector) ByteVector.fromArray(B, q, o * c + k).convertShape(VectorOperators.B2F, S, 0);
                 acc = wv.fma(FloatVector.fromArray(S, inp, io + k), acc);
             }
-            float s = acc.reduceLanes(VectorOperators.ADD);
+            float s = VectorMath.sum(acc);
             for (; k < end; k++) s += q[o * c + k] * inp[io + k];
             total += s * w.scales()[o * groups + g];
         }

@@ -198,7 +198,7 @@ public final class Matmul {
             s3 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(FloatVector.fromArray(S, b, bo + i + 3 * L), s3);
         }
         for (; i + L <= n; i += L) s0 = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), s0);
-        float s = s0.add(s1).add(s2).add(s3).reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+        float s = VectorMath.sum(s0.add(s1).add(s2).add(s3));
         for (; i < n; i++) s += a[ao + i] * b[bo + i];
         return s;
     }
