@@ -267,9 +267,10 @@ class PipelineIT {
         assertEquals(expected.keySet(), got.keySet(), "the same (epoch, batch) pairs were trained");
         assertEquals(27, job("killed-run").get("step").asLong(), "each batch once in the model");
         for (var e : got.entrySet()) {
-            // a step after the last checkpoint was trained before the kill and again after it: same state, same loss
+            // a step after the last checkpoint was trained before the kill and again after it: same state, same loss,
+            // to the bit (the engine computes the same in the restarted, not yet JIT-compiled JVM)
             for (double loss : e.getValue()) {
-                assertEquals(expected.get(e.getKey()).get(0), loss, 1e-4, "batch " + e.getKey());
+                assertEquals(expected.get(e.getKey()).get(0), loss, 0.0, "batch " + e.getKey());
             }
         }
     }
@@ -291,7 +292,7 @@ class PipelineIT {
         assertEquals(27, job("sampled-killed-run").get("step").asLong(), "each batch once in the model");
         for (var e : got.entrySet()) {
             assertEquals(1, e.getValue().size(), "batch " + e.getKey() + " trained once");
-            assertEquals(expected.get(e.getKey()).get(0), e.getValue().get(0), 1e-4, "batch " + e.getKey() + ": the same windows");
+            assertEquals(expected.get(e.getKey()).get(0), e.getValue().get(0), 0.0, "batch " + e.getKey() + ": the same windows");
         }
         JsonNode after = sampling("sampled-killed");
         assertEquals("done", after.get("state").asText());
