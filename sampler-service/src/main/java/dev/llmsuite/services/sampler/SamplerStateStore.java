@@ -77,6 +77,15 @@ class SamplerStateStore {
         return newest;
     }
 
+    /** How many partitions corpus.tokens has (0 if it does not exist yet). */
+    int tokenPartitions() {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        try (var consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
+            return consumer.partitionsFor(Topics.TOKENS, Duration.ofSeconds(30)).size();
+        }
+    }
+
     /** partition → the live consumer group's committed offset on corpus.tokens (absent: none committed). */
     Map<Integer, Long> committedTokenOffsets() throws Exception {
         Properties p = new Properties();

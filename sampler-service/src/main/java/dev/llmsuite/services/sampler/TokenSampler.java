@@ -287,6 +287,12 @@ public class TokenSampler {
     }
 
     private void recover() throws Exception {
+        int partitions = store.tokenPartitions();
+        if (partitions > 1) {
+            LOG.warnf("corpus.tokens has %d partitions: a dataset's later epochs and a restart's catch-up read its chunks"
+                    + " partition by partition, not in the first epoch's order, so their windows differ; give it one partition",
+                    partitions);
+        }
         Map<String, SamplerState> stored = store.readAll();
         if (stored.isEmpty()) return;
         Map<Integer, Long> committed = store.committedTokenOffsets();
