@@ -221,14 +221,19 @@ public class TokenSampler {
         for (DatasetSampler s : datasets.values()) {
             if (s.epoch() > 0 || busy.contains(s.dataset) || !s.quiet(quiet)) continue;
             busy.add(s.dataset);
-            Thread.ofVirtual().name("epochs-" + s.dataset).start(() -> {
-                try {
-                    runRemainingEpochs(s);
-                } catch (RuntimeException e) {
-                    LOG.errorf(e, "sampling %s after epoch %d failed", s.dataset, s.epoch());
-                }
-            });
+            startRemainingEpochs(s);
         }
+    }
+
+    /** Ends the dataset's running epoch and runs the rest, on a thread of their own. */
+    private void startRemainingEpochs(DatasetSampler s) {
+        Thread.ofVirtual().name("epochs-" + s.dataset).start(() -> {
+            try {
+                runRemainingEpochs(s);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "sampling %s after epoch %d failed", s.dataset, s.epoch());
+            }
+        });
     }
 
     private void runRemainingEpochs(DatasetSampler s) {
@@ -322,14 +327,6 @@ public class TokenSampler {
             if (st.epoch() > 0) pastFirstEpoch.add(s);
             else busy.remove(st.dataset());
         }
-        for (DatasetSampler s : pastFirstEpoch) {
-            Thread.ofVirtual().name("epochs-" + s.dataset).start(() -> {
-                try {
-                    runRemainingEpochs(s);
-                } catch (RuntimeException e) {
-                    LOG.errorf(e, "sampling %s after epoch %d failed", s.dataset, s.epoch());
-                }
-            });
-        }
+        pastFirstEpoch.forEach(this::startRemainingEpochs);
     }
 }
