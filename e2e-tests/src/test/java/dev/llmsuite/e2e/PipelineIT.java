@@ -116,7 +116,7 @@ class PipelineIT {
         tinyBase();
         var trainer = given().baseUri(suite.url("trainer-service", ""));
         trainer.contentType("application/json")
-                .body(Map.of("id", "late-classifier", "task", "classification", "base", "pretrained-tiny/step-1",
+                .body(Map.of("id", "late-classifier", "task", "classification", "base", "pretrained-tiny", // its newest step
                         "dataset", "late-things", "mode", "all", "epochs", 2, "learningRate", 3e-3))
                 .post("/v1/finetune-jobs").then().statusCode(201).body("state", equalTo("waiting"));
         suite.kill("trainer-service"); // before its data arrived: the job must not be forgotten

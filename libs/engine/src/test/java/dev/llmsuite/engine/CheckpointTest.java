@@ -92,4 +92,19 @@ class CheckpointTest {
             assertTrue(e.getMessage().contains("has shape"), e.getMessage());
         }
     }
+
+    @Test
+    void aJobDirectoryNamesItsNewestCompleteStep(@TempDir Path dir) throws IOException {
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel m = new GptModel(be, GptConfig.TINY);
+            m.initialize(3);
+            for (String step : new String[] {"step-2", "step-10", "step-9"}) HfCheckpoint.save(m, dir.resolve("job").resolve(step));
+        }
+        Files.createDirectories(dir.resolve("job/step-11")); // being written: no weights yet
+        Files.createDirectories(dir.resolve("job/notes"));
+        assertEquals(dir.resolve("job/step-10"), HfCheckpoint.newestIn(dir.resolve("job")), "by number: 10 after 9, 11 incomplete");
+        assertEquals(dir.resolve("job/step-2"), HfCheckpoint.newestIn(dir.resolve("job/step-2")), "a checkpoint is itself");
+        assertEquals(dir.resolve("none"), HfCheckpoint.newestIn(dir.resolve("none")), "nothing there: unchanged, for the loader's error");
+        assertEquals(dir.resolve("job/notes"), HfCheckpoint.newestIn(dir.resolve("job/notes")));
+    }
 }

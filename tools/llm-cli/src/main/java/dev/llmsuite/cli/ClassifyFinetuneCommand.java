@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "finetune-classifier", mixinStandardHelpOptions = true,
         description = "Fine-tune a checkpoint into a classifier (the book's chapter 6) and report its accuracy.")
 final class ClassifyFinetuneCommand implements Callable<Integer> {
-    @Option(names = "--base", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout)") Path base;
+    @Option(names = "--base", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout), or a training job's directory: its newest step") Path base;
     @Option(names = "--data", required = true, description = "TSV, CSV or JSON lines (.gz too) with label and text") Path data;
     @Option(names = "--email", description = "the texts are raw e-mails: clean them first (docs/api.md says what is kept)") boolean email;
     @Option(names = "--mode", defaultValue = "last_block", description = "last_block (the book), lora, or all") String mode;
@@ -62,7 +62,7 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
         List<ClassificationExample> raw = ClassificationData.read(data);
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         try (ComputeBackend be = threads > 0 ? new CpuBackend(threads) : CpuBackend.allCores()) {
-            GptModel model = HfCheckpoint.load(be, base);
+            GptModel model = HfCheckpoint.load(be, HfCheckpoint.newestIn(base));
             int max = Math.min(maxLength, model.config().contextLength());
             var prepared = PreparedClassification.prepare(raw, email, adaptLeftOut, seed, gpt2::encodeOrdinary, max);
             List<String> labels = prepared.labels();

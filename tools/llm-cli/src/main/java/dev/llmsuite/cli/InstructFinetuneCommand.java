@@ -29,7 +29,7 @@ import picocli.CommandLine.Option;
 @Command(name = "finetune-instruct", mixinStandardHelpOptions = true,
         description = "Instruction fine-tuning (the book's chapter 7), test responses, and judge scores.")
 final class InstructFinetuneCommand implements Callable<Integer> {
-    @Option(names = "--base", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout)") Path base;
+    @Option(names = "--base", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout), or a training job's directory: its newest step") Path base;
     @Option(names = "--data", required = true, description = "Alpaca JSON array or JSON lines (instruction, input, output)") Path data;
     @Option(names = "--epochs", defaultValue = "2") int epochs;
     @Option(names = "--batch", defaultValue = "8") int batch;
@@ -52,7 +52,7 @@ final class InstructFinetuneCommand implements Callable<Integer> {
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         List<Map<String, Object>> responses = new ArrayList<>();
         try (ComputeBackend be = threads > 0 ? new CpuBackend(threads) : CpuBackend.allCores()) {
-            GptModel model = HfCheckpoint.load(be, base);
+            GptModel model = HfCheckpoint.load(be, HfCheckpoint.newestIn(base));
             System.out.printf("%s: %d examples, split %d/%d/%d (train/test/validation); base %s%n", data.getFileName(), all.size(),
                     split.train().size(), split.test().size(), split.validation().size(), model.config());
             var report = InstructionTraining.train(model, split.train(), split.validation(), gpt2::encode,

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 @Command(name = "perplexity", mixinStandardHelpOptions = true,
         description = "Perplexity and decode tokens/s of a checkpoint on a text, fp32 beside int8 weights.")
 final class PerplexityCommand extends BenchCommand.Common implements Runnable {
-    @Option(names = "--model", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout)") Path model;
+    @Option(names = "--model", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout), or a training job's directory: its newest step") Path model;
     @Option(names = "--text", required = true, description = "held-out text, GPT-2 tokenized") Path text;
     @Option(names = "--tokens", defaultValue = "4096", description = "tokens of the text to score (default ${DEFAULT-VALUE})") int tokens;
 
@@ -37,7 +37,7 @@ final class PerplexityCommand extends BenchCommand.Common implements Runnable {
         double fp32 = 0;
         for (String weights : new String[] {"fp32", "int8"}) {
             try (CpuBackend be = new CpuBackend(threads)) {
-                GptModel m = HfCheckpoint.load(be, model);
+                GptModel m = HfCheckpoint.load(be, HfCheckpoint.newestIn(model));
                 if (weights.equals("int8")) m.quantizeForServing();
                 long t0 = System.nanoTime();
                 double[] nll = negativeLogLikelihood(m, ids);

@@ -15,13 +15,13 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve one checkpoint directory (this suite's or a Hugging Face GPT-2) over the OpenAI-style API, without Kafka.")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors")
+    @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors, or a training job's directory: its newest step")
     Path model;
 
     @Option(names = "--port", defaultValue = "8084", description = "HTTP port (default ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--name", description = "the model's name in the API (default: the directory's name)")
+    @Option(names = "--name", description = "the model's name in the API (default: the name of the directory given)")
     String name;
 
     @Option(names = "--weights", defaultValue = "fp32", description = "fp32 or int8: 8-bit linear layers for decode steps "
@@ -30,7 +30,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = model.toAbsolutePath().normalize();
+        Path dir = dev.llmsuite.engine.io.HfCheckpoint.newestIn(model.toAbsolutePath().normalize());
         if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
             throw new IllegalArgumentException(dir + " has no config.json and model.safetensors");
         }
@@ -38,14 +38,14 @@ final class ServeCommand implements Callable<Integer> {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Map<String, String> props = new LinkedHashMap<>();
         props.put("llm.inference.model-dir", dir.toString());
-        if (name != null) props.put("llm.inference.model-name", name);
+        String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
+        props.put("llm.inference.model-name", served);
         if (!weights.equals("fp32") && !weights.equals("int8")) throw new IllegalArgumentException("--weights must be fp32 or int8");
         props.put("llm.inference.weights", weights);
         props.put("mp.messaging.incoming.checkpoints.enabled", "false");
         props.put("llm.kafka.check-on-start", "false");
         ServiceProcess p = ServiceProcess.start(root, "inference-service", port, "2g", props, root.resolve("work/logs"));
         Runtime.getRuntime().addShutdownHook(new Thread(p::stop));
-        String served = name != null ? name : dir.getFileName().toString();
         long deadline = System.nanoTime() + 120_000_000_000L;
         while (Http.get(p.url("/v1/models/" + served)).status() != 200) {
             if (!p.isAlive()) throw new IllegalStateException("inference-service exited; see " + p.log);

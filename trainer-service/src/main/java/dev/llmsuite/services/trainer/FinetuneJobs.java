@@ -108,9 +108,15 @@ public class FinetuneJobs {
     FinetuneStatus submit(FinetuneSpec raw) {
         FinetuneSpec spec = raw.resolved();
         Path root = config.checkpointDir().toAbsolutePath().normalize();
-        Path base = root.resolve(spec.base()).normalize();
-        if (!base.startsWith(root) || base.equals(root)) {
+        Path named = root.resolve(spec.base()).normalize();
+        if (!named.startsWith(root) || named.equals(root)) {
             throw ProblemException.badRequest("base must be a checkpoint directory under llm.trainer.checkpoint-dir (" + root + ")");
+        }
+        Path base;
+        try {
+            base = HfCheckpoint.newestIn(named); // "JOB" names its newest step, fixed now for the job's lifetime
+        } catch (IOException e) {
+            throw ProblemException.notFound("no checkpoint at " + named + ": " + e.getMessage());
         }
         if (!Files.isRegularFile(base.resolve("model.safetensors"))) throw ProblemException.notFound("no checkpoint at " + base);
         Job job = new Job(spec, base);

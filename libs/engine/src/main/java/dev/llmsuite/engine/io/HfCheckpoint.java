@@ -49,6 +49,21 @@ public final class HfCheckpoint {
         writeAtomically(dir.resolve(CONFIG), Json.write(configJson(c)));
     }
 
+    /**
+     * A checkpoint directory as given, or for a training job's directory (no weights of its own, step-N
+     * directories inside) its newest complete step: {@code work/checkpoints/demo} for whatever step the demo
+     * reached. Anything else comes back unchanged, for the loader to say what is missing.
+     */
+    public static Path newestIn(Path dir) throws IOException {
+        if (Files.isRegularFile(dir.resolve(WEIGHTS)) || !Files.isDirectory(dir)) return dir;
+        try (var steps = Files.list(dir)) {
+            return steps.filter(p -> p.getFileName().toString().matches("step-\\d+"))
+                    .filter(p -> Files.isRegularFile(p.resolve(WEIGHTS)) && Files.isRegularFile(p.resolve(CONFIG)))
+                    .max(java.util.Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))))
+                    .orElse(dir);
+        }
+    }
+
     /** Reads a checkpoint directory into a new model on the given backend. */
     public static GptModel load(dev.llmsuite.engine.backend.ComputeBackend backend, Path dir) throws IOException {
         GptConfig c = readConfig(dir);
