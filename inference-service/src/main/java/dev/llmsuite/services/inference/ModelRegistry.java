@@ -98,7 +98,7 @@ public class ModelRegistry {
         Path dir = Path.of(a.path());
         for (var e : a.hashes().entrySet()) {
             if (!SERVED_FILES.contains(e.getKey())) continue; // e.g. optimizer.safetensors: twice the model, never read here
-            String actual = CheckpointAnnouncement.sha256(Files.readAllBytes(dir.resolve(e.getKey())));
+            String actual = CheckpointAnnouncement.sha256(dir.resolve(e.getKey()));
             if (!actual.equals(e.getValue())) {
                 throw new IOException(dir.resolve(e.getKey()) + ": hash " + actual + " differs from announced " + e.getValue());
             }

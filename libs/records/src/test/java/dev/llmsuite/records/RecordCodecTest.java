@@ -77,4 +77,15 @@ class RecordCodecTest {
         assertThrows(IllegalArgumentException.class,
                 () -> new TrainingBatch("ds", Split.TRAIN, 0, 0, "h", 0, 2, 3, new int[5], new int[6]));
     }
+
+    @Test
+    void aFileHashesInPiecesAsItsBytesHashWhole(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                CheckpointAnnouncement.sha256("abc".getBytes(StandardCharsets.US_ASCII)), "FIPS 180-2's example");
+        byte[] bytes = new byte[(5 << 19) + 7]; // 2.5 MiB and a ragged end: three pieces
+        new java.util.Random(4).nextBytes(bytes);
+        java.nio.file.Path file = dir.resolve("model.safetensors");
+        java.nio.file.Files.write(file, bytes);
+        assertEquals(CheckpointAnnouncement.sha256(bytes), CheckpointAnnouncement.sha256(file));
+    }
 }

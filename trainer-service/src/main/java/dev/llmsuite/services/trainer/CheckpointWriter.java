@@ -29,7 +29,7 @@ final class CheckpointWriter {
             contents.writeInto(tmp);
             Map<String, String> hashes = new LinkedHashMap<>();
             try (Stream<Path> files = Files.list(tmp)) {
-                for (Path f : files.sorted().toList()) hashes.put(f.getFileName().toString(), CheckpointAnnouncement.sha256(Files.readAllBytes(f)));
+                for (Path f : files.sorted().toList()) hashes.put(f.getFileName().toString(), CheckpointAnnouncement.sha256(f));
             }
             if (Files.exists(dir)) {
                 // The same step written again (a restarted run): the newer write wins, whole.
