@@ -18,13 +18,12 @@ public final class OptimizerState {
     private OptimizerState() {}
 
     public static void save(AdamW optimizer, GptModel model, Path dir) throws IOException {
-        int n = (int) model.layout().totalSize();
-        float[] m = new float[n], v = new float[n];
-        model.backend().read(optimizer.firstMoment(), 0, m, 0, n);
-        model.backend().read(optimizer.secondMoment(), 0, v, 0, n);
+        long n = model.layout().totalSize();
+        var be = model.backend();
+        // streamed from the backend a piece at a time: the moments are twice the model, never copied whole
         Map<String, Safetensors.Data> tensors = new LinkedHashMap<>();
-        tensors.put("exp_avg", Safetensors.Data.of(m, n));
-        tensors.put("exp_avg_sq", Safetensors.Data.of(v, n));
+        tensors.put("exp_avg", Safetensors.Data.streamed(n, (from, dst, len) -> be.read(optimizer.firstMoment(), from, dst, 0, len), n));
+        tensors.put("exp_avg_sq", Safetensors.Data.streamed(n, (from, dst, len) -> be.read(optimizer.secondMoment(), from, dst, 0, len), n));
         AdamW.Settings s = optimizer.settings();
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("step", Integer.toString(optimizer.stepCount()));

@@ -181,10 +181,20 @@ public final class Safetensors {
     // ---------------------------------------------------------------- writing
 
     /** A tensor to write: float32 or int32 data and its shape. */
-    public record Data(long[] shape, float[] floats, int[] ints) {
-        public static Data of(float[] values, long... shape) { return new Data(shape, values, null); }
-        public static Data ofInts(int[] values, long... shape) { return new Data(shape, null, values); }
-        long bytes() { return 4L * (floats != null ? floats.length : ints.length); }
+    /** floats [from, from + n) of a tensor that lives elsewhere (on a compute backend), into dst[0, n). */
+    public interface FloatSource {
+        void read(long from, float[] dst, int n);
+    }
+
+    /**
+     * A tensor to write: float or int values in an array, or (streamed) count floats read piece by piece from
+     * a source, so that a tensor larger than the heap can spare (AdamW's moments) is never copied whole.
+     */
+    public record Data(long[] shape, float[] floats, int[] ints, long count, FloatSource source) {
+        public static Data of(float[] values, long... shape) { return new Data(shape, values, null, values.length, null); }
+        public static Data ofInts(int[] values, long... shape) { return new Data(shape, null, values, values.length, null); }
+        public static Data streamed(long count, FloatSource source, long... shape) { return new Data(shape, null, null, count, source); }
+        long bytes() { return 4L * count; }
     }
 
     /** Writes atomically: a temporary file in the same directory, renamed into place when complete. */
@@ -194,7 +204,7 @@ public final class Safetensors {
         long offset = 0;
         for (var e : tensors.entrySet()) {
             Map<String, Object> h = new LinkedHashMap<>();
-            h.put("dtype", e.getValue().floats() != null ? "F32" : "I32");
+            h.put("dtype", e.getValue().ints() == null ? "F32" : "I32");
             h.put("shape", e.getValue().shape());
             h.put("data_offsets", List.of(offset, offset + e.getValue().bytes()));
             header.put(e.getKey(), h);
@@ -208,13 +218,19 @@ public final class Safetensors {
             head.putLong(padded).put(json);
             while (head.hasRemaining()) head.put((byte) ' ');
             writeFully(ch, head.flip());
+            ByteBuffer buf = ByteBuffer.allocate(4 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            float[] piece = null;
             for (Data d : tensors.values()) {
-                int n = d.floats() != null ? d.floats().length : d.ints().length;
-                for (int from = 0; from < n; from += 1 << 20) {
-                    int len = Math.min(1 << 20, n - from);
-                    ByteBuffer buf = ByteBuffer.allocate(len * 4).order(ByteOrder.LITTLE_ENDIAN);
-                    if (d.floats() != null) buf.asFloatBuffer().put(d.floats(), from, len);
-                    else buf.asIntBuffer().put(d.ints(), from, len);
+                for (long from = 0; from < d.count(); from += 1 << 20) {
+                    int len = (int) Math.min(1 << 20, d.count() - from);
+                    buf.clear().limit(len * 4);
+                    if (d.floats() != null) buf.asFloatBuffer().put(d.floats(), (int) from, len);
+                    else if (d.ints() != null) buf.asIntBuffer().put(d.ints(), (int) from, len);
+                    else {
+                        if (piece == null) piece = new float[1 << 20];
+                        d.source().read(from, piece, len);
+                        buf.asFloatBuffer().put(piece, 0, len);
+                    }
                     writeFully(ch, buf);
                 }
             }
