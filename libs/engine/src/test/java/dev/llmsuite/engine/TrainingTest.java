@@ -67,6 +67,42 @@ class TrainingTest {
     }
 
     @Test
+    void buffersTakenOverFromOtherShapesGiveTheSameLossAndGradients() {
+        try (CpuBackend be = new CpuBackend(2)) {
+            Random r = new Random(5);
+            int v = GptConfig.TINY.vocabSize();
+            int[] x = GptModelGradientTest.randomIds(r, 2 * 16, v), y = GptModelGradientTest.randomIds(r, 2 * 16, v);
+            GptModel fresh = new GptModel(be, GptConfig.TINY);
+            fresh.initialize(9);
+            double expectedLoss = fresh.forward(x, y, 2, 16, true, 4);
+            fresh.zeroGradients();
+            fresh.backward(1f);
+            float[] expected = read(be, fresh);
+
+            GptModel reused = new GptModel(be, GptConfig.TINY);
+            reused.initialize(9);
+            // a larger shape first (its buffers then hold other data), then a smaller one, then ours
+            for (int[] shape : new int[][] {{3, 16}, {1, 5}}) {
+                int n = shape[0] * shape[1];
+                reused.forward(GptModelGradientTest.randomIds(r, n, v), GptModelGradientTest.randomIds(r, n, v), shape[0], shape[1], true, 1);
+                reused.zeroGradients();
+                reused.backward(1f);
+            }
+            double loss = reused.forward(x, y, 2, 16, true, 4);
+            reused.zeroGradients();
+            reused.backward(1f);
+            assertEquals(expectedLoss, loss, 0.0);
+            assertTrue(java.util.Arrays.equals(expected, read(be, reused)), "gradients bit for bit");
+        }
+    }
+
+    private static float[] read(CpuBackend be, GptModel m) {
+        float[] g = new float[(int) m.layout().totalSize()];
+        be.read(m.gradients(), 0, g, 0, g.length);
+        return g;
+    }
+
+    @Test
     void scheduleWarmsUpThenDecaysToTheMinimum() {
         LearningRateSchedule s = new LearningRateSchedule(1e-5, 1e-3, 1e-4, 10, 110);
         assertEquals(1e-5, s.at(0), 1e-12);

@@ -4,15 +4,20 @@ import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
 
 /**
- * Everything the forward pass keeps for backward, for one batch shape (B, T), in one backend buffer
- * cut into named slices (llm.c's ActivationTensors). Per-layer tensors are stacked [L, ...]; {@link #layer}
- * picks one layer's slice. The gradient side keeps one layer's worth of scratch, reused layer by layer.
+ * Everything the forward pass keeps for backward, for one batch shape (B, T), in named backend buffers
+ * (llm.c's ActivationTensors). Per-layer tensors are stacked [L, ...]; {@link #layer} picks one layer's
+ * slice. The gradient side keeps one layer's worth of scratch, reused layer by layer. A new shape takes
+ * over the previous shape's buffers where they are large enough (a view of their beginning) and allocates
+ * only where they are not: alternating training and evaluation shapes, or classification batches of every
+ * length, reallocate nothing once the largest has been seen. Every kernel writes (or zeroes) what it reads.
  */
 final class Activations {
     final int b, t, n;
     private final GptConfig cfg;
     private final ComputeBackend be;
-    private final OwnedTensors owned;
+    /** The buffers behind the tensors, in allocation order; each at least its tensor's size. */
+    private final java.util.List<Tensor> buffers = new java.util.ArrayList<>();
+    private final java.util.List<Tensor> inherited;
 
     // forward                                 shape
     final Tensor encoded;                   // [N, C]
@@ -33,53 +38,66 @@ final class Activations {
     // backward scratch, one layer
     final Tensor dres, dres2, dln1, dqkv, datty, dattproj, dln2, dfch, dfchGelu, dfcproj, dlnf;
 
-    Activations(ComputeBackend be, GptConfig cfg, int b, int t) {
+    /** Buffers for (b, t), taking over previous's (which must not be used afterwards); previous may be null. */
+    Activations(ComputeBackend be, GptConfig cfg, int b, int t, Activations previous) {
         this.be = be;
-        this.owned = new OwnedTensors(be);
+        this.inherited = previous == null ? java.util.List.of() : previous.buffers;
         this.cfg = cfg;
         this.b = b;
         this.t = t;
         this.n = b * t;
         int l = cfg.layers(), c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
         long nc = (long) n * c;
-        encoded = owned.allocate(nc);
-        ln1 = owned.allocate(l * nc);
-        ln1Mean = owned.allocate((long) l * n);
-        ln1Rstd = owned.allocate((long) l * n);
-        qkv = owned.allocate(l * 3 * nc);
-        atty = owned.allocate(l * nc);
-        att = owned.allocate((long) l * b * nh * t * t);
-        attproj = owned.allocate(l * nc);
-        residual2 = owned.allocate(l * nc);
-        ln2 = owned.allocate(l * nc);
-        ln2Mean = owned.allocate((long) l * n);
-        ln2Rstd = owned.allocate((long) l * n);
-        fch = owned.allocate(l * 4 * nc);
-        fchGelu = owned.allocate(l * 4 * nc);
-        fcproj = owned.allocate(l * nc);
-        residual3 = owned.allocate(l * nc);
-        lnf = owned.allocate(nc);
-        lnfMean = owned.allocate(n);
-        lnfRstd = owned.allocate(n);
-        logits = owned.allocate((long) n * v);
-        losses = owned.allocate(n);
-        lse = owned.allocate(n);
-        dres = owned.allocate(nc);
-        dres2 = owned.allocate(nc);
-        dln1 = owned.allocate(nc);
-        dqkv = owned.allocate(3 * nc);
-        datty = owned.allocate(nc);
-        dattproj = owned.allocate(nc);
-        dln2 = owned.allocate(nc);
-        dfch = owned.allocate(4 * nc);
-        dfchGelu = owned.allocate(4 * nc);
-        dfcproj = owned.allocate(nc);
-        dlnf = owned.allocate(nc);
+        encoded = take(nc);
+        ln1 = take(l * nc);
+        ln1Mean = take((long) l * n);
+        ln1Rstd = take((long) l * n);
+        qkv = take(l * 3 * nc);
+        atty = take(l * nc);
+        att = take((long) l * b * nh * t * t);
+        attproj = take(l * nc);
+        residual2 = take(l * nc);
+        ln2 = take(l * nc);
+        ln2Mean = take((long) l * n);
+        ln2Rstd = take((long) l * n);
+        fch = take(l * 4 * nc);
+        fchGelu = take(l * 4 * nc);
+        fcproj = take(l * nc);
+        residual3 = take(l * nc);
+        lnf = take(nc);
+        lnfMean = take(n);
+        lnfRstd = take(n);
+        logits = take((long) n * v);
+        losses = take(n);
+        lse = take(n);
+        dres = take(nc);
+        dres2 = take(nc);
+        dln1 = take(nc);
+        dqkv = take(3 * nc);
+        datty = take(nc);
+        dattproj = take(nc);
+        dln2 = take(nc);
+        dfch = take(4 * nc);
+        dfchGelu = take(4 * nc);
+        dfcproj = take(nc);
+        dlnf = take(nc);
     }
 
-    /** Gives every buffer back to the backend (a new batch shape replaces these). */
+    /** The next tensor of size floats: the previous shape's buffer at this place if large enough, else a new one. */
+    private Tensor take(long size) {
+        Tensor buffer = buffers.size() < inherited.size() ? inherited.get(buffers.size()) : null;
+        if (buffer == null || buffer.size() < size) {
+            if (buffer != null) be.release(buffer);
+            buffer = be.allocate(size);
+        }
+        buffers.add(buffer);
+        return buffer.size() == size ? buffer : be.slice(buffer, 0, size);
+    }
+
+    /** Gives every buffer back to the backend. */
     void release() {
-        owned.release();
+        buffers.forEach(be::release);
+        buffers.clear();
     }
 
     /** Layer l's slice of a stacked tensor. */

@@ -171,10 +171,7 @@ public final class GptModel implements AutoCloseable {
         if (t > cfg.contextLength()) throw new IllegalArgumentException("sequence of " + t + " is over the context length " + cfg.contextLength());
         if (inputs.length != b * t) throw new IllegalArgumentException("inputs must hold B*T = " + b * t + " ids");
         for (int id : inputs) if (id < 0 || id >= cfg.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
-        if (acts == null || acts.b != b || acts.t != t) {
-            if (acts != null) acts.release();
-            acts = new Activations(be, cfg, b, t);
-        }
+        if (acts == null || acts.b != b || acts.t != t) acts = new Activations(be, cfg, b, t, acts); // reuses acts' buffers
         this.inputs = inputs;
         this.targets = null;
         this.training = training;
