@@ -50,8 +50,8 @@ import org.jboss.logging.Logger;
  * model.checkpoints; a classifier's head beside it, for POST /v1/classify), LoRA adapters also apart under
  * {@code checkpoint-dir/adapters/ID} for {@code "model": "BASE+ID"}.
  *
- * <p>Posted jobs are kept as files ({@code checkpoint-dir/.finetune-jobs/ID.json}: the spec, the base, how it
- * ended), so a restarted trainer still knows every job: a finished one by its status (completed: read back from
+ * <p>Posted jobs are kept as files ({@link FinetuneJobFiles}: the spec, the base, how it ended), so a
+ * restarted trainer still knows every job: a finished one by its status (completed: read back from
  * its checkpoint's trainer.json), an unfinished one (waiting, queued or cut off while running) by running it
  * again from the start when its dataset is ready; its seed makes the result the same.</p>
  */
@@ -60,11 +60,6 @@ public class FinetuneJobs {
     private static final Logger LOG = Logger.getLogger(FinetuneJobs.class);
     /** The directory under checkpoint-dir where adapters go (so no job may take this id). */
     static final String ADAPTERS = "adapters";
-    /** The directory under checkpoint-dir where posted jobs are kept (a dot: no job id may start with one). */
-    static final String JOB_FILES = ".finetune-jobs";
-
-    /** A posted job as its file keeps it; state and error only once it failed (a completed one has its checkpoint). */
-    record StoredJob(FinetuneSpec spec, String base, String state, int examples, String error) {}
 
     private static final class Job {
         final FinetuneSpec spec;
@@ -95,6 +90,7 @@ public class FinetuneJobs {
     private final MutinyEmitter<String> checkpoints;
     private final ObjectMapper json;
     private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
+    private final FinetuneJobFiles jobFiles;
 
     FinetuneJobs(TrainerConfig config, EngineBackend backend, FinetuneDatasets datasets,
                  @Channel("checkpoints") MutinyEmitter<String> checkpoints, ObjectMapper json) {
@@ -103,6 +99,7 @@ public class FinetuneJobs {
         this.datasets = datasets;
         this.checkpoints = checkpoints;
         this.json = json;
+        this.jobFiles = new FinetuneJobFiles(config.checkpointDir(), json);
     }
 
     FinetuneStatus submit(FinetuneSpec raw) {
@@ -128,7 +125,7 @@ public class FinetuneJobs {
             store(job);
         } catch (IOException e) {
             jobs.remove(spec.id(), job);
-            throw new IllegalStateException("cannot keep the job in " + config.checkpointDir().resolve(JOB_FILES) + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot keep the job in " + jobFiles.directory() + ": " + e.getMessage(), e);
         }
         datasets.get(spec.dataset()).ifPresent(d -> start(job, d));
         LOG.infof("fine-tuning job %s (%s, %s) on %s from %s", spec.id(), spec.task(), spec.mode(), spec.dataset(), base);
@@ -138,34 +135,23 @@ public class FinetuneJobs {
     // ---------------------------------------------------------------- jobs kept across restarts
 
     private void store(Job job) throws IOException {
-        Path dir = config.checkpointDir().resolve(JOB_FILES);
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve(job.spec.id() + ".json.tmp");
         boolean failed = "failed".equals(job.state);
-        json.writeValue(tmp.toFile(), new StoredJob(job.spec, job.base.toString(), failed ? "failed" : null, job.examples,
+        jobFiles.write(new FinetuneJobFiles.StoredJob(job.spec, job.base.toString(), failed ? "failed" : null, job.examples,
                 failed ? job.error : null));
-        Files.move(tmp, dir.resolve(job.spec.id() + ".json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** Every job posted before this start: finished ones as they ended, unfinished ones waiting to run again. */
     void onStart(@Observes io.quarkus.runtime.StartupEvent e) {
-        Path dir = config.checkpointDir().resolve(JOB_FILES);
-        if (!Files.isDirectory(dir)) return;
-        try (var files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
-                try {
-                    restore(json.readValue(f.toFile(), StoredJob.class));
-                } catch (IOException | RuntimeException x) {
-                    LOG.warnf("fine-tuning job file %s is not readable, skipped: %s", f, x.getMessage());
-                }
+        for (FinetuneJobFiles.StoredJob stored : jobFiles.readAll()) {
+            try {
+                restore(stored);
+            } catch (IOException | RuntimeException x) {
+                LOG.warnf("fine-tuning job %s could not be restored: %s", stored.spec().id(), x.getMessage());
             }
-        } catch (IOException x) {
-            LOG.warnf("cannot list %s: %s", dir, x.getMessage());
         }
     }
 
-    private void restore(StoredJob stored) throws IOException {
+    private void restore(FinetuneJobFiles.StoredJob stored) throws IOException {
         Job job = new Job(stored.spec(), Path.of(stored.base()));
         job.examples = stored.examples();
         Path jobDir = config.checkpointDir().resolve(stored.spec().id());

@@ -1,0 +1,58 @@
+package dev.llmsuite.services.trainer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.jboss.logging.Logger;
+
+/**
+ * Posted fine-tuning jobs as files, {@code <checkpoint-dir>/.finetune-jobs/<id>.json}, so that a restarted
+ * trainer still knows every job (the dot: no job id may start with one, so no job's directory is this).
+ */
+final class FinetuneJobFiles {
+    private static final Logger LOG = Logger.getLogger(FinetuneJobFiles.class);
+    static final String DIRECTORY = ".finetune-jobs";
+
+    /** A posted job: its spec and resolved base; state and error only once it failed (a completed one has its checkpoint). */
+    record StoredJob(FinetuneSpec spec, String base, String state, int examples, String error) {}
+
+    private final Path dir;
+    private final ObjectMapper json;
+
+    FinetuneJobFiles(Path checkpointDir, ObjectMapper json) {
+        this.dir = checkpointDir.resolve(DIRECTORY);
+        this.json = json;
+    }
+
+    /** Writes (or replaces) the job's file atomically. */
+    void write(StoredJob job) throws IOException {
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve(job.spec().id() + ".json.tmp");
+        json.writeValue(tmp.toFile(), job);
+        Files.move(tmp, dir.resolve(job.spec().id() + ".json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Every readable job file, by id; an unreadable one is skipped with a warning. */
+    List<StoredJob> readAll() {
+        List<StoredJob> out = new ArrayList<>();
+        if (!Files.isDirectory(dir)) return out;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                try {
+                    out.add(json.readValue(f.toFile(), StoredJob.class));
+                } catch (IOException | RuntimeException e) {
+                    LOG.warnf("fine-tuning job file %s is not readable, skipped: %s", f, e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            LOG.warnf("cannot list %s: %s", dir, e.getMessage());
+        }
+        return out;
+    }
+
+    Path directory() { return dir; }
+}
