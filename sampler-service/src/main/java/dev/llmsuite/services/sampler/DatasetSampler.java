@@ -50,6 +50,8 @@ final class DatasetSampler {
     private boolean sawData;
     /** After a restart: the epoch the stored state was in and the batches it had sent; those are not sent again. */
     private int resumeEpoch = -1;
+    /** Counts the changes a restart needs to know of (a batch made, a new partition, an epoch's end). */
+    private long stateChanges;
     private final Map<Split, Long> resumeSent = new EnumMap<>(Split.class);
 
     /** A document being gathered: its chunks so far, in order. */
@@ -90,6 +92,7 @@ final class DatasetSampler {
         if (!replay) {
             long[] seen = ranges.get(partition);
             if (seen != null && offset <= seen[1]) return List.of(); // delivered again after a restart: already read
+            if (seen == null) stateChanges++;
             ranges.merge(partition, new long[] {offset, offset}, (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
             lastChunkNanos = System.nanoTime();
             sawData = true;
@@ -175,6 +178,7 @@ final class DatasetSampler {
         if (!pending.get(Split.VALIDATION).isEmpty()) ready.add(batch(Split.VALIDATION));
         if (!pending.get(Split.TRAIN).isEmpty() && !spec.dropLast()) ready.add(batch(Split.TRAIN));
         open.clear();
+        stateChanges++;
         if (epoch + 1 >= spec.epochs()) done = true;
         else startEpoch(epoch + 1);
         return ready;
@@ -190,6 +194,7 @@ final class DatasetSampler {
             if (starts != null) System.arraycopy(ws.get(i).documentStarts(), 0, starts, i * t, t);
         }
         long index = batchIndex.merge(split, 1L, Long::sum) - 1;
+        stateChanges++;
         batches.merge(split, 1L, Long::sum);
         ws.clear();
         return new TrainingBatch(dataset, split, epoch, index, vocabularyHash, spec.seed(), b, t, inputs, targets, starts);
@@ -206,6 +211,9 @@ final class DatasetSampler {
     synchronized boolean sentBeforeRestart(TrainingBatch b) {
         return b.epoch() < resumeEpoch || (b.epoch() == resumeEpoch && b.batchIndex() < resumeSent.get(b.split()));
     }
+
+    /** Grows whenever {@link #state} would tell a restart something new; a chunk that only adds tokens leaves it. */
+    synchronized long stateChanges() { return stateChanges; }
 
     /** What a restart needs to go on from here. */
     synchronized SamplerState state() {

@@ -68,6 +68,8 @@ public class TokenSampler {
     private final SamplerStateStore store;
     /** Datasets that were done before this process started: their final status, and where their chunks lie. */
     private final Map<String, SamplerState> finished = new ConcurrentHashMap<>();
+    /** Per dataset, the {@link DatasetSampler#stateChanges} its last stored state had. */
+    private final Map<String, Long> stored = new ConcurrentHashMap<>();
     /** Completes once the stored datasets are caught up; live chunks and requests wait for it. */
     private final java.util.concurrent.CompletableFuture<Void> recovered = new java.util.concurrent.CompletableFuture<>();
     private final ScheduledExecutorService quietWatch =
@@ -180,7 +182,7 @@ public class TokenSampler {
         }
         chunks.increment();
         return send(s, ready)
-                .chain(() -> store.write(s.state()))
+                .chain(() -> storeIfChanged(s))
                 .onItem().transformToUni(x -> Uni.createFrom().completionStage(message.ack()))
                 .onFailure().recoverWithUni(e -> Uni.createFrom().completionStage(message.nack(e)));
     }
@@ -199,6 +201,18 @@ public class TokenSampler {
         exactDuplicates.increment((long) after.get("exactDuplicates") - (long) before.get("exactDuplicates"));
         nearDuplicates.increment((long) after.get("nearDuplicates") - (long) before.get("nearDuplicates"));
         return out;
+    }
+
+    /**
+     * Writes the dataset's state when it changed since the last write: a chunk that made no batch changes
+     * nothing a restart needs (it catches up from the committed chunks), so a corpus of many small documents
+     * costs no write per chunk.
+     */
+    private Uni<Void> storeIfChanged(DatasetSampler s) {
+        long changes = s.stateChanges();
+        Long written = stored.get(s.dataset);
+        if (written != null && written == changes) return Uni.createFrom().voidItem();
+        return store.write(s.state()).invoke(() -> stored.put(s.dataset, changes));
     }
 
     /** Sends a dataset's new batches in order, leaving out those it sent before a restart. */
