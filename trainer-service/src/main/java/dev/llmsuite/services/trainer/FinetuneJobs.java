@@ -155,7 +155,7 @@ public class FinetuneJobs {
         Job job = new Job(stored.spec(), Path.of(stored.base()));
         job.examples = stored.examples();
         Path jobDir = config.checkpointDir().resolve(stored.spec().id());
-        List<Path> steps = Files.isDirectory(jobDir) ? JobCheckpoints.stepsNewestFirst(jobDir) : List.of();
+        List<Path> steps = Files.isDirectory(jobDir) ? HfCheckpoint.stepsNewestFirst(jobDir) : List.of();
         Path done = steps.stream().filter(d -> Files.isRegularFile(d.resolve("trainer.json"))).findFirst().orElse(null);
         if (done != null) {
             var meta = json.readTree(done.resolve("trainer.json").toFile());

@@ -11,7 +11,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,19 +69,10 @@ final class JobCheckpoints {
         }
     }
 
-    /** A job's step-N directories, highest N first (by number: step-100 after step-99). */
-    static List<Path> stepsNewestFirst(Path jobDir) throws IOException {
-        try (Stream<Path> s = Files.list(jobDir)) {
-            return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
-                    .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
-                    .toList();
-        }
-    }
-
     /** Deletes all but the newest {@code keep} step directories of a job (never the one just written). */
     static void prune(Path jobDir, int keep) {
         try {
-            for (Path dir : stepsNewestFirst(jobDir).stream().skip(Math.max(1, keep)).toList()) CheckpointWriter.deleteTree(dir);
+            for (Path dir : HfCheckpoint.stepsNewestFirst(jobDir).stream().skip(Math.max(1, keep)).toList()) CheckpointWriter.deleteTree(dir);
         } catch (IOException e) {
             LOG.warnf("pruning old checkpoints in %s: %s", jobDir, e.getMessage());
         }
@@ -108,7 +98,7 @@ final class JobCheckpoints {
 
     private static Optional<TrainingJob> restore(Path jobDir, ComputeBackend backend, ObjectMapper json,
                                                  Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) throws IOException {
-        for (Path dir : stepsNewestFirst(jobDir)) {
+        for (Path dir : HfCheckpoint.stepsNewestFirst(jobDir)) {
             if (!Files.isRegularFile(dir.resolve(TRAINER_FILE))) continue;
             try {
                 JsonNode meta = json.readTree(dir.resolve(TRAINER_FILE).toFile());

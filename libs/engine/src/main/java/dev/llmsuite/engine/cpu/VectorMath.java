@@ -58,7 +58,7 @@ public final class VectorMath {
     }
 
     public static FloatVector tanh(FloatVector u) {
-        return FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(exp(u.add(u)).add(1f)));
+        return c(1f).sub(c(2f).div(exp(u.add(u)).add(1f)));
     }
 
     public static float tanh(float u) {

@@ -56,11 +56,17 @@ public final class HfCheckpoint {
      */
     public static Path newestIn(Path dir) throws IOException {
         if (Files.isRegularFile(dir.resolve(WEIGHTS)) || !Files.isDirectory(dir)) return dir;
-        try (var steps = Files.list(dir)) {
-            return steps.filter(p -> p.getFileName().toString().matches("step-\\d+"))
-                    .filter(p -> Files.isRegularFile(p.resolve(WEIGHTS)) && Files.isRegularFile(p.resolve(CONFIG)))
-                    .max(java.util.Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(5))))
-                    .orElse(dir);
+        return stepsNewestFirst(dir).stream()
+                .filter(p -> Files.isRegularFile(p.resolve(WEIGHTS)) && Files.isRegularFile(p.resolve(CONFIG)))
+                .findFirst().orElse(dir);
+    }
+
+    /** A job's step-N directories, highest N first (by number: step-100 after step-99). */
+    public static List<Path> stepsNewestFirst(Path jobDir) throws IOException {
+        try (var s = Files.list(jobDir)) {
+            return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
+                    .sorted(java.util.Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
+                    .toList();
         }
     }
 
