@@ -2,6 +2,7 @@ package dev.llmsuite.service;
 
 import io.quarkus.vertx.http.runtime.filters.Filters;
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 import jakarta.enterprise.event.Observes;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -11,7 +12,8 @@ import java.util.Optional;
 /**
  * Optional API keys: when {@code llm.auth.api-keys} is set (a comma-separated list, from a Secret in
  * deployments, e.g. {@code LLM_AUTH_API_KEYS}), every request but the health probes needs
- * {@code Authorization: Bearer <key>}; otherwise it gets 401 with a problem body. Unset: open.
+ * {@code Authorization: Bearer <key>}; otherwise it gets 401 with a problem body. Unset: open. The health
+ * probes, the try-it page's HTML and (unless {@code llm.auth.open-metrics=false}) /q/metrics stay open.
  */
 public class ApiKeyFilter {
 
@@ -19,6 +21,21 @@ public class ApiKeyFilter {
     @ConfigMapping(prefix = "llm.auth")
     public interface ApiKeyConfig {
         Optional<List<String>> apiKeys();
+
+        /**
+         * Whether /q/metrics answers without a key, like the health probes, so that Prometheus (the
+         * ServiceMonitors, the scrape annotations) reads it as deployed. False: it needs a key like the API,
+         * and the scrape must send one (docs/operations.md).
+         */
+        @WithDefault("true")
+        boolean openMetrics();
+    }
+
+    /** Answer without a key: the probes, the try-it page's own file (it asks for the key), and metrics unless closed. */
+    private static boolean open(String path, String method, boolean openMetrics) {
+        if (path.startsWith("/q/health")) return true;
+        if (openMetrics && path.equals("/q/metrics")) return true;
+        return "GET".equals(method) && (path.equals("/") || path.equals("/index.html"));
     }
 
     void register(@Observes Filters filters, ApiKeyConfig config) {
@@ -26,8 +43,7 @@ public class ApiKeyFilter {
                 .map(String::strip).filter(k -> !k.isEmpty()).map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
         if (keys.isEmpty()) return;
         filters.register(rc -> {
-            String path = rc.normalizedPath();
-            if (path.startsWith("/q/health")) {
+            if (open(rc.normalizedPath(), rc.request().method().name(), config.openMetrics())) {
                 rc.next();
                 return;
             }

@@ -30,7 +30,7 @@ final class BatchScheduler implements AutoCloseable {
         final SamplingParams params;
         final TokenSampler sampler;
         final TokenListener onToken;
-        final CompletableFuture<Integer> done = new CompletableFuture<>();
+        final CompletableFuture<Ending> done = new CompletableFuture<>();
         KvCache cache;
         int produced;
         int next;
@@ -62,9 +62,12 @@ final class BatchScheduler implements AutoCloseable {
     /**
      * Queues a generation; onToken sees every token as it is made, on the decode thread, so it must be
      * quick (answer false to stop). The future
-     * completes with the number of tokens made. The prompt must fit the context (the caller checks).
+     * completes with why the sequence ended. The prompt must fit the context (the caller checks).
      */
-    CompletableFuture<Integer> submit(int[] prompt, SamplingParams params, TokenListener onToken) {
+    /** Why a sequence ended: OpenAI's finish_reason is "stop" for the first two, "length" for the others. */
+    enum Ending { STOP_TOKEN, LISTENER, MAX_TOKENS, CONTEXT_FULL }
+
+    CompletableFuture<Ending> submit(int[] prompt, SamplingParams params, TokenListener onToken) {
         Sequence s = new Sequence(prompt, params, onToken);
         if (closed) s.done.completeExceptionally(new IllegalStateException("the model is being replaced; retry"));
         else incoming.add(s);
@@ -80,7 +83,7 @@ final class BatchScheduler implements AutoCloseable {
         Runnable task = () -> {
             try {
                 f.complete(work.get());
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) { // an Error too: the decode thread goes on, the caller hears of it
                 f.completeExceptionally(e);
             }
         };
@@ -112,7 +115,9 @@ final class BatchScheduler implements AutoCloseable {
                 active = still;
             } catch (InterruptedException e) {
                 return;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | Error e) {
+                // an OutOfMemoryError included: the step's sequences fail and give their caches back, the thread
+                // lives on, so no request waits forever and no slot stays taken
                 LOG.error("decode step failed; failing its sequences", e);
                 for (Sequence s : active) {
                     s.done.completeExceptionally(e);
@@ -137,7 +142,7 @@ final class BatchScheduler implements AutoCloseable {
             s.cache = new KvCache(model.backend(), model.config(), Math.max(capacity, s.prompt.length));
             float[] logits = model.prefill(s.prompt, s.cache);
             if (offer(s, logits)) active.add(s);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             s.done.completeExceptionally(e);
             if (s.cache != null) s.cache.close();
         }
@@ -145,9 +150,9 @@ final class BatchScheduler implements AutoCloseable {
 
     /** Picks the next token from logits; true while the sequence goes on. */
     private static boolean offer(Sequence s, float[] logits) {
-        if (s.produced >= s.params.maxNewTokens()) return finish(s);
+        if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
         int token = s.sampler.next(logits);
-        if (s.params.stopTokens().contains(token)) return finish(s);
+        if (s.params.stopTokens().contains(token)) return finish(s, Ending.STOP_TOKEN);
         s.produced++;
         boolean go;
         try {
@@ -155,14 +160,16 @@ final class BatchScheduler implements AutoCloseable {
         } catch (RuntimeException e) {
             go = false;
         }
-        if (!go || s.produced >= s.params.maxNewTokens() || s.cache.length() >= s.cache.capacity()) return finish(s);
+        if (!go) return finish(s, Ending.LISTENER);
+        if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
+        if (s.cache.length() >= s.cache.capacity()) return finish(s, Ending.CONTEXT_FULL);
         s.next = token;
         return true;
     }
 
-    private static boolean finish(Sequence s) {
+    private static boolean finish(Sequence s, Ending why) {
         s.cache.close();
-        s.done.complete(s.produced);
+        s.done.complete(why);
         return false;
     }
 

@@ -38,18 +38,17 @@ public class ChatCompletionsResource {
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
     public Response chat(ChatRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
-        PreparedGeneration g = PreparedGeneration.of(registry, config, req, AlpacaTemplate.render(req.messages())).cancelOnClose(http);
+        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, AlpacaTemplate.render(req.messages())).cancelOnClose(http);
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = g.model().name();
         boolean logprobs = g.logprobs() >= 0;
-        GenerationGate.Ticket ticket = gate.admit(g.n()); // 429 before anything is streamed
         if (Boolean.TRUE.equals(req.stream())) {
-            return g.streamed(ticket, index -> chunk(id, created, model, index, Map.of("role", "assistant", "content", ""), null, null),
+            return g.streamed(index -> chunk(id, created, model, index, Map.of("role", "assistant", "content", ""), null, null),
                     (index, text, lps) -> chunk(id, created, model, index, Map.of("content", text), logprobs ? lps : null, null),
                     r -> chunk(id, created, model, r.index(), Map.of(), null, r.finishReason()));
         }
-        PreparedGeneration.Whole w = g.whole(ticket);
+        PreparedGeneration.Whole w = g.whole();
         List<Map<String, Object>> choices = new ArrayList<>();
         for (Completion.Result r : w.results()) {
             Map<String, Object> choice = new LinkedHashMap<>();

@@ -28,10 +28,12 @@ public class ClassifyResource {
     static final int MAX_INPUTS = 64;
     private final ModelRegistry registry;
     private final InferenceConfig config;
+    private final GenerationGate gate;
 
-    ClassifyResource(ModelRegistry registry, InferenceConfig config) {
+    ClassifyResource(ModelRegistry registry, InferenceConfig config, GenerationGate gate) {
         this.registry = registry;
         this.config = config;
+        this.gate = gate;
     }
 
     @POST
@@ -52,20 +54,26 @@ public class ClassifyResource {
         } else {
             throw ProblemException.badRequest("'input' must be a string or a list of 1 to " + MAX_INPUTS + " strings");
         }
+        for (String t : texts) {
+            if (t.length() > config.maxPromptChars()) throw ProblemException.tooLarge("an input is " + t.length() + " chars; the limit is " + config.maxPromptChars());
+        }
         int context = m.model().config().contextLength();
         List<int[]> ids = new ArrayList<>();
         List<Boolean> truncated = new ArrayList<>();
         int tokens = 0;
-        for (String t : texts) {
-            if (t.length() > config.maxPromptChars()) throw ProblemException.tooLarge("an input is " + t.length() + " chars; the limit is " + config.maxPromptChars());
-            int[] x = m.tokenizer().encodeOrdinary(t);
-            if (x.length == 0) throw ProblemException.badRequest("an input is empty");
-            truncated.add(x.length > context);
-            x = x.length > context ? java.util.Arrays.copyOf(x, context) : x;
-            tokens += x.length;
-            ids.add(x);
+        double[][] probabilities;
+        try (GenerationGate.Ticket ticket = gate.admit()) { // a slot like a generation's, before any tokenizing: 429 when full
+            for (String t : texts) {
+                int[] x = m.tokenizer().encodeOrdinary(t);
+                if (x.length == 0) throw ProblemException.badRequest("an input is empty");
+                truncated.add(x.length > context);
+                x = x.length > context ? java.util.Arrays.copyOf(x, context) : x;
+                tokens += x.length;
+                ids.add(x);
+            }
+            ticket.start();
+            probabilities = m.scheduler().call(() -> ClassifierTraining.probabilities(classifier.head(), ids)).get();
         }
-        double[][] probabilities = m.scheduler().call(() -> ClassifierTraining.probabilities(classifier.head(), ids)).get();
         List<Map<String, Object>> data = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             Map<String, Double> p = new LinkedHashMap<>();

@@ -49,8 +49,8 @@ final class Completion {
         for (int i = 0; i < n; i++) {
             SamplingParams p = new SamplingParams(params.maxNewTokens(), params.temperature(), params.topK(), params.topP(),
                     params.seed() + i, params.stopTokens());
-            Choice c = new Choice(i, m.tokenizer(), p.maxNewTokens(), logprobs, stops, ticket, cancelled, events);
-            m.scheduler().submit(prompt, p, c).whenComplete((made, error) -> events.add(c.end(error)));
+            Choice c = new Choice(i, m.tokenizer(), logprobs, stops, ticket, cancelled, events);
+            m.scheduler().submit(prompt, p, c).whenComplete((ending, error) -> events.add(c.end(ending, error)));
         }
         Result[] results = new Result[n];
         Throwable failure = null;
@@ -80,7 +80,6 @@ final class Completion {
     private static final class Choice implements BatchScheduler.TokenListener {
         private final int index;
         private final BpeTokenizer tokenizer;
-        private final int maxTokens;
         private final int logprobs;
         private final List<String> stops;
         private final GenerationGate.Ticket ticket;
@@ -92,11 +91,10 @@ final class Completion {
         private int emitted; // chars of the text already handed out
         private boolean stopped;
 
-        Choice(int index, BpeTokenizer tokenizer, int maxTokens, int logprobs, List<String> stops, GenerationGate.Ticket ticket,
+        Choice(int index, BpeTokenizer tokenizer, int logprobs, List<String> stops, GenerationGate.Ticket ticket,
                AtomicBoolean cancelled, LinkedBlockingQueue<Event> events) {
             this.index = index;
             this.tokenizer = tokenizer;
-            this.maxTokens = maxTokens;
             this.logprobs = logprobs;
             this.stops = stops;
             this.ticket = ticket;
@@ -141,14 +139,15 @@ final class Completion {
          * as U+FFFD), and the logprobs not yet handed out: they cover every token made, also those of a
          * stop string, which the text leaves out.
          */
-        Event end(Throwable error) {
+        Event end(BatchScheduler.Ending ending, Throwable error) {
             String tail = "";
             if (!stopped) {
                 String all = new String(bytes.toByteArray(), StandardCharsets.UTF_8);
                 if (all.length() > emitted) tail = all.substring(emitted);
             }
             if (!tail.isEmpty() || !pending.isEmpty()) events.add(new Piece(index, tail, takePending()));
-            boolean ended = stopped || count < maxTokens;
+            // "stop": the end-of-text token or a stop string; "length": max_tokens, or the context filled up
+            boolean ended = stopped || ending == BatchScheduler.Ending.STOP_TOKEN;
             return new End(index, new Result(index, count, ended ? "stop" : "length"), error);
         }
 

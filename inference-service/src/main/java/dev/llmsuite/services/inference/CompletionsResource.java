@@ -41,18 +41,17 @@ public class CompletionsResource {
     public Response complete(CompletionRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
         if (req.prompt() == null) throw ProblemException.badRequest("'prompt' is required (a string)");
-        PreparedGeneration g = PreparedGeneration.of(registry, config, req, req.prompt()).cancelOnClose(http);
+        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, req.prompt()).cancelOnClose(http);
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = g.model().name();
         boolean logprobs = g.logprobs() >= 0;
-        GenerationGate.Ticket ticket = gate.admit(g.n()); // 429 before anything is streamed
         if (Boolean.TRUE.equals(req.stream())) {
-            return g.streamed(ticket, null,
+            return g.streamed(null,
                     (index, text, lps) -> body(id, created, model, List.of(choice(index, text, logprobs ? lps : null, null)), null),
                     r -> body(id, created, model, List.of(choice(r.index(), "", null, r.finishReason())), null));
         }
-        PreparedGeneration.Whole w = g.whole(ticket);
+        PreparedGeneration.Whole w = g.whole();
         List<Map<String, Object>> choices = new ArrayList<>();
         for (Completion.Result r : w.results()) {
             choices.add(choice(r.index(), w.texts().get(r.index()), logprobs ? w.logprobs().get(r.index()) : null, r.finishReason()));

@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Admission and the serving metrics. At most {@code max-concurrent + max-queue} generations are
@@ -25,8 +26,13 @@ public class GenerationGate {
     private final Counter refused;
     private final Counter cancelled;
 
+    private final long kvCapacity;
+    private final AtomicLong kvAdmitted = new AtomicLong();
+
     GenerationGate(InferenceConfig config, MeterRegistry registry) {
         this.capacity = config.maxConcurrent() + config.maxQueue();
+        this.kvCapacity = config.maxKvCacheBytes();
+        registry.gauge("llm.inference.kv.cache.reserved.bytes", kvAdmitted);
         registry.gauge("llm.inference.queue.depth", admitted, a -> a.get() - active.get());
         registry.gauge("llm.inference.active.sequences", active);
         this.timeToFirstToken = Timer.builder("llm.inference.time.to.first.token").publishPercentiles(0.5, 0.99).register(registry);
@@ -36,35 +42,51 @@ public class GenerationGate {
         this.cancelled = registry.counter("llm.inference.requests.cancelled");
     }
 
-    /** Admits a generation of one sequence or answers 429. */
+    /** Admits one sequence that needs no KV cache (a classification) or answers 429. */
     Ticket admit() {
-        return admit(1);
+        return admit(1, 0);
     }
 
     /**
-     * Admits a generation of {@code sequences} sequences (a request's n choices) or answers 429. The
-     * ticket must be closed when the generation ends.
+     * Admits a generation of {@code sequences} sequences (a request's n choices) whose KV caches may take
+     * {@code kvBytes} in all, or answers 429 (413 when it could never fit). Counting sequences alone would let
+     * 32 long sequences of a large model take more memory than the service has. The ticket must be closed
+     * when the generation ends.
      */
-    Ticket admit(int sequences) {
+    Ticket admit(int sequences, long kvBytes) {
+        if (kvBytes > kvCapacity) {
+            throw ProblemException.tooLarge("this generation's KV cache needs " + (kvBytes >> 20) + " MiB; the service has "
+                    + (kvCapacity >> 20) + " MiB for all of them (llm.inference.max-kv-cache-bytes): ask fewer max_tokens or choices");
+        }
         if (admitted.addAndGet(sequences) > capacity) {
             admitted.addAndGet(-sequences);
-            refused.increment();
-            throw ProblemException.tooManyRequests("the service is generating at capacity (" + capacity
-                    + " sequences running or queued); retry shortly", 1);
+            throw refuse("the service is generating at capacity (" + capacity + " sequences running or queued); retry shortly");
         }
-        return new Ticket(sequences);
+        if (kvAdmitted.addAndGet(kvBytes) > kvCapacity) {
+            kvAdmitted.addAndGet(-kvBytes);
+            admitted.addAndGet(-sequences);
+            throw refuse("the KV caches of the generations running and queued take the service's memory for them; retry shortly");
+        }
+        return new Ticket(sequences, kvBytes);
+    }
+
+    private ProblemException refuse(String why) {
+        refused.increment();
+        return ProblemException.tooManyRequests(why, 1);
     }
 
     /** One admitted generation. */
     final class Ticket implements AutoCloseable {
         private final int sequences;
+        private final long kvBytes;
         private final long admittedAt = System.nanoTime();
         private long lastToken;
         private boolean running;
         private boolean closed;
 
-        private Ticket(int sequences) {
+        private Ticket(int sequences, long kvBytes) {
             this.sequences = sequences;
+            this.kvBytes = kvBytes;
         }
 
         /** The generation got the model and starts. */
@@ -93,6 +115,7 @@ public class GenerationGate {
             closed = true;
             if (running) active.addAndGet(-sequences);
             admitted.addAndGet(-sequences);
+            kvAdmitted.addAndGet(-kvBytes);
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.llmsuite.services.inference;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -29,6 +30,18 @@ public interface InferenceConfig {
     @WithDefault("8")
     int maxChoices();
 
+    /**
+     * Memory the KV caches of all admitted generations may take; a generation reserves, per choice,
+     * layers × 2 × embeddingDim × 4 bytes × min(context, prompt bound + max_tokens) when admitted. Beyond it:
+     * 429; one generation larger than all of it: 413. Unset: half the heap.
+     */
+    @WithName("max-kv-cache-bytes")
+    Optional<Long> maxKvCacheBytesSetting();
+
+    default long maxKvCacheBytes() {
+        return maxKvCacheBytesSetting().orElse(Runtime.getRuntime().maxMemory() / 2);
+    }
+
     /** Largest prompt accepted, in chars (the token limit is the model's context). */
     @WithDefault("200000")
     int maxPromptChars();
@@ -38,6 +51,13 @@ public interface InferenceConfig {
      * besides whatever model.checkpoints announces. {@code ./llm serve} sets it.
      */
     Optional<Path> modelDir();
+
+    /**
+     * The trainer's checkpoint directory as this service sees it (the same volume): an announcement on
+     * model.checkpoints naming a directory outside it is refused (dead-lettered), whatever its hashes.
+     */
+    @WithDefault("work/checkpoints")
+    Path checkpointDir();
 
     /** The name the model in {@link #modelDir()} is served under (default: the directory's name). */
     Optional<String> modelName();

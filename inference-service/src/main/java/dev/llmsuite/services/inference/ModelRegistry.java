@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.service.ComputeConfig;
+import dev.llmsuite.records.Names;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
@@ -23,13 +24,15 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
  * The models being served, by name. A checkpoint announced on {@code model.checkpoints} is verified
- * against its announced hashes, loaded (Hugging Face GPT-2 layout) and swapped in whole; an older step
+ * ({@link AnnouncedCheckpoints}), loaded (Hugging Face GPT-2 layout) and swapped in whole; an older step
  * never replaces a newer one.
  */
 @ApplicationScoped
@@ -42,67 +45,73 @@ public class ModelRegistry {
     private final Counter loaded;
     private final Counter rejected;
     private final InferenceConfig config;
+    private final AnnouncedCheckpoints checkpoints;
 
     ModelRegistry(ObjectMapper json, MeterRegistry registry, InferenceConfig config, ComputeConfig compute) {
         this.json = json;
         this.config = config;
+        this.checkpoints = new AnnouncedCheckpoints(config.checkpointDir());
         this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), compute.tornadoSettings(), LOG::info);
         this.loaded = registry.counter("llm.inference.checkpoints", "outcome", "loaded");
         this.rejected = registry.counter("llm.inference.checkpoints", "outcome", "rejected");
     }
 
-    /** Serves llm.inference.model-dir, when set, before any announcement arrives. */
+    /** Serves llm.inference.model-dir, when set, before any announcement arrives (the operator's directory: no hashes). */
     void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) throws IOException {
         if (config.modelDir().isEmpty()) return;
         Path dir = config.modelDir().get().toAbsolutePath().normalize();
         String name = config.modelName().orElse(dir.getFileName().toString());
-        var a = new CheckpointAnnouncement("local", name, 0, dir.toString(), Map.of(), Map.of(), System.currentTimeMillis());
-        LoadedModel m = load(a);
+        var a = new CheckpointAnnouncement("local", name, 0, dir.getFileName().toString(), Map.of(), Map.of(), System.currentTimeMillis());
+        LoadedModel m = load(a, dir);
         LoadedModel previous = models.put(name, m);
         if (previous != null) retire(previous);
         loaded.increment();
         LOG.infof("serving %s from %s (%s)", name, dir, m.model().config());
     }
 
+    /**
+     * An announcement from model.checkpoints. Anyone who can write to the topic can send one, so nothing in it
+     * is trusted: a checkpoint is loaded only from under llm.inference.checkpoint-dir, only if every file it
+     * reads has its announced hash, and only after config.json agrees with the weights' shapes. Whatever goes
+     * wrong, Errors included (an OutOfMemoryError while loading), the announcement goes to model.checkpoints.dlq
+     * with its reason and the models already served stay as they were.
+     */
     @Incoming("checkpoints")
     @Blocking
-    public void onCheckpoint(String announcementJson) {
+    public CompletionStage<Void> onCheckpoint(Message<String> message) {
         try {
-            CheckpointAnnouncement a = json.readValue(announcementJson, CheckpointAnnouncement.class);
-            LoadedModel current = models.get(a.model());
-            if (current != null && current.checkpoint().step() > a.step()) {
-                LOG.infof("ignoring %s step %d: serving step %d", a.model(), a.step(), current.checkpoint().step());
-                loaded.increment();
-                return;
-            }
-            LoadedModel model = load(a);
-            models.merge(a.model(), model, (old, fresh) -> {
-                LoadedModel keep = fresh.checkpoint().step() >= old.checkpoint().step() ? fresh : old;
-                retire(keep == fresh ? old : fresh); // in-flight requests finish on it
-                return keep;
-            });
-            loaded.increment();
-            LOG.infof("serving %s at step %d from %s", a.model(), a.step(), a.path());
-        } catch (IOException | RuntimeException e) {
-            // A checkpoint we cannot verify is not served; the announcement stays on its topic.
+            accept(json.readValue(message.getPayload(), CheckpointAnnouncement.class));
+            return message.ack();
+        } catch (Throwable e) {
             rejected.increment();
-            LOG.warnf("checkpoint not loaded: %s", e.getMessage());
+            String reason = e instanceof VirtualMachineError ? "loading it failed with " + e : String.valueOf(e.getMessage());
+            LOG.warnf("checkpoint not loaded, dead-lettered: %s", reason);
+            return message.nack(e instanceof VirtualMachineError ? new IllegalStateException(reason) : e);
         }
     }
 
-    /** The files of a checkpoint that serving reads: each is checked against its announced hash. */
-    private static final java.util.Set<String> SERVED_FILES =
-            java.util.Set.of("config.json", "model.safetensors", "trainer.json", dev.llmsuite.engine.io.ClassifierFiles.FILE);
-
-    private LoadedModel load(CheckpointAnnouncement a) throws IOException {
-        Path dir = Path.of(a.path());
-        for (var e : a.hashes().entrySet()) {
-            if (!SERVED_FILES.contains(e.getKey())) continue; // e.g. optimizer.safetensors: twice the model, never read here
-            String actual = CheckpointAnnouncement.sha256(dir.resolve(e.getKey()));
-            if (!actual.equals(e.getValue())) {
-                throw new IOException(dir.resolve(e.getKey()) + ": hash " + actual + " differs from announced " + e.getValue());
-            }
+    private void accept(CheckpointAnnouncement a) throws IOException {
+        if (!Names.valid(a.model())) throw new IOException("model name must be " + Names.RULE + ", got " + Names.quoted(a.model()));
+        LoadedModel current = models.get(a.model());
+        if (current != null && current.checkpoint().step() > a.step()) {
+            LOG.infof("ignoring %s step %d: serving step %d", a.model(), a.step(), current.checkpoint().step());
+            loaded.increment(); // handled: what it announced is served (newer)
+            return;
         }
+        Path dir = checkpoints.verified(a);
+        LoadedModel model = load(new CheckpointAnnouncement(a.jobId(), a.model(), a.step(), checkpoints.shown(dir), a.hashes(),
+                a.metrics(), a.createdAtMillis()), dir);
+        models.merge(a.model(), model, (old, fresh) -> {
+            LoadedModel keep = fresh.checkpoint().step() >= old.checkpoint().step() ? fresh : old;
+            retire(keep == fresh ? old : fresh); // in-flight requests finish on it
+            return keep;
+        });
+        loaded.increment();
+        LOG.infof("serving %s at step %d from %s", a.model(), a.step(), dir);
+    }
+
+    /** Loads a checkpoint directory; {@code a} is what /v1/models shows of it (its path relative to the checkpoint root). */
+    private LoadedModel load(CheckpointAnnouncement a, Path dir) throws IOException {
         GptModel model = HfCheckpoint.load(backend, dir);
         if (config.weights() == InferenceConfig.Weights.INT8) model.quantizeForServing();
         BpeTokenizer tokenizer = null;
@@ -143,9 +152,7 @@ public class ModelRegistry {
         LoadedModel base = models.get(name.substring(0, plus));
         if (base == null) return Optional.empty();
         String adapter = name.substring(plus + 1);
-        if (!adapter.matches("[A-Za-z0-9._-]{1,128}") || adapter.startsWith(".")) {
-            throw ProblemException.badRequest("adapter name '" + adapter + "': letters, digits, '.', '_' and '-' only");
-        }
+        if (!Names.valid(adapter)) throw ProblemException.badRequest("adapter name must be " + Names.RULE + ", got " + Names.quoted(adapter));
         return Optional.of(adapted.compute(name, (key, current) -> {
             if (current != null && current.base() == base) return current;
             if (current != null) current.view().scheduler().close(); // its base was replaced: drains, then lets go
@@ -171,7 +178,7 @@ public class ModelRegistry {
     private LoadedModel withAdapter(LoadedModel base, String name, String adapter) {
         Path dir = config.adapterDir().resolve(adapter).normalize();
         if (!Files.isRegularFile(dir.resolve(AdapterFiles.FILE))) {
-            throw ProblemException.notFound("no adapter '" + adapter + "' in " + config.adapterDir());
+            throw ProblemException.notFound("no adapter '" + adapter + "' in llm.inference.adapter-dir");
         }
         try {
             base.weights().join();
@@ -184,7 +191,7 @@ public class ModelRegistry {
         } catch (IOException | RuntimeException e) {
             view.close();
             base.weights().leave();
-            throw new ProblemException(409, "adapter '" + adapter + "' does not fit model '" + base.name() + "': " + e.getMessage());
+            throw new ProblemException(409, "adapter '" + adapter + "' does not fit model '" + base.name() + "': " + String.valueOf(e.getMessage()).replace(dir.toString(), adapter));
         }
         LOG.infof("serving %s: %s with adapter %s", name, base.name(), dir);
         return new LoadedModel(name, base.checkpoint(), view, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),

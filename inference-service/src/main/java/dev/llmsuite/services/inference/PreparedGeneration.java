@@ -2,6 +2,7 @@ package dev.llmsuite.services.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import jakarta.ws.rs.core.Response;
@@ -11,9 +12,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import java.util.Set;
 
 /**
@@ -25,12 +28,19 @@ import java.util.Set;
  * @param logprobs alternatives to list per token, or -1 for no logprobs
  */
 record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, List<String> stops, int n, int logprobs,
-                          AtomicBoolean cancelled) {
+                          GenerationGate.Ticket ticket, AtomicBoolean cancelled, AtomicReference<HttpServerResponse> client) {
     private static final int END_OF_TEXT = 50256;
     /** OpenAI's own limit on alternatives per token. */
     static final int MAX_LOGPROBS = 20;
 
-    static PreparedGeneration of(ModelRegistry registry, InferenceConfig config, GenerationRequest req, String promptText) {
+    /**
+     * Checks what costs nothing first, then takes its place at the gate (429 when full), and only then
+     * tokenizes the prompt: a flood of long prompts is refused before any of them costs tokenizer time or
+     * memory. A prompt longer in chars than the context holds tokens at the longest token is refused
+     * without tokenizing it at all.
+     */
+    static PreparedGeneration of(ModelRegistry registry, InferenceConfig config, GenerationGate gate, GenerationRequest req,
+                                 String promptText) {
         String modelName = req.model();
         if (modelName == null) throw ProblemException.badRequest("'model' is required");
         LoadedModel m = registry.get(modelName).orElseThrow(() -> ProblemException.notFound("model '" + modelName + "' is not loaded"));
@@ -52,21 +62,45 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         if (alternatives != null && (alternatives < 0 || alternatives > MAX_LOGPROBS)) {
             throw ProblemException.badRequest("logprobs alternatives must be in [0, " + MAX_LOGPROBS + "], got " + alternatives);
         }
-        int[] prompt = m.tokenizer().encode(promptText, SpecialTokenPolicy.ALLOW_ALL);
-        int context = m.model().config().contextLength();
-        if (prompt.length == 0) throw ProblemException.badRequest("the prompt is empty");
-        if (prompt.length > context) {
-            throw ProblemException.badRequest("prompt is " + prompt.length + " tokens; the model's context is " + context + " tokens");
+        SamplingParams params = sampling(req, max);
+        List<String> stops = stops(req.stop());
+        GptConfig shape = m.model().config();
+        int context = shape.contextLength();
+        long atLeast = promptText.length() / m.tokenizer().vocabulary().longestTokenBytes();
+        if (atLeast > context) {
+            throw ProblemException.badRequest("prompt is at least " + atLeast + " tokens (" + promptText.length()
+                    + " chars); the model's context is " + context + " tokens");
         }
-        SamplingParams params;
+        // a char is at most 3 UTF-8 bytes, and a byte at most one token: the cache each choice may fill
+        long positions = Math.min(context, 3L * promptText.length() + max);
+        long kvBytes = (long) n * shape.layers() * 2L * shape.embeddingDim() * Float.BYTES * positions;
+        GenerationGate.Ticket ticket = gate.admit(n, kvBytes);
         try {
-            params = new SamplingParams(max, req.temperature() == null ? 1.0 : req.temperature(), req.topK() == null ? 0 : req.topK(),
-                    req.topP() == null ? 1.0 : req.topP(), req.seed() == null ? System.nanoTime() : req.seed(), Set.of(END_OF_TEXT));
+            int[] prompt = m.tokenizer().encode(promptText, SpecialTokenPolicy.ALLOW_ALL);
+            if (prompt.length == 0) throw ProblemException.badRequest("the prompt is empty");
+            if (prompt.length > context) {
+                throw ProblemException.badRequest("prompt is " + prompt.length + " tokens; the model's context is " + context + " tokens");
+            }
+            return new PreparedGeneration(m, prompt, params, stops, n, alternatives == null ? -1 : alternatives, ticket,
+                    new AtomicBoolean(), new AtomicReference<>());
+        } catch (RuntimeException e) {
+            ticket.close();
+            throw e;
+        }
+    }
+
+    /** OpenAI's defaults; every value finite and in range ("temperature": "NaN" is a number to Jackson). */
+    private static SamplingParams sampling(GenerationRequest req, int max) {
+        double temperature = req.temperature() == null ? 1.0 : req.temperature();
+        double topP = req.topP() == null ? 1.0 : req.topP();
+        if (!Double.isFinite(temperature)) throw ProblemException.badRequest("'temperature' must be a finite number >= 0");
+        if (!Double.isFinite(topP)) throw ProblemException.badRequest("'top_p' must be in (0, 1]");
+        try {
+            return new SamplingParams(max, temperature, req.topK() == null ? 0 : req.topK(), topP,
+                    req.seed() == null ? System.nanoTime() : req.seed(), Set.of(END_OF_TEXT));
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
         }
-        return new PreparedGeneration(m, prompt, params, stops(req.stop()), n, alternatives == null ? -1 : alternatives,
-                new AtomicBoolean());
     }
 
     private static List<String> stops(JsonNode stop) {
@@ -91,13 +125,24 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         cancelled.set(true);
     }
 
-    /** Stops the generation when the client's connection closes before the answer is sent. */
+    /**
+     * Stops the generation when the client's connection closes before the answer is sent. A streamed answer
+     * also asks the connection before each event: the streaming output takes over the response's close
+     * handler, and its writes into a closed connection do not fail.
+     */
     PreparedGeneration cancelOnClose(HttpServerRequest request) {
-        if (request != null) request.response().closeHandler(v -> cancel());
+        if (request == null) return this;
+        request.response().closeHandler(v -> cancel());
+        client.set(request.response());
         return this;
     }
 
-    List<Completion.Result> run(GenerationGate.Ticket ticket, Completion.PieceListener listener) {
+    private boolean clientGone() {
+        HttpServerResponse response = client.get();
+        return response != null && response.closed();
+    }
+
+    List<Completion.Result> run(Completion.PieceListener listener) {
         try (ticket) {
             return Completion.run(model, prompt, params, n, logprobs, stops, ticket, cancelled, listener);
         }
@@ -110,14 +155,14 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         }
     }
 
-    Whole whole(GenerationGate.Ticket ticket) {
+    Whole whole() {
         List<StringBuilder> texts = new ArrayList<>();
         List<List<TokenLogprob>> logprobs = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             texts.add(new StringBuilder());
             logprobs.add(new ArrayList<>());
         }
-        List<Completion.Result> results = run(ticket, (index, text, lps) -> {
+        List<Completion.Result> results = run((index, text, lps) -> {
             texts.get(index).append(text);
             logprobs.get(index).addAll(lps);
             return true;
@@ -134,12 +179,13 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
      * The generation as server-sent events: {@code first} for each choice (if not null), one event per
      * piece of text, {@code last} with each choice's finish reason, then [DONE].
      */
-    Response streamed(GenerationGate.Ticket ticket, IntFunction<Object> first, PieceEvent piece,
+    Response streamed(IntFunction<Object> first, PieceEvent piece,
                       Function<Completion.Result, Object> last) {
         return Response.ok((StreamingOutput) out -> {
             SseWriter sse = new SseWriter(out);
             if (first != null) for (int i = 0; i < n; i++) sse.event(first.apply(i));
-            List<Completion.Result> results = run(ticket, (index, text, lps) -> sse.event(piece.of(index, text, lps)));
+            List<Completion.Result> results = run((index, text, lps) -> !clientGone() && sse.event(piece.of(index, text, lps)));
+            if (clientGone()) return;
             for (Completion.Result r : results) sse.event(last.apply(r));
             sse.done();
         }).type("text/event-stream").header("Cache-Control", "no-cache").build();

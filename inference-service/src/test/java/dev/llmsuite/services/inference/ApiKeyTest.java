@@ -9,7 +9,7 @@ import io.quarkus.test.junit.TestProfile;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** With llm.auth.api-keys set, everything but health needs a valid bearer key. */
+/** With llm.auth.api-keys set, everything but health, metrics and the try-it page needs a valid bearer key. */
 @QuarkusTest
 @TestProfile(ApiKeyTest.KeysProfile.class)
 class ApiKeyTest {
@@ -29,8 +29,12 @@ class ApiKeyTest {
         given().header("Authorization", "Bearer nope").get("/v1/models").then().statusCode(401)
                 .body("detail", containsString("not valid"));
         given().header("Authorization", "Bearer key-two").get("/v1/models").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(401);
-        given().header("Authorization", "Bearer key-one").get("/q/metrics").then().statusCode(200);
         given().get("/q/health/live").then().statusCode(200);
+        // the try-it page loads, and asks for the key itself; its API calls need it
+        given().get("/").then().statusCode(200).body(containsString("id=\"api-key\""));
+        given().post("/").then().statusCode(401);
+        given().get("/q/openapi").then().statusCode(401);
+        // Prometheus scrapes as deployed (llm.auth.open-metrics, default true)
+        given().get("/q/metrics").then().statusCode(200);
     }
 }

@@ -12,7 +12,12 @@ import org.junit.jupiter.api.Test;
 class GenerationGateTest {
 
     static InferenceConfig config(int concurrent, int queue) {
+        return config(concurrent, queue, Long.MAX_VALUE);
+    }
+
+    static InferenceConfig config(int concurrent, int queue, long kvBytes) {
         return new InferenceConfig() {
+            public Optional<Long> maxKvCacheBytesSetting() { return Optional.of(kvBytes); }
             public int maxConcurrent() { return concurrent; }
             public int maxQueue() { return queue; }
             public int maxTokensCap() { return 1024; }
@@ -21,7 +26,8 @@ class GenerationGateTest {
             public int maxPromptChars() { return 1000; }
             public Optional<Path> modelDir() { return Optional.empty(); }
             public Optional<String> modelName() { return Optional.empty(); }
-            public java.nio.file.Path adapterDir() { return java.nio.file.Path.of("work/checkpoints/adapters"); }
+            public Path adapterDir() { return Path.of("work/checkpoints/adapters"); }
+            public Path checkpointDir() { return Path.of("work/checkpoints"); }
             public int threads() { return 1; }
             public Weights weights() { return Weights.FP32; }
         };
@@ -51,5 +57,21 @@ class GenerationGateTest {
         c.close();
         d.close();
         assertEquals(0.0, meters.get("llm.inference.queue.depth").gauge().value());
+    }
+
+    @Test
+    void kvCacheMemoryIsAdmittedByBytesNotOnlyByCount() {
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        GenerationGate gate = new GenerationGate(config(32, 32, 1000), meters); // room for 64 sequences, 1,000 bytes of cache
+        GenerationGate.Ticket a = gate.admit(1, 600);
+        ProblemException full = assertThrows(ProblemException.class, () -> gate.admit(1, 600));
+        assertEquals(429, full.status(), "a second long sequence waits for memory, not for a slot");
+        assertEquals(413, assertThrows(ProblemException.class, () -> gate.admit(2, 1001)).status(), "it could never fit");
+        GenerationGate.Ticket b = gate.admit(3, 400);
+        assertEquals(1000.0, meters.get("llm.inference.kv.cache.reserved.bytes").gauge().value());
+        a.close();
+        b.close();
+        assertEquals(0.0, meters.get("llm.inference.kv.cache.reserved.bytes").gauge().value(), "memory comes back");
+        gate.admit(1, 1000).close();
     }
 }

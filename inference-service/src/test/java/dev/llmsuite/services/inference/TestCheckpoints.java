@@ -30,7 +30,7 @@ final class TestCheckpoints {
 
     /** Writes a checkpoint of {@code config} initialized from {@code seed}; corrupt: a file no longer matches its hash. */
     static CheckpointAnnouncement write(GptConfig config, String model, long step, long seed, boolean corrupt) throws Exception {
-        Path dir = Files.createTempDirectory("ckpt-");
+        Path dir = Files.createTempDirectory(root(), "ckpt-");
         try (CpuBackend be = new CpuBackend(1)) {
             GptModel m = new GptModel(be, config);
             m.initialize(seed);
@@ -46,6 +46,12 @@ final class TestCheckpoints {
         }
         if (corrupt) Files.writeString(dir.resolve("trainer.json"), "{}");
         return new CheckpointAnnouncement("job", model, step, dir.toString(), hashes, Map.of("loss", 1.5), System.currentTimeMillis());
+    }
+
+    /** llm.inference.checkpoint-dir: announcements are served only from under it. */
+    static Path root() throws java.io.IOException {
+        Path root = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("llm.inference.checkpoint-dir", Path.class);
+        return Files.createDirectories(root.toAbsolutePath());
     }
 
     static void announce(CheckpointAnnouncement a) throws Exception {

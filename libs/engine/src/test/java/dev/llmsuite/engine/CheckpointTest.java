@@ -78,6 +78,32 @@ class CheckpointTest {
         Files.write(f, bb.array());
         var e2 = assertThrows(IOException.class, () -> Safetensors.open(f).close());
         assertTrue(e2.getMessage().contains("shape needs 12"), e2.getMessage());
+        // a shape whose byte count overflows a long (2^62 floats) must not pass as zero bytes
+        for (String shape : new String[] {"[4611686018427387904]", "[4294967296, 4294967296]"}) {
+            byte[] huge = ("{\"x\": {\"dtype\": \"F32\", \"shape\": " + shape + ", \"data_offsets\": [0, 0]}}").getBytes(StandardCharsets.UTF_8);
+            Files.write(f, ByteBuffer.allocate(8 + huge.length).order(ByteOrder.LITTLE_ENDIAN).putLong(huge.length).put(huge).array());
+            assertThrows(IOException.class, () -> Safetensors.open(f).close(), shape);
+        }
+    }
+
+    @Test
+    void aConfigClaimingMoreThanTheWeightsHoldIsRefusedBeforeAllocating(@TempDir Path dir) throws Exception {
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel model = new GptModel(be, GptConfig.TINY);
+            model.initialize(1);
+            HfCheckpoint.save(model, dir);
+            String original = Files.readString(dir.resolve(HfCheckpoint.CONFIG));
+            // each of these, allocated as claimed, is gigabytes (or billions of layout entries): an OutOfMemoryError
+            for (String[] lie : new String[][] {{"\"n_positions\": 16", "\"n_positions\": 200000000"},
+                    {"\"n_layer\": 2", "\"n_layer\": 2000000000"}, {"\"vocab_size\": 97", "\"vocab_size\": 2000000000"},
+                    {"\"n_positions\": 16", "\"n_positions\": 99999999999"}}) {
+                assertTrue(original.contains(lie[0]), lie[0]);
+                Files.writeString(dir.resolve(HfCheckpoint.CONFIG), original.replace(lie[0], lie[1]));
+                var e = assertThrows(IOException.class, () -> HfCheckpoint.load(be, dir), lie[1]);
+                assertTrue(e.getMessage().contains("has shape") || e.getMessage().contains("layers") || e.getMessage().contains("integer"),
+                        e.getMessage());
+            }
+        }
     }
 
     @Test

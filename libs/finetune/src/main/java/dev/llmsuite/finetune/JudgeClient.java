@@ -2,10 +2,12 @@ package dev.llmsuite.finetune;
 
 import dev.llmsuite.engine.io.Json;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -59,14 +61,27 @@ public final class JudgeClient {
         HttpRequest.Builder req = HttpRequest.newBuilder(chat).timeout(Duration.ofMinutes(2))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body));
         if (apiKey != null && !apiKey.isEmpty()) req.header("Authorization", "Bearer " + apiKey);
-        HttpResponse<String> r = http.send(req.build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) throw new IOException("judge answered " + r.statusCode() + ": " + r.body());
-        Object parsed = Json.parse(r.body());
+        HttpResponse<InputStream> r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+        String answer;
+        try (InputStream in = r.body()) {
+            byte[] head = in.readNBytes(MAX_ANSWER_BYTES + 1);
+            if (head.length > MAX_ANSWER_BYTES) throw new IOException("the judge's answer is over " + MAX_ANSWER_BYTES + " bytes");
+            answer = new String(head, StandardCharsets.UTF_8);
+        }
+        if (r.statusCode() != 200) throw new IOException("judge answered " + r.statusCode() + ": " + shortened(answer));
         try {
-            Object choice = ((List<?>) ((Map<?, ?>) parsed).get("choices")).getFirst();
+            Object choice = ((List<?>) ((Map<?, ?>) Json.parse(answer)).get("choices")).getFirst();
             return (String) ((Map<?, ?>) ((Map<?, ?>) choice).get("message")).get("content");
         } catch (RuntimeException e) {
-            throw new IOException("the judge's answer is not a chat completion: " + r.body(), e);
+            throw new IOException("the judge's answer is not a chat completion: " + shortened(answer), e);
         }
+    }
+
+    /** A judge's answer is a few tokens: anything longer is not read (a hostile or broken endpoint). */
+    static final int MAX_ANSWER_BYTES = 1 << 20;
+
+    /** An answer as an error message quotes it: at most 200 characters (it ends up in a job's status). */
+    static String shortened(String answer) {
+        return answer.length() <= 200 ? answer : answer.substring(0, 200) + "… (" + answer.length() + " characters)";
     }
 }

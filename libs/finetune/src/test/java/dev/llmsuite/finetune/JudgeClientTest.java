@@ -26,4 +26,36 @@ class JudgeClientTest {
         assertNull(JudgeClient.parse("150"));
         assertNull(JudgeClient.parse(null));
     }
+
+    /** Answers with {@code blocks} × 64 KiB of 'x' and the given status. */
+    private static com.sun.net.httpserver.HttpHandler answering(int status, int blocks) {
+        return exchange -> {
+            exchange.sendResponseHeaders(status, 0);
+            byte[] block = "x".repeat(1 << 16).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            try (var out = exchange.getResponseBody()) {
+                for (int i = 0; i < blocks; i++) out.write(block);
+            } catch (java.io.IOException gone) {
+                // the client stopped reading, as it should
+            }
+        };
+    }
+
+    @Test
+    void aJudgesErrorBodyIsCutShortAndAnEndlessAnswerIsNotRead() throws Exception {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/error/v1/chat/completions", answering(500, 8));     // a 512 KiB error page
+        server.createContext("/endless/v1/chat/completions", answering(200, 64));  // 4 MiB that is no answer
+        server.start();
+        try {
+            String base = "http://127.0.0.1:" + server.getAddress().getPort();
+            var failed = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                    () -> new JudgeClient(base + "/error/v1", "j", null).ask("p"));
+            org.junit.jupiter.api.Assertions.assertTrue(failed.getMessage().length() < 300, failed.getMessage().length() + " characters");
+            var endless = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+                    () -> new JudgeClient(base + "/endless/v1", "j", null).ask("p"));
+            org.junit.jupiter.api.Assertions.assertTrue(endless.getMessage().contains("over"), endless.getMessage());
+        } finally {
+            server.stop(0);
+        }
+    }
 }

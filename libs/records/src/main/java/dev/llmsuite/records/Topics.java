@@ -34,8 +34,10 @@ public final class Topics {
     public static final String TOKENS_DLQ = "corpus.tokens.dlq";
     public static final String BATCHES_DLQ = "train.batches.dlq";
     public static final String FINETUNE_EXAMPLES_DLQ = "finetune.examples.dlq";
+    /** Announcements inference-service refused: outside its checkpoint directory, unhashed, mismatched or unloadable. */
+    public static final String CHECKPOINTS_DLQ = "model.checkpoints.dlq";
 
     public static final List<String> ALL = List.of(
             DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, FINETUNE_EXAMPLES, SAMPLER_STATE,
-            DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ, FINETUNE_EXAMPLES_DLQ);
+            DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ, FINETUNE_EXAMPLES_DLQ, CHECKPOINTS_DLQ);
 }

@@ -23,6 +23,7 @@ public final class Vocabulary {
     private final MergeTable merges;
     private final int[] byteIds = new int[256];
     private final String hash;
+    private final int longestTokenBytes;
 
     private Vocabulary(String name, byte[][] tokens, Map<String, Integer> specials, MergeTable merges) {
         this.name = name;
@@ -44,6 +45,10 @@ public final class Vocabulary {
             }
         }
         this.hash = computeHash();
+        int longest = 1;
+        for (byte[] t : tokens) if (t != null) longest = Math.max(longest, t.length);
+        for (String special : specials.keySet()) longest = Math.max(longest, special.getBytes(StandardCharsets.UTF_8).length);
+        this.longestTokenBytes = longest;
     }
 
     /**
@@ -103,6 +108,12 @@ public final class Vocabulary {
     public byte[] tokenBytes(int id) { return id >= 0 && id < tokens.length ? tokens[id] : null; }
 
     public int ordinaryCount() { return tokens.length; }
+
+    /**
+     * The most bytes one token stands for (special tokens' text included). A text of n chars (UTF-16) is at
+     * least n / this many tokens, since a char is at least one byte: a bound that costs nothing to compute.
+     */
+    public int longestTokenBytes() { return longestTokenBytes; }
 
     TokenIndex index() { return index; }
 

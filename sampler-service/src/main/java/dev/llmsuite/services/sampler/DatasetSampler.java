@@ -33,7 +33,11 @@ final class DatasetSampler {
     private ShuffleBuffer<WindowStream.Window> shuffle;
     private final Map<Split, List<WindowStream.Window>> pending = new EnumMap<>(Split.class);
     private final Map<Split, Long> batchIndex = new EnumMap<>(Split.class);
-    private final Deduplicator dedup = new Deduplicator();
+    private final Deduplicator dedup;
+    /** A quarter of the dataset's memory budget: one document's tokens, and the windows it makes at once. */
+    private final long documentBytes;
+    /** Tokens of the documents being gathered. */
+    private long openTokens;
     private final Set<String> accepted = new HashSet<>();
     /** Documents whose last chunk came live (accepted or dropped as duplicates): their chunks seen again are ignored. */
     private final Set<String> completed = new HashSet<>();
@@ -61,9 +65,17 @@ final class DatasetSampler {
         int count;
     }
 
+    /** With no budget of its own: tests that are not about memory. */
     DatasetSampler(String dataset, SamplingSpec spec) {
+        this(dataset, spec, Long.MAX_VALUE);
+    }
+
+    /** maxBytes: the dataset's memory budget (llm.sampler.max-dataset-bytes), which the spec was checked against. */
+    DatasetSampler(String dataset, SamplingSpec spec, long maxBytes) {
         this.dataset = dataset;
         this.spec = spec;
+        this.documentBytes = maxBytes / 4;
+        this.dedup = new Deduplicator(maxBytes / 4);
         for (Split s : Split.values()) batches.put(s, 0L);
         startEpoch(0);
     }
@@ -104,11 +116,18 @@ final class DatasetSampler {
         Document d = open.computeIfAbsent(c.documentId(), k -> new Document());
         if (c.sequence() < d.nextSequence) return List.of(); // delivered again: already gathered
         if (c.sequence() > d.nextSequence) {
-            open.remove(c.documentId());
+            dropOpen(c.documentId());
             throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": chunk " + c.sequence()
                     + " arrived before chunk " + d.nextSequence + "; the document is dropped");
         }
+        if ((openTokens + c.ids().length) * 4L > documentBytes) {
+            dropOpen(c.documentId());
+            throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": gathering it would hold "
+                    + ((openTokens + c.ids().length) * 4L >> 20) + " MiB of open documents' tokens, over " + (documentBytes >> 20)
+                    + " MiB (a quarter of llm.sampler.max-dataset-bytes); the document is left out");
+        }
         d.nextSequence++;
+        openTokens += c.ids().length;
         for (int id : c.ids()) {
             d.ids.write(id >>> 24);
             d.ids.write(id >>> 16);
@@ -117,7 +136,13 @@ final class DatasetSampler {
         }
         d.count += c.ids().length;
         if (!c.last()) return List.of();
-        open.remove(c.documentId());
+        dropOpen(c.documentId());
+        long made = stream.windowsIfAppended(d.count);
+        if (made * spec.windowBytes() > documentBytes) {
+            throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": its " + d.count + " tokens make "
+                    + made + " windows at stride " + spec.stride() + ", " + (made * spec.windowBytes() >> 20) + " MiB at once, over "
+                    + (documentBytes >> 20) + " MiB (a quarter of llm.sampler.max-dataset-bytes); the document is left out");
+        }
         int[] ids = new int[d.count];
         java.nio.ByteBuffer.wrap(d.ids.toByteArray()).asIntBuffer().get(ids);
         if (replay) {
@@ -140,6 +165,11 @@ final class DatasetSampler {
         List<TrainingBatch> ready = new ArrayList<>();
         for (WindowStream.Window w : stream.append(ids)) route(w, ready);
         return ready;
+    }
+
+    private void dropOpen(String documentId) {
+        Document d = open.remove(documentId);
+        if (d != null) openTokens -= d.count;
     }
 
     private void route(WindowStream.Window w, List<TrainingBatch> ready) {
@@ -178,6 +208,7 @@ final class DatasetSampler {
         if (!pending.get(Split.VALIDATION).isEmpty()) ready.add(batch(Split.VALIDATION));
         if (!pending.get(Split.TRAIN).isEmpty() && !spec.dropLast()) ready.add(batch(Split.TRAIN));
         open.clear();
+        openTokens = 0;
         stateChanges++;
         if (epoch + 1 >= spec.epochs()) done = true;
         else startEpoch(epoch + 1);
@@ -239,6 +270,7 @@ final class DatasetSampler {
         m.put("trainBatches", batches.get(Split.TRAIN));
         m.put("validationBatches", batches.get(Split.VALIDATION));
         m.put("openDocuments", open.size());
+        m.put("dedupFull", dedup.full());
         m.put("lag", lag);
         return m;
     }

@@ -34,9 +34,27 @@ final class Deduplicator {
         for (int i = 0; i < HASHES; i++) SEEDS[i] = r.nextLong() | 1;
     }
 
-    /** Judges a document and remembers it when unique. */
+    /** About what remembering one document takes: its hash, its signature and its 32 bucket entries. */
+    static final long BYTES_PER_DOCUMENT = 1536;
+
+    private final long maxDocuments;
+
+    /** maxBytes: memory the remembered documents may take; beyond it new documents are judged but not remembered. */
+    Deduplicator(long maxBytes) {
+        this.maxDocuments = maxBytes / BYTES_PER_DOCUMENT;
+    }
+
+    /** Whether the state is at its budget: later documents are only compared with the ones remembered so far. */
+    boolean full() {
+        return exact.size() >= maxDocuments;
+    }
+
+    /** Judges a document and remembers it when unique (and the budget allows). */
     Verdict check(int[] ids) {
-        if (!exact.add(sha256(ids))) return Verdict.EXACT_DUPLICATE;
+        String hash = sha256(ids);
+        if (exact.contains(hash)) return Verdict.EXACT_DUPLICATE;
+        boolean remember = !full();
+        if (remember) exact.add(hash);
         if (ids.length < SHINGLE) return Verdict.UNIQUE; // too short to shingle: exact matching only
         int[] sig = signature(ids);
         Set<Integer> candidates = new HashSet<>();
@@ -47,6 +65,7 @@ final class Deduplicator {
         for (int c : candidates) {
             if (similarity(sig, signatures.get(c)) >= THRESHOLD) return Verdict.NEAR_DUPLICATE;
         }
+        if (!remember) return Verdict.UNIQUE;
         int id = signatures.size();
         signatures.add(sig);
         for (int b = 0; b < BANDS; b++) buckets.computeIfAbsent(bandKey(sig, b), k -> new ArrayList<>()).add(id);

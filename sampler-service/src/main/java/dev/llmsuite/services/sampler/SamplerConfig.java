@@ -36,6 +36,15 @@ public interface SamplerConfig {
     boolean dedup();
 
     /**
+     * Memory one dataset may take: half for held windows (shuffle buffer and the batches being filled: a
+     * spec over it is refused with 400), a quarter for one document's tokens and the windows it makes at
+     * once (a document over it is dead-lettered and left out), a quarter for dedup state (beyond it, new
+     * documents are no longer remembered for dedup).
+     */
+    @WithDefault("536870912")
+    long maxDatasetBytes();
+
+    /**
      * A dataset whose documents are all complete and that gets no chunk for this long has ended its
      * epoch: the shuffle buffer and short batches are flushed, and the next epoch (if any) replays it.
      */

@@ -1,5 +1,6 @@
 package dev.llmsuite.services.sampler;
 
+import dev.llmsuite.records.Names;
 import dev.llmsuite.service.ProblemException;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
@@ -26,7 +27,7 @@ public class SamplingResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public Response define(@PathParam("id") String dataset, SamplingSpec spec) {
         if (spec == null) throw ProblemException.badRequest("a JSON body is required");
-        if (!dataset.matches("[A-Za-z0-9._-]{1,128}")) throw ProblemException.badRequest("dataset id must be 1-128 of A-Z a-z 0-9 . _ -");
+        if (!Names.valid(dataset)) throw ProblemException.badRequest("dataset id must be " + Names.RULE + ", got " + Names.quoted(dataset));
         return Response.status(201).entity(sampler.define(dataset, spec)).build();
     }
 

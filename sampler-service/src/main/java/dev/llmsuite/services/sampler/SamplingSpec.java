@@ -25,13 +25,42 @@ public record SamplingSpec(Integer maxLength, Integer stride, Integer batchSize,
         SamplingSpec r = new SamplingSpec(or(maxLength, d.maxLength()), or(stride, d.stride()), or(batchSize, d.batchSize()),
                 or(trainFraction, d.trainFraction()), or(seed, d.seed()), or(epochs, d.epochs()),
                 or(shuffleBuffer, d.shuffleBuffer()), or(dropLast, true), or(dedup, d.dedup()), or(pack, false));
-        if (r.maxLength < 1 || r.maxLength > 1_048_576) throw new IllegalArgumentException("maxLength must be in [1, 1048576]");
-        if (r.stride < 1) throw new IllegalArgumentException("stride must be >= 1");
-        if (r.batchSize < 1 || r.batchSize > 4096) throw new IllegalArgumentException("batchSize must be in [1, 4096]");
-        if (!(r.trainFraction > 0 && r.trainFraction <= 1)) throw new IllegalArgumentException("trainFraction must be in (0, 1]");
-        if (r.epochs < 1 || r.epochs > 10_000) throw new IllegalArgumentException("epochs must be in [1, 10000]");
-        if (r.shuffleBuffer < 1 || r.shuffleBuffer > 1_000_000) throw new IllegalArgumentException("shuffleBuffer must be in [1, 1000000]");
+        r.check(d.maxDatasetBytes());
         return r;
+    }
+
+    /** Bytes one window holds: inputs and targets (and, packing, document starts), 4 bytes a token. */
+    long windowBytes() {
+        return 4L * maxLength * (pack ? 3 : 2);
+    }
+
+    /** What a dataset always holds: the shuffle buffer, and a batch of each split being filled. */
+    long heldBytes() {
+        return (shuffleBuffer + 2L * batchSize) * windowBytes();
+    }
+
+    /**
+     * Every field in range, and their product within the budget: half of a dataset's memory budget may be held
+     * windows, the rest is for a document's windows and dedup state ({@link DatasetSampler}). Also run on a spec
+     * read back from sampler.state, which may predate a smaller budget or come from anyone who can write the topic.
+     */
+    void check(long maxDatasetBytes) {
+        if (maxLength == null || stride == null || batchSize == null || trainFraction == null || seed == null || epochs == null
+                || shuffleBuffer == null || dropLast == null || dedup == null || pack == null) {
+            throw new IllegalArgumentException("a sampling spec with every field resolved is required");
+        }
+        if (maxLength < 1 || maxLength > 1_048_576) throw new IllegalArgumentException("maxLength must be in [1, 1048576]");
+        if (stride < 1) throw new IllegalArgumentException("stride must be >= 1");
+        if (batchSize < 1 || batchSize > 4096) throw new IllegalArgumentException("batchSize must be in [1, 4096]");
+        if (!(trainFraction > 0 && trainFraction <= 1)) throw new IllegalArgumentException("trainFraction must be in (0, 1]");
+        if (epochs < 1 || epochs > 10_000) throw new IllegalArgumentException("epochs must be in [1, 10000]");
+        if (shuffleBuffer < 1 || shuffleBuffer > 1_000_000) throw new IllegalArgumentException("shuffleBuffer must be in [1, 1000000]");
+        if (heldBytes() > maxDatasetBytes / 2) {
+            throw new IllegalArgumentException("this sampling holds " + (heldBytes() >> 20) + " MiB ((shuffleBuffer " + shuffleBuffer
+                    + " + 2 x batchSize " + batchSize + ") windows of " + windowBytes() + " bytes); a dataset may hold "
+                    + (maxDatasetBytes / 2 >> 20) + " MiB in windows (half of llm.sampler.max-dataset-bytes): lower shuffleBuffer,"
+                    + " batchSize or maxLength");
+        }
     }
 
     /** Whether window i goes to validation. */

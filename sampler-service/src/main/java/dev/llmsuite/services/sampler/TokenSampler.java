@@ -68,6 +68,11 @@ public class TokenSampler {
     private final SamplerStateStore store;
     /** Datasets that were done before this process started: their final status, and where their chunks lie. */
     private final Map<String, SamplerState> finished = new ConcurrentHashMap<>();
+    /**
+     * Datasets that failed, with the reason: an Error while sampling (say, OutOfMemoryError) or a stored spec over
+     * today's budget. Their chunks are dead-lettered with that reason; the service and every other dataset go on.
+     */
+    private final Map<String, String> failed = new ConcurrentHashMap<>();
     /** Per dataset, the {@link DatasetSampler#stateChanges} its last stored state had. */
     private final Map<String, Long> stored = new ConcurrentHashMap<>();
     /** Completes once the stored datasets are caught up; live chunks and requests wait for it. */
@@ -114,6 +119,7 @@ public class TokenSampler {
             throw ProblemException.badRequest(e.getMessage());
         }
         synchronized (this) {
+            if (failed.containsKey(dataset)) throw new ProblemException(409, "dataset '" + dataset + "' failed: " + failed.get(dataset));
             if (datasets.containsKey(dataset)) {
                 throw new ProblemException(409, "dataset '" + dataset + "' is already being sampled with " + datasets.get(dataset).spec);
             }
@@ -127,6 +133,7 @@ public class TokenSampler {
     Optional<Map<String, Object>> status(String dataset) {
         awaitRecovery();
         DatasetSampler s = datasets.get(dataset);
+        if (failed.containsKey(dataset)) return Optional.of(Map.of("dataset", dataset, "state", "failed", "reason", failed.get(dataset)));
         if (s == null && finished.containsKey(dataset)) return Optional.of(finished.get(dataset).status());
         if (s == null) {
             return Optional.ofNullable(specs.get(dataset)).map(spec -> Map.of("dataset", dataset, "spec", spec, "state", "waiting for tokens"));
@@ -173,8 +180,14 @@ public class TokenSampler {
                 }
                 return Uni.createFrom().completionStage(message.ack());
             }
+            String failure = failed.get(chunk.datasetId());
+            if (failure != null) throw new IllegalStateException("dataset " + chunk.datasetId() + " failed: " + failure);
             s = datasets.computeIfAbsent(chunk.datasetId(), this::newSampler);
-            ready = track(s, () -> s.onChunk(chunk, where == null ? 0 : where.getPartition(), where == null ? 0 : where.getOffset(), false));
+            try {
+                ready = track(s, () -> s.onChunk(chunk, where == null ? 0 : where.getPartition(), where == null ? 0 : where.getOffset(), false));
+            } catch (VirtualMachineError e) { // the dataset's state is no longer whole: it fails, the service goes on
+                throw fail(s.dataset, e);
+            }
         } catch (RuntimeException e) {
             rejected.increment();
             LOG.warnf("token chunk rejected to the dead-letter topic: %s", e.getMessage());
@@ -189,7 +202,16 @@ public class TokenSampler {
 
     private synchronized DatasetSampler newSampler(String dataset) {
         SamplingSpec spec = specs.getOrDefault(dataset, new SamplingSpec(null, null, null, null, null, null, null, null, null, null).resolve(config));
-        return new DatasetSampler(dataset, spec);
+        return new DatasetSampler(dataset, spec, config.maxDatasetBytes());
+    }
+
+    /** Takes a dataset out of sampling for good: its memory goes, its status and later chunks say why. */
+    private IllegalStateException fail(String dataset, Throwable cause) {
+        String reason = cause instanceof VirtualMachineError ? "sampling it failed with " + cause : cause.getMessage();
+        datasets.remove(dataset);
+        failed.put(dataset, reason);
+        LOG.errorf("dataset %s failed and is no longer sampled: %s", dataset, reason);
+        return new IllegalStateException("dataset " + dataset + " failed: " + reason);
     }
 
     /** Runs a sampling step and counts what it made (windows by difference, duplicates likewise). */
@@ -246,6 +268,8 @@ public class TokenSampler {
                 runRemainingEpochs(s);
             } catch (RuntimeException e) {
                 LOG.errorf(e, "sampling %s after epoch %d failed", s.dataset, s.epoch());
+            } catch (VirtualMachineError e) {
+                fail(s.dataset, e);
             }
         });
     }
@@ -294,6 +318,7 @@ public class TokenSampler {
             } catch (Exception e) {
                 LOG.warnf("catching up the stored datasets failed (attempt %d), retrying in 2 s: %s", attempt, e.toString());
                 datasets.clear();
+                failed.clear();
                 busy.clear();
                 try {
                     Thread.sleep(2000);
@@ -317,13 +342,21 @@ public class TokenSampler {
         Map<Integer, Long> committed = store.committedTokenOffsets();
         List<DatasetSampler> pastFirstEpoch = new java.util.ArrayList<>();
         for (SamplerState st : stored.values()) {
+            if (!st.done()) {
+                try {
+                    st.spec().check(config.maxDatasetBytes()); // stored before a smaller budget, or by anyone who can write the topic
+                } catch (RuntimeException e) {
+                    fail(st.dataset(), e);
+                    continue;
+                }
+            }
             specs.put(st.dataset(), st.spec());
             if (st.done()) {
                 finished.put(st.dataset(), st);
                 continue;
             }
             if (st.ranges().isEmpty()) continue; // a posted spec, no tokens yet
-            DatasetSampler s = new DatasetSampler(st.dataset(), st.spec());
+            DatasetSampler s = new DatasetSampler(st.dataset(), st.spec(), config.maxDatasetBytes());
             s.resumeAfter(st);
             busy.add(st.dataset()); // before it is visible: no epoch ends while it catches up
             datasets.put(st.dataset(), s);

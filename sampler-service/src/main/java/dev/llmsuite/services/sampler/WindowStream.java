@@ -37,6 +37,12 @@ final class WindowStream {
         this.pack = pack;
     }
 
+    /** How many windows appending n tokens would complete (each is {@code 2·maxLength} ints, made at once). */
+    long windowsIfAppended(long n) {
+        long available = buffer.length - start + Math.max(0, n - skip);
+        return available < maxLength + 1L ? 0 : (available - maxLength - 1) / stride + 1;
+    }
+
     /** Appends ids (with packing: one whole document) and returns every window that is now complete. */
     List<Window> append(int[] ids) {
         if (pack) documentStarts.addLast(total);

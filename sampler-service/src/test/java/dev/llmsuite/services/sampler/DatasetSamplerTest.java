@@ -231,4 +231,42 @@ class DatasetSamplerTest {
         assertTrue(s.validates(9) && !s.validates(8) && !s.validates(0));
         assertFalse(spec(4, 4, 1, 1.0, 1, true, false).validates(9));
     }
+
+    @Test
+    void aDatasetsMemoryIsBoundedWhateverItsDocumentsAndDedupState() {
+        long budget = 4 << 20; // a quarter, 1 MiB, for one document's tokens and windows; a quarter for dedup
+        DatasetSampler s = new DatasetSampler("d", new SamplingSpec(64, 1, 1, 1.0, 1L, 1, 1, true, true, false), budget);
+        // gathering: a document that never ends cannot hold more than its quarter
+        var gathering = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> s.onChunk(new TokenChunk("d", "endless", 0, false, "h", new int[300_000]), 0, nextOffset++, false));
+        assertTrue(gathering.getMessage().contains("open documents"), gathering.getMessage());
+        assertEquals(0, s.status(java.util.Map.of()).get("openDocuments"), "the document was let go");
+        // windows: 5,000 tokens at stride 1 make 4,936 windows of 512 bytes, 2.4 MiB at once
+        var windows = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> feed(s, "wide", range(0, 5000), 5000, false));
+        assertTrue(windows.getMessage().contains("windows at stride 1"), windows.getMessage());
+        assertEquals(36, feed(s, "fits", range(0, 100), 100, false).size(), "a document within the budget is sampled");
+
+        // dedup remembers at most its quarter's worth of documents, then only compares with those
+        DatasetSampler many = new DatasetSampler("d", new SamplingSpec(4, 4, 1, 1.0, 1L, 1, 1, true, true, false),
+                4 * 3 * Deduplicator.BYTES_PER_DOCUMENT);
+        for (int d = 0; d < 5; d++) feed(many, "doc" + d, range(1000 * d, 9), 9, false);
+        assertEquals(true, many.status(java.util.Map.of()).get("dedupFull"));
+        feed(many, "again0", range(0, 9), 9, false);    // remembered: still a duplicate
+        feed(many, "again4", range(4000, 9), 9, false); // beyond the budget: not remembered, sampled again
+        assertEquals(1L, many.status(java.util.Map.of()).get("exactDuplicates"));
+        assertEquals(6L, many.status(java.util.Map.of()).get("documents"));
+    }
+
+    @Test
+    void aStoredSpecIsCheckedLikeAPostedOne() {
+        long budget = 16 << 20;
+        new SamplingSpec(256, 256, 8, 0.9, 1L, 1, 1000, true, true, false).check(budget);
+        for (SamplingSpec bad : List.of(new SamplingSpec(65536, 1, 8, 0.9, 1L, 1, 1_000_000, true, true, false),
+                new SamplingSpec(-1, 1, 8, 0.9, 1L, 1, 1, true, true, false),
+                new SamplingSpec(null, 1, 8, 0.9, 1L, 1, 1, true, true, false),
+                new SamplingSpec(4, 1, 8, Double.NaN, 1L, 1, 1, true, true, false))) {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> bad.check(budget), bad.toString());
+        }
+    }
 }

@@ -97,4 +97,29 @@ class SamplerServiceTest {
         String reason = TestKafka.header(dead.get(0).headers(), "dead-letter-reason");
         assertTrue(reason.contains("vocabulary hash vocab-B does not match"), reason);
     }
+
+    /** Test profile: a dataset may take 16 MiB (8 MiB of held windows, 4 MiB for one document's windows). */
+    @Test
+    void specsAndDocumentsOverTheDatasetsMemoryBudgetAreRefusedAndTheSamplerStaysLive() {
+        // each field within its cap, their product ~500 GB: refused before anything is held
+        given().contentType("application/json").body(java.util.Map.of("maxLength", 65536, "stride", 1, "shuffleBuffer", 1000000))
+                .post("/v1/datasets/greedy/sampling").then().statusCode(400).contentType("application/problem+json")
+                .body("detail", containsString("llm.sampler.max-dataset-bytes"));
+        given().get("/v1/datasets/greedy/sampling").then().statusCode(404);
+
+        // a small spec, but stride 1 over a 10,000-token document: 8,976 windows of 8 KiB at once
+        given().contentType("application/json").body(java.util.Map.of("maxLength", 1024, "stride", 1, "shuffleBuffer", 1,
+                "batchSize", 1, "trainFraction", 1.0)).post("/v1/datasets/wide/sampling").then().statusCode(201);
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        TestKafka.send(kafka, Topics.TOKENS, "wide/huge", new TokenChunk("wide", "huge", 0, true, "h", new int[10_000]).encode());
+        var dead = TestKafka.await(kafka, Topics.TOKENS_DLQ, 1, Duration.ofSeconds(30), r -> "wide/huge".equals(r.key()));
+        String reason = TestKafka.header(dead.getFirst().headers(), "dead-letter-reason");
+        assertTrue(reason.contains("the document is left out"), reason);
+
+        // the dataset and the service go on: a document within the budget is sampled
+        TestKafka.send(kafka, Topics.TOKENS, "wide/fits", new TokenChunk("wide", "fits", 0, true, "h", new int[1100]).encode());
+        assertEquals(76, TestKafka.await(kafka, Topics.TRAIN_BATCHES, 76, Duration.ofSeconds(30), r -> "wide".equals(r.key())).size());
+        given().get("/q/health/live").then().statusCode(200);
+        given().get("/v1/datasets/wide/sampling").then().statusCode(200).body("documents", org.hamcrest.Matchers.equalTo(1));
+    }
 }

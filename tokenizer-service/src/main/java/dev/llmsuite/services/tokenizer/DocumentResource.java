@@ -1,6 +1,7 @@
 package dev.llmsuite.services.tokenizer;
 
 import dev.llmsuite.records.DocumentRecord;
+import dev.llmsuite.records.Names;
 import dev.llmsuite.service.KafkaMessages;
 import dev.llmsuite.service.ProblemException;
 import io.smallrye.mutiny.Uni;
@@ -14,7 +15,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 
 /** Accepts documents over HTTP and puts them on {@code corpus.documents}; answers once Kafka has them. */
@@ -22,9 +22,6 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 @Consumes(MediaType.APPLICATION_JSON)
 @Produces(MediaType.APPLICATION_JSON)
 public class DocumentResource {
-    /** Dataset and document ids become Kafka keys and file names: keep them plain. */
-    static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-
     private final MutinyEmitter<byte[]> documents;
     private final TokenizerConfig config;
     private final TokenizerRegistry registry;
@@ -54,10 +51,8 @@ public class DocumentResource {
                         "dataset", dataset, "document", body.id(), "encoding", encoding, "bytes", utf8.length)).build());
     }
 
+    /** Dataset and document ids become Kafka keys and folder names: {@link Names}' rule, 400 otherwise. */
     static void requireId(String what, String value) {
-        if (value == null || !ID.matcher(value).matches()) {
-            throw ProblemException.badRequest("'" + what + "' must match " + ID.pattern() + ", got "
-                    + (value == null ? "nothing" : "'" + value + "'"));
-        }
+        if (!Names.valid(value)) throw ProblemException.badRequest("'" + what + "' must be " + Names.RULE + ", got " + Names.quoted(value));
     }
 }

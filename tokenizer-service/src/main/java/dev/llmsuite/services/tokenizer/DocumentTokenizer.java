@@ -1,6 +1,7 @@
 package dev.llmsuite.services.tokenizer;
 
 import dev.llmsuite.records.DocumentRecord;
+import dev.llmsuite.records.Names;
 import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.service.KafkaMessages;
 import dev.llmsuite.tokenizer.BpeTokenizer;
@@ -76,6 +77,8 @@ public class DocumentTokenizer {
 
     private Encoded encode(byte[] payload) {
         DocumentRecord doc = DocumentRecord.decode(payload);
+        Names.require("dataset", doc.datasetId()); // anyone may write to the topic: the same ids as the HTTP intake
+        Names.require("document", doc.documentId());
         if (doc.utf8Text().length > config.maxDocumentBytes()) {
             throw new IllegalArgumentException("document is " + doc.utf8Text().length + " bytes; the limit is "
                     + config.maxDocumentBytes());

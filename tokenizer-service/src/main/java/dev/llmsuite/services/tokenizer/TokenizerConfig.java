@@ -45,5 +45,16 @@ public interface TokenizerConfig {
 
         @WithDefault("100000")
         int maxVocabSize();
+
+        /**
+         * Training jobs queued or running at once, each holding its corpus (up to max-corpus-bytes as a string)
+         * until it runs; one more is refused with 429.
+         */
+        @WithDefault("4")
+        int maxJobs();
+
+        /** Trained vocabularies this service holds (each is in memory for as long as it runs); one more: 409. */
+        @WithDefault("16")
+        int maxVocabularies();
     }
 }

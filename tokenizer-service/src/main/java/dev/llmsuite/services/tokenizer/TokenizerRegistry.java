@@ -46,6 +46,11 @@ public class TokenizerRegistry {
         tokenizers.put(v.name(), new BpeTokenizer(v));
     }
 
+    /** Vocabularies besides the built-in GPT-2 one: trained here or loaded from the vocabulary directory. */
+    int trainedCount() {
+        return tokenizers.size() - 1;
+    }
+
     boolean contains(String name) {
         return tokenizers.containsKey(name);
     }

@@ -63,10 +63,23 @@ public class VocabularyTrainingJobs {
         this.config = config;
     }
 
-    JobStatus start(String name, int vocabSize, List<String> specials, int minFrequency, String corpus) {
+    /** Finished jobs kept for GET; older ones are forgotten. */
+    private static final int KEEP_FINISHED = 100;
+
+    synchronized JobStatus start(String name, int vocabSize, List<String> specials, int minFrequency, String corpus) {
         if (registry.contains(name) || jobs.values().stream().anyMatch(j -> j.name.equals(name) && j.error == null)) {
             throw new ProblemException(409, "an encoding named '" + name + "' exists or is being trained");
         }
+        long pending = jobs.values().stream().filter(j -> j.finished == 0).count();
+        if (pending >= config.training().maxJobs()) {
+            throw ProblemException.tooManyRequests(pending + " vocabularies are being trained or wait for it"
+                    + " (llm.tokenizer.training.max-jobs); retry when one is done", 10);
+        }
+        if (registry.trainedCount() + pending >= config.training().maxVocabularies()) {
+            throw new ProblemException(409, "this service holds " + config.training().maxVocabularies()
+                    + " trained vocabularies (llm.tokenizer.training.max-vocabularies); no more are trained");
+        }
+        forgetOldFinished();
         BpeTrainer trainer = new BpeTrainer(vocabSize, specials, minFrequency);
         Job job = new Job(name);
         job.target = vocabSize - 256 - specials.size();
@@ -95,6 +108,12 @@ public class VocabularyTrainingJobs {
         } finally {
             job.finished = System.nanoTime();
         }
+    }
+
+    private void forgetOldFinished() {
+        List<Job> finished = jobs.values().stream().filter(j -> j.finished != 0)
+                .sorted(java.util.Comparator.comparingLong(j -> j.finished)).toList();
+        for (int i = 0; i < finished.size() - KEEP_FINISHED; i++) jobs.remove(finished.get(i).id);
     }
 
     Optional<JobStatus> status(String id) {

@@ -71,6 +71,18 @@ class TokenizerServiceTest {
     }
 
     @Test
+    void idsTheHttpIntakeRefusesAreDeadLetteredFromKafkaToo() {
+        String longName = "d".repeat(129);
+        for (String[] ids : new String[][] {{longName, "doc"}, {"..", "doc"}, {"wiring", "../escape"}}) {
+            DocumentRecord doc = new DocumentRecord(ids[0], ids[1], "gpt2", "text".getBytes(StandardCharsets.UTF_8));
+            TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS, doc.key(), doc.encode());
+            var dead = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30),
+                    r -> doc.key().equals(r.key()));
+            assertTrue(TestKafka.header(dead.get(0).headers(), "dead-letter-reason").contains("must be 1-128 of"), doc.key());
+        }
+    }
+
+    @Test
     void aTruncatedRecordGoesToTheDeadLetterTopic() {
         TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS, "wiring/truncated", new byte[] {'L', 'M', 1});
         var dead = TestKafka.await(KafkaBrokerResource.bootstrapServers(), Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30),
@@ -87,7 +99,7 @@ class TokenizerServiceTest {
                 .body("status", equalTo(400)).body("detail", containsString("'text' is required"));
         given().contentType("application/json").body("{\"id\":\"../etc\",\"text\":\"t\"}")
                 .post("/v1/datasets/wiring/documents")
-                .then().statusCode(400).body("detail", containsString("'id' must match"));
+                .then().statusCode(400).body("detail", containsString("'id' must be 1-128 of"));
         given().contentType("application/json").body("{\"id\": \"x\", \"text\": ")
                 .post("/v1/datasets/wiring/documents")
                 .then().statusCode(400).contentType("application/problem+json")

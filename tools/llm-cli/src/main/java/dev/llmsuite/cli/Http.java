@@ -27,13 +27,25 @@ final class Http {
         }
     }
 
+    /**
+     * The services the CLI starts take their API keys from LLM_AUTH_API_KEYS, as deployed ones do: with keys
+     * set, its own calls (readiness polls, the demo's requests) send the first one.
+     */
+    static HttpRequest.Builder request(String url) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
+        String keys = System.getenv("LLM_AUTH_API_KEYS");
+        String first = keys == null ? "" : keys.split(",")[0].strip();
+        if (!first.isEmpty()) b.header("Authorization", "Bearer " + first);
+        return b;
+    }
+
     static Reply get(String url) {
-        return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build());
+        return send(request(url).timeout(Duration.ofSeconds(10)).GET().build());
     }
 
     static Reply postJson(String url, Object body) {
         try {
-            return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60))
+            return send(request(url).timeout(Duration.ofSeconds(60))
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build());
         } catch (IOException e) {

@@ -55,7 +55,7 @@ final class LoadCommand implements Runnable {
                             + maxTokens + ", \"temperature\": 0.8, \"seed\": " + i + ", \"stream\": true}";
                     long start = System.nanoTime();
                     try {
-                        HttpResponse<java.util.stream.Stream<String>> r = http.send(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
+                        HttpResponse<java.util.stream.Stream<String>> r = http.send(Http.request(url + "/v1/completions")
                                 .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                                 HttpResponse.BodyHandlers.ofLines());

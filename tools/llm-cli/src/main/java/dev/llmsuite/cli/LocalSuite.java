@@ -57,6 +57,7 @@ public final class LocalSuite implements AutoCloseable {
                 }
                 if (name.equals("inference-service")) { // the trainer's fine-tuning jobs write adapters there
                     props.put("llm.inference.adapter-dir", workDir.resolve("checkpoints").resolve("adapters").toAbsolutePath().toString());
+                    props.put("llm.inference.checkpoint-dir", workDir.resolve("checkpoints").toAbsolutePath().toString());
                 }
                 props.putAll(config.getOrDefault(name, Map.of()));
                 suite.services.put(name, ServiceProcess.start(root, name, portBase + i, HEAP.get(name), props,

@@ -2,6 +2,7 @@ package dev.llmsuite.services.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.Names;
 import dev.llmsuite.records.Topics;
 import dev.llmsuite.records.TrainingBatch;
 import dev.llmsuite.service.KafkaMessages;
@@ -68,6 +69,7 @@ public class BatchTrainer {
     private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
     /** The Kafka cluster whose topic positions the checkpoints record (null if it did not answer). */
     private final String clusterId;
+    private final JobDirectories directories;
 
     BatchTrainer(@Channel("training-metrics") MutinyEmitter<String> metrics,
                  @Channel("checkpoints") MutinyEmitter<String> checkpoints,
@@ -88,7 +90,8 @@ public class BatchTrainer {
         this.stepTime = registry.timer("llm.trainer.step");
         this.registry = registry;
         this.clusterId = KafkaCluster.id(bootstrapServers);
-        for (TrainingJob job : JobCheckpoints.restoreAll(config.checkpointDir(), backend.get(), json, this::sampleTokenizer, clusterId)) {
+        this.directories = new JobDirectories(config.checkpointDir());
+        for (TrainingJob job : JobCheckpoints.restoreAll(directories, backend.get(), json, this::sampleTokenizer, clusterId)) {
             register(job);
         }
     }
@@ -112,7 +115,7 @@ public class BatchTrainer {
             throw new ProblemException(409, "job '" + j.spec.id() + "' is already training dataset '" + spec.dataset() + "'");
         });
         TrainingJob job = new TrainingJob(spec, null, backend.get(), config.model().vocabSize(), null);
-        JobCheckpoints.setAsideStale(config.checkpointDir().resolve(spec.id()));
+        directories.setAside(spec.id());
         register(job);
         LOG.infof("job %s started on dataset %s", spec.id(), spec.dataset());
         return job.status();
@@ -163,11 +166,17 @@ public class BatchTrainer {
     private synchronized TrainingJob claim(TrainingBatch batch) {
         Optional<TrainingJob> job = forDataset(batch.datasetId());
         if (job.isEmpty() && config.autoJobs()) {
-            JobSpec spec = new JobSpec(batch.datasetId(), batch.datasetId(), null, null, null, null, null, null, null, null,
-                    null, null, null, null, null, null, null, null, null, null).resolve(config);
+            JobSpec spec;
+            try {
+                spec = new JobSpec(batch.datasetId(), batch.datasetId(), null, null, null, null, null, null, null, null,
+                        null, null, null, null, null, null, null, null, null, null).resolve(config);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("no auto-job for dataset " + Names.quoted(batch.datasetId()) + ": " + e.getMessage()
+                        + "; POST /v1/jobs with another id trains it");
+            }
             TrainingJob j = new TrainingJob(spec, batch.vocabularyHash(), backend.get(), config.model().vocabSize(),
                     sampleTokenizer(batch.vocabularyHash()));
-            JobCheckpoints.setAsideStale(config.checkpointDir().resolve(spec.id()));
+            directories.setAside(spec.id());
             register(j);
             LOG.infof("job %s started for dataset %s (auto-jobs)", spec.id(), spec.dataset());
             return j;
@@ -301,7 +310,7 @@ public class BatchTrainer {
 
     private Uni<Void> checkpoint(TrainingJob job, long step) {
         return Uni.createFrom().item(() -> {
-                    Path dir = config.checkpointDir().resolve(job.spec.id()).resolve("step-" + step).toAbsolutePath();
+                    Path dir = directories.of(job.spec.id()).resolve("step-" + step);
                     Map<String, String> hashes;
                     JobStatus s;
                     try {

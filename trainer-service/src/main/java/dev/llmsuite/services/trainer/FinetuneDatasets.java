@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.InstructionExample;
+import dev.llmsuite.records.Names;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -71,7 +72,7 @@ public class FinetuneDatasets {
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
         }
         String name = r.path("dataset").asText("");
-        if (!name.matches(FinetuneSpec.ID)) throw new IllegalArgumentException("dataset must be 1-64 letters, digits, '.', '_' or '-'");
+        Names.require("dataset", name);
         if (r.path("end").asBoolean(false)) {
             close(name, r);
             return;

@@ -16,6 +16,7 @@ import dev.llmsuite.finetune.JudgeEvaluation;
 import dev.llmsuite.finetune.PreparedClassification;
 import dev.llmsuite.finetune.InstructionTraining;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.Names;
 import dev.llmsuite.service.KafkaMessages;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.BpeTokenizer;
@@ -48,7 +49,7 @@ import org.jboss.logging.Logger;
  * (an instruction job then answers its test prompts and, given a judge endpoint, has them scored),
  * and ends as a checkpoint that inference-service serves under the job's id (announced on
  * model.checkpoints; a classifier's head beside it, for POST /v1/classify), LoRA adapters also apart under
- * {@code checkpoint-dir/adapters/ID} for {@code "model": "BASE+ID"}.
+ * {@code checkpoint-dir/adapters/ID} ({@link JobDirectories}) for {@code "model": "BASE+ID"}.
  *
  * <p>Posted jobs are kept as files ({@link FinetuneJobFiles}: the spec, the base, how it ended), so a
  * restarted trainer still knows every job: a finished one by its status (completed: read back from
@@ -58,9 +59,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class FinetuneJobs {
     private static final Logger LOG = Logger.getLogger(FinetuneJobs.class);
-    /** The directory under checkpoint-dir where adapters go (so no job may take this id). */
-    static final String ADAPTERS = "adapters";
-
     private static final class Job {
         final FinetuneSpec spec;
         final Path base;
@@ -91,6 +89,7 @@ public class FinetuneJobs {
     private final ObjectMapper json;
     private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
     private final FinetuneJobFiles jobFiles;
+    private final JobDirectories directories;
 
     FinetuneJobs(TrainerConfig config, EngineBackend backend, FinetuneDatasets datasets,
                  @Channel("checkpoints") MutinyEmitter<String> checkpoints, ObjectMapper json) {
@@ -100,24 +99,27 @@ public class FinetuneJobs {
         this.checkpoints = checkpoints;
         this.json = json;
         this.jobFiles = new FinetuneJobFiles(config.checkpointDir(), json);
+        this.directories = new JobDirectories(config.checkpointDir());
     }
 
     FinetuneStatus submit(FinetuneSpec raw) {
         FinetuneSpec spec = raw.resolved();
-        Path root = config.checkpointDir().toAbsolutePath().normalize();
+        String judgeRefused = spec.judgeUrl() == null ? null : judgeHosts().refusal(spec.judgeUrl());
+        if (judgeRefused != null) throw ProblemException.badRequest(judgeRefused);
+        Path root = directories.root();
         Path named = root.resolve(spec.base()).normalize();
         if (!named.startsWith(root) || named.equals(root)) {
-            throw ProblemException.badRequest("base must be a checkpoint directory under llm.trainer.checkpoint-dir (" + root + ")");
+            throw ProblemException.badRequest("base must be a checkpoint directory under llm.trainer.checkpoint-dir, such as JOB or JOB/step-N");
         }
         Path base;
         try {
             base = HfCheckpoint.newestIn(named); // "JOB" names its newest step, fixed now for the job's lifetime
         } catch (IOException e) {
-            throw ProblemException.notFound("no checkpoint at " + named + ": " + e.getMessage());
+            throw ProblemException.notFound("no checkpoint at " + Names.quoted(spec.base()));
         }
-        if (!Files.isRegularFile(base.resolve("model.safetensors"))) throw ProblemException.notFound("no checkpoint at " + base);
+        if (!Files.isRegularFile(base.resolve("model.safetensors"))) throw ProblemException.notFound("no checkpoint at " + Names.quoted(spec.base()));
         Job job = new Job(spec, base);
-        if (jobs.putIfAbsent(spec.id(), job) != null || Files.exists(root.resolve(spec.id()))) {
+        if (jobs.putIfAbsent(spec.id(), job) != null || Files.exists(directories.of(spec.id()))) {
             jobs.remove(spec.id(), job);
             throw new ProblemException(409, "id '" + spec.id() + "' is taken (a job or a checkpoint directory); choose another");
         }
@@ -154,14 +156,14 @@ public class FinetuneJobs {
     private void restore(FinetuneJobFiles.StoredJob stored) throws IOException {
         Job job = new Job(stored.spec(), Path.of(stored.base()));
         job.examples = stored.examples();
-        Path jobDir = config.checkpointDir().resolve(stored.spec().id());
+        Path jobDir = directories.of(stored.spec().id());
         List<Path> steps = Files.isDirectory(jobDir) ? HfCheckpoint.stepsNewestFirst(jobDir) : List.of();
         Path done = steps.stream().filter(d -> Files.isRegularFile(d.resolve("trainer.json"))).findFirst().orElse(null);
         if (done != null) {
             var meta = json.readTree(done.resolve("trainer.json").toFile());
             job.result = json.convertValue(meta.path("finetune").path("result"), Map.class);
             job.checkpoint = done.toAbsolutePath().toString();
-            Path adapter = config.checkpointDir().resolve(ADAPTERS).resolve(stored.spec().id()).toAbsolutePath();
+            Path adapter = directories.adapter(stored.spec().id());
             if (Files.isDirectory(adapter)) job.adapter = adapter.toString();
             job.state = "completed";
         } else if ("failed".equals(stored.state())) {
@@ -171,6 +173,10 @@ public class FinetuneJobs {
         if (jobs.putIfAbsent(stored.spec().id(), job) != null) return;
         LOG.infof("fine-tuning job %s restored: %s", stored.spec().id(), job.state);
         if ("waiting".equals(job.state)) datasets.get(stored.spec().dataset()).ifPresent(d -> start(job, d));
+    }
+
+    private JudgeHosts judgeHosts() {
+        return new JudgeHosts(config.finetune().judgeHosts().orElse(List.of()));
     }
 
     FinetuneStatus status(String id) {
@@ -265,7 +271,7 @@ public class FinetuneJobs {
         result.put("epoch", report.epoch());
         result.put("seconds", report.seconds());
         if (report.adapters() != null) {
-            Path adapter = config.checkpointDir().resolve(ADAPTERS).resolve(s.id()).toAbsolutePath();
+            Path adapter = directories.adapter(s.id());
             // made for the weights it trained on (the adapted base, with adaptEpochs), before they are merged
             AdapterFiles.save(report.adapters(), model, adapter);
             job.adapter = adapter.toString();
@@ -308,7 +314,10 @@ public class FinetuneJobs {
                     "model_response", response))).append('\n');
             if ((i + 1) % 10 == 0 || i + 1 == split.test().size()) job.progress = "responses " + (i + 1) + "/" + split.test().size();
         }
-        if (s.judgeUrl() != null) {
+        String judgeRefused = s.judgeUrl() == null ? null : judgeHosts().refusal(s.judgeUrl()); // the list may have changed since
+        if (judgeRefused != null) {
+            result.put("judge", Map.of("model", s.judgeModel(), "error", judgeRefused));
+        } else if (s.judgeUrl() != null) {
             job.state = "judging";
             Map<String, Object> judged = new LinkedHashMap<>();
             judged.put("model", s.judgeModel());
@@ -332,7 +341,7 @@ public class FinetuneJobs {
     /** Writes the result as a checkpoint (plus trainer.json) and announces it for inference-service. */
     private void publish(Job job, int steps, Map<String, Object> result, Map<String, Double> metrics, CheckpointWriter.Contents files)
             throws Exception {
-        Path dir = config.checkpointDir().resolve(job.spec.id()).resolve("step-" + steps).toAbsolutePath();
+        Path dir = directories.of(job.spec.id()).resolve("step-" + steps);
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("dataset", job.spec.dataset());
         meta.put("step", steps);

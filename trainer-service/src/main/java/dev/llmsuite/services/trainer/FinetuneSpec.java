@@ -1,5 +1,6 @@
 package dev.llmsuite.services.trainer;
 
+import dev.llmsuite.records.Names;
 import dev.llmsuite.service.ProblemException;
 
 /**
@@ -26,20 +27,19 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
                            String judgeUrl, String judgeModel, Integer adaptEpochs, Double adaptLearningRate,
                            Boolean adaptLeftOut, Boolean keepBest) {
 
-    static final String ID = "[A-Za-z0-9._-]{1,64}";
-
     boolean classification() { return "classification".equals(task); }
 
     FinetuneSpec resolved() {
-        if (id == null || !id.matches(ID) || id.startsWith(".") || id.equals(FinetuneJobs.ADAPTERS)) {
-            throw ProblemException.badRequest("id must be 1-64 letters, digits, '.', '_' or '-', not starting with '.', and not '"
-                    + FinetuneJobs.ADAPTERS + "'");
+        try {
+            JobDirectories.requireJobId("id", id);
+            Names.require("dataset", dataset);
+        } catch (IllegalArgumentException e) {
+            throw ProblemException.badRequest(e.getMessage());
         }
         if (!"classification".equals(task) && !"instruction".equals(task)) {
             throw ProblemException.badRequest("task must be classification or instruction");
         }
         if (base == null || base.isBlank()) throw ProblemException.badRequest("base (a checkpoint directory) is required");
-        if (dataset == null || !dataset.matches(ID)) throw ProblemException.badRequest("dataset must be 1-64 letters, digits, '.', '_' or '-'");
         boolean cls = classification();
         String m = mode == null ? (cls ? "last_block" : "all") : mode.toLowerCase();
         if (!(cls ? java.util.Set.of("last_block", "lora", "all") : java.util.Set.of("all")).contains(m)) {

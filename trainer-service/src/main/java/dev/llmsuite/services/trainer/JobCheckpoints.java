@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import org.jboss.logging.Logger;
 
 /**
@@ -54,21 +53,6 @@ final class JobCheckpoints {
         });
     }
 
-    /**
-     * A new job whose directory holds checkpoints it will not resume (another cluster's, or an older
-     * job's of the same id): they are moved aside to {@code <id>.old-<time>} rather than mixed with its own.
-     */
-    static void setAsideStale(Path jobDir) {
-        if (!Files.isDirectory(jobDir)) return;
-        Path aside = jobDir.resolveSibling(jobDir.getFileName() + ".old-" + System.currentTimeMillis());
-        try {
-            Files.move(jobDir, aside);
-            LOG.infof("checkpoints of an earlier job %s moved to %s", jobDir.getFileName(), aside);
-        } catch (IOException e) {
-            LOG.warnf("cannot move %s aside: %s", jobDir, e.getMessage());
-        }
-    }
-
     /** Deletes all but the newest {@code keep} step directories of a job (never the one just written). */
     static void prune(Path jobDir, int keep) {
         try {
@@ -82,16 +66,15 @@ final class JobCheckpoints {
      * Every job that has a checkpoint under root, from its newest readable step. A step directory that
      * cannot be read (say, a disk that filled up) is logged and the one before it is tried.
      */
-    static List<TrainingJob> restoreAll(Path root, ComputeBackend backend, ObjectMapper json,
+    static List<TrainingJob> restoreAll(JobDirectories dirs, ComputeBackend backend, ObjectMapper json,
                                         Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) {
         List<TrainingJob> jobs = new ArrayList<>();
-        if (!Files.isDirectory(root)) return jobs;
-        try (Stream<Path> dirs = Files.list(root)) {
-            for (Path jobDir : dirs.filter(d -> Files.isDirectory(d) && !d.getFileName().toString().contains(".old-")).sorted().toList()) {
+        for (Path jobDir : dirs.jobFolders()) {
+            try {
                 restore(jobDir, backend, json, tokenizerFor, kafkaClusterId).ifPresent(jobs::add);
+            } catch (IOException e) {
+                LOG.warnf("cannot list %s: %s", jobDir, e.getMessage());
             }
-        } catch (IOException e) {
-            LOG.warnf("cannot list %s: %s", root, e.getMessage());
         }
         return jobs;
     }
@@ -110,6 +93,10 @@ final class JobCheckpoints {
                     return Optional.empty();
                 }
                 JobSpec spec = json.treeToValue(meta.get("spec"), JobSpec.class);
+                if (!jobDir.getFileName().toString().equals(spec.id())) { // say, an older version's "ID.old-TIME" folder
+                    LOG.infof("%s holds job %s's checkpoints, not a job of its own name; it is not resumed", jobDir, spec.id());
+                    return Optional.empty();
+                }
                 GptModel model = HfCheckpoint.load(backend, dir);
                 String vocab = meta.get("vocabularyHash").asText();
                 TrainingJob job = new TrainingJob(spec, vocab, model, tokenizerFor.apply(vocab));

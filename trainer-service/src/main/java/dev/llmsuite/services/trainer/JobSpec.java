@@ -1,6 +1,7 @@
 package dev.llmsuite.services.trainer;
 
 import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.records.Names;
 
 /**
  * {@code POST /v1/jobs}: a pre-training job. Every field but {@code dataset} may be left out and then
@@ -17,9 +18,13 @@ public record JobSpec(String id, String dataset, String preset, Integer contextL
                       Double weightDecay, Double gradientClip, Long maxSteps, Integer epochs, Integer evalEvery,
                       Integer evalBatches, Integer checkpointEvery, String samplePrompt, Long seed) {
 
+    /** Largest model dimensions a job may ask for, whatever memory the trainer has (the engine indexes tensors by int). */
+    static final int MAX_CONTEXT = 1 << 16, MAX_EMBEDDING = 1 << 14, MAX_LAYERS = 512;
+
     /** The spec with every missing field taken from the defaults; checks ranges (IllegalArgumentException). */
     JobSpec resolve(TrainerConfig defaults) {
         if (dataset == null || dataset.isBlank()) throw new IllegalArgumentException("'dataset' is required");
+        Names.require("dataset", dataset);
         TrainerConfig.Model d = defaults.model();
         GptConfig base = preset == null ? null : GptConfig.preset(preset);
         JobSpec r = new JobSpec(id == null || id.isBlank() ? dataset : id, dataset, preset,
@@ -34,14 +39,23 @@ public record JobSpec(String id, String dataset, String preset, Integer contextL
                 or(maxSteps, d.maxSteps()), or(epochs, 0), or(evalEvery, d.evalEvery()), or(evalBatches, d.evalBatches()),
                 or(checkpointEvery, defaults.checkpointEveryBatches()), samplePrompt == null ? d.samplePrompt() : samplePrompt,
                 or(seed, d.seed()));
-        r.check();
+        r.check(defaults.model().vocabSize(), defaults.maxJobBytes());
         return r;
     }
 
-    private void check() {
-        if (!id.matches("[A-Za-z0-9._-]{1,64}")) throw new IllegalArgumentException("'id' must be 1-64 of A-Z a-z 0-9 . _ -, got '" + id + "'");
+    private void check(int vocabSize, long maxJobBytes) {
+        JobDirectories.requireJobId("id", id);
+        if (contextLength < 1 || embeddingDim < 1 || layers < 1 || heads < 1) throw new IllegalArgumentException("model sizes must be >= 1");
+        if (contextLength > MAX_CONTEXT || embeddingDim > MAX_EMBEDDING || layers > MAX_LAYERS || heads > embeddingDim) {
+            throw new IllegalArgumentException("model sizes: contextLength <= " + MAX_CONTEXT + ", embeddingDim <= " + MAX_EMBEDDING
+                    + ", layers <= " + MAX_LAYERS + ", heads <= embeddingDim");
+        }
         if (embeddingDim % heads != 0) throw new IllegalArgumentException("embeddingDim " + embeddingDim + " is not a multiple of heads " + heads);
-        if (contextLength < 1 || embeddingDim < 1 || layers < 1) throw new IllegalArgumentException("model sizes must be >= 1");
+        long bytes = trainingBytes(vocabSize);
+        if (bytes > maxJobBytes) {
+            throw new IllegalArgumentException("the model needs " + (bytes >> 20) + " MiB for its weights, gradients and AdamW's moments;"
+                    + " a job may take " + (maxJobBytes >> 20) + " MiB (llm.trainer.max-job-bytes)");
+        }
         if (!(learningRate > 0) || minLearningRate < 0 || minLearningRate > learningRate) {
             throw new IllegalArgumentException("need 0 <= minLearningRate <= learningRate, learningRate > 0");
         }
@@ -50,6 +64,11 @@ public record JobSpec(String id, String dataset, String preset, Integer contextL
         }
         if (maxSteps > 0 && warmupSteps > maxSteps) throw new IllegalArgumentException("warmupSteps exceeds maxSteps");
         if (dropRate < 0 || dropRate >= 1) throw new IllegalArgumentException("dropRate must be in [0, 1)");
+    }
+
+    /** Four fp32 copies of every parameter: weights, gradients and AdamW's two moments. */
+    long trainingBytes(int vocabSize) {
+        return 16L * modelConfig(vocabSize).parameterCount();
     }
 
     GptConfig modelConfig(int vocabSize) {

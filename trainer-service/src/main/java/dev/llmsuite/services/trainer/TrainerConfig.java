@@ -2,7 +2,9 @@ package dev.llmsuite.services.trainer;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** trainer-service settings, under {@code llm.trainer.*}. */
 @ConfigMapping(prefix = "llm.trainer")
@@ -46,6 +48,17 @@ public interface TrainerConfig {
     @WithDefault("true")
     boolean autoJobs();
 
+    /**
+     * Most memory one job's model may take for its weights, gradients and AdamW's moments (16 bytes a
+     * parameter); a job over it is refused (400, or a dead letter for an auto-job's batch). Unset: half the heap.
+     */
+    @WithName("max-job-bytes")
+    Optional<Long> maxJobBytesSetting();
+
+    default long maxJobBytes() {
+        return maxJobBytesSetting().orElse(Runtime.getRuntime().maxMemory() / 2);
+    }
+
     Model model();
 
     Finetune finetune();
@@ -62,6 +75,12 @@ public interface TrainerConfig {
 
         /** The bearer token sent to a judge endpoint (env LLM_TRAINER_FINETUNE_JUDGE_API_KEY), if it needs one. */
         java.util.Optional<String> judgeApiKey();
+
+        /**
+         * The hosts ("host" or "host:port") a job's judgeUrl may name; the judge key and the test split go only
+         * there. Unset: no job may name a judge. Loopback, link-local and private addresses only when listed.
+         */
+        java.util.Optional<java.util.List<String>> judgeHosts();
     }
 
     /** A job's defaults: the GPT it trains (a small GPT-2-shaped model), its optimizer and schedule. */

@@ -204,7 +204,7 @@ class FinetuneJobsTest {
         assertTrue(TestKafka.header(dead.getFirst().headers(), "dead-letter-reason").contains("not JSON"));
 
         given().contentType("application/json").body(job("bad task", "classification", "short", Map.of()))
-                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("id must be"));
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("'id' must be"));
         given().contentType("application/json").body(job("t1", "summarize", "short", Map.of()))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("task must be"));
         given().contentType("application/json").body(job("t2", "classification", "short", Map.of("base", "../../etc")))
@@ -213,6 +213,12 @@ class FinetuneJobsTest {
                 .post("/v1/finetune-jobs").then().statusCode(404);
         given().contentType("application/json").body(job("t5", "classification", "short", Map.of("judgeUrl", "http://judge/v1", "judgeModel", "j")))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("for instruction jobs"));
+        // the judge gets the key and the test split: only hosts the operator listed (the test profile: 127.0.0.1)
+        for (String url : List.of("http://169.254.169.254/latest/v1", "http://localhost:8084/v1", "http://10.0.0.1/v1",
+                "http://user:secret@127.0.0.1:9/v1", "file:///etc/passwd")) {
+            given().contentType("application/json").body(job("tj", "instruction", "short", Map.of("judgeUrl", url, "judgeModel", "j")))
+                    .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("judgeUrl"));
+        }
         given().contentType("application/json").body(job("t6", "instruction", "short", Map.of("adaptEpochs", 1)))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptEpochs is for classification"));
         given().contentType("application/json").body(job("t7", "classification", "short", Map.of("adaptEpochs", -1)))

@@ -201,6 +201,56 @@ class TrainerServiceTest {
                 "the last batch trained is stored, so a resumed job skips the same ones");
     }
 
+    @Test
+    void noJobIdOrDatasetNameReachesTheServicesFoldersOrTheParent() throws Exception {
+        Path root = Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("llm.trainer.checkpoint-dir", String.class)).toAbsolutePath();
+        Files.createDirectories(root.resolve("adapters/a1"));
+        Files.writeString(root.resolve("adapters/a1/adapter_model.safetensors"), "adapter");
+        Files.createDirectories(root.resolve(".finetune-jobs"));
+        Files.writeString(root.resolve(".finetune-jobs/kept.json"), "{}");
+        for (String id : List.of("adapters", ".finetune-jobs", ".set-aside", "..", ".", "a/b", "x".repeat(129))) {
+            given().contentType("application/json").body(Map.of("id", id, "dataset", "n1"))
+                    .post("/v1/jobs").then().statusCode(400).contentType("application/problem+json")
+                    .body("detail", containsString("'id'"));
+        }
+        given().contentType("application/json").body(Map.of("id", "n2", "dataset", ".."))
+                .post("/v1/jobs").then().statusCode(400).body("detail", containsString("'dataset' must be"));
+        // auto-jobs take the dataset's name: a reserved or unsafe one dead-letters its batches with the reason
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        for (String dataset : List.of("adapters", "..")) TestKafka.send(kafka, Topics.TRAIN_BATCHES, dataset, batch(dataset, 0, 5).encode());
+        var dead = TestKafka.await(kafka, Topics.BATCHES_DLQ, 2, Duration.ofSeconds(30), r -> "adapters".equals(r.key()) || "..".equals(r.key()));
+        for (var r : dead) {
+            assertTrue(TestKafka.header(r.headers(), "dead-letter-reason").contains("no auto-job for dataset"), r.key());
+        }
+        // and a job posted for such a dataset under its own id trains it
+        given().contentType("application/json").body(Map.of("id", "for-adapters", "dataset", "adapters", "checkpointEvery", 1))
+                .post("/v1/jobs").then().statusCode(201);
+        TestKafka.send(kafka, Topics.TRAIN_BATCHES, "adapters", batch("adapters", 1, 5).encode());
+        TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "for-adapters".equals(r.key()));
+
+        assertEquals("adapter", Files.readString(root.resolve("adapters/a1/adapter_model.safetensors")), "adapters untouched");
+        assertEquals("{}", Files.readString(root.resolve(".finetune-jobs/kept.json")), "the fine-tuning job store untouched");
+        assertTrue(Files.isDirectory(root.resolve("for-adapters/step-1")));
+        try (var beside = Files.list(root.getParent())) {
+            assertTrue(beside.noneMatch(p -> p.getFileName().toString().startsWith("step-")), "nothing written beside checkpoint-dir");
+        }
+    }
+
+    @Test
+    void modelSizesOutsideTheEngineOrTheMemoryBudgetAre400() {
+        for (Map<String, Object> spec : List.<Map<String, Object>>of(
+                Map.of("dataset", "m1", "heads", 0),
+                Map.of("dataset", "m1", "embeddingDim", 1 << 20, "heads", 1),
+                Map.of("dataset", "m1", "contextLength", Integer.MAX_VALUE),
+                Map.of("dataset", "m1", "layers", 100000),
+                Map.of("dataset", "m1", "preset", "gpt2-xl"))) { // 1.6 B parameters: 25 GB to train, beyond the test heap's half
+            given().contentType("application/json").body(spec).post("/v1/jobs").then().statusCode(400)
+                    .contentType("application/problem+json").body("detail", org.hamcrest.Matchers.anyOf(
+                            containsString("model sizes"), containsString("MiB")));
+        }
+    }
+
     private <T> T read(byte[] bytes, Class<T> type) {
         try {
             return json.readValue(bytes, type);

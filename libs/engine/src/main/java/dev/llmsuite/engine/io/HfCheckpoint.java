@@ -84,23 +84,45 @@ public final class HfCheckpoint {
                     }
                 }
             }
+            ParameterLayout layout = checkedLayout(c, r, prefixed, dir.resolve(WEIGHTS));
             GptModel model = new GptModel(backend, c);
-            for (ParameterLayout.Spec s : model.layout().specs()) {
-                String name = hfName(s.name());
-                if (!prefixed && name.startsWith(PREFIX)) name = name.substring(PREFIX.length());
-                Safetensors.Entry e = r.entries().get(name);
-                if (e == null) throw new IOException(dir.resolve(WEIGHTS) + ": missing tensor " + name);
-                long[] expected = s.conv1d() ? new long[] {s.shape()[1], s.shape()[0]} : toLong(s.shape());
-                if (!java.util.Arrays.equals(e.shape(), expected)) {
-                    throw new IOException(dir.resolve(WEIGHTS) + ": " + name + " has shape " + java.util.Arrays.toString(e.shape())
-                            + ", config.json implies " + java.util.Arrays.toString(expected));
-                }
+            for (ParameterLayout.Spec s : layout.specs()) {
+                String name = fileName(s, prefixed);
                 float[] v = r.floats(name);
                 if (s.conv1d()) v = transpose(v, s.shape()[1], s.shape()[0]);
                 model.backend().write(model.parameters(), s.offset(), v, 0, v.length);
             }
             return model;
         }
+    }
+
+    /**
+     * The layout config.json implies, once every one of its tensors is in the file with that shape: checked
+     * before anything is allocated, so a config.json that claims more than the weights hold (a huge context,
+     * thousands of layers) fails here, not with an OutOfMemoryError.
+     */
+    private static ParameterLayout checkedLayout(GptConfig c, Safetensors.Reader r, boolean prefixed, Path file) throws IOException {
+        // each block has a dozen tensors: a layer count beyond the file's tensors is refused before the layout is built
+        if (c.layers() > r.entries().size()) {
+            throw new IOException(file + ": config.json claims " + c.layers() + " layers, the file holds " + r.entries().size() + " tensors");
+        }
+        ParameterLayout layout = ParameterLayout.of(c);
+        for (ParameterLayout.Spec s : layout.specs()) {
+            String name = fileName(s, prefixed);
+            Safetensors.Entry e = r.entries().get(name);
+            if (e == null) throw new IOException(file + ": missing tensor " + name);
+            long[] expected = s.conv1d() ? new long[] {s.shape()[1], s.shape()[0]} : toLong(s.shape());
+            if (!java.util.Arrays.equals(e.shape(), expected)) {
+                throw new IOException(file + ": " + name + " has shape " + java.util.Arrays.toString(e.shape())
+                        + ", config.json implies " + java.util.Arrays.toString(expected));
+            }
+        }
+        return layout;
+    }
+
+    private static String fileName(ParameterLayout.Spec s, boolean prefixed) {
+        String name = hfName(s.name());
+        return !prefixed && name.startsWith(PREFIX) ? name.substring(PREFIX.length()) : name;
     }
 
     public static GptConfig readConfig(Path dir) throws IOException {
@@ -120,7 +142,7 @@ public final class HfCheckpoint {
             boolean tied = !(m.get("tie_word_embeddings") instanceof Boolean b) || b;
             boolean qkvBias = !(m.get("llm_suite_qkv_bias") instanceof Boolean b2) || b2;
             return new GptConfig(v, t, d, heads, layers, drop, qkvBias, tied);
-        } catch (IllegalArgumentException | ClassCastException e) {
+        } catch (IllegalArgumentException | ClassCastException | ArithmeticException e) {
             throw new IOException(file + ": " + e.getMessage());
         }
     }

@@ -167,13 +167,14 @@ public final class Safetensors {
         for (int k = 0; k < dims.length; k++) {
             if (!(sh.get(k) instanceof Long d) || d < 0) throw new IOException(path + ": " + name + " has a bad shape");
             dims[k] = d;
-            elements = Math.multiplyExact(elements, d);
+            elements = Math.multiplyExact(elements, d); // ArithmeticException: reported as a bad file below
         }
         if (!(off.get(0) instanceof Long begin) || !(off.get(1) instanceof Long end) || begin < 0 || end < begin || end > dataLen) {
             throw new IOException(path + ": " + name + " has offsets outside the file (truncated?)");
         }
-        if (end - begin != elements * width) {
-            throw new IOException(path + ": " + name + " holds " + (end - begin) + " bytes, its shape needs " + elements * width);
+        long bytes = Math.multiplyExact(elements, width); // a shape like [2^62] must not wrap to zero bytes
+        if (end - begin != bytes) {
+            throw new IOException(path + ": " + name + " holds " + (end - begin) + " bytes, its shape needs " + bytes);
         }
         return new Entry(name, dt, dims, begin, end);
     }

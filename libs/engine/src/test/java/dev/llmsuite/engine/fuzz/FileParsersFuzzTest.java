@@ -1,0 +1,97 @@
+package dev.llmsuite.engine.fuzz;
+
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.AdapterFiles;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.Json;
+import dev.llmsuite.engine.io.Safetensors;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * Coverage-guided fuzzing (Jazzer) of the readers that take files from outside: safetensors headers,
+ * config.json against real weights, LoRA adapter files, and the JSON reader under them. Each may only
+ * refuse with its declared exception; anything else (another exception, an Error such as
+ * OutOfMemoryError) is a finding. In the ordinary test run the committed seeds in
+ * src/test/resources/.../FileParsersFuzzTestInputs run as regression tests; {@code JAZZER_FUZZ=1} fuzzes
+ * (docs/fuzzing.md).
+ */
+class FileParsersFuzzTest {
+    private static Path dir;
+    private static CpuBackend backend;
+    private static byte[] weights;
+
+    @BeforeAll
+    static void files() throws IOException {
+        dir = Files.createTempDirectory("fuzz-");
+        backend = new CpuBackend(1);
+        GptModel tiny = new GptModel(backend, GptConfig.TINY);
+        tiny.initialize(1);
+        HfCheckpoint.save(tiny, dir.resolve("base"));
+        weights = Files.readAllBytes(dir.resolve("base").resolve(HfCheckpoint.WEIGHTS));
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void safetensorsFiles(FuzzedDataProvider data) throws IOException {
+        Path f = dir.resolve("fuzz.safetensors");
+        Files.write(f, data.consumeRemainingAsBytes());
+        try (Safetensors.Reader r = Safetensors.open(f)) {
+            for (Safetensors.Entry e : r.entries().values()) {
+                if (e.elements() > 1 << 20) continue; // valid, and large: reading it is not the parser's business
+                if (e.dtype().equals("I32")) r.ints(e.name());
+                else if (!e.dtype().equals("I64") && !e.dtype().equals("F64")) r.floats(e.name());
+            }
+        } catch (IOException refused) {
+            // a malformed file, said so
+        }
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void checkpointConfigs(FuzzedDataProvider data) throws IOException {
+        byte[] configJson = data.consumeRemainingAsBytes();
+        Path ckpt = dir.resolve("ckpt");
+        Files.createDirectories(ckpt);
+        Files.write(ckpt.resolve(HfCheckpoint.WEIGHTS), weights);
+        Files.write(ckpt.resolve(HfCheckpoint.CONFIG), configJson);
+        try {
+            HfCheckpoint.load(backend, ckpt).close();
+        } catch (IOException refused) {
+            // config.json that disagrees with the weights, or is no config
+        }
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void adapterFiles(FuzzedDataProvider data) throws IOException {
+        Path adapter = dir.resolve("adapter");
+        Files.createDirectories(adapter);
+        Files.writeString(adapter.resolve("adapter_config.json"), data.consumeString(2000), StandardCharsets.UTF_8);
+        Files.write(adapter.resolve(AdapterFiles.FILE), data.consumeRemainingAsBytes());
+        try (GptModel base = HfCheckpoint.load(backend, dir.resolve("base"))) {
+            AdapterFiles.load(base, adapter);
+        } catch (IOException refused) {
+            // an adapter that is malformed or made for other weights
+        }
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    void json(FuzzedDataProvider data) {
+        try {
+            Json.parse(data.consumeRemainingAsString());
+        } catch (IllegalArgumentException refused) {
+            // not JSON, or nested too deeply
+        }
+    }
+}
