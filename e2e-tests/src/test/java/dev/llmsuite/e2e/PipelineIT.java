@@ -275,6 +275,41 @@ class PipelineIT {
         }
     }
 
+    /**
+     * The broker goes silent for 20 s mid-training (SIGSTOP: connections stay open and nothing answers, the
+     * harder case for clients than a refused connection; SIGCONT brings it back with its data). Producers
+     * wait, consumers time out and rejoin; no batch is lost or trained twice, and the losses are an
+     * uninterrupted run's to the bit.
+     */
+    @Test
+    void aBrokerSilentFor20SecondsMidTrainingLosesAndRepeatsNothing() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        Map<String, List<Double>> expected = uninterruptedLosses("outage-straight");
+
+        sampleAndTrain("outage", "outage-run");
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                .until(() -> job("outage-run").get("step").asLong() >= 6);
+        signal("STOP", suite.brokerPid());
+        try {
+            Thread.sleep(20_000);
+        } finally {
+            signal("CONT", suite.brokerPid());
+        }
+        await().atMost(Duration.ofSeconds(240)).untilAsserted(() -> assertEquals("completed", job("outage-run").get("state").asText()));
+
+        Map<String, List<Double>> got = lossesByBatch("outage", 27);
+        assertEquals(expected.keySet(), got.keySet(), "the same (epoch, batch) pairs were trained");
+        assertEquals(27, job("outage-run").get("step").asLong(), "each batch once in the model");
+        for (var e : got.entrySet()) {
+            assertEquals(1, e.getValue().size(), "batch " + e.getKey() + " trained once");
+            assertEquals(expected.get(e.getKey()).get(0), e.getValue().get(0), 0.0, "batch " + e.getKey());
+        }
+    }
+
+    private static void signal(String signal, long pid) throws IOException, InterruptedException {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start().waitFor(), "kill -" + signal);
+    }
+
     @Test
     void aSamplerKilledMidRunCatchesUpAndEveryBatchIsTrainedOnceWithTheSameLosses() throws Exception {
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");

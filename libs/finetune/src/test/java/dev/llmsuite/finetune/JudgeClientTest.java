@@ -2,7 +2,14 @@ package dev.llmsuite.finetune;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 class JudgeClientTest {
@@ -28,13 +35,13 @@ class JudgeClientTest {
     }
 
     /** Answers with {@code blocks} × 64 KiB of 'x' and the given status. */
-    private static com.sun.net.httpserver.HttpHandler answering(int status, int blocks) {
+    private static HttpHandler answering(int status, int blocks) {
         return exchange -> {
             exchange.sendResponseHeaders(status, 0);
-            byte[] block = "x".repeat(1 << 16).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            byte[] block = "x".repeat(1 << 16).getBytes(StandardCharsets.US_ASCII);
             try (var out = exchange.getResponseBody()) {
                 for (int i = 0; i < blocks; i++) out.write(block);
-            } catch (java.io.IOException gone) {
+            } catch (IOException gone) {
                 // the client stopped reading, as it should
             }
         };
@@ -42,18 +49,18 @@ class JudgeClientTest {
 
     @Test
     void aJudgesErrorBodyIsCutShortAndAnEndlessAnswerIsNotRead() throws Exception {
-        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/error/v1/chat/completions", answering(500, 8));     // a 512 KiB error page
         server.createContext("/endless/v1/chat/completions", answering(200, 64));  // 4 MiB that is no answer
         server.start();
         try {
             String base = "http://127.0.0.1:" + server.getAddress().getPort();
-            var failed = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+            var failed = assertThrows(IOException.class,
                     () -> new JudgeClient(base + "/error/v1", "j", null).ask("p"));
-            org.junit.jupiter.api.Assertions.assertTrue(failed.getMessage().length() < 300, failed.getMessage().length() + " characters");
-            var endless = org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class,
+            assertTrue(failed.getMessage().length() < 300, failed.getMessage().length() + " characters");
+            var endless = assertThrows(IOException.class,
                     () -> new JudgeClient(base + "/endless/v1", "j", null).ask("p"));
-            org.junit.jupiter.api.Assertions.assertTrue(endless.getMessage().contains("over"), endless.getMessage());
+            assertTrue(endless.getMessage().contains("over"), endless.getMessage());
         } finally {
             server.stop(0);
         }

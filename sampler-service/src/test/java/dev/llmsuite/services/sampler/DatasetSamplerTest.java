@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmsuite.records.Split;
@@ -12,6 +13,7 @@ import dev.llmsuite.records.TrainingBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -91,7 +93,7 @@ class DatasetSamplerTest {
         feed(s, "x-again", new int[] {1, 2, 3, 4, 5, 6, 7}, 100, false);
         feed(s, "near", nearCopy, 100, false);
         feed(s, "other", new Random(2).ints(400, 0, 50000).toArray(), 100, false);
-        var st = s.status(java.util.Map.of());
+        var st = s.status(Map.of());
         assertEquals(1L, st.get("exactDuplicates"));
         assertEquals(1L, st.get("nearDuplicates"));
         assertEquals(4L, st.get("documents"), "x, y, long, other");
@@ -218,7 +220,7 @@ class DatasetSamplerTest {
         // a tokenizer that restarted before committing sends a's chunks again, at new offsets
         assertEquals(0, feed(s, "a", range(1, 7), 4, false).size());
         assertEquals(2, feed(s, "b", range(1, 7), 4, false).size(), "the same text under another id is a document of its own");
-        var st = s.status(java.util.Map.of());
+        var st = s.status(Map.of());
         assertEquals(2L, st.get("documents"));
         assertEquals(1L, st.get("documentsSeenAgain"));
     }
@@ -237,12 +239,12 @@ class DatasetSamplerTest {
         long budget = 4 << 20; // a quarter, 1 MiB, for one document's tokens and windows; a quarter for dedup
         DatasetSampler s = new DatasetSampler("d", new SamplingSpec(64, 1, 1, 1.0, 1L, 1, 1, true, true, false), budget);
         // gathering: a document that never ends cannot hold more than its quarter
-        var gathering = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        var gathering = assertThrows(IllegalArgumentException.class,
                 () -> s.onChunk(new TokenChunk("d", "endless", 0, false, "h", new int[300_000]), 0, nextOffset++, false));
         assertTrue(gathering.getMessage().contains("open documents"), gathering.getMessage());
-        assertEquals(0, s.status(java.util.Map.of()).get("openDocuments"), "the document was let go");
+        assertEquals(0, s.status(Map.of()).get("openDocuments"), "the document was let go");
         // windows: 5,000 tokens at stride 1 make 4,936 windows of 512 bytes, 2.4 MiB at once
-        var windows = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        var windows = assertThrows(IllegalArgumentException.class,
                 () -> feed(s, "wide", range(0, 5000), 5000, false));
         assertTrue(windows.getMessage().contains("windows at stride 1"), windows.getMessage());
         assertEquals(36, feed(s, "fits", range(0, 100), 100, false).size(), "a document within the budget is sampled");
@@ -251,11 +253,11 @@ class DatasetSamplerTest {
         DatasetSampler many = new DatasetSampler("d", new SamplingSpec(4, 4, 1, 1.0, 1L, 1, 1, true, true, false),
                 4 * 3 * Deduplicator.BYTES_PER_DOCUMENT);
         for (int d = 0; d < 5; d++) feed(many, "doc" + d, range(1000 * d, 9), 9, false);
-        assertEquals(true, many.status(java.util.Map.of()).get("dedupFull"));
+        assertEquals(true, many.status(Map.of()).get("dedupFull"));
         feed(many, "again0", range(0, 9), 9, false);    // remembered: still a duplicate
         feed(many, "again4", range(4000, 9), 9, false); // beyond the budget: not remembered, sampled again
-        assertEquals(1L, many.status(java.util.Map.of()).get("exactDuplicates"));
-        assertEquals(6L, many.status(java.util.Map.of()).get("documents"));
+        assertEquals(1L, many.status(Map.of()).get("exactDuplicates"));
+        assertEquals(6L, many.status(Map.of()).get("documents"));
     }
 
     @Test
@@ -266,7 +268,7 @@ class DatasetSamplerTest {
                 new SamplingSpec(-1, 1, 8, 0.9, 1L, 1, 1, true, true, false),
                 new SamplingSpec(null, 1, 8, 0.9, 1L, 1, 1, true, true, false),
                 new SamplingSpec(4, 1, 8, Double.NaN, 1L, 1, 1, true, true, false))) {
-            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> bad.check(budget), bad.toString());
+            assertThrows(IllegalArgumentException.class, () -> bad.check(budget), bad.toString());
         }
     }
 }

@@ -8,6 +8,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
 
 /** The few HTTP calls the CLI makes to the local services, on the JDK's client. */
 final class Http {
@@ -33,10 +36,14 @@ final class Http {
      */
     static HttpRequest.Builder request(String url) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url));
-        String keys = System.getenv("LLM_AUTH_API_KEYS");
-        String first = keys == null ? "" : keys.split(",")[0].strip();
-        if (!first.isEmpty()) b.header("Authorization", "Bearer " + first);
+        apiKey(System.getenv()).ifPresent(key -> b.header("Authorization", "Bearer " + key));
         return b;
+    }
+
+    /** The first of the comma-separated keys in LLM_AUTH_API_KEYS, if any. */
+    static Optional<String> apiKey(Map<String, String> env) {
+        String keys = env.getOrDefault("LLM_AUTH_API_KEYS", "");
+        return Arrays.stream(keys.split(",")).map(String::strip).filter(k -> !k.isEmpty()).findFirst();
     }
 
     static Reply get(String url) {

@@ -104,6 +104,9 @@ public final class LocalSuite implements AutoCloseable {
 
     public String bootstrapServers() { return kafka.bootstrapServers(); }
 
+    /** The broker's process, for fault tests (pause it, and it answers nothing). */
+    public long brokerPid() { return kafka.pid(); }
+
     /** Stops a service with SIGTERM and waits for it to exit (it shuts down gracefully). */
     public void stop(String service) {
         services.get(service).stop();

@@ -64,6 +64,7 @@ public class BatchTrainer {
     private final Counter unclaimed;
     private final Counter tokens;
     private final Counter rejected;
+    private final Counter checkpointFailures;
     private final Timer stepTime;
     private final MeterRegistry registry;
     private final BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
@@ -87,6 +88,7 @@ public class BatchTrainer {
         this.unclaimed = registry.counter("llm.trainer.batches.unclaimed");
         this.tokens = registry.counter("llm.trainer.tokens");
         this.rejected = registry.counter("llm.trainer.dead_letter");
+        this.checkpointFailures = registry.counter("llm.trainer.checkpoint.failures");
         this.stepTime = registry.timer("llm.trainer.step");
         this.registry = registry;
         this.clusterId = KafkaCluster.id(bootstrapServers);
@@ -324,9 +326,17 @@ public class BatchTrainer {
                             s = job.status();
                         }
                         JobCheckpoints.prune(dir.getParent(), config.keepCheckpoints());
-                    } catch (IOException e) {
-                        throw new UncheckedIOException("writing checkpoint " + dir, e);
+                    } catch (IOException | UncheckedIOException e) {
+                        // A full or failing volume: nothing partial is left or announced, the previous checkpoint
+                        // stays the served one, and Kafka offsets stay at it, so a crash now loses nothing. The job
+                        // trains on (its state in memory is whole) and the next checkpoint, or the idle one, retries.
+                        checkpointFailures.increment();
+                        job.checkpointError = "checkpoint of step " + step + " failed: " + e.getMessage()
+                                + "; the next checkpoint retries (the newest complete one is step " + job.checkpointedStep + ")";
+                        LOG.errorf("job %s: %s", job.spec.id(), job.checkpointError);
+                        return null;
                     }
+                    job.checkpointError = null;
                     Map<String, Double> m = new LinkedHashMap<>();
                     if (s.loss() != null) m.put("loss", s.loss());
                     if (s.validationLoss() != null) m.put("val_loss", s.validationLoss());

@@ -11,6 +11,7 @@ import jakarta.enterprise.event.Event;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
@@ -37,21 +38,73 @@ public class FinetuneDatasets {
     }
 
     private final Map<String, Open> open = new ConcurrentHashMap<>();
-    private final Map<String, Dataset> closed = new ConcurrentHashMap<>();
+    /** Closed datasets, oldest closed first: the first to go when the examples held reach their cap. */
+    private final Map<String, Dataset> closed = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+    /** Datasets let go to make room (bounded): their status says so, and a job for one fails instead of waiting. */
+    private final Set<String> evicted = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > 1000;
+        }
+    });
     private final ObjectMapper json;
     private final TrainerConfig.Finetune limits;
     private final Event<Dataset> ready;
+    /** Characters of every example held, open and closed datasets together (llm.trainer.finetune.max-held-chars). */
+    private long heldChars;
 
     FinetuneDatasets(ObjectMapper json, TrainerConfig config, MeterRegistry registry, Event<Dataset> ready) {
         this.json = json;
         this.limits = config.finetune();
         this.ready = ready;
         registry.gaugeMapSize("llm.trainer.finetune.datasets", io.micrometer.core.instrument.Tags.empty(), closed);
+        registry.gauge("llm.trainer.finetune.held.chars", this, d -> d.heldChars());
     }
 
-    /** The newest closed version of a dataset, if any. */
+    /** The newest closed version of a dataset, if any; one let go for room reads as failed, saying so. */
     public java.util.Optional<Dataset> get(String name) {
-        return java.util.Optional.ofNullable(closed.get(name));
+        Dataset d = closed.get(name);
+        if (d == null && wasEvicted(name)) {
+            d = new Dataset(name, List.of(), List.of(), "let go to make room (llm.trainer.finetune.max-held-chars): send it again");
+        }
+        return java.util.Optional.ofNullable(d);
+    }
+
+    private synchronized boolean wasEvicted(String name) {
+        return evicted.contains(name);
+    }
+
+    synchronized long heldChars() {
+        return heldChars;
+    }
+
+    /**
+     * Makes room for an example of {@code chars} characters: the oldest closed datasets are let go (their jobs
+     * have them already, or fail saying why); if the open datasets alone fill the cap, the example is refused.
+     */
+    private synchronized void reserve(String dataset, long chars) {
+        while (heldChars + chars > limits.maxHeldChars() && !closed.isEmpty()) {
+            String oldest;
+            synchronized (closed) {
+                oldest = closed.keySet().iterator().next();
+            }
+            Dataset d = closed.remove(oldest);
+            heldChars -= chars(d);
+            evicted.add(oldest);
+        }
+        if (heldChars + chars > limits.maxHeldChars()) {
+            throw new IllegalArgumentException("dataset " + dataset + ": the datasets being received hold " + heldChars
+                    + " characters, llm.trainer.finetune.max-held-chars is " + limits.maxHeldChars());
+        }
+        heldChars += chars;
+        evicted.remove(dataset);
+    }
+
+    private static long chars(Dataset d) {
+        long n = 0;
+        for (ClassificationExample e : d.labelled()) n += e.text().length() + e.label().length();
+        for (InstructionExample e : d.instructions()) n += e.instruction().length() + e.input().length() + e.output().length();
+        return n;
     }
 
     /** Examples received so far for a dataset not yet closed (0 if none). */
@@ -86,10 +139,14 @@ public class FinetuneDatasets {
                 if (!o.instructions.isEmpty()) throw new IllegalArgumentException("dataset " + name + " holds instructions, not labelled texts");
                 String label = r.get("label").asText();
                 if (label.isBlank() || label.length() > 64) throw new IllegalArgumentException("label must be 1-64 characters");
-                o.labelled.add(new ClassificationExample(text(r, "text"), label));
+                ClassificationExample e = new ClassificationExample(text(r, "text"), label);
+                reserve(name, e.text().length() + label.length());
+                o.labelled.add(e);
             } else if (r.hasNonNull("instruction") && r.hasNonNull("output")) {
                 if (!o.labelled.isEmpty()) throw new IllegalArgumentException("dataset " + name + " holds labelled texts, not instructions");
-                o.instructions.add(new InstructionExample(text(r, "instruction"), r.hasNonNull("input") ? text(r, "input") : "", text(r, "output")));
+                InstructionExample e = new InstructionExample(text(r, "instruction"), r.hasNonNull("input") ? text(r, "input") : "", text(r, "output"));
+                reserve(name, e.instruction().length() + e.input().length() + e.output().length());
+                o.instructions.add(e);
             } else {
                 throw new IllegalArgumentException("a record needs text and label, instruction and output, or end and count");
             }
@@ -120,7 +177,11 @@ public class FinetuneDatasets {
                         arrived == count ? null : "the end record counts " + count + " examples, " + arrived + " arrived");
             }
         }
-        closed.put(name, d);
+        synchronized (this) {
+            Dataset before = closed.remove(name); // a dataset sent again replaces the older version, and goes last
+            if (before != null) heldChars -= chars(before);
+            closed.put(name, d);
+        }
         ready.fire(d);
     }
 }

@@ -73,6 +73,14 @@ public interface TrainerConfig {
         @WithDefault("100000")
         int maxTextChars();
 
+        /**
+         * Characters of every example held, all datasets together (the topic is read from its start at every boot).
+         * Beyond it the oldest closed datasets are let go (a job asking for one fails, saying so); when the datasets
+         * still arriving fill it alone, an example is dead-lettered.
+         */
+        @WithDefault("268435456")
+        long maxHeldChars();
+
         /** The bearer token sent to a judge endpoint (env LLM_TRAINER_FINETUNE_JUDGE_API_KEY), if it needs one. */
         java.util.Optional<String> judgeApiKey();
 

@@ -43,6 +43,8 @@ final class TrainingJob {
     volatile double tokensPerSecond = Double.NaN;
     volatile String sample;
     volatile String lastCheckpoint;
+    /** Why the newest checkpoint could not be written (a full volume), until one is. */
+    volatile String checkpointError;
     /** The model and optimizer gave their memory back (a finished job, fully checkpointed). */
     private volatile boolean released;
     /** The step the newest checkpoint holds (0: none yet). */
@@ -207,7 +209,7 @@ final class TrainingJob {
                 ? (spec.maxSteps() - step) * ((double) tokens / step) / tokensPerSecond : null;
         return new JobStatus(spec.id(), spec.dataset(), state.name().toLowerCase(), step, epoch, tokens, orNull(loss),
                 orNull(validationLoss), Double.isNaN(validationLoss) ? null : Math.exp(validationLoss), orNull(learningRate),
-                orNull(tokensPerSecond), eta, sample, lastCheckpoint, error, !released, spec);
+                orNull(tokensPerSecond), eta, sample, lastCheckpoint, checkpointError, error, !released, spec);
     }
 
     private static Double orNull(double d) {

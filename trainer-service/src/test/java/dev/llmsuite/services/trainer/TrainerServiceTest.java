@@ -251,6 +251,35 @@ class TrainerServiceTest {
         }
     }
 
+    /**
+     * A checkpoint that cannot be written (here a file stands where the job's folder goes; a full volume fails the
+     * same way): no batch is dead-lettered, nothing partial is announced, the job says why and trains on, and the
+     * next checkpoint, once the volume takes it again, is whole and announced.
+     */
+    @Test
+    void aCheckpointThatCannotBeWrittenIsReportedAndRetriedNotAnnounced() throws Exception {
+        Path root = Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getValue("llm.trainer.checkpoint-dir", String.class)).toAbsolutePath();
+        given().contentType("application/json").body(Map.of("id", "full", "dataset", "fulld", "checkpointEvery", 2))
+                .post("/v1/jobs").then().statusCode(201);
+        Files.createDirectories(root);
+        Files.writeString(root.resolve("full"), "in the way");
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        for (int i = 0; i < 2; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "fulld", batch("fulld", i, 21).encode());
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                given().get("/v1/jobs/full").then().body("step", equalTo(2))
+                        .body("checkpointError", containsString("checkpoint of step 2 failed")));
+        given().get("/q/metrics").then().body(containsString("llm_trainer_checkpoint_failures_total"));
+
+        Files.delete(root.resolve("full"));
+        for (int i = 2; i < 4; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "fulld", batch("fulld", i, 21).encode());
+        var announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "full".equals(r.key()));
+        assertEquals(4L, read(announced.getFirst().value(), CheckpointAnnouncement.class).step(), "step 2 was never announced");
+        given().get("/v1/jobs/full").then().body("step", equalTo(4)).body("checkpointError", org.hamcrest.Matchers.nullValue());
+        assertTrue(TestKafka.await(kafka, Topics.BATCHES_DLQ, 1, Duration.ofSeconds(10), r -> "fulld".equals(r.key())).isEmpty(),
+                "no trained batch was dead-lettered");
+    }
+
     private <T> T read(byte[] bytes, Class<T> type) {
         try {
             return json.readValue(bytes, type);
