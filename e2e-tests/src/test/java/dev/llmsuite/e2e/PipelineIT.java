@@ -297,9 +297,15 @@ class PipelineIT {
         }
         await().atMost(Duration.ofSeconds(240)).untilAsserted(() -> assertEquals("completed", job("outage-run").get("state").asText()));
 
-        Map<String, List<Double>> got = lossesByBatch("outage", 27);
+        assertEachBatchTrainedOnceWithTheLosses(expected, "outage", "outage-run");
+    }
+
+    /** Every batch of the book's run trained exactly once, each with the uninterrupted run's loss to the bit. */
+    private static void assertEachBatchTrainedOnceWithTheLosses(Map<String, List<Double>> expected, String dataset, String job)
+            throws IOException {
+        Map<String, List<Double>> got = lossesByBatch(dataset, 27);
         assertEquals(expected.keySet(), got.keySet(), "the same (epoch, batch) pairs were trained");
-        assertEquals(27, job("outage-run").get("step").asLong(), "each batch once in the model");
+        assertEquals(27, job(job).get("step").asLong(), "each batch once in the model");
         for (var e : got.entrySet()) {
             assertEquals(1, e.getValue().size(), "batch " + e.getKey() + " trained once");
             assertEquals(expected.get(e.getKey()).get(0), e.getValue().get(0), 0.0, "batch " + e.getKey());
@@ -322,13 +328,7 @@ class PipelineIT {
         suite.restart("sampler-service", Duration.ofSeconds(120));
         await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("sampled-killed-run").get("state").asText()));
 
-        Map<String, List<Double>> got = lossesByBatch("sampled-killed", 27);
-        assertEquals(expected.keySet(), got.keySet(), "the same (epoch, batch) pairs were trained");
-        assertEquals(27, job("sampled-killed-run").get("step").asLong(), "each batch once in the model");
-        for (var e : got.entrySet()) {
-            assertEquals(1, e.getValue().size(), "batch " + e.getKey() + " trained once");
-            assertEquals(expected.get(e.getKey()).get(0), e.getValue().get(0), 0.0, "batch " + e.getKey() + ": the same windows");
-        }
+        assertEachBatchTrainedOnceWithTheLosses(expected, "sampled-killed", "sampled-killed-run");
         JsonNode after = sampling("sampled-killed");
         assertEquals("done", after.get("state").asText());
         assertEquals(256, after.get("spec").get("maxLength").asInt(), "the posted spec survived the restart");
