@@ -38,13 +38,22 @@ class ServeDirectoryTest {
                     m.initialize(3);
                     HfCheckpoint.save(m, dir); // no trainer.json: a Hugging Face download looks like this
                 }
+                // as ServeCommand starts it: no broker anywhere, and readiness does not wait for one
                 return Map.of("llm.inference.model-dir", dir.toString(), "llm.inference.model-name", "gpt2-local",
-                        "llm.inference.weights", "int8",
-                        "mp.messaging.incoming.checkpoints.enabled", "false", "llm.kafka.check-on-start", "false");
+                        "llm.inference.weights", "int8", "kafka.bootstrap.servers", "127.0.0.1:1",
+                        "mp.messaging.incoming.checkpoints.enabled", "false", "llm.kafka.check-on-start", "false",
+                        "quarkus.smallrye-health.check.\"io.quarkus.kafka.client.health.KafkaHealthCheck\".enabled", "false");
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         }
+    }
+
+    @Test
+    void standaloneItIsReadyAtOnceAndShowsNoHostPath() {
+        given().get("/q/health/ready").then().statusCode(200);
+        given().get("/v1/models/gpt2-local").then().statusCode(200)
+                .body("checkpoint", org.hamcrest.Matchers.startsWith("hf-gpt2-"));
     }
 
     @Test

@@ -44,6 +44,7 @@ final class ServeCommand implements Callable<Integer> {
         props.put("llm.inference.weights", weights);
         props.put("mp.messaging.incoming.checkpoints.enabled", "false");
         props.put("llm.kafka.check-on-start", "false");
+        props.put("quarkus.smallrye-health.check.\"io.quarkus.kafka.client.health.KafkaHealthCheck\".enabled", "false");
         ServiceProcess p = ServiceProcess.start(root, "inference-service", port, "2g", props, root.resolve("work/logs"));
         Runtime.getRuntime().addShutdownHook(new Thread(p::stop));
         long deadline = System.nanoTime() + 120_000_000_000L;
