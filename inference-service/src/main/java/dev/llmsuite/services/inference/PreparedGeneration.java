@@ -26,6 +26,8 @@ import java.util.Set;
  * temperature 1, top_p 1, n 1). {@link #cancel()} stops it (the client left).
  *
  * @param logprobs alternatives to list per token, or -1 for no logprobs
+ * @param ticket   its place at the gate, taken before the prompt was tokenized; closed when the generation ends
+ * @param client   the connection, asked before each streamed event whether the client is still there
  */
 record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, List<String> stops, int n, int logprobs,
                           GenerationGate.Ticket ticket, AtomicBoolean cancelled, AtomicReference<HttpServerResponse> client) {

@@ -6,11 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.AdapterFiles;
+import dev.llmsuite.engine.io.Safetensors;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.LoraAdapters;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,6 +39,29 @@ class AdapterFilesTest {
             GptModelGradientTest.initialize(other, 22);
             IOException e = assertThrows(IOException.class, () -> AdapterFiles.load(other, dir));
             assertTrue(e.getMessage().contains("made for base weights"), e.getMessage());
+        }
+    }
+
+    @Test
+    void settingsThatClaimMoreThanTheFileHoldsAreRefusedBeforeAllocating(@TempDir Path dir) throws Exception {
+        try (CpuBackend be = new CpuBackend(1)) {
+            GptModel base = new GptModel(be, LoraTest.CFG);
+            GptModelGradientTest.initialize(base, 21);
+            LoraAdapters lora = new LoraAdapters(be, LoraTest.CFG, new LoraAdapters.Settings(2, 4, EnumSet.of(LoraAdapters.Target.QKV), Set.of()));
+            AdapterFiles.save(lora, base, dir);
+            // the same tensors, and metadata (made for this base) claiming rank 100,000,000: allocated as claimed,
+            // gigabytes per layer
+            Path file = dir.resolve(AdapterFiles.FILE);
+            Map<String, Safetensors.Data> tensors = new LinkedHashMap<>();
+            Map<String, String> meta;
+            try (Safetensors.Reader r = Safetensors.open(file)) {
+                meta = new LinkedHashMap<>(r.metadata());
+                for (var e : r.entries().values()) tensors.put(e.name(), Safetensors.Data.of(r.floats(e.name()), e.shape()));
+            }
+            meta.put("r", "100000000");
+            Safetensors.write(file, tensors, meta);
+            IOException e = assertThrows(IOException.class, () -> AdapterFiles.load(base, dir));
+            assertTrue(e.getMessage().contains("misshapen"), e.getMessage());
         }
     }
 }

@@ -87,11 +87,18 @@ public final class AdapterFiles {
             } catch (RuntimeException e) {
                 throw new IOException(file + ": unreadable adapter settings in its metadata (" + e.getMessage() + ")", e);
             }
-            LoraAdapters adapters = new LoraAdapters(base.backend(), base.config(), settings);
-            for (ParameterLayout.Spec s : adapters.layout().specs()) {
+            // the settings (a rank, say) are checked against the tensors in the file before anything is allocated
+            ParameterLayout layout;
+            try {
+                layout = ParameterLayout.ofAdapters(base.config(), settings);
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": " + e.getMessage(), e);
+            }
+            for (ParameterLayout.Spec s : layout.specs()) {
                 Safetensors.Entry e = r.entries().get(PREFIX + s.name());
                 if (e == null || e.elements() != s.size()) throw new IOException(file + ": missing or misshapen " + PREFIX + s.name());
             }
+            LoraAdapters adapters = new LoraAdapters(base.backend(), base.config(), settings);
             for (ParameterLayout.Spec s : adapters.layout().specs()) {
                 float[] v = r.floats(PREFIX + s.name());
                 adapters.backend().write(adapters.parameters(), s.offset(), v, 0, v.length);
