@@ -14,6 +14,26 @@ import java.util.Map;
 public record SamplerState(String dataset, SamplingSpec spec, Map<Integer, long[]> ranges, int epoch, boolean done,
                            long trainBatchesSent, long validationBatchesSent, Map<String, Object> status) {
 
+    /**
+     * A state read back from the topic, which anyone who can write to it may have written: it must be this key's,
+     * with a spec in range and within the budget, and chunk ranges that are ranges. IllegalArgumentException says
+     * what is wrong; that dataset then fails, the sampler goes on.
+     */
+    void check(String key, long maxDatasetBytes) {
+        if (!key.equals(dataset)) throw new IllegalArgumentException("a state for dataset " + dataset + " under key " + key);
+        if (spec == null) throw new IllegalArgumentException("a state without its spec");
+        if (!done) spec.check(maxDatasetBytes); // a done dataset only shows its spec
+        if (ranges == null || epoch < 0 || epoch >= spec.epochs() && !done || trainBatchesSent < 0 || validationBatchesSent < 0) {
+            throw new IllegalArgumentException("a state whose progress is out of range");
+        }
+        for (var r : ranges.entrySet()) {
+            long[] range = r.getValue();
+            if (r.getKey() == null || r.getKey() < 0 || range == null || range.length != 2 || range[0] < 0 || range[0] > range[1]) {
+                throw new IllegalArgumentException("a state whose chunk ranges are not ranges");
+            }
+        }
+    }
+
     /** A posted spec whose tokens have not arrived yet. */
     static SamplerState posted(String dataset, SamplingSpec spec) {
         return new SamplerState(dataset, spec, Map.of(), 0, false, 0, 0, null);

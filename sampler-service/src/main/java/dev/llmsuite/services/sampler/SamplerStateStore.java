@@ -55,12 +55,16 @@ class SamplerStateStore {
         }
     }
 
+    /** What the topic holds: each dataset's newest state, or why its newest record is not one. */
+    record Stored(Map<String, SamplerState> states, Map<String, String> unreadable) {}
+
     /** Every dataset's newest state, read from the beginning of the topic to its end. */
-    Map<String, SamplerState> readAll() throws IOException {
+    Stored readAll() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         Map<String, SamplerState> newest = new HashMap<>();
+        Map<String, String> unreadable = new HashMap<>();
         try (var consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(Topics.SAMPLER_STATE, Duration.ofSeconds(30)).stream()
                     .map(i -> new TopicPartition(i.topic(), i.partition())).toList();
@@ -70,11 +74,17 @@ class SamplerStateStore {
             while (partitions.stream().anyMatch(tp -> consumer.position(tp, Duration.ofSeconds(30)) < ends.get(tp))) {
                 for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     if (r.key() == null || r.value() == null) continue;
-                    newest.put(r.key(), json.readValue(r.value(), SamplerState.class));
+                    try {
+                        newest.put(r.key(), json.readValue(r.value(), SamplerState.class));
+                        unreadable.remove(r.key());
+                    } catch (IOException e) { // anyone may write to the topic: that dataset fails, not the sampler
+                        newest.remove(r.key());
+                        unreadable.put(r.key(), "its stored state at offset " + r.offset() + " is unreadable: " + e.getMessage());
+                    }
                 }
             }
         }
-        return newest;
+        return new Stored(newest, unreadable);
     }
 
     /** How many partitions corpus.tokens has (0 if it does not exist yet). */

@@ -337,18 +337,19 @@ public class TokenSampler {
                     + " partition by partition, not in the first epoch's order, so their windows differ; give it one partition",
                     partitions);
         }
-        Map<String, SamplerState> stored = store.readAll();
+        SamplerStateStore.Stored read = store.readAll();
+        read.unreadable().forEach((dataset, why) -> fail(dataset, new IllegalArgumentException(why)));
+        Map<String, SamplerState> stored = read.states();
         if (stored.isEmpty()) return;
         Map<Integer, Long> committed = store.committedTokenOffsets();
         List<DatasetSampler> pastFirstEpoch = new java.util.ArrayList<>();
-        for (SamplerState st : stored.values()) {
-            if (!st.done()) {
-                try {
-                    st.spec().check(config.maxDatasetBytes()); // stored before a smaller budget, or by anyone who can write the topic
-                } catch (RuntimeException e) {
-                    fail(st.dataset(), e);
-                    continue;
-                }
+        for (var entry : stored.entrySet()) {
+            SamplerState st = entry.getValue();
+            try {
+                st.check(entry.getKey(), config.maxDatasetBytes()); // stored before a smaller budget, or by anyone who can write the topic
+            } catch (RuntimeException e) {
+                fail(entry.getKey(), e);
+                continue;
             }
             specs.put(st.dataset(), st.spec());
             if (st.done()) {

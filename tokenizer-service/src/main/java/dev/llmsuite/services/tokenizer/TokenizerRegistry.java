@@ -1,6 +1,7 @@
 package dev.llmsuite.services.tokenizer;
 
 import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.records.Names;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import dev.llmsuite.tokenizer.Vocabulary;
@@ -35,8 +36,13 @@ public class TokenizerRegistry {
             try (var files = Files.list(dir.get())) {
                 for (Path f : files.filter(p -> p.toString().endsWith(".tiktoken")).sorted().toList()) {
                     String name = f.getFileName().toString().replace(".tiktoken", "");
-                    add(Encodings.loadTiktoken(name, f));
-                    LOG.infof("loaded vocabulary %s from %s", name, f);
+                    try {
+                        if (!Names.valid(name)) throw new IllegalArgumentException("its name is not " + Names.RULE);
+                        add(Encodings.loadTiktoken(name, f));
+                        LOG.infof("loaded vocabulary %s from %s", name, f);
+                    } catch (IOException | RuntimeException e) { // one bad file costs its vocabulary, not the service
+                        LOG.errorf("vocabulary file %s is not loaded: %s", f, e.getMessage());
+                    }
                 }
             }
         }
