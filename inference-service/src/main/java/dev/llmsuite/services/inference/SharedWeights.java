@@ -18,7 +18,12 @@ final class SharedWeights {
 
     /** One more scheduler decodes on these weights. */
     void join() {
-        if (users.getAndIncrement() <= 0) throw new IllegalStateException("weights already released");
+        // compare-and-set: once released (0 users) the count stays 0, so no later join can succeed on freed weights
+        int n;
+        do {
+            n = users.get();
+            if (n <= 0) throw new IllegalStateException("weights already released");
+        } while (!users.compareAndSet(n, n + 1));
     }
 
     /** A scheduler on these weights has drained; the last one gives them back. */
