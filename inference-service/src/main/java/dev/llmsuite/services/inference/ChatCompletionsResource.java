@@ -8,12 +8,20 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.core.Context;
+import dev.llmsuite.services.inference.CompletionBodies.ChatChoice;
+import dev.llmsuite.services.inference.CompletionBodies.ChatChunk;
+import dev.llmsuite.services.inference.CompletionBodies.ChatCompletion;
+import dev.llmsuite.services.inference.CompletionBodies.ChatLogprobs;
+import dev.llmsuite.services.inference.CompletionBodies.ChunkChoice;
+import dev.llmsuite.services.inference.CompletionBodies.Delta;
+import dev.llmsuite.services.inference.CompletionBodies.Message;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -36,6 +44,9 @@ public class ChatCompletionsResource {
 
     @POST
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    @APIResponse(responseCode = "200", description = "the chat completion; with \"stream\": true, server-sent events of chat.completion.chunk",
+            content = {@Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = ChatCompletion.class)),
+                    @Content(mediaType = "text/event-stream", schema = @Schema(implementation = ChatChunk.class))})
     public Response chat(ChatRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
         PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, AlpacaTemplate.render(req.messages())).cancelOnClose(http);
@@ -44,50 +55,17 @@ public class ChatCompletionsResource {
         String model = g.model().name();
         boolean logprobs = g.logprobs() >= 0;
         if (Boolean.TRUE.equals(req.stream())) {
-            return g.streamed(index -> chunk(id, created, model, index, Map.of("role", "assistant", "content", ""), null, null),
-                    (index, text, lps) -> chunk(id, created, model, index, Map.of("content", text), logprobs ? lps : null, null),
-                    r -> chunk(id, created, model, r.index(), Map.of(), null, r.finishReason()));
+            return g.streamed(index -> new ChatChunk(id, created, model, new ChunkChoice(index, new Delta("assistant", ""), null, null)),
+                    (index, text, lps) -> new ChatChunk(id, created, model,
+                            new ChunkChoice(index, new Delta(null, text), logprobs ? ChatLogprobs.of(lps) : null, null)),
+                    r -> new ChatChunk(id, created, model, new ChunkChoice(r.index(), new Delta(null, null), null, r.finishReason())));
         }
         PreparedGeneration.Whole w = g.whole();
-        List<Map<String, Object>> choices = new ArrayList<>();
+        List<ChatChoice> choices = new ArrayList<>();
         for (Completion.Result r : w.results()) {
-            Map<String, Object> choice = new LinkedHashMap<>();
-            choice.put("index", r.index());
-            choice.put("message", Map.of("role", "assistant", "content", w.texts().get(r.index())));
-            choice.put("logprobs", logprobs ? chatLogprobs(w.logprobs().get(r.index())) : null);
-            choice.put("finish_reason", r.finishReason());
-            choices.add(choice);
+            choices.add(new ChatChoice(r.index(), new Message("assistant", w.texts().get(r.index())),
+                    logprobs ? ChatLogprobs.of(w.logprobs().get(r.index())) : null, r.finishReason()));
         }
-        return Response.ok(PreparedGeneration.envelope(id, "chat.completion", created, model, choices, w.usage(g.prompt().length)))
-                .type(MediaType.APPLICATION_JSON).build();
-    }
-
-    private static Map<String, Object> chunk(String id, long created, String model, int index, Map<String, String> delta,
-                                             List<TokenLogprob> logprobs, String finish) {
-        Map<String, Object> choice = new LinkedHashMap<>();
-        choice.put("index", index);
-        choice.put("delta", delta);
-        choice.put("logprobs", logprobs == null ? null : chatLogprobs(logprobs));
-        choice.put("finish_reason", finish);
-        return PreparedGeneration.envelope(id, "chat.completion.chunk", created, model, List.of(choice), null);
-    }
-
-    /** The chat API's logprobs: one entry per token with its bytes and alternatives. */
-    private static Map<String, Object> chatLogprobs(List<TokenLogprob> tokens) {
-        List<Map<String, Object>> content = new ArrayList<>();
-        for (TokenLogprob t : tokens) {
-            Map<String, Object> entry = entry(t);
-            entry.put("top_logprobs", t.top().stream().map(ChatCompletionsResource::entry).toList());
-            content.add(entry);
-        }
-        return Map.of("content", content);
-    }
-
-    private static Map<String, Object> entry(TokenLogprob t) {
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("token", t.token());
-        e.put("logprob", t.logprob());
-        e.put("bytes", t.byteList());
-        return e;
+        return Response.ok(new ChatCompletion(id, created, model, choices, w.usage(g.prompt().length))).type(MediaType.APPLICATION_JSON).build();
     }
 }

@@ -8,12 +8,16 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.core.Context;
+import dev.llmsuite.services.inference.CompletionBodies.LegacyLogprobs;
+import dev.llmsuite.services.inference.CompletionBodies.TextChoice;
+import dev.llmsuite.services.inference.CompletionBodies.TextCompletion;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -38,6 +42,9 @@ public class CompletionsResource {
 
     @POST
     @Produces({MediaType.APPLICATION_JSON, "text/event-stream"})
+    @APIResponse(responseCode = "200", description = "the completion; with \"stream\": true, server-sent events of chunks of the same shape",
+            content = {@Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = TextCompletion.class)),
+                    @Content(mediaType = "text/event-stream", schema = @Schema(implementation = TextCompletion.class))})
     public Response complete(CompletionRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
         if (req.prompt() == null) throw ProblemException.badRequest("'prompt' is required (a string)");
@@ -48,50 +55,20 @@ public class CompletionsResource {
         boolean logprobs = g.logprobs() >= 0;
         if (Boolean.TRUE.equals(req.stream())) {
             return g.streamed(null,
-                    (index, text, lps) -> body(id, created, model, List.of(choice(index, text, logprobs ? lps : null, null)), null),
-                    r -> body(id, created, model, List.of(choice(r.index(), "", null, r.finishReason())), null));
+                    (index, text, lps) -> chunk(id, created, model, new TextChoice(text, index, logprobs ? LegacyLogprobs.of(lps) : null, null)),
+                    r -> chunk(id, created, model, new TextChoice("", r.index(), null, r.finishReason())));
         }
         PreparedGeneration.Whole w = g.whole();
-        List<Map<String, Object>> choices = new ArrayList<>();
+        List<TextChoice> choices = new ArrayList<>();
         for (Completion.Result r : w.results()) {
-            choices.add(choice(r.index(), w.texts().get(r.index()), logprobs ? w.logprobs().get(r.index()) : null, r.finishReason()));
+            choices.add(new TextChoice(w.texts().get(r.index()), r.index(), logprobs ? LegacyLogprobs.of(w.logprobs().get(r.index())) : null,
+                    r.finishReason()));
         }
-        return Response.ok(body(id, created, model, choices, w.usage(g.prompt().length))).type(MediaType.APPLICATION_JSON).build();
+        return Response.ok(new TextCompletion(id, created, model, choices, w.usage(g.prompt().length))).type(MediaType.APPLICATION_JSON).build();
     }
 
-    /** A text_completion object: the whole answer, or one streamed chunk of it (usage null). */
-    private static Map<String, Object> body(String id, long created, String model, List<Map<String, Object>> choices, Usage usage) {
-        return PreparedGeneration.envelope(id, "text_completion", created, model, choices, usage);
-    }
-
-    private static Map<String, Object> choice(int index, String text, List<TokenLogprob> logprobs, String finish) {
-        Map<String, Object> choice = new LinkedHashMap<>();
-        choice.put("text", text);
-        choice.put("index", index);
-        choice.put("logprobs", logprobs == null ? null : legacyLogprobs(logprobs));
-        choice.put("finish_reason", finish);
-        return choice;
-    }
-
-    /** The completions API's logprobs: parallel lists of tokens, their logprobs, alternatives and offsets. */
-    private static Map<String, Object> legacyLogprobs(List<TokenLogprob> tokens) {
-        List<String> text = new ArrayList<>();
-        List<Double> logprob = new ArrayList<>();
-        List<Map<String, Double>> top = new ArrayList<>();
-        List<Integer> offset = new ArrayList<>();
-        for (TokenLogprob t : tokens) {
-            text.add(t.token());
-            logprob.add(t.logprob());
-            Map<String, Double> alternatives = new LinkedHashMap<>();
-            for (TokenLogprob a : t.top()) alternatives.putIfAbsent(a.token(), a.logprob());
-            top.add(alternatives);
-            offset.add(t.textOffset());
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("tokens", text);
-        out.put("token_logprobs", logprob);
-        out.put("top_logprobs", top);
-        out.put("text_offset", offset);
-        return out;
+    /** One streamed piece: a text_completion with one choice and no usage. */
+    private static TextCompletion chunk(String id, long created, String model, TextChoice choice) {
+        return new TextCompletion(id, created, model, List.of(choice), null);
     }
 }

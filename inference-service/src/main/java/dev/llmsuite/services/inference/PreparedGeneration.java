@@ -8,9 +8,7 @@ import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
@@ -191,18 +189,5 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
             for (Completion.Result r : results) sse.event(last.apply(r));
             sse.done();
         }).type("text/event-stream").header("Cache-Control", "no-cache").build();
-    }
-
-    /** OpenAI's response envelope around its choices; usage is left out of streamed chunks. */
-    static Map<String, Object> envelope(String id, String object, long created, String model, List<Map<String, Object>> choices,
-                                        Usage usage) {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("id", id);
-        c.put("object", object);
-        c.put("created", created);
-        c.put("model", model);
-        c.put("choices", choices);
-        if (usage != null) c.put("usage", usage);
-        return c;
     }
 }
