@@ -1,5 +1,6 @@
 package dev.llmsuite.services.inference;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.finetune.ClassifierTraining;
 import dev.llmsuite.service.ProblemException;
@@ -36,8 +37,15 @@ public class ClassifyResource {
         this.gate = gate;
     }
 
+    /** Each input's label, the probability of every label, and whether the input was cut to the context. */
+    public record Classification(int index, String label, Map<String, Double> probabilities, boolean truncated) {}
+
+    public record ClassifyUsage(@JsonProperty("prompt_tokens") int promptTokens, @JsonProperty("total_tokens") int totalTokens) {}
+
+    public record ClassifyResponse(String object, String model, List<Classification> data, ClassifyUsage usage) {}
+
     @POST
-    public Map<String, Object> classify(ClassifyRequest req) throws Exception {
+    public ClassifyResponse classify(ClassifyRequest req) throws Exception {
         if (req == null || req.model() == null) throw ProblemException.badRequest("'model' is required");
         LoadedModel m = registry.get(req.model()).orElseThrow(() -> ProblemException.notFound("model '" + req.model() + "' is not loaded"));
         ClassifierFiles.Classifier classifier = m.classifier();
@@ -74,7 +82,7 @@ public class ClassifyResource {
             ticket.start();
             probabilities = m.scheduler().call(() -> ClassifierTraining.probabilities(classifier.head(), ids)).get();
         }
-        List<Map<String, Object>> data = new ArrayList<>();
+        List<Classification> data = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             Map<String, Double> p = new LinkedHashMap<>();
             int best = 0;
@@ -82,18 +90,8 @@ public class ClassifyResource {
                 p.put(classifier.labels().get(k), probabilities[i][k]);
                 if (probabilities[i][k] > probabilities[i][best]) best = k;
             }
-            Map<String, Object> d = new LinkedHashMap<>();
-            d.put("index", i);
-            d.put("label", classifier.labels().get(best));
-            d.put("probabilities", p);
-            d.put("truncated", truncated.get(i));
-            data.add(d);
+            data.add(new Classification(i, classifier.labels().get(best), p, truncated.get(i)));
         }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("object", "list");
-        out.put("model", m.name());
-        out.put("data", data);
-        out.put("usage", Map.of("prompt_tokens", tokens, "total_tokens", tokens));
-        return out;
+        return new ClassifyResponse("list", m.name(), data, new ClassifyUsage(tokens, tokens));
     }
 }

@@ -7,7 +7,6 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.List;
-import java.util.Map;
 
 /** {@code GET /v1/models} in the OpenAI list format, plus the checkpoint each model is served from. */
 @Path("/v1/models")
@@ -27,10 +26,12 @@ public class ModelsResource {
         }
     }
 
+    /** OpenAI's list of models. */
+    public record ModelList(String object, List<ModelCard> data) {}
+
     @GET
-    public Map<String, Object> list() {
-        List<ModelCard> data = registry.all().stream().map(ModelCard::of).toList();
-        return Map.of("object", "list", "data", data);
+    public ModelList list() {
+        return new ModelList("list", registry.all().stream().map(ModelCard::of).toList());
     }
 
     @GET
