@@ -8,7 +8,6 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -255,23 +254,9 @@ final class DatasetSampler {
     }
 
     /** GET /v1/datasets/{id}/sampling. */
-    synchronized Map<String, Object> status(Map<Integer, Long> lag) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("dataset", dataset);
-        m.put("spec", spec);
-        m.put("state", done ? "done" : "sampling");
-        m.put("epoch", epoch);
-        m.put("documents", documents);
-        m.put("exactDuplicates", exactDuplicates);
-        m.put("nearDuplicates", nearDuplicates);
-        m.put("documentsSeenAgain", redelivered);
-        m.put("tokens", tokens);
-        m.put("windows", windows);
-        m.put("trainBatches", batches.get(Split.TRAIN));
-        m.put("validationBatches", batches.get(Split.VALIDATION));
-        m.put("openDocuments", open.size());
-        m.put("dedupFull", dedup.full());
-        m.put("lag", lag);
-        return m;
+    synchronized SamplingStatus status(Map<Integer, Long> lag) {
+        return new SamplingStatus(dataset, spec, done ? SamplingStatus.State.DONE : SamplingStatus.State.SAMPLING, null, epoch, documents,
+                exactDuplicates, nearDuplicates, redelivered, tokens, windows, batches.get(Split.TRAIN), batches.get(Split.VALIDATION),
+                open.size(), dedup.full(), lag);
     }
 }

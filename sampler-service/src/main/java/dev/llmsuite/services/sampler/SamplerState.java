@@ -12,7 +12,7 @@ import java.util.Map;
  */
 @RegisterForReflection // read and written by Jackson, also in a native image
 public record SamplerState(String dataset, SamplingSpec spec, Map<Integer, long[]> ranges, int epoch, boolean done,
-                           long trainBatchesSent, long validationBatchesSent, Map<String, Object> status) {
+                           long trainBatchesSent, long validationBatchesSent, SamplingStatus status) {
 
     /**
      * A state read back from the topic, which anyone who can write to it may have written: it must be this key's,

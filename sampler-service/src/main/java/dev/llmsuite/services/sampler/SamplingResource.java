@@ -11,7 +11,6 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import java.util.Map;
 
 /** {@code /v1/datasets/{id}/sampling}: set a dataset's sampling before its tokens arrive; watch its progress. */
 @Path("/v1/datasets/{id}/sampling")
@@ -33,7 +32,7 @@ public class SamplingResource {
 
     @GET
     @Blocking
-    public Map<String, Object> status(@PathParam("id") String dataset) {
+    public SamplingStatus status(@PathParam("id") String dataset) {
         return sampler.status(dataset).orElseThrow(() -> ProblemException.notFound("no sampling for dataset '" + dataset + "'"));
     }
 }

@@ -110,7 +110,7 @@ public class TokenSampler {
     // ---------------------------------------------------------------- specs
 
     /** POST /v1/datasets/{id}/sampling: 409 once the dataset's sampling has started. */
-    Map<String, Object> define(String dataset, SamplingSpec requested) {
+    SamplingStatus define(String dataset, SamplingSpec requested) {
         awaitRecovery();
         SamplingSpec spec;
         try {
@@ -127,16 +127,16 @@ public class TokenSampler {
             store.write(SamplerState.posted(dataset, spec)).await().atMost(java.time.Duration.ofSeconds(30));
             specs.put(dataset, spec);
         }
-        return Map.of("dataset", dataset, "spec", spec, "state", "waiting for tokens");
+        return SamplingStatus.waiting(dataset, spec);
     }
 
-    Optional<Map<String, Object>> status(String dataset) {
+    Optional<SamplingStatus> status(String dataset) {
         awaitRecovery();
         DatasetSampler s = datasets.get(dataset);
-        if (failed.containsKey(dataset)) return Optional.of(Map.of("dataset", dataset, "state", "failed", "reason", failed.get(dataset)));
+        if (failed.containsKey(dataset)) return Optional.of(SamplingStatus.failed(dataset, failed.get(dataset)));
         if (s == null && finished.containsKey(dataset)) return Optional.of(finished.get(dataset).status());
         if (s == null) {
-            return Optional.ofNullable(specs.get(dataset)).map(spec -> Map.of("dataset", dataset, "spec", spec, "state", "waiting for tokens"));
+            return Optional.ofNullable(specs.get(dataset)).map(spec -> SamplingStatus.waiting(dataset, spec));
         }
         return Optional.of(s.status(lag(s)));
     }
@@ -216,12 +216,12 @@ public class TokenSampler {
 
     /** Runs a sampling step and counts what it made (windows by difference, duplicates likewise). */
     private List<TrainingBatch> track(DatasetSampler s, java.util.function.Supplier<List<TrainingBatch>> step) {
-        Map<String, Object> before = s.status(Map.of());
+        SamplingStatus before = s.status(Map.of());
         List<TrainingBatch> out = step.get();
-        Map<String, Object> after = s.status(Map.of());
-        windows.increment((long) after.get("windows") - (long) before.get("windows"));
-        exactDuplicates.increment((long) after.get("exactDuplicates") - (long) before.get("exactDuplicates"));
-        nearDuplicates.increment((long) after.get("nearDuplicates") - (long) before.get("nearDuplicates"));
+        SamplingStatus after = s.status(Map.of());
+        windows.increment(after.windows() - before.windows());
+        exactDuplicates.increment(after.exactDuplicates() - before.exactDuplicates());
+        nearDuplicates.increment(after.nearDuplicates() - before.nearDuplicates());
         return out;
     }
 

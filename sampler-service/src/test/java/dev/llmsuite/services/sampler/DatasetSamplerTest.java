@@ -94,9 +94,9 @@ class DatasetSamplerTest {
         feed(s, "near", nearCopy, 100, false);
         feed(s, "other", new Random(2).ints(400, 0, 50000).toArray(), 100, false);
         var st = s.status(Map.of());
-        assertEquals(1L, st.get("exactDuplicates"));
-        assertEquals(1L, st.get("nearDuplicates"));
-        assertEquals(4L, st.get("documents"), "x, y, long, other");
+        assertEquals(1L, (long) st.exactDuplicates());
+        assertEquals(1L, (long) st.nearDuplicates());
+        assertEquals(4L, (long) st.documents(), "x, y, long, other");
     }
 
     @Test
@@ -221,8 +221,8 @@ class DatasetSamplerTest {
         assertEquals(0, feed(s, "a", range(1, 7), 4, false).size());
         assertEquals(2, feed(s, "b", range(1, 7), 4, false).size(), "the same text under another id is a document of its own");
         var st = s.status(Map.of());
-        assertEquals(2L, st.get("documents"));
-        assertEquals(1L, st.get("documentsSeenAgain"));
+        assertEquals(2L, (long) st.documents());
+        assertEquals(1L, (long) st.documentsSeenAgain());
     }
 
     @Test
@@ -242,7 +242,7 @@ class DatasetSamplerTest {
         var gathering = assertThrows(IllegalArgumentException.class,
                 () -> s.onChunk(new TokenChunk("d", "endless", 0, false, "h", new int[300_000]), 0, nextOffset++, false));
         assertTrue(gathering.getMessage().contains("open documents"), gathering.getMessage());
-        assertEquals(0, s.status(Map.of()).get("openDocuments"), "the document was let go");
+        assertEquals(0, (int) s.status(Map.of()).openDocuments(), "the document was let go");
         // windows: 5,000 tokens at stride 1 make 4,936 windows of 512 bytes, 2.4 MiB at once
         var windows = assertThrows(IllegalArgumentException.class,
                 () -> feed(s, "wide", range(0, 5000), 5000, false));
@@ -253,11 +253,11 @@ class DatasetSamplerTest {
         DatasetSampler many = new DatasetSampler("d", new SamplingSpec(4, 4, 1, 1.0, 1L, 1, 1, true, true, false),
                 4 * 3 * Deduplicator.BYTES_PER_DOCUMENT);
         for (int d = 0; d < 5; d++) feed(many, "doc" + d, range(1000 * d, 9), 9, false);
-        assertEquals(true, many.status(Map.of()).get("dedupFull"));
+        assertTrue(many.status(Map.of()).dedupFull());
         feed(many, "again0", range(0, 9), 9, false);    // remembered: still a duplicate
         feed(many, "again4", range(4000, 9), 9, false); // beyond the budget: not remembered, sampled again
-        assertEquals(1L, many.status(Map.of()).get("exactDuplicates"));
-        assertEquals(6L, many.status(Map.of()).get("documents"));
+        assertEquals(1L, (long) many.status(Map.of()).exactDuplicates());
+        assertEquals(6L, (long) many.status(Map.of()).documents());
     }
 
     @Test
