@@ -1,5 +1,7 @@
 package dev.llmsuite.services.trainer;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.llmsuite.service.ProblemException;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -7,8 +9,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.core.Response;
 import java.util.Collection;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /** Fine-tuning jobs and the datasets they train on (docs/api.md). */
 @Path("/v1")
@@ -29,10 +29,12 @@ public class FinetuneResource {
         return Response.status(201).header("Location", "/v1/finetune-jobs/" + s.id()).entity(s).build();
     }
 
+    public record JobList(Collection<FinetuneStatus> jobs) {}
+
     @GET
     @Path("/finetune-jobs")
-    public Map<String, Collection<FinetuneStatus>> list() {
-        return Map.of("jobs", jobs.all());
+    public JobList list() {
+        return new JobList(jobs.all());
     }
 
     @GET
@@ -41,23 +43,28 @@ public class FinetuneResource {
         return jobs.status(id);
     }
 
-    /** A dataset on finetune.examples: arriving (with the count so far), ready, or failed with the reason. */
+    /** A fine-tuning dataset's state: still arriving (more examples may come), ready, or failed with the reason. */
+    public enum DatasetState {
+        ARRIVING, READY, FAILED;
+
+        @JsonValue
+        public String text() {
+            return name().toLowerCase();
+        }
+    }
+
+    /** A dataset on finetune.examples, and how many examples it has (so far, while arriving). */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record DatasetStatus(String name, DatasetState state, int examples, String error) {}
+
     @GET
     @Path("/finetune-datasets/{name}")
-    public Map<String, Object> dataset(@PathParam("name") String name) {
-        Map<String, Object> r = new LinkedHashMap<>();
-        r.put("name", name);
+    public DatasetStatus dataset(@PathParam("name") String name) {
         var closed = datasets.get(name);
         int arriving = datasets.arriving(name);
         if (closed.isEmpty() && arriving == 0) throw ProblemException.notFound("no dataset '" + name + "' on finetune.examples");
-        if (arriving > 0) {
-            r.put("state", "arriving");
-            r.put("examples", arriving);
-        } else {
-            r.put("state", closed.get().error() == null ? "ready" : "failed");
-            r.put("examples", closed.get().size());
-            if (closed.get().error() != null) r.put("error", closed.get().error());
-        }
-        return r;
+        if (arriving > 0) return new DatasetStatus(name, DatasetState.ARRIVING, arriving, null);
+        String error = closed.get().error();
+        return new DatasetStatus(name, error == null ? DatasetState.READY : DatasetState.FAILED, closed.get().size(), error);
     }
 }
