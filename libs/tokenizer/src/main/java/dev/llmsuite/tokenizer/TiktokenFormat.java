@@ -7,8 +7,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,10 +20,14 @@ import java.util.Map;
 public final class TiktokenFormat {
     private TiktokenFormat() {}
 
-    /** Reads ranks: index = rank (gaps stay null). Malformed lines fail with their line number. */
+    /**
+     * Reads ranks: index = rank (gaps stay null). Malformed lines fail with their line number. Ranks are held by
+     * rank until the end, so memory follows the file's size, not the highest rank it claims; a file whose ranks are
+     * mostly gaps is refused (a real vocabulary is dense).
+     */
     public static byte[][] readRanks(InputStream in) throws IOException {
         BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
-        byte[][] ranks = new byte[1024][];
+        Map<Integer, byte[]> byRank = new HashMap<>();
         int max = -1;
         String line;
         int lineNo = 0;
@@ -43,13 +47,16 @@ public final class TiktokenFormat {
             }
             if (rank < 0 || rank > 10_000_000) throw bad(lineNo, "rank " + rank + " out of range");
             if (token.length == 0) throw bad(lineNo, "empty token");
-            if (rank >= ranks.length) ranks = Arrays.copyOf(ranks, Math.max(rank + 1, ranks.length * 2));
-            if (ranks[rank] != null) throw bad(lineNo, "rank " + rank + " appears twice");
-            ranks[rank] = token;
+            if (byRank.putIfAbsent(rank, token) != null) throw bad(lineNo, "rank " + rank + " appears twice");
             max = Math.max(max, rank);
         }
         if (max < 0) throw new IOException("tiktoken file is empty");
-        return Arrays.copyOf(ranks, max + 1);
+        if (max + 1L > 2L * byRank.size() + 1024) {
+            throw new IOException("ranks go up to " + max + " but the file holds " + byRank.size() + " tokens: not a tiktoken vocabulary");
+        }
+        byte[][] ranks = new byte[max + 1][];
+        byRank.forEach((rank, token) -> ranks[rank] = token);
+        return ranks;
     }
 
     public static void writeRanks(Vocabulary v, OutputStream out) throws IOException {

@@ -57,7 +57,9 @@ public final class Vocabulary {
      */
     public static Vocabulary fromRanks(String name, byte[][] ranks, Map<String, Integer> specials) {
         TokenIndex index = new TokenIndex(ranks);
-        MergeTable merges = new MergeTable(ranks.length * 4);
+        int tokens = 0;
+        for (byte[] t : ranks) if (t != null) tokens++;
+        MergeTable merges = new MergeTable(tokens * 4); // sized by the tokens there are, not the highest rank (it grows)
         for (int id = 0; id < ranks.length; id++) {
             byte[] t = ranks[id];
             if (t == null || t.length < 2) continue;
