@@ -11,25 +11,35 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
 import io.smallrye.reactive.messaging.kafka.KafkaClientService;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -75,7 +85,7 @@ public class BatchTrainer {
     BatchTrainer(@Channel("training-metrics") MutinyEmitter<String> metrics,
                  @Channel("checkpoints") MutinyEmitter<String> checkpoints,
                  TrainerConfig config, EngineBackend backend, ObjectMapper json, MeterRegistry registry, KafkaClientService kafka,
-                 @org.eclipse.microprofile.config.inject.ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
+                 @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.metrics = metrics;
         this.checkpoints = checkpoints;
         this.config = config;
@@ -136,7 +146,7 @@ public class BatchTrainer {
     /** A job joins the service, with its gauges (tagged by job): step, loss, validation loss, learning rate, tokens/s. */
     private void register(TrainingJob job) {
         jobs.put(job.spec.id(), job);
-        io.micrometer.core.instrument.Tags tags = io.micrometer.core.instrument.Tags.of("job", job.spec.id());
+        Tags tags = Tags.of("job", job.spec.id());
         registry.gauge("llm.trainer.job.step", tags, job, j -> j.step);
         registry.gauge("llm.trainer.job.loss", tags, job, j -> j.loss);
         registry.gauge("llm.trainer.job.validation.loss", tags, job, j -> j.validationLoss);
@@ -157,7 +167,7 @@ public class BatchTrainer {
     /** The running job of a dataset, else its newest one. */
     Optional<TrainingJob> forDataset(String dataset) {
         return running(dataset).or(() -> jobs.values().stream().filter(j -> j.spec.dataset().equals(dataset))
-                .max(java.util.Comparator.comparingLong(j -> j.step)));
+                .max(Comparator.comparingLong(j -> j.step)));
     }
 
     private Optional<TrainingJob> running(String dataset) {
@@ -170,8 +180,7 @@ public class BatchTrainer {
         if (job.isEmpty() && config.autoJobs()) {
             JobSpec spec;
             try {
-                spec = new JobSpec(batch.datasetId(), batch.datasetId(), null, null, null, null, null, null, null, null,
-                        null, null, null, null, null, null, null, null, null, null).resolve(config);
+                spec = JobSpec.forDataset(batch.datasetId()).resolve(config);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("no auto-job for dataset " + Names.quoted(batch.datasetId()) + ": " + e.getMessage()
                         + "; POST /v1/jobs with another id trains it");
@@ -272,11 +281,11 @@ public class BatchTrainer {
 
     // ---------------------------------------------------------------- checkpoints
 
-    private final java.util.concurrent.ScheduledExecutorService idleWatch =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("idle-checkpoints").unstarted(r));
+    private final ScheduledExecutorService idleWatch =
+            Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("idle-checkpoints").unstarted(r));
 
-    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) {
-        idleWatch.scheduleWithFixedDelay(this::checkpointIdleJobs, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+    void onStart(@Observes StartupEvent event) {
+        idleWatch.scheduleWithFixedDelay(this::checkpointIdleJobs, 1, 1, TimeUnit.SECONDS);
     }
 
     /** Jobs that trained since their last checkpoint and then went quiet get one now (evaluated first). */
@@ -289,12 +298,12 @@ public class BatchTrainer {
      * SIGTERM: every job with unsaved steps is written before the service stops (announced if Kafka
      * still takes it), within the shutdown grace period ({@code quarkus.shutdown.timeout}).
      */
-    void onStop(@jakarta.enterprise.event.Observes io.quarkus.runtime.ShutdownEvent event) {
+    void onStop(@Observes ShutdownEvent event) {
         idleWatch.shutdownNow();
         checkpointUnsaved(job -> true, config.shutdownGrace(), "shutdown");
     }
 
-    private void checkpointUnsaved(java.util.function.Predicate<TrainingJob> when, Duration timeout, String why) {
+    private void checkpointUnsaved(Predicate<TrainingJob> when, Duration timeout, String why) {
         for (TrainingJob job : jobs.values()) {
             long steps;
             synchronized (job) {

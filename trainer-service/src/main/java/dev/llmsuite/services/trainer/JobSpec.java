@@ -21,6 +21,12 @@ public record JobSpec(String id, String dataset, String preset, Integer contextL
     /** Largest model dimensions a job may ask for, whatever memory the trainer has (the engine indexes tensors by int). */
     static final int MAX_CONTEXT = 1 << 16, MAX_EMBEDDING = 1 << 14, MAX_LAYERS = 512;
 
+    /** An auto-job's spec: the dataset's name as its id, every other field from the defaults (resolve). */
+    static JobSpec forDataset(String dataset) {
+        return new JobSpec(dataset, dataset, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null, null, null);
+    }
+
     /** The spec with every missing field taken from the defaults; checks ranges (IllegalArgumentException). */
     JobSpec resolve(TrainerConfig defaults) {
         if (dataset == null || dataset.isBlank()) throw new IllegalArgumentException("'dataset' is required");
