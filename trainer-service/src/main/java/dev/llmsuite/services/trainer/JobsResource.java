@@ -18,10 +18,12 @@ import java.util.Collection;
 @Path("/v1/jobs")
 @Produces(MediaType.APPLICATION_JSON)
 public class JobsResource {
-    private final BatchTrainer trainer;
+    private final TrainingJobs trainer;
+    private final JobCheckpointing checkpointing;
 
-    JobsResource(BatchTrainer trainer) {
+    JobsResource(TrainingJobs trainer, JobCheckpointing checkpointing) {
         this.trainer = trainer;
+        this.checkpointing = checkpointing;
     }
 
     @POST
@@ -48,6 +50,6 @@ public class JobsResource {
     @Path("/{id}")
     @Blocking
     public JobStatus stop(@PathParam("id") String id) {
-        return trainer.stop(id);
+        return checkpointing.stop(id);
     }
 }

@@ -12,9 +12,9 @@ import java.util.Collection;
 @Path("/v1/training")
 @Produces(MediaType.APPLICATION_JSON)
 public class TrainingResource {
-    private final BatchTrainer trainer;
+    private final TrainingJobs trainer;
 
-    TrainingResource(BatchTrainer trainer) {
+    TrainingResource(TrainingJobs trainer) {
         this.trainer = trainer;
     }
 
