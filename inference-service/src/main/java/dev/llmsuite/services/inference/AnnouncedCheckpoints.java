@@ -26,8 +26,14 @@ final class AnnouncedCheckpoints {
         this.root = checkpointDir.toAbsolutePath().normalize();
     }
 
-    /** The announced directory, resolved, once it is confined and its files match their hashes; IOException says why not. */
-    Path verified(CheckpointAnnouncement a) throws IOException {
+    /**
+     * A verified checkpoint: its directory (links followed) and how /v1/models shows it, relative to the
+     * checkpoint root, never the host's absolute path.
+     */
+    record Verified(Path dir, String shown) {}
+
+    /** The announced directory, once it is confined and its files match their hashes; IOException says why not. */
+    Verified verified(CheckpointAnnouncement a) throws IOException {
         if (a.path() == null || a.hashes() == null) throw new IOException("an announcement needs a path and the hashes of its files");
         Path realRoot;
         try {
@@ -46,7 +52,7 @@ final class AnnouncedCheckpoints {
         }
         for (String file : REQUIRED) requireHash(dir, file, a.hashes(), true);
         for (String file : OPTIONAL) requireHash(dir, file, a.hashes(), false);
-        return dir;
+        return new Verified(dir, realRoot.relativize(dir).toString());
     }
 
     private static void requireHash(Path dir, String file, Map<String, String> hashes, boolean required) throws IOException {
@@ -57,10 +63,5 @@ final class AnnouncedCheckpoints {
         if (!Files.isRegularFile(f)) throw new IOException(f + " is missing");
         String actual = CheckpointAnnouncement.sha256(f);
         if (!actual.equals(announced)) throw new IOException(f + ": hash " + actual + " differs from announced " + announced);
-    }
-
-    /** A served checkpoint's directory as /v1/models shows it: relative to the checkpoint root, never the host's absolute path. */
-    String shown(Path dir) throws IOException {
-        return root.toRealPath().relativize(dir).toString();
     }
 }

@@ -98,8 +98,9 @@ public class ModelRegistry {
             loaded.increment(); // handled: what it announced is served (newer)
             return;
         }
-        Path dir = checkpoints.verified(a);
-        LoadedModel model = load(new CheckpointAnnouncement(a.jobId(), a.model(), a.step(), checkpoints.shown(dir), a.hashes(),
+        AnnouncedCheckpoints.Verified verified = checkpoints.verified(a);
+        Path dir = verified.dir();
+        LoadedModel model = load(new CheckpointAnnouncement(a.jobId(), a.model(), a.step(), verified.shown(), a.hashes(),
                 a.metrics(), a.createdAtMillis()), dir);
         models.merge(a.model(), model, (old, fresh) -> {
             LoadedModel keep = fresh.checkpoint().step() >= old.checkpoint().step() ? fresh : old;
