@@ -206,27 +206,8 @@ class PipelineIT {
                 .then().statusCode(200).extract().asString());
     }
 
-    /**
-     * (epoch, batch) → the losses trained on it, from training.metrics, read until {@code batches}
-     * distinct batches are there (a batch trained again after a crash appears twice).
-     */
     private static Map<String, List<Double>> lossesByBatch(String dataset, int batches) throws IOException {
-        Map<String, List<Double>> out = new java.util.TreeMap<>();
-        Map<String, Object> config = Map.of("bootstrap.servers", suite.bootstrapServers(),
-                "group.id", "e2e-" + UUID.randomUUID(), "auto.offset.reset", "earliest");
-        try (var consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(Topics.TRAINING_METRICS));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (out.size() < batches && System.nanoTime() < deadline) {
-                for (var r : consumer.poll(Duration.ofMillis(250))) {
-                    if (!dataset.equals(r.key())) continue;
-                    JsonNode m = new ObjectMapper().readTree(r.value());
-                    out.computeIfAbsent(m.get("epoch").asInt() + "/" + m.get("batch").asInt(), k -> new ArrayList<>())
-                            .add(m.get("loss").asDouble());
-                }
-            }
-        }
-        return out;
+        return TrainingMetrics.lossesByBatch(suite.bootstrapServers(), dataset, batches);
     }
 
     @Test

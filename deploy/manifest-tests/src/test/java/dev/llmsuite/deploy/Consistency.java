@@ -1,10 +1,13 @@
 package dev.llmsuite.deploy;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Cross-checks of a rendered deployment against itself and against the services: topics, configuration
@@ -15,6 +18,7 @@ final class Consistency {
     static final Set<String> EXTERNAL_SECRETS = Set.of("llm-api-keys");
     /** Variables the JVM or Kubernetes read, not the service's configuration. */
     private static final Set<String> PLATFORM_ENV = Set.of("KUBERNETES_NAMESPACE", "JAVA_TOOL_OPTIONS", "JAVA_OPTS_APPEND", "JDK_JAVA_OPTIONS");
+    private static final Pattern ENV_REFERENCE = Pattern.compile("\\$\\(([A-Z0-9_]+)\\)");
     private static final Set<String> HEALTH_PATHS = Set.of("/q/health/live", "/q/health/ready", "/q/health/started");
 
     private Consistency() {}
@@ -48,10 +52,18 @@ final class Consistency {
             for (Object c : Yaml.list(Yaml.at(w, "spec.template.spec.containers"))) {
                 Map<String, Object> container = Yaml.map(c);
                 String where = Yaml.id(w) + " container " + container.get("name");
+                // A variable the container's other variables use as $(NAME) (a pod field, say) need not be a key itself.
+                Set<String> referenced = new HashSet<>();
+                for (Object e : list(container.get("env"))) {
+                    Matcher m = ENV_REFERENCE.matcher(String.valueOf(Yaml.map(e).get("value")));
+                    while (m.find()) referenced.add(m.group(1));
+                }
                 for (Object e : list(container.get("env"))) {
                     Map<String, Object> env = Yaml.map(e);
                     String name = (String) env.get("name");
-                    if (!PLATFORM_ENV.contains(name) && !s.readsEnv(name)) problems.add(where + ": env " + name + " is no configuration key of " + s.name());
+                    if (!PLATFORM_ENV.contains(name) && !referenced.contains(name) && !s.readsEnv(name)) {
+                        problems.add(where + ": env " + name + " is no configuration key of " + s.name());
+                    }
                     Object secret = Yaml.at(env, "valueFrom.secretKeyRef.name");
                     if (secret != null && !EXTERNAL_SECRETS.contains(secret) && !names(objects, "Secret").contains(secret)) {
                         problems.add(where + ": env " + name + " reads Secret " + secret + ", which nothing creates");

@@ -127,7 +127,10 @@ final class Kustomize {
         }
     }
 
-    /** Strategic merge: maps merge, null deletes, lists of named items merge by name (built-in kinds), other lists are replaced. */
+    /**
+     * Strategic merge: maps merge, null deletes, lists of named items merge by name (built-in kinds; items only the
+     * patch has come first, as kubectl puts them), other lists are replaced.
+     */
     static void merge(Map<String, Object> base, Map<String, Object> patch, boolean builtIn) {
         for (var e : patch.entrySet()) {
             Object pv = e.getValue(), bv = base.get(e.getKey());
@@ -136,14 +139,15 @@ final class Kustomize {
             } else if (pv instanceof Map<?, ?> pm && bv instanceof Map<?, ?>) {
                 merge(Yaml.map(bv), Yaml.map(pm), builtIn);
             } else if (pv instanceof List<?> pl && bv instanceof List<?> bl && builtIn && named(pl) && named(bl)) {
-                List<Object> merged = new ArrayList<>(bl);
+                List<Object> merged = new ArrayList<>(bl), added = new ArrayList<>();
                 for (Object item : pl) {
                     Map<String, Object> im = Yaml.map(item);
                     Map<String, Object> same = merged.stream().map(Yaml::map).filter(m -> im.get("name").equals(m.get("name"))).findFirst().orElse(null);
                     if (same != null) merge(same, im, builtIn);
-                    else merged.add(item);
+                    else added.add(item);
                 }
-                base.put(e.getKey(), merged);
+                added.addAll(merged);
+                base.put(e.getKey(), added);
             } else {
                 base.put(e.getKey(), pv);
             }

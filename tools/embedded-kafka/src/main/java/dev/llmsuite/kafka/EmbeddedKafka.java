@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -29,15 +30,29 @@ import java.util.stream.Stream;
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
-    /** How to start the broker. {@code port} 0 picks a free port. */
-    public record Options(int port, List<String> topics, int partitions, Duration startTimeout, long heapMb) {
+    /**
+     * How to start the broker. {@code port} 0 picks a free port; each topic gets {@code partitions} partitions
+     * unless {@code partitionsOf} names it.
+     */
+    public record Options(int port, List<String> topics, int partitions, Map<String, Integer> partitionsOf,
+                          Duration startTimeout, long heapMb) {
         public static Options defaults() {
-            return new Options(0, List.of(), 1, Duration.ofSeconds(90), 384);
+            return new Options(0, List.of(), 1, Map.of(), Duration.ofSeconds(90), 384);
         }
 
-        public Options withPort(int p) { return new Options(p, topics, partitions, startTimeout, heapMb); }
-        public Options withTopics(List<String> t) { return new Options(port, List.copyOf(t), partitions, startTimeout, heapMb); }
-        public Options withPartitions(int n) { return new Options(port, topics, n, startTimeout, heapMb); }
+        public Options withPort(int p) { return new Options(p, topics, partitions, partitionsOf, startTimeout, heapMb); }
+        public Options withTopics(List<String> t) { return new Options(port, List.copyOf(t), partitions, partitionsOf, startTimeout, heapMb); }
+        public Options withPartitions(int n) { return new Options(port, topics, n, partitionsOf, startTimeout, heapMb); }
+
+        /** These topics with these partition counts (the others keep {@link #partitions}). */
+        public Options withPartitionsOf(Map<String, Integer> counts) {
+            return new Options(port, topics, partitions, Map.copyOf(counts), startTimeout, heapMb);
+        }
+
+        /** The --topics argument: each topic as NAME or NAME:PARTITIONS. */
+        String topicsArgument() {
+            return String.join(",", topics.stream().map(t -> partitionsOf.containsKey(t) ? t + ":" + partitionsOf.get(t) : t).toList());
+        }
     }
 
     private final Process process;
@@ -76,7 +91,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         cmd.add("--log-dir");
         cmd.add(workDir.resolve("data").toString());
         cmd.add("--topics");
-        cmd.add(String.join(",", options.topics()));
+        cmd.add(options.topicsArgument());
         cmd.add("--partitions");
         cmd.add(Integer.toString(options.partitions()));
 

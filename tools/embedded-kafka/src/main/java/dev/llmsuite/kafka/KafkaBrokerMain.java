@@ -31,8 +31,9 @@ import org.apache.kafka.common.utils.Time;
  * <p>It stops on SIGTERM and also when its standard input reaches end of file, which happens when the
  * parent process dies, however it dies: so a crashed test run or demo never leaves a broker behind.
  *
- * <p>Arguments: {@code --port N} (0 = a free port), {@code --log-dir DIR}, {@code --topics a,b,c},
- * {@code --partitions N}.
+ * <p>Arguments: {@code --port N} (0 = a free port), {@code --log-dir DIR}, {@code --topics a,b:4,c} (a topic with
+ * its own partition count after a colon),
+ * {@code --partitions N} (the others').
  */
 public final class KafkaBrokerMain {
 
@@ -139,7 +140,11 @@ public final class KafkaBrokerMain {
             // describeCluster answers only once the broker is registered and unfenced.
             admin.describeCluster().nodes().get();
             List<NewTopic> newTopics = new ArrayList<>();
-            for (String t : topics) newTopics.add(new NewTopic(t, partitions, (short) 1));
+            for (String t : topics) { // NAME or NAME:PARTITIONS
+                int colon = t.indexOf(':');
+                newTopics.add(colon < 0 ? new NewTopic(t, partitions, (short) 1)
+                        : new NewTopic(t.substring(0, colon), Integer.parseInt(t.substring(colon + 1)), (short) 1));
+            }
             if (newTopics.isEmpty()) return;
             try {
                 admin.createTopics(newTopics).all().get(30, TimeUnit.SECONDS);

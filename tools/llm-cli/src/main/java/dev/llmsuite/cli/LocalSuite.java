@@ -12,8 +12,10 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The whole suite on this machine: an embedded Kafka broker and the four services as separate JVMs.
- * {@link #close()} stops them all, services first; a JVM hook does the same on Ctrl-C.
+ * The whole suite on this machine: an embedded Kafka broker and the four services as separate JVMs, and
+ * optionally more trainer replicas ({@code trainer-service-2}, ...: one consumer group, the batch topics with a
+ * partition per replica, one shared checkpoint folder), as several pods would run them. {@link #close()} stops
+ * them all, services first; a JVM hook does the same on Ctrl-C.
  */
 public final class LocalSuite implements AutoCloseable {
     /** The services in data-flow order, with the heap each gets locally. */
@@ -39,10 +41,23 @@ public final class LocalSuite implements AutoCloseable {
      */
     public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config,
                                    Duration timeout, Consumer<String> progress) throws IOException {
+        return start(root, portBase, workDir, config, 1, timeout, progress);
+    }
+
+    /**
+     * As above, with {@code trainers} trainer replicas: the first on {@code portBase + 2} as usual, the others on
+     * {@code portBase + 4} onwards.
+     */
+    public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config, int trainers,
+                                   Duration timeout, Consumer<String> progress) throws IOException {
+        if (trainers < 1) throw new IllegalArgumentException("at least one trainer");
         for (int i = 0; i < SERVICES.size(); i++) ServiceProcess.requireFree(portBase + i, SERVICES.get(i));
+        for (int r = 2; r <= trainers; r++) ServiceProcess.requireFree(portBase + 2 + r, "trainer-service-" + r);
         long t0 = System.nanoTime();
         progress.accept("starting Apache Kafka (KRaft, embedded) ...");
-        EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.defaults().withTopics(Topics.ALL));
+        EmbeddedKafka.Options options = EmbeddedKafka.Options.defaults().withTopics(Topics.ALL);
+        if (trainers > 1) options = options.withPartitionsOf(Map.of(Topics.TRAIN_BATCHES, trainers, Topics.VAL_BATCHES, trainers));
+        EmbeddedKafka kafka = EmbeddedKafka.start(options);
         progress.accept(String.format("Kafka ready on %s (broker up in %d ms, %.1f s with JVM start)",
                 kafka.bootstrapServers(), kafka.startMillis(), (System.nanoTime() - t0) / 1e9));
         LocalSuite suite = new LocalSuite(kafka);
@@ -62,6 +77,10 @@ public final class LocalSuite implements AutoCloseable {
                 props.putAll(config.getOrDefault(name, Map.of()));
                 suite.services.put(name, ServiceProcess.start(root, name, portBase + i, HEAP.get(name), props,
                         workDir.resolve("logs")));
+                for (int r = 2; name.equals("trainer-service") && r <= trainers; r++) {
+                    suite.services.put(name + "-" + r, ServiceProcess.replica(root, name, name + "-" + r, portBase + 2 + r,
+                            HEAP.get(name), props, workDir.resolve("logs")));
+                }
             }
             suite.awaitHealthy(timeout, progress);
             progress.accept(String.format("all services ready in %.1f s", (System.nanoTime() - t0) / 1e9));
@@ -130,6 +149,11 @@ public final class LocalSuite implements AutoCloseable {
     }
 
     public String url(String service, String path) { return services.get(service).url(path); }
+
+    /** The running instances of a service: its own name, then its replicas' ("trainer-service-2", ...). */
+    public List<String> instances(String service) {
+        return services.values().stream().filter(s -> s.service.equals(service)).map(s -> s.name).toList();
+    }
 
     Map<String, ServiceProcess> services() { return services; }
 

@@ -11,8 +11,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-/** One of the suite's services running as a child JVM, its output in a log file. */
+/**
+ * One of the suite's services running as a child JVM, its output in a log file. {@code service} is the module
+ * (which jar runs); {@code name} the instance ("trainer-service", or "trainer-service-2" for a second replica).
+ */
 final class ServiceProcess {
+    final String service;
     final String name;
     final int port;
     final Path log;
@@ -21,7 +25,9 @@ final class ServiceProcess {
     private final String heap;
     private final Map<String, String> config;
 
-    private ServiceProcess(String name, int port, Path log, Process process, Path suiteRoot, String heap, Map<String, String> config) {
+    private ServiceProcess(String service, String name, int port, Path log, Process process, Path suiteRoot, String heap,
+                           Map<String, String> config) {
+        this.service = service;
         this.name = name;
         this.port = port;
         this.log = log;
@@ -38,13 +44,19 @@ final class ServiceProcess {
 
     static ServiceProcess start(Path suiteRoot, String name, int port, String heap, Map<String, String> config,
                                 Path logDir) throws IOException {
-        return start(suiteRoot, name, port, heap, config, logDir, false);
+        return start(suiteRoot, name, name, port, heap, config, logDir, false);
+    }
+
+    /** Another replica of a service: its own name (its log file) and port. */
+    static ServiceProcess replica(Path suiteRoot, String service, String name, int port, String heap, Map<String, String> config,
+                                  Path logDir) throws IOException {
+        return start(suiteRoot, service, name, port, heap, config, logDir, false);
     }
 
     /** The same service started again (its log appended to), after it stopped or was killed. */
     ServiceProcess restart() throws IOException {
         if (process.isAlive()) throw new IllegalStateException(name + " is still running");
-        return start(suiteRoot, name, port, heap, config, log.getParent(), true);
+        return start(suiteRoot, service, name, port, heap, config, log.getParent(), true);
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed (a crash, as a test needs it). */
@@ -56,23 +68,23 @@ final class ServiceProcess {
     /** The services that run the GPT engine, and so may run it on TornadoVM. */
     private static final Set<String> COMPUTES = Set.of("trainer-service", "inference-service");
 
-    private static ServiceProcess start(Path suiteRoot, String name, int port, String heap, Map<String, String> config,
+    private static ServiceProcess start(Path suiteRoot, String service, String name, int port, String heap, Map<String, String> config,
                                         Path logDir, boolean appendLog) throws IOException {
-        Path jar = runner(suiteRoot, name);
+        Path jar = runner(suiteRoot, service);
         if (!Files.exists(jar)) {
-            throw new IllegalStateException(name + " is not built (" + jar + " missing); run ./mvnw package -DskipTests");
+            throw new IllegalStateException(service + " is not built (" + jar + " missing); run ./mvnw package -DskipTests");
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("--add-modules=jdk.incubator.vector");
         cmd.add("-Xmx" + heap);
         String tornado = System.getenv("LLM_TORNADO_JVM_FLAGS"); // set by ./llm when the TornadoVM backend is asked for
-        if (tornado != null && COMPUTES.contains(name)) {
+        if (tornado != null && COMPUTES.contains(service)) {
             cmd.addAll(List.of(tornado.strip().split("\\s+"))); // the SDK's runtime, with its own collector
             cmd.add("-XX:MaxDirectMemorySize=64g"); // the device arena's host copy is direct memory: no cap below it
         } else {
             cmd.add("-XX:+UseSerialGC");
-            if (COMPUTES.contains(name)) {
+            if (COMPUTES.contains(service)) {
                 // as ./llm runs the engine's commands: C2's fast loop shape for the kernels under SerialGC, and
                 // arrays on cache lines so tensors can start on one (docs/benchmarks.md, "JVM flags")
                 cmd.addAll(List.of("-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000", "-XX:ObjectAlignmentInBytes=64"));
@@ -89,7 +101,7 @@ final class ServiceProcess {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(appendLog ? ProcessBuilder.Redirect.appendTo(log.toFile()) : ProcessBuilder.Redirect.to(log.toFile()))
                 .directory(suiteRoot.toFile()).start();
-        return new ServiceProcess(name, port, log, p, suiteRoot, heap, Map.copyOf(config));
+        return new ServiceProcess(service, name, port, log, p, suiteRoot, heap, Map.copyOf(config));
     }
 
     String url(String path) { return "http://127.0.0.1:" + port + path; }

@@ -1,6 +1,7 @@
 package dev.llmsuite.services.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.records.Topics;
 import dev.llmsuite.records.TrainingBatch;
 import dev.llmsuite.service.KafkaMessages;
 import io.micrometer.core.instrument.Counter;
@@ -21,8 +22,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * {@code train.batches} and {@code val.batches} in, to the job that trains each dataset ({@link TrainingJobs}),
- * off the event loop; per-step metrics go to {@code training.metrics}, and every {@code checkpointEvery} steps
+ * {@code train.batches} and {@code val.batches} in, on one consumer (so the group gives partition p of both to the
+ * same replica, {@link JobOwnership}), to the job that trains each dataset ({@link TrainingJobs}), off the event loop; per-step metrics go to {@code training.metrics}, and every {@code checkpointEvery} steps
  * {@link JobCheckpointing} writes and announces a checkpoint.
  *
  * <p>Exactly once: a job remembers, per partition, the offset after the last batch it trained, and a
@@ -34,7 +35,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class BatchTrainer {
     private static final Logger LOG = Logger.getLogger(BatchTrainer.class);
-    static final String TRAIN_CHANNEL = "train-batches";
+    static final String CHANNEL = "batches";
 
     private final MutinyEmitter<String> metrics;
     private final TrainingJobs jobs;
@@ -66,13 +67,17 @@ public class BatchTrainer {
     /** A trained step's result, carried to the metrics and checkpoint stages. */
     private record Step(TrainingJob job, TrainingBatch batch, long step, long tokensSeen, double loss, boolean evaluated) {}
 
-    @Incoming(TRAIN_CHANNEL)
-    public Uni<Void> onTrainBatch(Message<byte[]> message) {
+    @Incoming(CHANNEL)
+    public Uni<Void> onBatch(Message<byte[]> message) {
+        IncomingKafkaRecordMetadata<?, ?> where = message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
+        if (where == null) return reject(message, new IllegalStateException("a batch without Kafka metadata"));
+        return Topics.VAL_BATCHES.equals(where.getTopic()) ? onValidationBatch(message, where) : onTrainBatch(message, where);
+    }
+
+    private Uni<Void> onTrainBatch(Message<byte[]> message, IncomingKafkaRecordMetadata<?, ?> where) {
         return Uni.createFrom().item(() -> {
                     TrainingBatch batch = TrainingBatch.decode(message.getPayload());
-                    IncomingKafkaRecordMetadata<?, ?> where = message.getMetadata(IncomingKafkaRecordMetadata.class)
-                            .orElseThrow(() -> new IllegalStateException("a batch without Kafka metadata"));
-                    TrainingJob job = jobs.claim(batch);
+                    TrainingJob job = jobs.claim(batch, where.getPartition());
                     if (job == null) {
                         unclaimed.increment();
                         return null;
@@ -122,11 +127,10 @@ public class BatchTrainer {
         return m;
     }
 
-    @Incoming("val-batches")
-    public Uni<Void> onValidationBatch(Message<byte[]> message) {
+    private Uni<Void> onValidationBatch(Message<byte[]> message, IncomingKafkaRecordMetadata<?, ?> where) {
         return Uni.createFrom().item(() -> {
                     TrainingBatch batch = TrainingBatch.decode(message.getPayload());
-                    TrainingJob job = jobs.claim(batch);
+                    TrainingJob job = jobs.claim(batch, where.getPartition());
                     if (job != null) {
                         job.requireFits(batch);
                         job.addValidationBatch(batch);

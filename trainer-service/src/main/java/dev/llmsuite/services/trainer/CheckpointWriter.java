@@ -48,6 +48,19 @@ final class CheckpointWriter {
         }
     }
 
+    /** Writes one file atomically (a temporary file beside it, renamed into place), creating its folder. */
+    static void writeFile(Path file, byte[] bytes) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName() + ".tmp-", "");
+        try {
+            Files.write(tmp, bytes);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+    }
+
     /** Deletes a directory and everything under it (nothing when it does not exist). */
     static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir)) return;

@@ -43,7 +43,13 @@ final class FinetuneJobFiles {
         try (var files = Files.list(dir)) {
             for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
                 try {
-                    out.add(json.readValue(f.toFile(), StoredJob.class));
+                    StoredJob job = json.readValue(f.toFile(), StoredJob.class);
+                    // Any file here may be a stray or a hand-edited one: without its spec and base it is not a job.
+                    if (job == null || job.spec() == null || job.base() == null
+                            || !f.getFileName().toString().equals(JobDirectories.requireJobId("id", job.spec().id()) + ".json")) {
+                        throw new IllegalArgumentException("not a stored job (a spec, its id as the file name, and a base are needed)");
+                    }
+                    out.add(job);
                 } catch (IOException | RuntimeException e) {
                     LOG.warnf("fine-tuning job file %s is not readable, skipped: %s", f, e.getMessage());
                 }

@@ -55,6 +55,11 @@ import org.jboss.logging.Logger;
  * restarted trainer still knows every job: a finished one by its status (completed: read back from
  * its checkpoint's trainer.json), an unfinished one (waiting, queued or cut off while running) by running it
  * again from the start when its dataset is ready; its seed makes the result the same.</p>
+ *
+ * <p>With several trainer replicas, fine-tuning runs on one: the replica the consumer group gives partition 0 of
+ * {@code train.batches} ({@link #lead}; the others forward the fine-tuning API there). When another replica takes
+ * that partition, this one stops its running job at its next progress report, and the new one runs the
+ * unfinished jobs again from their files.</p>
  */
 @ApplicationScoped
 public class FinetuneJobs {
@@ -67,10 +72,18 @@ public class FinetuneJobs {
         volatile String progress;
         volatile Map<String, Object> result;
         volatile String checkpoint, adapter, error;
+        /** Another replica runs the fine-tuning jobs now: this run stops at its next progress report. */
+        volatile boolean cancelled;
 
         Job(FinetuneSpec spec, Path base) {
             this.spec = spec;
             this.base = base;
+        }
+
+        /** The training loops report progress here; a cancelled run ends at its next report. */
+        void report(String line) {
+            if (cancelled) throw new Cancelled();
+            progress = line;
         }
 
         FinetuneStatus status(FinetuneDatasets datasets) {
@@ -80,7 +93,16 @@ public class FinetuneJobs {
         }
     }
 
+    /** Thrown out of a cancelled run's progress report. */
+    private static final class Cancelled extends RuntimeException {
+        Cancelled() {
+            super("another trainer replica runs the fine-tuning jobs now", null, false, false);
+        }
+    }
+
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+    /** Whether this replica runs the fine-tuning jobs (it owns partition 0 of train.batches). */
+    private volatile boolean leading;
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("finetune").unstarted(r));
     private final TrainerConfig config;
     private final EngineBackend backend;
@@ -104,6 +126,10 @@ public class FinetuneJobs {
 
     FinetuneStatus submit(FinetuneSpec raw) {
         FinetuneSpec spec = raw.resolved();
+        if (!leading) {
+            throw new ProblemException(503, "fine-tuning runs on the trainer replica that owns partition 0 of train.batches,"
+                    + " which this one no longer does (a rebalance); try again");
+        }
         String judgeRefused = spec.judgeUrl() == null ? null : judgeHosts().refusal(spec.judgeUrl());
         if (judgeRefused != null) throw ProblemException.badRequest(judgeRefused);
         Path root = directories.root();
@@ -142,8 +168,22 @@ public class FinetuneJobs {
                 failed ? job.error : null));
     }
 
-    /** Every job posted before this start: finished ones as they ended, unfinished ones waiting to run again. */
-    void onStart(@Observes io.quarkus.runtime.StartupEvent e) {
+    boolean leading() { return leading; }
+
+    /**
+     * After each rebalance: whether this replica now owns partition 0 of train.batches, so runs the fine-tuning
+     * jobs. Becoming the one: every job posted so far is read back (finished ones as they ended, unfinished ones
+     * waiting to run again). Ceasing to be: its jobs are let go, a running one stops at its next progress report.
+     */
+    synchronized void lead(boolean owner) {
+        if (owner == leading) return;
+        leading = owner;
+        if (!owner) {
+            jobs.values().forEach(j -> j.cancelled = true);
+            jobs.clear();
+            LOG.info("fine-tuning jobs run on another replica now (it owns partition 0 of train.batches)");
+            return;
+        }
         for (FinetuneJobFiles.StoredJob stored : jobFiles.readAll()) {
             try {
                 restore(stored);
@@ -231,7 +271,10 @@ public class FinetuneJobs {
             else instruct(job, model, d);
             job.state = "completed";
             LOG.infof("fine-tuning job %s completed: %s", job.spec.id(), job.result);
+        } catch (Cancelled e) {
+            LOG.infof("fine-tuning job %s stopped here: %s", job.spec.id(), e.getMessage());
         } catch (Exception | OutOfMemoryError e) {
+            if (job.cancelled) return; // not this replica's to record any more
             fail(job, e.getMessage() == null ? e.toString() : e.getMessage());
         } finally {
             if (model != null) model.close();
@@ -251,7 +294,7 @@ public class FinetuneJobs {
             List<int[]> texts = prepared.adaptationTexts();
             var adapted = LanguageModelAdaptation.adapt(model, texts,
                     new LanguageModelAdaptation.Settings(s.adaptEpochs(), s.batchSize(), s.adaptLearningRate(), s.weightDecay(), s.seed()),
-                    line -> job.progress = line);
+                    job::report);
             result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "texts", texts.size(), "leftOutTexts", prepared.leftOut().size(),
                     "firstLoss", adapted.firstLoss(), "lastEpochLoss", adapted.lastEpochLoss(), "steps", adapted.steps(),
                     "seconds", adapted.seconds()));
@@ -259,7 +302,7 @@ public class FinetuneJobs {
         var lora = new LoraAdapters.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LoraAdapters.Target.class), Set.of());
         var settings = new ClassifierTraining.Settings(ClassifierTraining.Mode.valueOf(s.mode().toUpperCase()), s.epochs(),
                 s.batchSize(), s.learningRate(), s.weightDecay(), max, lora, s.seed(), s.keepBest());
-        var report = ClassifierTraining.run(model, labels.size(), train, val, test, settings, line -> job.progress = line);
+        var report = ClassifierTraining.run(model, labels.size(), train, val, test, settings, job::report);
         result.put("labels", labels);
         result.put("split", List.of(train.size(), val.size(), test.size()));
         result.put("trainAccuracy", report.trainAccuracy());
@@ -290,7 +333,7 @@ public class FinetuneJobs {
         InstructionData.Split split = InstructionData.split(d.instructions());
         var report = InstructionTraining.train(model, split.train(), split.validation(), gpt2::encode,
                 new InstructionTraining.Settings(s.epochs(), s.batchSize(), s.learningRate(), s.weightDecay(), s.maxLength(),
-                        s.maskPrompt(), s.seed()), line -> job.progress = line);
+                        s.maskPrompt(), s.seed()), job::report);
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("split", List.of(split.train().size(), split.test().size(), split.validation().size()));
         result.put("firstLoss", report.firstLoss());
@@ -312,7 +355,7 @@ public class FinetuneJobs {
             responses.add(response);
             lines.append(json.writeValueAsString(Map.of("instruction", e.instruction(), "input", e.input(), "output", e.output(),
                     "model_response", response))).append('\n');
-            if ((i + 1) % 10 == 0 || i + 1 == split.test().size()) job.progress = "responses " + (i + 1) + "/" + split.test().size();
+            if ((i + 1) % 10 == 0 || i + 1 == split.test().size()) job.report("responses " + (i + 1) + "/" + split.test().size());
         }
         String judgeRefused = s.judgeUrl() == null ? null : judgeHosts().refusal(s.judgeUrl()); // the list may have changed since
         if (judgeRefused != null) {
@@ -323,7 +366,7 @@ public class FinetuneJobs {
             judged.put("model", s.judgeModel());
             try {
                 JudgeEvaluation.Result j = JudgeEvaluation.run(new JudgeClient(s.judgeUrl(), s.judgeModel(),
-                        config.finetune().judgeApiKey().orElse(null)), s.judgeModel(), split.test(), responses, line -> job.progress = line);
+                        config.finetune().judgeApiKey().orElse(null)), s.judgeModel(), split.test(), responses, job::report);
                 judged.put("mean", Double.isNaN(j.mean()) ? null : j.mean());
                 judged.put("scored", j.scored());
                 judged.put("unparseable", j.unparseable());
@@ -341,6 +384,7 @@ public class FinetuneJobs {
     /** Writes the result as a checkpoint (plus trainer.json) and announces it for inference-service. */
     private void publish(Job job, int steps, Map<String, Object> result, Map<String, Double> metrics, CheckpointWriter.Contents files)
             throws Exception {
+        if (job.cancelled) throw new Cancelled(); // a cancelled run writes and announces nothing
         Path dir = directories.of(job.spec.id()).resolve("step-" + steps);
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("dataset", job.spec.dataset());

@@ -10,7 +10,6 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,11 +22,14 @@ import org.jboss.logging.Logger;
  * A job's checkpoint directory, {@code <checkpoint-dir>/<job>/step-N/}: the model in the Hugging Face
  * layout (config.json, model.safetensors), AdamW's state (optimizer.safetensors) and trainer.json (the
  * resolved job spec, step, epoch, tokens, vocabulary hash, state, and the batch topic's positions).
- * Together they resume a job exactly where the checkpoint left it.
+ * Together they resume a job exactly where the checkpoint left it. A posted job that has no checkpoint yet
+ * has its spec in {@code <job>/job.json}.
  */
 final class JobCheckpoints {
     private static final Logger LOG = Logger.getLogger(JobCheckpoints.class);
     static final String TRAINER_FILE = "trainer.json";
+    /** A posted job's spec, in its folder until its first checkpoint. */
+    static final String POSTED_FILE = "job.json";
 
     private JobCheckpoints() {}
 
@@ -55,33 +57,89 @@ final class JobCheckpoints {
 
     /** Deletes all but the newest {@code keep} step directories of a job (never the one just written). */
     static void prune(Path jobDir, int keep) {
+        prune(jobDir, keep, Long.MAX_VALUE);
+    }
+
+    /**
+     * Deletes all but the newest {@code keep} step directories up to {@code committedStep}: the committed step
+     * survives, and steps after it (written but not committed: a replica that lost the job wrote them, or their
+     * commit failed) are left for the owner's next write of that step to replace.
+     */
+    static void prune(Path jobDir, int keep, long committedStep) {
         try {
-            for (Path dir : HfCheckpoint.stepsNewestFirst(jobDir).stream().skip(Math.max(1, keep)).toList()) CheckpointWriter.deleteTree(dir);
+            for (Path dir : HfCheckpoint.stepsNewestFirst(jobDir).stream().filter(d -> stepOf(d) <= committedStep)
+                    .skip(Math.max(1, keep)).toList()) {
+                CheckpointWriter.deleteTree(dir);
+            }
         } catch (IOException e) {
             LOG.warnf("pruning old checkpoints in %s: %s", jobDir, e.getMessage());
         }
     }
 
-    /**
-     * Every job that has a checkpoint under root, from its newest readable step. A step directory that
-     * cannot be read (say, a disk that filled up) is logged and the one before it is tried.
-     */
-    static List<TrainingJob> restoreAll(JobDirectories dirs, ComputeBackend backend, ObjectMapper json,
-                                        Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) {
-        List<TrainingJob> jobs = new ArrayList<>();
-        for (Path jobDir : dirs.jobFolders()) {
-            try {
-                restore(jobDir, backend, json, tokenizerFor, kafkaClusterId).ifPresent(jobs::add);
-            } catch (IOException e) {
-                LOG.warnf("cannot list %s: %s", jobDir, e.getMessage());
-            }
-        }
-        return jobs;
+    private static long stepOf(Path stepDir) {
+        return Long.parseLong(stepDir.getFileName().toString().substring("step-".length()));
     }
 
-    private static Optional<TrainingJob> restore(Path jobDir, ComputeBackend backend, ObjectMapper json,
-                                                 Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) throws IOException {
-        for (Path dir : HfCheckpoint.stepsNewestFirst(jobDir)) {
+    /** Whether the job folder holds a step directory. */
+    static boolean hasSteps(Path jobDir) {
+        try {
+            return !HfCheckpoint.stepsNewestFirst(jobDir).isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** A posted job before its first checkpoint: its spec, so whichever replica comes to own the dataset starts it. */
+    static void writePosted(JobSpec spec, Path jobDir, ObjectMapper json) throws IOException {
+        CheckpointWriter.writeFile(jobDir.resolve(POSTED_FILE), json.writeValueAsBytes(spec));
+    }
+
+    /** The job's spec, from its newest readable checkpoint or, before the first one, from its posted spec. */
+    static Optional<JobSpec> spec(Path jobDir, ObjectMapper json) {
+        if (!Files.isDirectory(jobDir)) return Optional.empty();
+        try {
+            for (Path dir : HfCheckpoint.stepsNewestFirst(jobDir)) {
+                try {
+                    JsonNode meta = json.readTree(dir.resolve(TRAINER_FILE).toFile());
+                    if (meta.has("spec")) return Optional.of(json.treeToValue(meta.get("spec"), JobSpec.class));
+                } catch (IOException | RuntimeException e) {
+                    // unreadable: the one before it
+                }
+            }
+            Path posted = jobDir.resolve(POSTED_FILE);
+            return Files.isRegularFile(posted) ? Optional.of(json.readValue(posted.toFile(), JobSpec.class)) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("cannot read job %s: %s", jobDir.getFileName(), e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The job of jobDir from the checkpoint of {@code committedStep} (the one the consumer group's committed offsets
+     * name), or, when none is named, from its newest readable step. Empty when nothing there can be resumed.
+     */
+    static Optional<TrainingJob> restore(Path jobDir, Long committedStep, ComputeBackend backend, ObjectMapper json,
+                                         Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) {
+        try {
+            List<Path> steps = HfCheckpoint.stepsNewestFirst(jobDir);
+            if (committedStep != null) {
+                List<Path> named = steps.stream().filter(d -> stepOf(d) == committedStep).toList();
+                if (named.isEmpty()) {
+                    LOG.errorf("job %s: the committed offsets name step-%d, which is not there; resuming from the newest step"
+                            + " before it, so the batches between are not trained", jobDir.getFileName(), committedStep);
+                }
+                steps = steps.stream().filter(d -> stepOf(d) <= committedStep).toList();
+            }
+            return restore(jobDir, steps, backend, json, tokenizerFor, kafkaClusterId);
+        } catch (IOException e) {
+            LOG.warnf("cannot list %s: %s", jobDir, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static Optional<TrainingJob> restore(Path jobDir, List<Path> stepsNewestFirst, ComputeBackend backend, ObjectMapper json,
+                                                 Function<String, BpeTokenizer> tokenizerFor, String kafkaClusterId) {
+        for (Path dir : stepsNewestFirst) {
             if (!Files.isRegularFile(dir.resolve(TRAINER_FILE))) continue;
             try {
                 JsonNode meta = json.readTree(dir.resolve(TRAINER_FILE).toFile());
@@ -114,6 +172,7 @@ final class JobCheckpoints {
                 }
                 job.checkpointedPositions = Map.copyOf(positions);
                 job.checkpointedStep = job.step;
+                job.committedStep = job.step;
                 job.lastCheckpoint = dir.toString();
                 job.releaseIfDone(); // a job that had finished keeps only its status
                 LOG.infof("job %s resumed from %s: step %d, batch positions %s", spec.id(), dir, job.step, positions);

@@ -10,6 +10,14 @@ import java.util.Optional;
 @ConfigMapping(prefix = "llm.trainer")
 public interface TrainerConfig {
 
+    /**
+     * Where the other trainer replicas reach this one's HTTP API (they forward job requests for the datasets it
+     * owns). It travels in the batch consumer's client id, so the consumer group is the replicas' directory. In
+     * Kubernetes: the pod's address (deploy/ sets it from status.podIP).
+     */
+    @WithDefault("http://127.0.0.1:${quarkus.http.port}")
+    String advertisedUrl();
+
     /** Where checkpoints are written; inference-service reads the same directory (a shared volume). */
     @WithDefault("work/checkpoints")
     Path checkpointDir();

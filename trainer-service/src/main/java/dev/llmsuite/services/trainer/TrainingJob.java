@@ -6,6 +6,7 @@ import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.train.AdamW;
 import dev.llmsuite.engine.train.LearningRateSchedule;
+import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.records.TrainingBatch;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.util.ArrayDeque;
@@ -49,6 +50,15 @@ final class TrainingJob {
     private volatile boolean released;
     /** The step the newest checkpoint holds (0: none yet). */
     long checkpointedStep;
+    /** The step of the newest checkpoint whose offsets this replica committed, and so announced. */
+    long committedStep;
+    /** The newest checkpoint's announcement while its offsets are not committed yet. */
+    CheckpointAnnouncement unannounced;
+    /**
+     * This replica gave the job up (its partition went to another replica in a rebalance, or was lost):
+     * it trains no further step and writes no further checkpoint.
+     */
+    volatile boolean handedOver;
     /** partition → offset after the last trained batch. */
     final Map<Integer, Long> positions = new HashMap<>();
     /** partition → positions as the newest checkpoint holds them. */
@@ -129,7 +139,7 @@ final class TrainingJob {
 
     /** One optimizer step on the batch; returns the batch's loss before the update, or NaN if the job is not running. */
     synchronized double train(TrainingBatch b, int partition, long offset) {
-        if (state != State.RUNNING) return Double.NaN;
+        if (state != State.RUNNING || handedOver) return Double.NaN;
         if (spec.epochs() > 0 && b.epoch() >= spec.epochs()) {
             state = State.COMPLETED;
             return Double.NaN;
@@ -174,6 +184,14 @@ final class TrainingJob {
      */
     synchronized void releaseIfDone() {
         if (released || state == State.RUNNING || checkpointedStep != step) return;
+        released = true;
+        optimizer.close();
+        model.close();
+    }
+
+    /** This replica no longer holds the job: the model and optimizer give their memory back, whatever its state. */
+    synchronized void close() {
+        if (released) return;
         released = true;
         optimizer.close();
         model.close();

@@ -262,7 +262,8 @@ class TrainerServiceTest {
                 .getValue("llm.trainer.checkpoint-dir", String.class)).toAbsolutePath();
         given().contentType("application/json").body(Map.of("id", "full", "dataset", "fulld", "checkpointEvery", 2))
                 .post("/v1/jobs").then().statusCode(201);
-        Files.createDirectories(root);
+        Files.delete(root.resolve("full").resolve("job.json")); // the posted spec; the job is running now
+        Files.delete(root.resolve("full"));
         Files.writeString(root.resolve("full"), "in the way");
         String kafka = KafkaBrokerResource.bootstrapServers();
         for (int i = 0; i < 2; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "fulld", batch("fulld", i, 21).encode());

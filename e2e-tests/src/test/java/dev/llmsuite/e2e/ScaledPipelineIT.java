@@ -1,0 +1,141 @@
+package dev.llmsuite.e2e;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.cli.LocalSuite;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.kafka.common.utils.Utils;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two trainer replicas in one consumer group, the batch topics with two partitions: datasets on different
+ * partitions train on different replicas; when one replica is killed its jobs move to the other and, once it is
+ * back, are shared out again. Every batch ends up in each model once, with an uninterrupted run's losses.
+ */
+class ScaledPipelineIT {
+    private static final Path VERDICT = Path.of(System.getProperty("suite.root", "..")).resolve("../shared/data/corpus/the-verdict.txt");
+    private static final List<String> TRAINERS = List.of("trainer-service", "trainer-service-2");
+    static LocalSuite suite;
+
+    @BeforeAll
+    static void startSuite() throws IOException {
+        Path root = Path.of(System.getProperty("suite.root", "..")).toAbsolutePath().normalize();
+        Path work = root.resolve("e2e-tests/target/e2e-scaled-" + UUID.randomUUID());
+        suite = LocalSuite.start(root, PipelineIT.freePortRun(6), work, Map.of(
+                        "sampler-service", Map.of("llm.sampler.end-of-data-after", "1s"),
+                        "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "2")),
+                TRAINERS.size(), Duration.ofSeconds(120), line -> System.out.println("[e2e-scaled] " + line));
+        assertEquals(TRAINERS, suite.instances("trainer-service"));
+    }
+
+    @AfterAll
+    static void stopSuite() {
+        if (suite != null) suite.close();
+    }
+
+    /** A dataset name whose batches go to this partition of two (Kafka's default partitioner on the dataset key). */
+    private static String datasetOn(int partition, String prefix) {
+        for (int i = 0; ; i++) {
+            String name = prefix + "-" + i;
+            if (Utils.toPositive(Utils.murmur2(name.getBytes(StandardCharsets.UTF_8))) % 2 == partition) return name;
+        }
+    }
+
+    /**
+     * The book's chapter-5 setting on The Verdict (as PipelineIT's). The job is posted to the first trainer, which
+     * forwards it to the replica that owns the dataset's partition when that is the other one.
+     */
+    private static void sampleAndTrain(String dataset) throws IOException {
+        given().baseUri(suite.url("sampler-service", "")).contentType("application/json")
+                .body(Map.of("maxLength", 256, "stride", 256, "batchSize", 2, "trainFraction", 0.9, "epochs", 3,
+                        "shuffleBuffer", 4, "seed", 11))
+                .post("/v1/datasets/" + dataset + "/sampling").then().statusCode(201);
+        Map<String, Object> job = Map.of("id", dataset + "-run", "dataset", dataset, "maxSteps", 27, "checkpointEvery", 4,
+                "evalEvery", 9, "learningRate", 0.0004, "seed", 5);
+        given().baseUri(suite.url(TRAINERS.getFirst(), "")).contentType("application/json").body(job).post("/v1/jobs")
+                .then().statusCode(201);
+        given().baseUri(suite.url("tokenizer-service", "")).contentType("application/json")
+                .body(Map.of("id", "the-verdict", "text", Files.readString(VERDICT)))
+                .post("/v1/datasets/" + dataset + "/documents").then().statusCode(202);
+    }
+
+    /** The replica that trains the job now, or null (none holds it at this moment: a rebalance). Asks each for its own jobs. */
+    private static String ownerOf(String job) {
+        return TRAINERS.stream().filter(t -> {
+            try {
+                return given().baseUri(suite.url(t, "")).header("X-Llm-Forwarded", "1").get("/v1/jobs/" + job).statusCode() == 200;
+            } catch (Exception e) { // a killed replica does not answer (a ConnectException, thrown unchecked by RestAssured)
+                return false;
+            }
+        }).findFirst().orElse(null);
+    }
+
+    /** The job's status as any live replica answers it (forwarding to the one that holds it); empty while none can. */
+    private static JsonNode job(String id) throws IOException {
+        for (String trainer : TRAINERS) {
+            try {
+                var answer = given().baseUri(suite.url(trainer, "")).get("/v1/jobs/" + id);
+                if (answer.statusCode() == 200) return new ObjectMapper().readTree(answer.asString());
+            } catch (Exception e) { // a killed replica does not answer
+                // the next one
+            }
+        }
+        return new ObjectMapper().createObjectNode();
+    }
+
+    @Test
+    void aKilledTrainersJobsMoveToTheOtherAndBackAndEveryBatchIsTrainedWithAnUninterruptedRunsLosses() throws Exception {
+        assumeTrue(Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        sampleAndTrain("alone");
+        await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("alone-run").path("state").asText()));
+        Map<String, List<Double>> expected = TrainingMetrics.lossesByBatch(suite.bootstrapServers(), "alone", 27);
+        assertEquals(27, expected.size());
+
+        String killed = datasetOn(0, "scaled"), moved = datasetOn(1, "scaled");
+        sampleAndTrain(killed);
+        sampleAndTrain(moved);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                .until(() -> job(killed + "-run").path("step").asLong() >= 6 && ownerOf(moved + "-run") != null);
+        String victim = ownerOf(killed + "-run"), survivor = ownerOf(moved + "-run");
+        assertNotEquals(victim, survivor, "datasets on different partitions train on different replicas");
+        for (String trainer : TRAINERS) { // each replica lists both jobs and answers for both, whichever holds them
+            given().baseUri(suite.url(trainer, "")).get("/v1/jobs").then().statusCode(200)
+                    .body("id", org.hamcrest.Matchers.hasItems(killed + "-run", moved + "-run", "alone-run"));
+            given().baseUri(suite.url(trainer, "")).get("/v1/training/" + moved).then().statusCode(200).body("id", org.hamcrest.Matchers.equalTo(moved + "-run"));
+        }
+
+        suite.kill(victim); // SIGKILL: the group notices after its session timeout (10 s) and gives the partition over
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+                .until(() -> survivor.equals(ownerOf(killed + "-run")));
+        suite.restart(victim, Duration.ofSeconds(120)); // it rejoins: the partitions are shared out again
+        for (String dataset : List.of(killed, moved)) {
+            await().atMost(Duration.ofSeconds(240)).untilAsserted(() -> assertEquals("completed", job(dataset + "-run").path("state").asText()));
+            assertEquals(27, job(dataset + "-run").path("step").asLong(), dataset + ": each batch once in the model");
+        }
+
+        // The dataset whose replica died: steps after its last checkpoint were trained again, with the same losses.
+        Map<String, List<Double>> afterKill = TrainingMetrics.lossesByBatch(suite.bootstrapServers(), killed, 27);
+        assertEquals(expected.keySet(), afterKill.keySet(), "the same (epoch, batch) pairs were trained");
+        afterKill.forEach((batch, losses) -> losses.forEach(loss ->
+                assertEquals(expected.get(batch).getFirst(), loss, 0.0, killed + " batch " + batch)));
+        // The dataset that was handed over in two rebalances, each with a checkpoint: every batch exactly once.
+        Map<String, List<Double>> handedOver = TrainingMetrics.lossesByBatch(suite.bootstrapServers(), moved, 27);
+        assertEquals(expected.keySet(), handedOver.keySet());
+        handedOver.forEach((batch, losses) -> assertEquals(List.of(expected.get(batch).getFirst()), losses, moved + " batch " + batch));
+    }
+}

@@ -1,0 +1,116 @@
+package dev.llmsuite.services.trainer;
+
+import dev.llmsuite.records.Topics;
+import dev.llmsuite.service.ProblemException;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * The other trainer replicas, as the consumer group knows them: each member's client id carries its advertised
+ * URL ({@code trainer=URL}), and its assignment says which partitions, so which datasets, it trains. A request for
+ * a job another replica holds is forwarded there once (marked, so it is never forwarded again), with the caller's
+ * API key; what that replica answers is answered. No registry of our own: membership is Kafka's.
+ */
+@ApplicationScoped
+public class TrainerReplicas {
+    private static final Logger LOG = Logger.getLogger(TrainerReplicas.class);
+    /** Set on a forwarded request: answer from this replica's own jobs, do not forward again. */
+    static final String FORWARDED = "X-Llm-Forwarded";
+    static final String CLIENT_ID_PREFIX = "trainer=";
+    private static final Pattern ADVERTISED = Pattern.compile(Pattern.quote(CLIENT_ID_PREFIX) + "(https?://[^\\s,]+?:\\d+)");
+    private static final int MAX_ANSWER_BYTES = 8 << 20;
+
+    private final String bootstrapServers;
+    private final String group;
+    private final String self;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    TrainerReplicas(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+                    @ConfigProperty(name = "mp.messaging.incoming.batches.group.id") String group, TrainerConfig config) {
+        this.bootstrapServers = bootstrapServers;
+        this.group = group;
+        this.self = config.advertisedUrl();
+    }
+
+    /** A group member: where it answers (empty when its client id does not say), and the batch partitions it owns. */
+    record Replica(Optional<String> url, List<Integer> partitions) {}
+
+    /** The group's members now, this replica included. */
+    List<Replica> members() {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers, "request.timeout.ms", 10_000,
+                "default.api.timeout.ms", 10_000))) {
+            var described = admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group);
+            List<Replica> out = new ArrayList<>();
+            for (MemberDescription m : described.members()) {
+                Matcher url = ADVERTISED.matcher(m.clientId());
+                List<Integer> owned = m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(Topics.TRAIN_BATCHES))
+                        .map(TopicPartition::partition).sorted().toList();
+                out.add(new Replica(url.find() ? Optional.of(url.group(1)) : Optional.empty(), owned));
+            }
+            return out;
+        } catch (Exception e) {
+            throw new ProblemException(503, "cannot read the trainers' consumer group from Kafka: " + e.getMessage());
+        }
+    }
+
+    /** The other replicas that say where they answer. */
+    List<String> others() {
+        return members().stream().flatMap(r -> r.url().stream()).filter(u -> !u.equals(self)).distinct().toList();
+    }
+
+    /** The URL of the replica that owns this partition: 503 when none does now (a rebalance) or it does not say where. */
+    String ownerOf(int partition) {
+        for (Replica r : members()) {
+            if (!r.partitions().contains(partition)) continue;
+            return r.url().orElseThrow(() -> new ProblemException(503, "the replica that owns partition " + partition
+                    + " of train.batches does not say where it answers (its client id carries no " + CLIENT_ID_PREFIX + "URL)"));
+        }
+        throw new ProblemException(503, "no trainer replica owns partition " + partition + " of train.batches right now"
+                + " (a rebalance); try again shortly");
+    }
+
+    /** One answer of another replica: its status and JSON body. */
+    record Answer(int status, String body) {
+        Response toResponse() {
+            return Response.status(status).type(status >= 400 ? "application/problem+json" : "application/json").entity(body).build();
+        }
+    }
+
+    /** Sends the request to a replica, once, with the caller's API key. */
+    Answer forward(String baseUrl, String method, String pathAndQuery, String jsonBody, String authorization) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery)).timeout(Duration.ofSeconds(30))
+                .header(FORWARDED, "1").header("Accept", "application/json")
+                .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody));
+        if (jsonBody != null) request.header("Content-Type", "application/json");
+        if (authorization != null) request.header("Authorization", authorization);
+        try {
+            HttpResponse<byte[]> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (answer.body().length > MAX_ANSWER_BYTES) throw new ProblemException(502, "replica " + baseUrl + " answered over 8 MiB");
+            return new Answer(answer.statusCode(), new String(answer.body(), java.nio.charset.StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            LOG.warnf("forwarding %s %s to %s failed: %s", method, pathAndQuery, baseUrl, e.toString());
+            throw new ProblemException(502, "the trainer replica at " + baseUrl + " did not answer: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "interrupted");
+        }
+    }
+}
