@@ -4,18 +4,17 @@ import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
-import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.finetune.ClassificationData;
 import dev.llmsuite.finetune.ClassificationExample;
+import dev.llmsuite.finetune.ClassificationRun;
 import dev.llmsuite.finetune.ClassifierTraining;
-import dev.llmsuite.finetune.LanguageModelAdaptation;
-import dev.llmsuite.finetune.PreparedClassification;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.EnumSet;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -63,49 +62,26 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         try (ComputeBackend be = threads > 0 ? new CpuBackend(threads) : CpuBackend.allCores()) {
             GptModel model = HfCheckpoint.load(be, HfCheckpoint.newestIn(base));
-            int max = Math.min(maxLength, model.config().contextLength());
-            var prepared = PreparedClassification.prepare(raw, email, adaptLeftOut, seed, gpt2::encodeOrdinary, max);
-            List<String> labels = prepared.labels();
-            var train = prepared.train();
-            var val = prepared.validation();
-            var test = prepared.test();
-            System.out.printf("%s: %d texts, classes %s, balanced to %d, split %d/%d/%d; base %s (%s); mode %s%n", data.getFileName(),
-                    prepared.texts(), labels, prepared.balanced(), train.size(), val.size(), test.size(), base.getFileName(), model.config(), mode);
-            if (adaptEpochs > 0) {
-                if (adaptLeftOut) {
-                    System.out.printf("adaptation texts: %d of the training split + %d the balancing left out%n", train.size(),
-                            prepared.leftOut().size());
-                }
-                List<int[]> texts = prepared.adaptationTexts();
-                var adapted = LanguageModelAdaptation.adapt(model, texts,
-                        new LanguageModelAdaptation.Settings(adaptEpochs, batch, adaptLr, weightDecay, seed), System.out::println);
-                System.out.printf("adapted the base to %d training texts: loss %.3f -> %.3f, %d steps, %.0f s%n", texts.size(),
-                        adapted.firstLoss(), adapted.lastEpochLoss(), adapted.steps(), adapted.seconds());
-                if (saveAdapted != null) {
-                    HfCheckpoint.save(model, saveAdapted);
-                    System.out.println("adapted base written to " + saveAdapted);
-                }
-            }
-            ClassifierTraining.Mode m = ClassifierTraining.Mode.valueOf(mode.toUpperCase());
-            var lora = new LoraAdapters.Settings(loraRank, loraAlpha, EnumSet.allOf(LoraAdapters.Target.class), Set.of());
-            var report = ClassifierTraining.run(model, labels.size(), train, val, test,
-                    new ClassifierTraining.Settings(m, epochs, batch, lr, weightDecay, max, lora, seed, keepBest), System.out::println);
-            System.out.printf("trainable parameters: %,d of %,d in the base (%.1fx fewer)%n", report.trainableParameters(),
-                    model.layout().totalSize(), (double) model.layout().totalSize() / report.trainableParameters());
-            System.out.printf("accuracy: train %.2f%%, validation %.2f%%, test %.2f%%%n", 100 * report.trainAccuracy(),
-                    100 * report.validationAccuracy(), 100 * report.testAccuracy());
-            System.out.println("test confusion matrix (rows: true, columns: predicted) " + labels + ":");
-            for (int i = 0; i < labels.size(); i++) System.out.printf("  %-8s %s%n", labels.get(i), java.util.Arrays.toString(report.confusion()[i]));
-            System.out.printf("fine-tuning %.0f s (%d steps; the model of epoch %d), whole run %.0f s%n", report.seconds(), report.steps(),
-                    report.epoch(), (System.nanoTime() - t0) / 1e9);
+            System.out.println(data.getFileName() + ", base " + base.getFileName() + ":");
+            var settings = new ClassificationRun.Settings(email, ClassifierTraining.Mode.valueOf(mode.toUpperCase()), epochs, batch, lr,
+                    weightDecay, maxLength, loraRank, loraAlpha, adaptEpochs, adaptLr, adaptLeftOut, keepBest, seed);
+            ClassificationRun.Outcome outcome = ClassificationRun.run(model, raw, settings, gpt2::encodeOrdinary, System.out::println,
+                    saveAdapted == null ? null : adapted -> {
+                        try {
+                            HfCheckpoint.save(adapted, saveAdapted);
+                            System.out.println("adapted base written to " + saveAdapted);
+                        } catch (IOException e) {
+                            throw new UncheckedIOException(e);
+                        }
+                    });
+            ClassificationRun.Result r = outcome.result();
+            System.out.printf("trainable parameters: %,d of %,d in the base (%.1fx fewer)%n", r.trainableParameters(),
+                    model.layout().totalSize(), (double) model.layout().totalSize() / r.trainableParameters());
+            System.out.println("test confusion matrix (rows: true, columns: predicted) " + r.labels() + ":");
+            for (int i = 0; i < r.labels().size(); i++) System.out.printf("  %-8s %s%n", r.labels().get(i), Arrays.toString(r.confusion()[i]));
+            System.out.printf("whole run %.0f s%n", (System.nanoTime() - t0) / 1e9);
             if (out != null) {
-                if (report.adapters() != null) {
-                    dev.llmsuite.engine.io.AdapterFiles.save(report.adapters(), model, out.resolve("adapter"));
-                    model.attach(null);
-                    report.adapters().mergeInto(model);
-                }
-                HfCheckpoint.save(model, out);
-                dev.llmsuite.engine.io.ClassifierFiles.save(report.head(), labels, model, out);
+                outcome.save(model, out, out.resolve("adapter"));
                 System.out.println("classifier written to " + out + " (serve it: ./llm serve --model " + out + ", then POST /v1/classify)");
             }
         }

@@ -40,6 +40,11 @@ final class DemoCommand implements Callable<Integer> {
             + "context (256): the positions a checkpoint learns. A base for fine-tuning wants 256 (default ${DEFAULT-VALUE}).")
     int window;
 
+    @Option(names = "--replicas", defaultValue = "1", description = "Trainer replicas, in one consumer group as several pods "
+            + "would run them (the batch topics get a partition each; ports after the four services'). The sampler stays one "
+            + "process (default ${DEFAULT-VALUE}).")
+    int replicas;
+
     /** Below tokenizer-service's default document limit (8 MiB). */
     static final int DOCUMENT_BYTES = 4 << 20;
 
@@ -47,6 +52,9 @@ final class DemoCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (window < 2 || window > 256) {
             throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--window must be in [2, 256]");
+        }
+        if (replicas < 1 || replicas > 8) {
+            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--replicas must be in [1, 8]");
         }
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path work = root.resolve(workDir);
@@ -66,7 +74,7 @@ final class DemoCommand implements Callable<Integer> {
                                 "llm.trainer.idle-checkpoint-after", "3s"));
         int windowTokens = small ? 16 * 2 : window * BATCH;
         clearEarlierRuns(work.resolve("checkpoints"));
-        try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, Duration.ofSeconds(120), progress::line)) {
+        try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, replicas, Duration.ofSeconds(120), progress::line)) {
             // A corpus over the tokenizer's document limit goes as several documents, cut between lines.
             List<String> parts = DemoCorpus.parts(text, DOCUMENT_BYTES);
             for (int i = 0; i < parts.size(); i++) {

@@ -3,20 +3,15 @@ package dev.llmsuite.cli;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.HfCheckpoint;
-import dev.llmsuite.engine.io.Json;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.finetune.InstructionData;
 import dev.llmsuite.finetune.InstructionExample;
-import dev.llmsuite.finetune.InstructionTraining;
+import dev.llmsuite.finetune.InstructionRun;
 import dev.llmsuite.finetune.JudgeClient;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,48 +42,29 @@ final class InstructFinetuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (judgeUrl != null && judgeModel == null) throw new IllegalArgumentException("--judge-url needs --judge-model");
         List<InstructionExample> all = InstructionData.read(data);
-        InstructionData.Split split = InstructionData.split(all);
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
-        List<Map<String, Object>> responses = new ArrayList<>();
+        InstructionRun.Judge judge = judgeUrl == null ? null : new InstructionRun.Judge(
+                new JudgeClient(judgeUrl, judgeModel, judgeKey != null ? judgeKey : System.getenv("LLM_JUDGE_API_KEY")), judgeModel);
         try (ComputeBackend be = threads > 0 ? new CpuBackend(threads) : CpuBackend.allCores()) {
             GptModel model = HfCheckpoint.load(be, HfCheckpoint.newestIn(base));
-            System.out.printf("%s: %d examples, split %d/%d/%d (train/test/validation); base %s%n", data.getFileName(), all.size(),
-                    split.train().size(), split.test().size(), split.validation().size(), model.config());
-            var report = InstructionTraining.train(model, split.train(), split.validation(), gpt2::encode,
-                    new InstructionTraining.Settings(epochs, batch, lr, weightDecay, maxLength, maskPrompt, seed), System.out::println);
-            System.out.printf("loss %.3f -> %.3f, validation %.3f; %d steps in %.0f s%n", report.firstLoss(), report.lastTrainLoss(),
-                    report.validationLoss(), report.steps(), report.seconds());
-            long t0 = System.nanoTime();
-            for (int i = 0; i < split.test().size(); i++) {
-                InstructionExample e = split.test().get(i);
-                Map<String, Object> r = new LinkedHashMap<>();
-                r.put("instruction", e.instruction());
-                r.put("input", e.input());
-                r.put("output", e.output());
-                r.put("model_response", InstructionTraining.respond(model, e, gpt2::encode, gpt2::decode, maxNewTokens));
-                responses.add(r);
-                if ((i + 1) % 10 == 0) System.out.printf("responses %d/%d (%.0f s)%n", i + 1, split.test().size(), (System.nanoTime() - t0) / 1e9);
+            System.out.println(data.getFileName() + ":");
+            InstructionRun.Outcome outcome = InstructionRun.run(model, all,
+                    new InstructionRun.Settings(epochs, batch, lr, weightDecay, maxLength, maskPrompt, maxNewTokens, seed), judge,
+                    gpt2::encode, gpt2::decode, System.out::println, stage -> { });
+            if (!outcome.responses().isEmpty()) System.out.println("first test response: " + outcome.responses().getFirst().modelResponse());
+            InstructionRun.Judged verdict = outcome.result().judge();
+            if (verdict != null && verdict.error() != null) System.out.println("judge " + judgeModel + ": " + verdict.error());
+            if (verdict != null && verdict.error() == null) {
+                System.out.printf("judge %s: mean score %s over %d scored, %d unparseable%n", judgeModel,
+                        verdict.mean() == null ? "-" : String.format("%.2f", verdict.mean()), verdict.scored(), verdict.unparseable());
             }
-            System.out.println("first test response: " + responses.getFirst().get("model_response"));
             if (out != null) {
-                HfCheckpoint.save(model, out);
-                StringBuilder lines = new StringBuilder();
-                for (Map<String, Object> r : responses) lines.append(Json.write(r)).append('\n');
-                Files.writeString(out.resolve("test-responses.jsonl"), lines);
-                System.out.println("model and test-responses.jsonl written to " + out);
+                outcome.save(model, out);
+                System.out.println("model and " + InstructionRun.RESPONSES + " written to " + out);
             }
         }
-        if (judgeUrl != null) judge(split.test(), responses);
         return 0;
-    }
-
-    private void judge(List<InstructionExample> test, List<Map<String, Object>> responses) throws Exception {
-        if (judgeModel == null) throw new IllegalArgumentException("--judge-url needs --judge-model");
-        String key = judgeKey != null ? judgeKey : System.getenv("LLM_JUDGE_API_KEY");
-        var result = dev.llmsuite.finetune.JudgeEvaluation.run(new JudgeClient(judgeUrl, judgeModel, key), judgeModel, test,
-                responses.stream().map(r -> (String) r.get("model_response")).toList(), System.out::println);
-        System.out.printf("judge %s: mean score %.2f over %d scored, %d unparseable%n", judgeModel, result.mean(),
-                result.scored(), result.unparseable());
     }
 }

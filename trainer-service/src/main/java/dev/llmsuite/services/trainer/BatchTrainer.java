@@ -23,8 +23,9 @@ import org.jboss.logging.Logger;
 
 /**
  * {@code train.batches} and {@code val.batches} in, on one consumer (so the group gives partition p of both to the
- * same replica, {@link JobOwnership}), to the job that trains each dataset ({@link TrainingJobs}), off the event loop; per-step metrics go to {@code training.metrics}, and every {@code checkpointEvery} steps
- * {@link JobCheckpointing} writes and announces a checkpoint.
+ * same replica, {@link JobOwnership}), to the job that trains each dataset ({@link TrainingJobs}), off the event
+ * loop; per-step metrics go to {@code training.metrics}, and every {@code checkpointEvery} steps
+ * {@link JobCheckpointing} writes, commits and announces a checkpoint.
  *
  * <p>Exactly once: a job remembers, per partition, the offset after the last batch it trained, and a
  * checkpoint stores those positions. Kafka offsets are committed only when a checkpoint is written, and

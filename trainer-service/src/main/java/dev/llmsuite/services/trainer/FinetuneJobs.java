@@ -1,20 +1,14 @@
 package dev.llmsuite.services.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.llmsuite.engine.io.AdapterFiles;
-import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
-import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.finetune.ClassificationExample;
+import dev.llmsuite.finetune.ClassificationRun;
+import dev.llmsuite.finetune.FinetuneResult;
+import dev.llmsuite.finetune.InstructionRun;
 import dev.llmsuite.finetune.ClassifierTraining;
-import dev.llmsuite.finetune.LanguageModelAdaptation;
-import dev.llmsuite.finetune.InstructionData;
-import dev.llmsuite.finetune.InstructionExample;
 import dev.llmsuite.finetune.JudgeClient;
-import dev.llmsuite.finetune.JudgeEvaluation;
-import dev.llmsuite.finetune.PreparedClassification;
-import dev.llmsuite.finetune.InstructionTraining;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.records.Names;
 import dev.llmsuite.service.KafkaMessages;
@@ -29,13 +23,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,10 +58,10 @@ public class FinetuneJobs {
     private static final class Job {
         final FinetuneSpec spec;
         final Path base;
-        volatile String state = "waiting";
+        volatile FinetuneState state = FinetuneState.WAITING;
         volatile int examples;
         volatile String progress;
-        volatile Map<String, Object> result;
+        volatile FinetuneResult result;
         volatile String checkpoint, adapter, error;
         /** Another replica runs the fine-tuning jobs now: this run stops at its next progress report. */
         volatile boolean cancelled;
@@ -87,9 +78,9 @@ public class FinetuneJobs {
         }
 
         FinetuneStatus status(FinetuneDatasets datasets) {
-            int n = "waiting".equals(state) ? datasets.arriving(spec.dataset()) : examples;
+            int n = state == FinetuneState.WAITING ? datasets.arriving(spec.dataset()) : examples;
             return new FinetuneStatus(spec.id(), state, n, progress, result, checkpoint, adapter,
-                    "completed".equals(state) ? spec.id() : null, error, spec);
+                    state == FinetuneState.COMPLETED ? spec.id() : null, error, spec);
         }
     }
 
@@ -163,7 +154,7 @@ public class FinetuneJobs {
     // ---------------------------------------------------------------- jobs kept across restarts
 
     private void store(Job job) throws IOException {
-        boolean failed = "failed".equals(job.state);
+        boolean failed = job.state == FinetuneState.FAILED;
         jobFiles.write(new FinetuneJobFiles.StoredJob(job.spec, job.base.toString(), failed ? "failed" : null, job.examples,
                 failed ? job.error : null));
     }
@@ -201,18 +192,19 @@ public class FinetuneJobs {
         Path done = steps.stream().filter(d -> Files.isRegularFile(d.resolve("trainer.json"))).findFirst().orElse(null);
         if (done != null) {
             var meta = json.readTree(done.resolve("trainer.json").toFile());
-            job.result = json.convertValue(meta.path("finetune").path("result"), Map.class);
+            Class<? extends FinetuneResult> type = stored.spec().classification() ? ClassificationRun.Result.class : InstructionRun.Result.class;
+            job.result = json.convertValue(meta.path("finetune").path("result"), type);
             job.checkpoint = done.toAbsolutePath().toString();
             Path adapter = directories.adapter(stored.spec().id());
             if (Files.isDirectory(adapter)) job.adapter = adapter.toString();
-            job.state = "completed";
+            job.state = FinetuneState.COMPLETED;
         } else if ("failed".equals(stored.state())) {
             job.error = stored.error();
-            job.state = "failed";
+            job.state = FinetuneState.FAILED;
         }
         if (jobs.putIfAbsent(stored.spec().id(), job) != null) return;
         LOG.infof("fine-tuning job %s restored: %s", stored.spec().id(), job.state);
-        if ("waiting".equals(job.state)) datasets.get(stored.spec().dataset()).ifPresent(d -> start(job, d));
+        if (job.state == FinetuneState.WAITING) datasets.get(stored.spec().dataset()).ifPresent(d -> start(job, d));
     }
 
     private JudgeHosts judgeHosts() {
@@ -232,12 +224,12 @@ public class FinetuneJobs {
     /** A dataset was closed: the jobs waiting for it start. */
     void onDataset(@Observes FinetuneDatasets.Dataset d) {
         for (Job job : jobs.values()) {
-            if ("waiting".equals(job.state) && job.spec.dataset().equals(d.name())) start(job, d);
+            if (job.state == FinetuneState.WAITING && job.spec.dataset().equals(d.name())) start(job, d);
         }
     }
 
     private synchronized void start(Job job, FinetuneDatasets.Dataset d) {
-        if (!"waiting".equals(job.state)) return;
+        if (job.state != FinetuneState.WAITING) return;
         job.examples = d.size();
         String problem = d.error() != null ? d.error()
                 : job.spec.classification() && d.labelled().isEmpty() ? "dataset " + d.name() + " holds no labelled texts"
@@ -246,13 +238,13 @@ public class FinetuneJobs {
             fail(job, problem);
             return;
         }
-        job.state = "queued";
+        job.state = FinetuneState.QUEUED;
         worker.submit(() -> run(job, d));
     }
 
     private void fail(Job job, String why) {
         job.error = why;
-        job.state = "failed";
+        job.state = FinetuneState.FAILED;
         LOG.warnf("fine-tuning job %s failed: %s", job.spec.id(), why);
         try {
             store(job);
@@ -262,14 +254,14 @@ public class FinetuneJobs {
     }
 
     private void run(Job job, FinetuneDatasets.Dataset d) {
-        job.state = "running";
+        job.state = FinetuneState.RUNNING;
         GptModel model = null;
         try {
             model = HfCheckpoint.load(backend.get(), job.base);
             if (model.config().vocabSize() != 50257) throw new IllegalArgumentException("the base must use GPT-2's vocabulary (50257 ids)");
             if (job.spec.classification()) classify(job, model, d.labelled());
             else instruct(job, model, d);
-            job.state = "completed";
+            job.state = FinetuneState.COMPLETED;
             LOG.infof("fine-tuning job %s completed: %s", job.spec.id(), job.result);
         } catch (Cancelled e) {
             LOG.infof("fine-tuning job %s stopped here: %s", job.spec.id(), e.getMessage());
@@ -281,108 +273,41 @@ public class FinetuneJobs {
         }
     }
 
+    /** The book's chapter 6 ({@link ClassificationRun}); the adapters also apart, for serving on the base. */
     private void classify(Job job, GptModel model, List<ClassificationExample> raw) throws Exception {
         FinetuneSpec s = job.spec;
-        int max = Math.min(s.maxLength(), model.config().contextLength());
-        var prepared = PreparedClassification.prepare(raw, s.email(), s.adaptLeftOut(), s.seed(), gpt2::encodeOrdinary, max);
-        List<String> labels = prepared.labels();
-        var train = prepared.train();
-        var val = prepared.validation();
-        var test = prepared.test();
-        Map<String, Object> result = new LinkedHashMap<>();
-        if (s.adaptEpochs() > 0) {
-            List<int[]> texts = prepared.adaptationTexts();
-            var adapted = LanguageModelAdaptation.adapt(model, texts,
-                    new LanguageModelAdaptation.Settings(s.adaptEpochs(), s.batchSize(), s.adaptLearningRate(), s.weightDecay(), s.seed()),
-                    job::report);
-            result.put("adaptation", Map.of("epochs", s.adaptEpochs(), "texts", texts.size(), "leftOutTexts", prepared.leftOut().size(),
-                    "firstLoss", adapted.firstLoss(), "lastEpochLoss", adapted.lastEpochLoss(), "steps", adapted.steps(),
-                    "seconds", adapted.seconds()));
-        }
-        var lora = new LoraAdapters.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LoraAdapters.Target.class), Set.of());
-        var settings = new ClassifierTraining.Settings(ClassifierTraining.Mode.valueOf(s.mode().toUpperCase()), s.epochs(),
-                s.batchSize(), s.learningRate(), s.weightDecay(), max, lora, s.seed(), s.keepBest());
-        var report = ClassifierTraining.run(model, labels.size(), train, val, test, settings, job::report);
-        result.put("labels", labels);
-        result.put("split", List.of(train.size(), val.size(), test.size()));
-        result.put("trainAccuracy", report.trainAccuracy());
-        result.put("validationAccuracy", report.validationAccuracy());
-        result.put("testAccuracy", report.testAccuracy());
-        result.put("confusion", report.confusion());
-        result.put("trainableParameters", report.trainableParameters());
-        result.put("steps", report.steps());
-        result.put("epoch", report.epoch());
-        result.put("seconds", report.seconds());
-        if (report.adapters() != null) {
-            Path adapter = directories.adapter(s.id());
-            // made for the weights it trained on (the adapted base, with adaptEpochs), before they are merged
-            AdapterFiles.save(report.adapters(), model, adapter);
-            job.adapter = adapter.toString();
-            model.attach(null);
-            report.adapters().mergeInto(model);
-        }
-        GptModel trained = model;
-        publish(job, report.steps(), result, Map.of("test_accuracy", report.testAccuracy()), dir -> {
-            HfCheckpoint.save(trained, dir);
-            ClassifierFiles.save(report.head(), labels, trained, dir);
+        var settings = new ClassificationRun.Settings(s.email(), ClassifierTraining.Mode.valueOf(s.mode().toUpperCase()), s.epochs(),
+                s.batchSize(), s.learningRate(), s.weightDecay(), s.maxLength(), s.loraRank(), s.loraAlpha(), s.adaptEpochs(),
+                s.adaptLearningRate(), s.adaptLeftOut(), s.keepBest(), s.seed());
+        ClassificationRun.Outcome outcome = ClassificationRun.run(model, raw, settings, gpt2::encodeOrdinary, job::report, null);
+        Path adapter = directories.adapter(s.id());
+        publish(job, outcome.result().steps(), outcome.result(), Map.of("test_accuracy", outcome.result().testAccuracy()), dir -> {
+            if (outcome.save(model, dir, adapter)) job.adapter = adapter.toString();
         });
     }
 
+    /** The book's chapter 7 ({@link InstructionRun}), judged when the spec names a judge its hosts allow. */
     private void instruct(Job job, GptModel model, FinetuneDatasets.Dataset d) throws Exception {
         FinetuneSpec s = job.spec;
-        InstructionData.Split split = InstructionData.split(d.instructions());
-        var report = InstructionTraining.train(model, split.train(), split.validation(), gpt2::encode,
-                new InstructionTraining.Settings(s.epochs(), s.batchSize(), s.learningRate(), s.weightDecay(), s.maxLength(),
-                        s.maskPrompt(), s.seed()), job::report);
-        Map<String, Object> result = new LinkedHashMap<>();
-        result.put("split", List.of(split.train().size(), split.test().size(), split.validation().size()));
-        result.put("firstLoss", report.firstLoss());
-        result.put("lastTrainLoss", report.lastTrainLoss());
-        result.put("validationLoss", report.validationLoss());
-        result.put("steps", report.steps());
-        result.put("seconds", report.seconds());
-        Map<String, Double> metrics = new LinkedHashMap<>();
-        metrics.put("loss", report.lastTrainLoss());
-        if (!Double.isNaN(report.validationLoss())) metrics.put("val_loss", report.validationLoss());
-
-        // the book's evaluation: a greedy response to every test prompt, then (with a judge) their scores
-        job.state = "responding";
-        List<String> responses = new ArrayList<>();
-        StringBuilder lines = new StringBuilder();
-        for (int i = 0; i < split.test().size(); i++) {
-            InstructionExample e = split.test().get(i);
-            String response = InstructionTraining.respond(model, e, gpt2::encode, gpt2::decode, s.maxNewTokens());
-            responses.add(response);
-            lines.append(json.writeValueAsString(Map.of("instruction", e.instruction(), "input", e.input(), "output", e.output(),
-                    "model_response", response))).append('\n');
-            if ((i + 1) % 10 == 0 || i + 1 == split.test().size()) job.report("responses " + (i + 1) + "/" + split.test().size());
-        }
         String judgeRefused = s.judgeUrl() == null ? null : judgeHosts().refusal(s.judgeUrl()); // the list may have changed since
-        if (judgeRefused != null) {
-            result.put("judge", Map.of("model", s.judgeModel(), "error", judgeRefused));
-        } else if (s.judgeUrl() != null) {
-            job.state = "judging";
-            Map<String, Object> judged = new LinkedHashMap<>();
-            judged.put("model", s.judgeModel());
-            try {
-                JudgeEvaluation.Result j = JudgeEvaluation.run(new JudgeClient(s.judgeUrl(), s.judgeModel(),
-                        config.finetune().judgeApiKey().orElse(null)), s.judgeModel(), split.test(), responses, job::report);
-                judged.put("mean", Double.isNaN(j.mean()) ? null : j.mean());
-                judged.put("scored", j.scored());
-                judged.put("unparseable", j.unparseable());
-            } catch (java.io.IOException e) {
-                judged.put("error", e.getMessage()); // the model is still published; only its score is missing
-            }
-            result.put("judge", judged);
-        }
-        publish(job, report.steps(), result, metrics, dir -> {
-            HfCheckpoint.save(model, dir);
-            Files.writeString(dir.resolve("test-responses.jsonl"), lines);
-        });
+        InstructionRun.Judge judge = s.judgeUrl() == null || judgeRefused != null ? null
+                : new InstructionRun.Judge(new JudgeClient(s.judgeUrl(), s.judgeModel(), config.finetune().judgeApiKey().orElse(null)),
+                        s.judgeModel());
+        InstructionRun.Outcome outcome = InstructionRun.run(model, d.instructions(),
+                new InstructionRun.Settings(s.epochs(), s.batchSize(), s.learningRate(), s.weightDecay(), s.maxLength(), s.maskPrompt(),
+                        s.maxNewTokens(), s.seed()),
+                judge, gpt2::encode, gpt2::decode, job::report,
+                stage -> job.state = stage == InstructionRun.Stage.RESPONDING ? FinetuneState.RESPONDING : FinetuneState.JUDGING);
+        InstructionRun.Result result = judgeRefused == null ? outcome.result()
+                : outcome.result().withJudge(InstructionRun.Judged.failed(s.judgeModel(), judgeRefused));
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("loss", result.lastTrainLoss());
+        if (!Double.isNaN(result.validationLoss())) metrics.put("val_loss", result.validationLoss());
+        publish(job, result.steps(), result, metrics, dir -> outcome.save(model, dir));
     }
 
     /** Writes the result as a checkpoint (plus trainer.json) and announces it for inference-service. */
-    private void publish(Job job, int steps, Map<String, Object> result, Map<String, Double> metrics, CheckpointWriter.Contents files)
+    private void publish(Job job, int steps, FinetuneResult result, Map<String, Double> metrics, CheckpointWriter.Contents files)
             throws Exception {
         if (job.cancelled) throw new Cancelled(); // a cancelled run writes and announces nothing
         Path dir = directories.of(job.spec.id()).resolve("step-" + steps);

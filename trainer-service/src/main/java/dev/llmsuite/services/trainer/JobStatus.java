@@ -10,7 +10,7 @@ package dev.llmsuite.services.trainer;
  * @param resident    the model and optimizer are in memory; false once a finished job's final checkpoint
  *                    holds everything and their memory went back to the compute backend
  */
-public record JobStatus(String id, String dataset, String state, long step, long epoch, long tokens, Double loss,
+public record JobStatus(String id, String dataset, TrainingJob.State state, long step, long epoch, long tokens, Double loss,
                         Double validationLoss, Double perplexity, Double learningRate, Double tokensPerSecond,
                         Double etaSeconds, String sample, String lastCheckpoint, String checkpointError, String error, boolean resident,
                         JobSpec spec) {

@@ -2,6 +2,7 @@ package dev.llmsuite.services.trainer;
 
 import dev.llmsuite.records.Topics;
 import dev.llmsuite.service.ProblemException;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
@@ -37,11 +38,17 @@ public class TrainerReplicas {
     static final String CLIENT_ID_PREFIX = "trainer=";
     private static final Pattern ADVERTISED = Pattern.compile(Pattern.quote(CLIENT_ID_PREFIX) + "(https?://[^\\s,]+?:\\d+)");
     private static final int MAX_ANSWER_BYTES = 8 << 20;
+    private static final long MEMBERS_FRESH_NANOS = 1_000_000_000L;
 
     private final String bootstrapServers;
     private final String group;
     private final String self;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** One admin client for the service's life (made on first use): a client per request costs a connection each. */
+    private Admin admin;
+    /** The members as last read, and when: a burst of requests asks the group once a second at most. */
+    private List<Replica> members;
+    private long membersReadAt;
 
     TrainerReplicas(@ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
                     @ConfigProperty(name = "mp.messaging.incoming.batches.group.id") String group, TrainerConfig config) {
@@ -53,10 +60,13 @@ public class TrainerReplicas {
     /** A group member: where it answers (empty when its client id does not say), and the batch partitions it owns. */
     record Replica(Optional<String> url, List<Integer> partitions) {}
 
-    /** The group's members now, this replica included. */
-    List<Replica> members() {
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers, "request.timeout.ms", 10_000,
-                "default.api.timeout.ms", 10_000))) {
+    /** The group's members (this replica included), at most a second old. */
+    synchronized List<Replica> members() {
+        if (members != null && System.nanoTime() - membersReadAt < MEMBERS_FRESH_NANOS) return members;
+        if (admin == null) {
+            admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers, "request.timeout.ms", 10_000, "default.api.timeout.ms", 10_000));
+        }
+        try {
             var described = admin.describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS).get(group);
             List<Replica> out = new ArrayList<>();
             for (MemberDescription m : described.members()) {
@@ -65,7 +75,9 @@ public class TrainerReplicas {
                         .map(TopicPartition::partition).sorted().toList();
                 out.add(new Replica(url.find() ? Optional.of(url.group(1)) : Optional.empty(), owned));
             }
-            return out;
+            members = List.copyOf(out);
+            membersReadAt = System.nanoTime();
+            return members;
         } catch (Exception e) {
             throw new ProblemException(503, "cannot read the trainers' consumer group from Kafka: " + e.getMessage());
         }
@@ -85,6 +97,11 @@ public class TrainerReplicas {
         }
         throw new ProblemException(503, "no trainer replica owns partition " + partition + " of train.batches right now"
                 + " (a rebalance); try again shortly");
+    }
+
+    @PreDestroy
+    synchronized void close() {
+        if (admin != null) admin.close(Duration.ofSeconds(5));
     }
 
     /** One answer of another replica: its status and JSON body. */

@@ -1,5 +1,6 @@
 package dev.llmsuite.services.trainer;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
@@ -22,7 +23,15 @@ import java.util.Set;
  * activation buffers are shared by forward and backward.
  */
 final class TrainingJob {
-    enum State { RUNNING, COMPLETED, STOPPED, FAILED }
+    /** Where a job is; JSON shows the lower-case name. */
+    enum State {
+        RUNNING, COMPLETED, STOPPED, FAILED;
+
+        @JsonValue
+        String text() {
+            return name().toLowerCase();
+        }
+    }
 
     final JobSpec spec;
     /** Known from the first batch when the job was posted before its data (then null). */
@@ -225,7 +234,7 @@ final class TrainingJob {
     JobStatus status() {
         Double eta = spec.maxSteps() > 0 && !Double.isNaN(tokensPerSecond) && state == State.RUNNING && step > 0
                 ? (spec.maxSteps() - step) * ((double) tokens / step) / tokensPerSecond : null;
-        return new JobStatus(spec.id(), spec.dataset(), state.name().toLowerCase(), step, epoch, tokens, orNull(loss),
+        return new JobStatus(spec.id(), spec.dataset(), state, step, epoch, tokens, orNull(loss),
                 orNull(validationLoss), Double.isNaN(validationLoss) ? null : Math.exp(validationLoss), orNull(learningRate),
                 orNull(tokensPerSecond), eta, sample, lastCheckpoint, checkpointError, error, !released, spec);
     }

@@ -34,6 +34,9 @@ import org.jboss.logging.Logger;
  * from the checkpoint the group's committed offsets name) or, posted but not yet checkpointed, started from their
  * {@code job.json}. Going: they are dropped here. Posted jobs and auto-jobs (started by a dataset's first batch)
  * start only on the replica that owns their dataset. Each job's folder is {@link JobDirectories}' to name.
+ *
+ * <p>Over 250 lines because the registry and the ownership it follows change together under one lock: which jobs
+ * are here, which partitions are, and the first assignment that the jobs API waits for.</p>
  */
 @ApplicationScoped
 @Startup
