@@ -23,7 +23,7 @@ public final class LocalSuite implements AutoCloseable {
             "tokenizer-service", "sampler-service", "trainer-service", "inference-service");
     private static final Map<String, String> HEAP = Map.of(
             "tokenizer-service", "512m", "sampler-service", "512m",
-            "trainer-service", "2g", "inference-service", "1g");
+            "trainer-service", "3g", "inference-service", "1g");
 
     private final EmbeddedKafka kafka;
     private final Map<String, ServiceProcess> services = new LinkedHashMap<>();

@@ -51,6 +51,9 @@ import org.jboss.logging.Logger;
  * {@code train.batches} ({@link #lead}; the others forward the fine-tuning API there). When another replica takes
  * that partition, this one stops its running job at its next progress report, and the new one runs the
  * unfinished jobs again from their files.</p>
+ *
+ * <p>Over 250 lines because a job's whole life is here (posted, kept in a file, waiting for its dataset, run,
+ * published, restored, handed to another replica); the runs themselves are libs/finetune's.</p>
  */
 @ApplicationScoped
 public class FinetuneJobs {
