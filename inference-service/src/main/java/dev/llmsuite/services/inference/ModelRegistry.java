@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
+import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.service.ComputeConfig;
 import dev.llmsuite.records.Names;
 import dev.llmsuite.service.ProblemException;
@@ -121,10 +122,10 @@ public class ModelRegistry {
         if (Files.exists(meta)) {
             JsonNode m = json.readTree(meta.toFile());
             tokens = m.path("tokens").asLong();
-            if (Encodings.gpt2().hash().equals(m.path("vocabularyHash").asText()) && model.config().vocabSize() == 50257) {
+            if (Encodings.gpt2().hash().equals(m.path("vocabularyHash").asText()) && model.config().vocabSize() == Gpt2.VOCABULARY_SIZE) {
                 tokenizer = new BpeTokenizer(Encodings.gpt2());
             }
-        } else if (model.config().vocabSize() == 50257) {
+        } else if (model.config().vocabSize() == Gpt2.VOCABULARY_SIZE) {
             // A Hugging Face GPT-2 directory: no trainer.json, GPT-2's vocabulary size.
             tokenizer = new BpeTokenizer(Encodings.gpt2());
         }

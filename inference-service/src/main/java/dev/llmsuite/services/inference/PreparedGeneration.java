@@ -3,6 +3,7 @@ package dev.llmsuite.services.inference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import jakarta.ws.rs.core.Response;
@@ -29,7 +30,7 @@ import java.util.Set;
  */
 record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, List<String> stops, int n, int logprobs,
                           GenerationGate.Ticket ticket, AtomicBoolean cancelled, AtomicReference<HttpServerResponse> client) {
-    private static final int END_OF_TEXT = 50256;
+    private static final int END_OF_TEXT = Gpt2.END_OF_TEXT;
     /** OpenAI's own limit on alternatives per token. */
     static final int MAX_LOGPROBS = 20;
 

@@ -1,5 +1,6 @@
 package dev.llmsuite.finetune;
 
+import dev.llmsuite.records.Gpt2;
 import java.util.Arrays;
 import java.util.List;
 
@@ -11,7 +12,7 @@ import java.util.List;
  * tokens of each target are masked with -100 too (the model is then scored on the response only).
  */
 public final class InstructionCollate {
-    public static final int END_OF_TEXT = 50256;
+    public static final int END_OF_TEXT = Gpt2.END_OF_TEXT;
     public static final int IGNORE = -100;
 
     /** [B, T] inputs and targets, row-major. */

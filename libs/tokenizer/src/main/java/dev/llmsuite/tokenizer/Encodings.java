@@ -1,5 +1,6 @@
 package dev.llmsuite.tokenizer;
 
+import dev.llmsuite.records.Gpt2;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -11,7 +12,7 @@ import java.util.Map;
 public final class Encodings {
     public static final String GPT2 = "gpt2";
     public static final String END_OF_TEXT = "<|endoftext|>";
-    public static final int GPT2_END_OF_TEXT = 50256;
+    public static final int GPT2_END_OF_TEXT = Gpt2.END_OF_TEXT;
 
     private Encodings() {}
 

@@ -1,5 +1,6 @@
 package dev.llmsuite.services.sampler;
 
+import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.Split;
 import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.records.TrainingBatch;
@@ -20,7 +21,7 @@ import java.util.Set;
  * (replayed from the token topic) with a differently seeded shuffle.
  */
 final class DatasetSampler {
-    private static final int PAD = 50256;
+    private static final int PAD = Gpt2.END_OF_TEXT;
 
     final String dataset;
     final SamplingSpec spec;

@@ -10,6 +10,7 @@ import dev.llmsuite.finetune.InstructionRun;
 import dev.llmsuite.finetune.ClassifierTraining;
 import dev.llmsuite.finetune.JudgeClient;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.Names;
 import dev.llmsuite.service.KafkaMessages;
 import dev.llmsuite.service.ProblemException;
@@ -261,7 +262,9 @@ public class FinetuneJobs {
         GptModel model = null;
         try {
             model = HfCheckpoint.load(backend.get(), job.base);
-            if (model.config().vocabSize() != 50257) throw new IllegalArgumentException("the base must use GPT-2's vocabulary (50257 ids)");
+            if (model.config().vocabSize() != Gpt2.VOCABULARY_SIZE) {
+                throw new IllegalArgumentException("the base must use GPT-2's vocabulary (" + Gpt2.VOCABULARY_SIZE + " ids)");
+            }
             if (job.spec.classification()) classify(job, model, d.labelled());
             else instruct(job, model, d);
             job.state = FinetuneState.COMPLETED;

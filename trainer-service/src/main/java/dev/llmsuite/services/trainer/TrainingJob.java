@@ -8,6 +8,7 @@ import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.train.AdamW;
 import dev.llmsuite.engine.train.LearningRateSchedule;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.TrainingBatch;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.util.ArrayDeque;
@@ -221,7 +222,7 @@ final class TrainingJob {
             int ctx = model.config().contextLength();
             if (prompt.length > ctx - 1) prompt = java.util.Arrays.copyOfRange(prompt, prompt.length - (ctx - 1), prompt.length);
             int[] out = new Generator(model).generate(prompt, new SamplingParams(Math.min(16, ctx - prompt.length), 0, 0, 1, 0,
-                    Set.of(50256)), null);
+                    Set.of(Gpt2.END_OF_TEXT)), null);
             sample = spec.samplePrompt() + sampleTokenizer.decode(out);
         }
     }

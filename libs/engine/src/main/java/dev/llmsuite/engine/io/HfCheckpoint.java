@@ -3,6 +3,7 @@ package dev.llmsuite.engine.io;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.ParameterLayout;
+import dev.llmsuite.records.Gpt2;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -165,8 +166,8 @@ public final class HfCheckpoint {
         m.put("layer_norm_epsilon", 1e-5);
         m.put("initializer_range", 0.02);
         m.put("tie_word_embeddings", c.tiedOutputHead());
-        m.put("bos_token_id", 50256);
-        m.put("eos_token_id", 50256);
+        m.put("bos_token_id", Gpt2.END_OF_TEXT);
+        m.put("eos_token_id", Gpt2.END_OF_TEXT);
         m.put("llm_suite_qkv_bias", c.qkvBias());
         return m;
     }

@@ -1,5 +1,6 @@
 package dev.llmsuite.engine.model;
 
+import dev.llmsuite.records.Gpt2;
 import java.util.Map;
 
 /**
@@ -28,12 +29,12 @@ public record GptConfig(int vocabSize, int contextLength, int embeddingDim, int 
     }
 
     /** The book's GPT_CONFIG_124M: GPT-2 small's shape, no qkv bias, a separate output head. */
-    public static final GptConfig GPT2_124M = new GptConfig(50257, 1024, 768, 12, 12, 0.1, false, false);
-    public static final GptConfig GPT2_MEDIUM = new GptConfig(50257, 1024, 1024, 16, 24, 0.1, false, false);
-    public static final GptConfig GPT2_LARGE = new GptConfig(50257, 1024, 1280, 20, 36, 0.1, false, false);
-    public static final GptConfig GPT2_XL = new GptConfig(50257, 1024, 1600, 25, 48, 0.1, false, false);
+    public static final GptConfig GPT2_124M = new GptConfig(Gpt2.VOCABULARY_SIZE, 1024, 768, 12, 12, 0.1, false, false);
+    public static final GptConfig GPT2_MEDIUM = new GptConfig(Gpt2.VOCABULARY_SIZE, 1024, 1024, 16, 24, 0.1, false, false);
+    public static final GptConfig GPT2_LARGE = new GptConfig(Gpt2.VOCABULARY_SIZE, 1024, 1280, 20, 36, 0.1, false, false);
+    public static final GptConfig GPT2_XL = new GptConfig(Gpt2.VOCABULARY_SIZE, 1024, 1600, 25, 48, 0.1, false, false);
     /** Small enough to train for minutes on a laptop CPU. */
-    public static final GptConfig SMALL = new GptConfig(50257, 256, 384, 6, 6, 0.1, false, false);
+    public static final GptConfig SMALL = new GptConfig(Gpt2.VOCABULARY_SIZE, 256, 384, 6, 6, 0.1, false, false);
     /** For tests: every path exercised in microseconds. */
     public static final GptConfig TINY = new GptConfig(97, 16, 32, 4, 2, 0.0, true, false);
 
