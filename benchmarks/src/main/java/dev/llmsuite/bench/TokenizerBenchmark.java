@@ -7,6 +7,7 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -57,7 +58,7 @@ public class TokenizerBenchmark {
         jtokkitIds = jtokkit.encodeOrdinary(text);
         if (!Arrays.equals(ids, jtokkitIds.toArray())) throw new IllegalStateException("ids differ from jtokkit's");
         System.out.printf("%n%s: %,d bytes, %,d chars, %,d GPT-2 tokens%n", corpus,
-                text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, text.length(), ids.length);
+                text.getBytes(StandardCharsets.UTF_8).length, text.length(), ids.length);
     }
 
     @Benchmark

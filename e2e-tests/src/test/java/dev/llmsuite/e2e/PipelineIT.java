@@ -1,36 +1,52 @@
 package dev.llmsuite.e2e;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.cli.LocalSuite;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.records.TokenChunk;
+import dev.llmsuite.records.Topics;
+import dev.llmsuite.records.TrainingBatch;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.hamcrest.Matchers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.llmsuite.cli.LocalSuite;
-import dev.llmsuite.records.TokenChunk;
-import dev.llmsuite.records.Topics;
-import dev.llmsuite.tokenizer.BpeTokenizer;
-import dev.llmsuite.tokenizer.Encodings;
-import dev.llmsuite.records.TrainingBatch;
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 
 /** A document posted to tokenizer-service reaches inference-service through the real broker. */
 class PipelineIT {
@@ -68,7 +84,7 @@ class PipelineIT {
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         int[] ids = chunk.ids();
         assertEquals(Encodings.GPT2_END_OF_TEXT, ids[ids.length - 1], "documents end with <|endoftext|>");
-        assertEquals(text, gpt2.decode(java.util.Arrays.copyOf(ids, ids.length - 1)), "GPT-2 ids of the text");
+        assertEquals(text, gpt2.decode(Arrays.copyOf(ids, ids.length - 1)), "GPT-2 ids of the text");
         assertEquals(Encodings.gpt2().hash(), chunk.vocabularyHash());
         List<ConsumerRecord<String, byte[]>> batches = read(Topics.TRAIN_BATCHES, "e2e", 2);
         TrainingBatch first = TrainingBatch.decode(batches.get(0).value());
@@ -134,7 +150,7 @@ class PipelineIT {
         suite.restart("trainer-service", Duration.ofSeconds(120));
         var after = given().baseUri(suite.url("trainer-service", "")).get("/v1/finetune-jobs/late-classifier").then().statusCode(200)
                 .body("state", equalTo("completed")).body("model", equalTo("late-classifier"))
-                .body("checkpoint", org.hamcrest.Matchers.matchesPattern(".*/late-classifier/step-\\d+"))
+                .body("checkpoint", Matchers.matchesPattern(".*/late-classifier/step-\\d+"))
                 .extract().jsonPath();
         assertEquals(accuracy, after.getDouble("result.testAccuracy"), 1e-12, "its result, read back from its checkpoint");
         given().baseUri(suite.url("trainer-service", "")).contentType("application/json")
@@ -145,11 +161,11 @@ class PipelineIT {
     /** A tiny GPT-2-vocabulary base for fine-tuning jobs, at checkpoints/pretrained-tiny/step-1 (written once). */
     private static synchronized void tinyBase() throws IOException {
         Path base = workDir.resolve("checkpoints/pretrained-tiny/step-1");
-        if (java.nio.file.Files.exists(base.resolve("model.safetensors"))) return;
-        try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
-            var m = new dev.llmsuite.engine.model.GptModel(be, new dev.llmsuite.engine.model.GptConfig(50257, 64, 16, 2, 2, 0.0, false, true));
+        if (Files.exists(base.resolve("model.safetensors"))) return;
+        try (var be = new CpuBackend(1)) {
+            var m = new GptModel(be, new GptConfig(50257, 64, 16, 2, 2, 0.0, false, true));
             m.initialize(5);
-            dev.llmsuite.engine.io.HfCheckpoint.save(m, base);
+            HfCheckpoint.save(m, base);
         }
     }
 
@@ -157,18 +173,18 @@ class PipelineIT {
     private static void sendThings(String dataset) throws Exception {
         ObjectMapper json = new ObjectMapper();
         String[] fruit = {"apple", "banana", "cherry", "grape", "melon"}, tools = {"hammer", "wrench", "drill", "saw", "pliers"};
-        java.util.Random r = new java.util.Random(3);
-        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
+        Random r = new Random(3);
+        try (var producer = new KafkaProducer<String, byte[]>(
                 Map.<String, Object>of("bootstrap.servers", suite.bootstrapServers()),
-                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+                new StringSerializer(), new ByteArraySerializer())) {
             for (int i = 0; i < 40; i++) {
                 for (String[] words : new String[][] {fruit, tools}) {
                     String text = words[r.nextInt(5)] + " " + words[r.nextInt(5)] + " " + words[r.nextInt(5)];
-                    producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, dataset,
+                    producer.send(new ProducerRecord<>(Topics.FINETUNE_EXAMPLES, dataset,
                             json.writeValueAsBytes(Map.of("dataset", dataset, "text", text, "label", words == fruit ? "fruit" : "tool"))));
                 }
             }
-            producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.FINETUNE_EXAMPLES, dataset,
+            producer.send(new ProducerRecord<>(Topics.FINETUNE_EXAMPLES, dataset,
                     json.writeValueAsBytes(Map.of("dataset", dataset, "end", true, "count", 80)))).get();
         }
     }
@@ -187,10 +203,10 @@ class PipelineIT {
                 .post("/v1/jobs").then().statusCode(201);
         try {
             given().baseUri(suite.url("tokenizer-service", "")).contentType("application/json")
-                    .body(Map.of("id", "the-verdict", "text", java.nio.file.Files.readString(VERDICT)))
+                    .body(Map.of("id", "the-verdict", "text", Files.readString(VERDICT)))
                     .post("/v1/datasets/" + dataset + "/documents").then().statusCode(202);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -212,7 +228,7 @@ class PipelineIT {
 
     @Test
     void theVerdictIsSampledAsTheBookDoesAndTheLossFalls() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        Assumptions.assumeTrue(Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
         sampleAndTrain("verdict", "verdict-run");
         await().atMost(Duration.ofSeconds(180)).untilAsserted(() -> assertEquals("completed", job("verdict-run").get("state").asText()));
         JsonNode sampling = new ObjectMapper().readTree(given().baseUri(suite.url("sampler-service", ""))
@@ -232,7 +248,7 @@ class PipelineIT {
 
     @Test
     void aTrainerKilledMidRunResumesAndTrainsEachBatchOnceWithTheSameLosses() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        Assumptions.assumeTrue(Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
         Map<String, List<Double>> expected = uninterruptedLosses("straight");
 
         sampleAndTrain("killed", "killed-run");
@@ -264,7 +280,7 @@ class PipelineIT {
      */
     @Test
     void aBrokerSilentFor20SecondsMidTrainingLosesAndRepeatsNothing() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        Assumptions.assumeTrue(Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
         Map<String, List<Double>> expected = uninterruptedLosses("outage-straight");
 
         sampleAndTrain("outage", "outage-run");
@@ -299,7 +315,7 @@ class PipelineIT {
 
     @Test
     void aSamplerKilledMidRunCatchesUpAndEveryBatchIsTrainedOnceWithTheSameLosses() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        Assumptions.assumeTrue(Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
         Map<String, List<Double>> expected = uninterruptedLosses("sampled-straight");
 
         sampleAndTrain("sampled-killed", "sampled-killed-run");
@@ -356,14 +372,14 @@ class PipelineIT {
         String[] doc = {"a", "a", "a", "b", "b", "b", "b", "c", "c"};
         int[] seq = {0, 1, 2, 0, 1, 2, 3, 0, 1};
         long last = -1;
-        try (var producer = new org.apache.kafka.clients.producer.KafkaProducer<>(config,
-                new org.apache.kafka.common.serialization.StringSerializer(), new org.apache.kafka.common.serialization.ByteArraySerializer())) {
+        try (var producer = new KafkaProducer<>(config,
+                new StringSerializer(), new ByteArraySerializer())) {
             for (int i = from; i < to; i++) {
                 int[] ids = new int[13 + 5 * i];
                 for (int j = 0; j < ids.length; j++) ids[j] = 100 * i + j;
                 boolean lastOfDoc = i == 2 || i == 6 || i == 8;
                 TokenChunk c = new TokenChunk(dataset, doc[i], seq[i], lastOfDoc, "e2e-vocab", ids);
-                last = producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.TOKENS, c.key(), c.encode()))
+                last = producer.send(new ProducerRecord<>(Topics.TOKENS, c.key(), c.encode()))
                         .get().offset();
             }
         }
@@ -372,16 +388,16 @@ class PipelineIT {
 
     /** The sampler's committed offset on corpus.tokens (one partition). */
     private static long committedTokens() throws Exception {
-        try (var admin = org.apache.kafka.clients.admin.Admin.create(Map.<String, Object>of("bootstrap.servers", suite.bootstrapServers()))) {
+        try (var admin = Admin.create(Map.<String, Object>of("bootstrap.servers", suite.bootstrapServers()))) {
             var o = admin.listConsumerGroupOffsets("sampler-service").partitionsToOffsetAndMetadata().get()
-                    .get(new org.apache.kafka.common.TopicPartition(Topics.TOKENS, 0));
+                    .get(new TopicPartition(Topics.TOKENS, 0));
             return o == null ? -1 : o.offset();
         }
     }
 
     /** "epoch/index" → the batch's windows, for one dataset; a batch sent twice must have the same windows both times. */
     private static Map<String, String> batches(String topic, String dataset) {
-        Map<String, String> out = new java.util.TreeMap<>();
+        Map<String, String> out = new TreeMap<>();
         Map<String, Object> config = Map.of("bootstrap.servers", suite.bootstrapServers(),
                 "group.id", "e2e-" + UUID.randomUUID(), "auto.offset.reset", "earliest");
         try (var consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
@@ -392,7 +408,7 @@ class PipelineIT {
                     quietSince = System.nanoTime();
                     if (!dataset.equals(r.key())) continue;
                     TrainingBatch b = TrainingBatch.decode(r.value());
-                    String windows = java.util.Arrays.toString(b.inputs()) + java.util.Arrays.toString(b.targets());
+                    String windows = Arrays.toString(b.inputs()) + Arrays.toString(b.targets());
                     String before = out.put(b.epoch() + "/" + b.batchIndex(), windows);
                     assertTrue(before == null || before.equals(windows), "batch " + b.epoch() + "/" + b.batchIndex() + " sent twice, differently");
                 }
@@ -408,7 +424,7 @@ class PipelineIT {
 
     @Test
     void sigtermWritesTheUnsavedStepsBeforeTheTrainerExits() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
+        Assumptions.assumeTrue(Files.exists(VERDICT), "skipped: ../shared/data/corpus/the-verdict.txt is absent");
         given().baseUri(suite.url("sampler-service", "")).contentType("application/json")
                 .body(Map.of("maxLength", 256, "stride", 256, "batchSize", 2, "trainFraction", 0.9, "epochs", 1))
                 .post("/v1/datasets/term/sampling").then().statusCode(201);
@@ -416,14 +432,14 @@ class PipelineIT {
                 .body(Map.of("id", "term-run", "dataset", "term", "checkpointEvery", 1000, "evalEvery", 1000))
                 .post("/v1/jobs").then().statusCode(201);
         given().baseUri(suite.url("tokenizer-service", "")).contentType("application/json")
-                .body(Map.of("id", "the-verdict", "text", java.nio.file.Files.readString(VERDICT)))
+                .body(Map.of("id", "the-verdict", "text", Files.readString(VERDICT)))
                 .post("/v1/datasets/term/documents").then().statusCode(202);
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
                 .until(() -> job("term-run").get("step").asLong() == 9);
         assertTrue(job("term-run").get("lastCheckpoint").isNull(), "nothing saved yet (no interval, not idle long enough)");
         suite.stop("trainer-service"); // SIGTERM
         Path checkpoint = workDir.resolve("checkpoints/term-run/step-9");
-        assertTrue(java.nio.file.Files.isRegularFile(checkpoint.resolve("optimizer.safetensors")), "written on SIGTERM: " + checkpoint);
+        assertTrue(Files.isRegularFile(checkpoint.resolve("optimizer.safetensors")), "written on SIGTERM: " + checkpoint);
         assertEquals(9, new ObjectMapper().readTree(checkpoint.resolve("trainer.json").toFile()).get("step").asInt());
         suite.restart("trainer-service", Duration.ofSeconds(120));
         assertEquals(9, job("term-run").get("step").asLong(), "resumed at the step SIGTERM saved");
@@ -459,7 +475,7 @@ class PipelineIT {
      * service binds it (seen in CI).
      */
     static int freePortRun(int n) throws IOException {
-        java.util.Random random = new java.util.Random();
+        Random random = new Random();
         for (int attempt = 0; attempt < 200; attempt++) {
             int base = 20_000 + random.nextInt(12_000);
             boolean free = true;

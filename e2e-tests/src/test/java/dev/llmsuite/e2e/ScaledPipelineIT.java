@@ -1,11 +1,5 @@
 package dev.llmsuite.e2e;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.cli.LocalSuite;
@@ -18,9 +12,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.kafka.common.utils.Utils;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Two trainer replicas in one consumer group, the batch topics with two partitions: datasets on different
@@ -115,8 +115,8 @@ class ScaledPipelineIT {
         assertNotEquals(victim, survivor, "datasets on different partitions train on different replicas");
         for (String trainer : TRAINERS) { // each replica lists both jobs and answers for both, whichever holds them
             given().baseUri(suite.url(trainer, "")).get("/v1/jobs").then().statusCode(200)
-                    .body("id", org.hamcrest.Matchers.hasItems(killed + "-run", moved + "-run", "alone-run"));
-            given().baseUri(suite.url(trainer, "")).get("/v1/training/" + moved).then().statusCode(200).body("id", org.hamcrest.Matchers.equalTo(moved + "-run"));
+                    .body("id", Matchers.hasItems(killed + "-run", moved + "-run", "alone-run"));
+            given().baseUri(suite.url(trainer, "")).get("/v1/training/" + moved).then().statusCode(200).body("id", Matchers.equalTo(moved + "-run"));
         }
 
         suite.kill(victim); // SIGKILL: the group notices after its session timeout (10 s) and gives the partition over

@@ -2,6 +2,7 @@ package dev.llmsuite.service;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import java.util.Map;
 
 /** Where the GPT engine computes, under {@code llm.compute.*} (trainer-service and inference-service). */
 @ConfigMapping(prefix = "llm.compute")
@@ -24,7 +25,7 @@ public interface ComputeConfig {
     int tornadoMaxTokens();
 
     /** The TornadoVM settings as {@code ComputeBackends.select} takes them. */
-    default java.util.Map<String, String> tornadoSettings() {
-        return java.util.Map.of("tornado-memory", tornadoMemory(), "tornado-max-tokens", Integer.toString(tornadoMaxTokens()));
+    default Map<String, String> tornadoSettings() {
+        return Map.of("tornado-memory", tornadoMemory(), "tornado-max-tokens", Integer.toString(tornadoMaxTokens()));
     }
 }

@@ -28,7 +28,7 @@ final class Consistency {
         List<Map<String, Object>> workloads = objects.stream().filter(o -> Set.of("Deployment", "StatefulSet").contains(Yaml.kind(o))).toList();
         Set<String> kafkas = names(objects, "Kafka");
         // topics: every one a service or the suite names is a KafkaTopic of a Kafka cluster here
-        Set<String> declared = new java.util.HashSet<>();
+        Set<String> declared = new HashSet<>();
         for (Map<String, Object> t : objects) {
             if (!"KafkaTopic".equals(Yaml.kind(t))) continue;
             String topic = (String) Objects.requireNonNullElse(Yaml.at(t, "spec.topicName"), Yaml.name(t));
@@ -128,7 +128,7 @@ final class Consistency {
     }
 
     private static Set<String> names(List<Map<String, Object>> objects, String kind) {
-        Set<String> out = new java.util.HashSet<>();
+        Set<String> out = new HashSet<>();
         for (Map<String, Object> o : objects) if (kind.equals(Yaml.kind(o))) out.add(Yaml.name(o));
         return out;
     }

@@ -1,9 +1,7 @@
 package dev.llmsuite.deploy;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.llmsuite.records.Topics;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,9 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** deploy/kubernetes, every overlay: rendered, schema-valid, consistent with the services. */
 class ManifestsTest {
@@ -102,7 +102,7 @@ class ManifestsTest {
         Process p;
         try {
             p = new ProcessBuilder("kubectl", "kustomize", dir.toString()).redirectErrorStream(true).start();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             Assumptions.abort("skipped: kubectl is not installed, so only this project's renderer checks the overlays");
             return;
         }

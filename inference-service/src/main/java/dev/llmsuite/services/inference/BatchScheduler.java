@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.jboss.logging.Logger;
 
 /**
@@ -78,7 +80,7 @@ final class BatchScheduler implements AutoCloseable {
      * Runs work that uses the model's activation buffers (a classifier's forward) on the decode thread,
      * between steps, so it never interleaves with a decode step.
      */
-    <T> CompletableFuture<T> call(java.util.function.Supplier<T> work) {
+    <T> CompletableFuture<T> call(Supplier<T> work) {
         CompletableFuture<T> f = new CompletableFuture<>();
         Runnable task = () -> {
             try {
@@ -97,7 +99,7 @@ final class BatchScheduler implements AutoCloseable {
         while (!closed || !active.isEmpty() || !incoming.isEmpty()) {
             try {
                 if (active.isEmpty()) {
-                    Object s = incoming.poll(200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    Object s = incoming.poll(200, TimeUnit.MILLISECONDS);
                     if (s != null) admit(s, active);
                 }
                 Object s;

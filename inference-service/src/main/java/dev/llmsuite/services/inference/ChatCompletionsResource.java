@@ -62,7 +62,7 @@ public class ChatCompletionsResource {
         }
         PreparedGeneration.Whole w = g.whole();
         List<ChatChoice> choices = new ArrayList<>();
-        for (Completion.Result r : w.results()) {
+        for (GenerationRun.Result r : w.results()) {
             choices.add(new ChatChoice(r.index(), new Message("assistant", w.texts().get(r.index())),
                     logprobs ? ChatLogprobs.of(w.logprobs().get(r.index())) : null, r.finishReason()));
         }

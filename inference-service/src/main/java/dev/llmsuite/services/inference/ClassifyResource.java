@@ -11,6 +11,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -75,7 +76,7 @@ public class ClassifyResource {
                 int[] x = m.tokenizer().encodeOrdinary(t);
                 if (x.length == 0) throw ProblemException.badRequest("an input is empty");
                 truncated.add(x.length > context);
-                x = x.length > context ? java.util.Arrays.copyOf(x, context) : x;
+                x = x.length > context ? Arrays.copyOf(x, context) : x;
                 tokens += x.length;
                 ids.add(x);
             }

@@ -60,7 +60,7 @@ public class CompletionsResource {
         }
         PreparedGeneration.Whole w = g.whole();
         List<TextChoice> choices = new ArrayList<>();
-        for (Completion.Result r : w.results()) {
+        for (GenerationRun.Result r : w.results()) {
             choices.add(new TextChoice(w.texts().get(r.index()), r.index(), logprobs ? LegacyLogprobs.of(w.logprobs().get(r.index())) : null,
                     r.finishReason()));
         }

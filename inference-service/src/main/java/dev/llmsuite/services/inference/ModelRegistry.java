@@ -4,25 +4,30 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
-import dev.llmsuite.records.Gpt2;
-import dev.llmsuite.service.ComputeConfig;
-import dev.llmsuite.records.Names;
-import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.engine.io.AdapterFiles;
+import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.Gpt2;
+import dev.llmsuite.records.Names;
+import dev.llmsuite.service.ComputeConfig;
+import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 import io.smallrye.reactive.messaging.annotations.Blocking;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -58,7 +63,7 @@ public class ModelRegistry {
     }
 
     /** Serves llm.inference.model-dir, when set, before any announcement arrives (the operator's directory: no hashes). */
-    void onStart(@jakarta.enterprise.event.Observes io.quarkus.runtime.StartupEvent event) throws IOException {
+    void onStart(@Observes StartupEvent event) throws IOException {
         if (config.modelDir().isEmpty()) return;
         Path dir = config.modelDir().get().toAbsolutePath().normalize();
         String name = config.modelName().orElse(dir.getFileName().toString());
@@ -132,12 +137,12 @@ public class ModelRegistry {
         SharedWeights weights = new SharedWeights(model);
         return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(),
                 new BatchScheduler(a.model(), model, config.maxBatch(), weights::leave),
-                dev.llmsuite.engine.io.ClassifierFiles.load(model, dir), weights);
+                ClassifierFiles.load(model, dir), weights);
     }
 
     /** The loaded models and the adapted views in use. */
     Collection<LoadedModel> all() {
-        java.util.List<LoadedModel> all = new java.util.ArrayList<>(models.values());
+        List<LoadedModel> all = new ArrayList<>(models.values());
         adapted.values().stream().filter(a -> models.get(a.base().name()) == a.base()).forEach(a -> all.add(a.view()));
         return all;
     }

@@ -143,16 +143,16 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         return response != null && response.closed();
     }
 
-    List<Completion.Result> run(Completion.PieceListener listener) {
+    List<GenerationRun.Result> run(GenerationRun.PieceListener listener) {
         try (ticket) {
-            return Completion.run(model, prompt, params, n, logprobs, stops, ticket, cancelled, listener);
+            return GenerationRun.run(model, prompt, params, n, logprobs, stops, ticket, cancelled, listener);
         }
     }
 
     /** The generated choices, each in one piece, with their logprobs (empty lists when none were asked). */
-    record Whole(List<String> texts, List<List<TokenLogprob>> logprobs, List<Completion.Result> results) {
+    record Whole(List<String> texts, List<List<TokenLogprob>> logprobs, List<GenerationRun.Result> results) {
         Usage usage(int promptTokens) {
-            return Usage.of(promptTokens, results.stream().mapToInt(Completion.Result::completionTokens).sum());
+            return Usage.of(promptTokens, results.stream().mapToInt(GenerationRun.Result::completionTokens).sum());
         }
     }
 
@@ -163,7 +163,7 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
             texts.add(new StringBuilder());
             logprobs.add(new ArrayList<>());
         }
-        List<Completion.Result> results = run((index, text, lps) -> {
+        List<GenerationRun.Result> results = run((index, text, lps) -> {
             texts.get(index).append(text);
             logprobs.get(index).addAll(lps);
             return true;
@@ -181,13 +181,13 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
      * piece of text, {@code last} with each choice's finish reason, then [DONE].
      */
     Response streamed(IntFunction<Object> first, PieceEvent piece,
-                      Function<Completion.Result, Object> last) {
+                      Function<GenerationRun.Result, Object> last) {
         return Response.ok((StreamingOutput) out -> {
             SseWriter sse = new SseWriter(out);
             if (first != null) for (int i = 0; i < n; i++) sse.event(first.apply(i));
-            List<Completion.Result> results = run((index, text, lps) -> !clientGone() && sse.event(piece.of(index, text, lps)));
+            List<GenerationRun.Result> results = run((index, text, lps) -> !clientGone() && sse.event(piece.of(index, text, lps)));
             if (clientGone()) return;
-            for (Completion.Result r : results) sse.event(last.apply(r));
+            for (GenerationRun.Result r : results) sse.event(last.apply(r));
             sse.done();
         }).type("text/event-stream").header("Cache-Control", "no-cache").build();
     }

@@ -1,18 +1,18 @@
 package dev.llmsuite.services.inference;
 
+import dev.llmsuite.testing.KafkaBrokerResource;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
-
-import dev.llmsuite.testing.KafkaBrokerResource;
-import io.quarkus.test.common.WithTestResource;
-import io.quarkus.test.junit.QuarkusTest;
-import java.time.Duration;
-import java.util.Map;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 
 /** Requests at the edges: sampling values that are no numbers, a context that fills up, prompts too long to tokenize. */
 @QuarkusTest
@@ -46,7 +46,7 @@ class EdgeRequestsTest {
                 .body("usage.prompt_tokens", equalTo(60)).body("usage.completion_tokens", lessThan(16))
                 .body("choices[0].finish_reason", equalTo("length"));
         given().contentType("application/json").body(Map.of("model", "edge", "messages",
-                        java.util.List.of(Map.of("role", "user", "content", " a".repeat(20))), "max_tokens", 60, "temperature", 0))
+                        List.of(Map.of("role", "user", "content", " a".repeat(20))), "max_tokens", 60, "temperature", 0))
                 .post("/v1/chat/completions").then().statusCode(200).body("choices[0].finish_reason", equalTo("length"));
     }
 

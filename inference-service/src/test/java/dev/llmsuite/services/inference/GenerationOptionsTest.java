@@ -1,16 +1,10 @@
 package dev.llmsuite.services.inference;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.testing.KafkaBrokerResource;
@@ -26,6 +20,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** n choices, logprobs, and a client that leaves before its answer. */
 @QuarkusTest
@@ -100,7 +100,7 @@ class GenerationOptionsTest {
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (float l : logits) max = Math.max(max, l);
         for (float l : logits) sum += Math.exp(l - max);
-        int argmax = dev.llmsuite.engine.generate.TokenSampler.argmax(logits);
+        int argmax = TokenSampler.argmax(logits);
         double expected = logits[argmax] - max - Math.log(sum);
         assertEquals(expected, lp.get("token_logprobs").get(0).asDouble(), 1e-4, "greedy's first token logprob");
         assertEquals(gpt2.decode(new int[] {argmax}), lp.get("tokens").get(0).asText());

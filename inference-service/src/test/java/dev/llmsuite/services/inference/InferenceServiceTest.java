@@ -1,11 +1,5 @@
 package dev.llmsuite.services.inference;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Generator;
@@ -21,14 +15,27 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.hamcrest.Matchers;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
@@ -50,7 +57,7 @@ class InferenceServiceTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/models/m1").then().statusCode(200).body("step", equalTo(5)).body("tokens_seen", equalTo(42)));
         given().get("/v1/models").then().statusCode(200).body("object", equalTo("list"))
-                .body("data.id", org.hamcrest.Matchers.hasItem("m1"));
+                .body("data.id", Matchers.hasItem("m1"));
 
         String prompt = "Every effort moves you";
         String text = given().contentType("application/json")
@@ -77,14 +84,14 @@ class InferenceServiceTest {
         StringBuilder streamed = new StringBuilder();
         String finish = null;
         for (int i = 0; i < frames.length - 1; i++) {
-            org.junit.jupiter.api.Assertions.assertTrue(frames[i].startsWith("data: {"), frames[i]);
+            Assertions.assertTrue(frames[i].startsWith("data: {"), frames[i]);
             var chunk = json.readTree(frames[i].substring("data: ".length()));
             assertEquals("text_completion", chunk.get("object").asText());
             streamed.append(chunk.get("choices").get(0).get("text").asText());
             if (!chunk.get("choices").get(0).get("finish_reason").isNull()) finish = chunk.get("choices").get(0).get("finish_reason").asText();
         }
         assertEquals(text, streamed.toString(), "the stream carries exactly the completion's text");
-        org.junit.jupiter.api.Assertions.assertNotNull(finish, "the last chunk says why it finished");
+        Assertions.assertNotNull(finish, "the last chunk says why it finished");
 
         // a stop string ends the text before it
         if (text.length() > 3) {
@@ -120,9 +127,9 @@ class InferenceServiceTest {
                     .body(Map.of("model", "batch", "prompt", prompts[i], "max_tokens", 10, "temperature", 0))
                     .post("/v1/completions").then().statusCode(200).extract().path("choices[0].text");
         }
-        var pool = java.util.concurrent.Executors.newFixedThreadPool(prompts.length);
+        var pool = Executors.newFixedThreadPool(prompts.length);
         try {
-            var futures = new java.util.ArrayList<java.util.concurrent.Future<String>>();
+            var futures = new ArrayList<Future<String>>();
             for (String p : prompts) {
                 futures.add(pool.submit(() -> given().contentType("application/json")
                         .body(Map.of("model", "batch", "prompt", p, "max_tokens", 10, "temperature", 0))
@@ -155,7 +162,7 @@ class InferenceServiceTest {
     void chatCompletionsRenderTheAlpacaTemplate() throws Exception {
         announce(writeCheckpoint("chat", 1, 11, false));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/chat").then().statusCode(200));
-        var messages = java.util.List.of(Map.of("role", "system", "content", "a list"), Map.of("role", "user", "content", "Sort it."));
+        var messages = List.of(Map.of("role", "system", "content", "a list"), Map.of("role", "user", "content", "Sort it."));
         String content = given().contentType("application/json")
                 .body(Map.of("model", "chat", "messages", messages, "max_tokens", 6, "temperature", 0))
                 .post("/v1/chat/completions").then().statusCode(200)
@@ -182,23 +189,23 @@ class InferenceServiceTest {
         }
         assertEquals(content, streamed.toString());
 
-        given().contentType("application/json").body(Map.of("model", "chat", "messages", java.util.List.of()))
+        given().contentType("application/json").body(Map.of("model", "chat", "messages", List.of()))
                 .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("at least one message"));
         given().contentType("application/json")
-                .body(Map.of("model", "chat", "messages", java.util.List.of(Map.of("role", "tool", "content", "x"))))
+                .body(Map.of("model", "chat", "messages", List.of(Map.of("role", "tool", "content", "x"))))
                 .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("unknown role 'tool'"));
     }
 
     @Test
     void theOfficialOpenAiNpmClientWorksUnchanged() throws Exception {
         Path script = Path.of("src/test/node/openai-client.mjs");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(Path.of("src/test/node/node_modules/openai")),
+        Assumptions.assumeTrue(Files.isDirectory(Path.of("src/test/node/node_modules/openai")),
                 "skipped: the openai npm client is not installed (npm ci --prefix inference-service/src/test/node)");
         announce(writeCheckpoint("npm", 1, 21, false));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/npm").then().statusCode(200));
         String base = "http://127.0.0.1:" + io.restassured.RestAssured.port + "/v1";
         Process p = new ProcessBuilder("node", script.toString(), base, "npm").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.waitFor(), out);
         var r = json.readTree(out.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElseThrow(() -> new AssertionError(out)));
         String whole = given().contentType("application/json")
@@ -209,7 +216,7 @@ class InferenceServiceTest {
         assertEquals(r.get("chat").asText(), r.get("chatStreamed").asText());
         assertEquals(4, r.get("usage").get("prompt_tokens").asInt());
         assertEquals(404, r.get("error").get("status").asInt());
-        org.junit.jupiter.api.Assertions.assertTrue(r.get("models").toString().contains("npm"));
+        Assertions.assertTrue(r.get("models").toString().contains("npm"));
     }
 
     @Test

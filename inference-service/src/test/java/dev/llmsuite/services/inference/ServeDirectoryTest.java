@@ -1,14 +1,10 @@
 package dev.llmsuite.services.inference;
 
-import static io.restassured.RestAssured.given;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import dev.llmsuite.engine.cpu.CpuBackend;
-import dev.llmsuite.engine.io.HfCheckpoint;
-import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import io.quarkus.test.junit.QuarkusTest;
@@ -18,7 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * What ./llm serve runs: one Hugging Face GPT-2 directory served from startup, with no Kafka at all,
@@ -53,7 +53,7 @@ class ServeDirectoryTest {
     void standaloneItIsReadyAtOnceAndShowsNoHostPath() {
         given().get("/q/health/ready").then().statusCode(200);
         given().get("/v1/models/gpt2-local").then().statusCode(200)
-                .body("checkpoint", org.hamcrest.Matchers.startsWith("hf-gpt2-"));
+                .body("checkpoint", Matchers.startsWith("hf-gpt2-"));
     }
 
     @Test

@@ -10,11 +10,13 @@ import dev.llmsuite.records.Topics;
 import dev.llmsuite.testing.KafkaBrokerResource;
 import dev.llmsuite.testing.TestKafka;
 import dev.llmsuite.tokenizer.Encodings;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
+import org.eclipse.microprofile.config.ConfigProvider;
 
 /** Checkpoints as the trainer writes them (random GPT weights over the GPT-2 vocabulary), announced on Kafka. */
 final class TestCheckpoints {
@@ -49,8 +51,8 @@ final class TestCheckpoints {
     }
 
     /** llm.inference.checkpoint-dir: announcements are served only from under it. */
-    static Path root() throws java.io.IOException {
-        Path root = org.eclipse.microprofile.config.ConfigProvider.getConfig().getValue("llm.inference.checkpoint-dir", Path.class);
+    static Path root() throws IOException {
+        Path root = ConfigProvider.getConfig().getValue("llm.inference.checkpoint-dir", Path.class);
         return Files.createDirectories(root.toAbsolutePath());
     }
 

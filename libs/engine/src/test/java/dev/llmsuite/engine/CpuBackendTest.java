@@ -1,12 +1,12 @@
 package dev.llmsuite.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The CPU backend's tensors start past a cache-line pad: every operation must honour their offsets. */
 class CpuBackendTest {
@@ -45,7 +45,7 @@ class CpuBackendTest {
             assertEquals(19, t.size());
             assertArrayEquals(new float[19], read(be, t, 19));
             float[] ones = new float[19];
-            java.util.Arrays.fill(ones, 1f);
+            Arrays.fill(ones, 1f);
             be.write(t, 0, ones, 0, 19);
             assertArrayEquals(ones, read(be, t, 19));
         }

@@ -1,8 +1,5 @@
 package dev.llmsuite.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.Safetensors;
 import dev.llmsuite.engine.model.GptConfig;
@@ -10,7 +7,10 @@ import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.ParameterLayout;
 import dev.llmsuite.engine.train.AdamW;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The engine against PyTorch (fixtures/make_torch_fixture.py): for fixed weights and a fixed batch, the
@@ -47,7 +47,7 @@ class GptTorchFixtureTest {
             float[] grads = new float[(int) model.layout().totalSize()];
             be.read(model.gradients(), 0, grads, 0, grads.length);
             for (ParameterLayout.Spec s : model.layout().specs()) {
-                float[] g = java.util.Arrays.copyOfRange(grads, (int) s.offset(), (int) (s.offset() + s.size()));
+                float[] g = Arrays.copyOfRange(grads, (int) s.offset(), (int) (s.offset() + s.size()));
                 assertClose(fx.floats("grad." + s.name()), g, "gradient of " + s.name());
             }
 
@@ -63,7 +63,7 @@ class GptTorchFixtureTest {
             float[] after = new float[(int) model.layout().totalSize()];
             be.read(model.parameters(), 0, after, 0, after.length);
             for (ParameterLayout.Spec s : model.layout().specs()) {
-                float[] p = java.util.Arrays.copyOfRange(after, (int) s.offset(), (int) (s.offset() + s.size()));
+                float[] p = Arrays.copyOfRange(after, (int) s.offset(), (int) (s.offset() + s.size()));
                 float[] expected = fx.floats("step3." + s.name());
                 if (s.name().endsWith("attn.c_attn.bias")) {
                     // The key bias shifts every score of a query alike, so softmax cancels it: its true

@@ -1,19 +1,21 @@
 package dev.llmsuite.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.engine.model.ParameterLayout;
 import dev.llmsuite.engine.train.AdamW;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** LoRA: a no-op at first, merged equals unmerged, gradients by the chain rule from the base weights' (themselves checked by finite differences). */
 class LoraTest {
@@ -71,8 +73,8 @@ class LoraTest {
             GptModel[] all = {base, views[0], views[1]};
             for (int k = 0; k < all.length; k++) {
                 // prefill 4 tokens, decode the 5th with the KV cache ...
-                try (var cache = new dev.llmsuite.engine.generate.KvCache(be, CFG)) {
-                    all[k].prefill(java.util.Arrays.copyOf(prompt, 4), cache);
+                try (var cache = new KvCache(be, CFG)) {
+                    all[k].prefill(Arrays.copyOf(prompt, 4), cache);
                     next[k] = all[k].decode(prompt[4], cache);
                 }
                 // ... equals the full forward over all 5
@@ -183,13 +185,13 @@ class LoraTest {
         try (CpuBackend be = new CpuBackend(1)) {
             GptConfig cfg = GptConfig.preset("gpt2-124m").withTiedOutputHead(true);
             LoraAdapters lora = new LoraAdapters(be, cfg, LoraAdapters.Settings.book());
-            long base = dev.llmsuite.engine.model.ParameterLayout.of(cfg).totalSize();
+            long base = ParameterLayout.of(cfg).totalSize();
             assertEquals(2_359_296, lora.parameterCount(), "16 · (in + out) for each of 4 layers in 12 blocks");
             assertTrue(base / lora.parameterCount() >= 50, base + " / " + lora.parameterCount());
         }
     }
 
-    static float[] read(CpuBackend be, dev.llmsuite.engine.backend.Tensor t, long offset, int n) {
+    static float[] read(CpuBackend be, Tensor t, long offset, int n) {
         float[] out = new float[n];
         be.read(t, offset, out, 0, n);
         return out;

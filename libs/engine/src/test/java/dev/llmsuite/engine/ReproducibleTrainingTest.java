@@ -1,7 +1,5 @@
 package dev.llmsuite.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
@@ -9,9 +7,11 @@ import dev.llmsuite.engine.train.AdamW;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Training gives the same bits however the JVM runs the kernels: this JVM (C2 compiles them after a few
@@ -40,7 +40,7 @@ class ReproducibleTrainingTest {
             }
             float[] p = new float[(int) m.layout().totalSize()];
             be.read(m.parameters(), 0, p, 0, p.length);
-            out.add(Integer.toHexString(java.util.Arrays.hashCode(p)));
+            out.add(Integer.toHexString(Arrays.hashCode(p)));
         }
         return out;
     }

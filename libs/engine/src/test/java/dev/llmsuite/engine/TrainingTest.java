@@ -1,15 +1,15 @@
 package dev.llmsuite.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.train.AdamW;
 import dev.llmsuite.engine.train.LearningRateSchedule;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrainingTest {
 
@@ -55,8 +55,8 @@ class TrainingTest {
             be.read(m.gradients(), 0, whole, 0, whole.length);
             m.zeroGradients();
             for (int half = 0; half < 2; half++) {
-                int[] xs = java.util.Arrays.copyOfRange(x, half * 16, half * 16 + 16);
-                int[] ys = java.util.Arrays.copyOfRange(y, half * 16, half * 16 + 16);
+                int[] xs = Arrays.copyOfRange(x, half * 16, half * 16 + 16);
+                int[] ys = Arrays.copyOfRange(y, half * 16, half * 16 + 16);
                 m.forward(xs, ys, 2, 8, false, 0);
                 m.backward(0.5f);
             }
@@ -92,7 +92,7 @@ class TrainingTest {
             reused.zeroGradients();
             reused.backward(1f);
             assertEquals(expectedLoss, loss, 0.0);
-            assertTrue(java.util.Arrays.equals(expected, read(be, reused)), "gradients bit for bit");
+            assertTrue(Arrays.equals(expected, read(be, reused)), "gradients bit for bit");
         }
     }
 

@@ -1,13 +1,13 @@
 package dev.llmsuite.engine;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.llmsuite.engine.cpu.VectorMath;
+import java.util.Arrays;
 import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The engine's own exp, tanh and lane sum: accurate, the vector and scalar forms equal bit for bit. */
 class VectorMathTest {
@@ -65,7 +65,7 @@ class VectorMathTest {
 
     /** Lane i + lane i + L/2, then + L/4, ...: the tree VectorMath.sum is documented to use. */
     private static float sumPairwise(float[] a, int from, int n) {
-        float[] v = java.util.Arrays.copyOfRange(a, from, from + n);
+        float[] v = Arrays.copyOfRange(a, from, from + n);
         for (int w = n / 2; w >= 1; w /= 2) {
             float[] next = new float[n];
             for (int i = 0; i < n; i++) next[i] = v[i] + v[(i + w) % n];

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.HashSet;
@@ -116,8 +117,8 @@ public final class ClassificationData {
         int[][] out = new int[sequences.size()][];
         for (int i = 0; i < out.length; i++) {
             int[] s = sequences.get(i);
-            out[i] = java.util.Arrays.copyOf(s, length);
-            if (s.length < length) java.util.Arrays.fill(out[i], s.length, length, InstructionCollate.END_OF_TEXT);
+            out[i] = Arrays.copyOf(s, length);
+            if (s.length < length) Arrays.fill(out[i], s.length, length, InstructionCollate.END_OF_TEXT);
         }
         return out;
     }

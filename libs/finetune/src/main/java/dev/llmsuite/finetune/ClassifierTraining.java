@@ -7,6 +7,7 @@ import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.engine.train.AdamW;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -50,7 +51,7 @@ public final class ClassifierTraining {
             if (label < 0) throw new IllegalArgumentException("label '" + e.label() + "' is not one of " + labels);
             int[] ids = tokenizer.apply(e.text());
             if (ids.length == 0) ids = new int[] {InstructionCollate.END_OF_TEXT};
-            out.add(new Example(ids.length > maxLength ? java.util.Arrays.copyOf(ids, maxLength) : ids, label));
+            out.add(new Example(ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids, label));
         }
         return out;
     }
@@ -205,7 +206,7 @@ public final class ClassifierTraining {
             int t = 0;
             for (Example e : batch) t = Math.max(t, e.ids().length);
             int[] ids = new int[batch.size() * t], positions = new int[batch.size()], labels = new int[batch.size()];
-            java.util.Arrays.fill(ids, pad);
+            Arrays.fill(ids, pad);
             for (int i = 0; i < batch.size(); i++) {
                 System.arraycopy(batch.get(i).ids(), 0, ids, i * t, batch.get(i).ids().length);
                 positions[i] = batch.get(i).ids().length - 1;

@@ -1,5 +1,6 @@
 package dev.llmsuite.finetune;
 
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -110,7 +111,7 @@ public final class EmailText {
     }
 
     static byte[] quotedPrintable(String s) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
             if (ch == '=' && i + 1 < s.length() && s.charAt(i + 1) == '\n') {

@@ -5,6 +5,7 @@ import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.train.AdamW;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -75,7 +76,7 @@ public final class InstructionTraining {
                                  Function<int[], String> detokenizer, int maxNewTokens) {
         int[] prompt = tokenizer.apply(e.prompt());
         int ctx = model.config().contextLength();
-        if (prompt.length >= ctx) prompt = java.util.Arrays.copyOfRange(prompt, prompt.length - (ctx - 1), prompt.length);
+        if (prompt.length >= ctx) prompt = Arrays.copyOfRange(prompt, prompt.length - (ctx - 1), prompt.length);
         int room = Math.min(maxNewTokens, ctx - prompt.length);
         int[] out = new Generator(model).generate(prompt, new SamplingParams(room, 0, 0, 1, 0, Set.of(InstructionCollate.END_OF_TEXT)), null);
         return detokenizer.apply(out).strip();

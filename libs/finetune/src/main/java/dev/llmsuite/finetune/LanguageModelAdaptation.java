@@ -3,6 +3,7 @@ package dev.llmsuite.finetune;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.train.AdamW;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
@@ -67,7 +68,7 @@ public final class LanguageModelAdaptation {
             int t = 1;
             for (int[] ids : texts) t = Math.max(t, Math.min(context, ids.length));
             int[] inputs = new int[texts.size() * t], targets = new int[texts.size() * t];
-            java.util.Arrays.fill(targets, -100);
+            Arrays.fill(targets, -100);
             for (int i = 0; i < texts.size(); i++) {
                 int[] ids = texts.get(i);
                 int n = Math.min(t, ids.length);

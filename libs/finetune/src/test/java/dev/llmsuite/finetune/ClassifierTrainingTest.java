@@ -1,8 +1,5 @@
 package dev.llmsuite.finetune;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
@@ -12,7 +9,10 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every mode learns a task a small model can learn, and counts what it trains. */
 class ClassifierTrainingTest {
@@ -65,7 +65,7 @@ class ClassifierTrainingTest {
                 List<Double> perEpoch = new ArrayList<>();
                 var report = ClassifierTraining.run(m, 2, train, val, test, new ClassifierTraining.Settings(mode, 8, 8, 3e-2, 0.0, 16,
                         lora, 3, true), line -> {
-                    var v = java.util.regex.Pattern.compile("validation accuracy ([0-9.]+)").matcher(line);
+                    var v = Pattern.compile("validation accuracy ([0-9.]+)").matcher(line);
                     if (v.find()) perEpoch.add(Double.parseDouble(v.group(1)));
                 });
                 assertEquals(8, perEpoch.size());

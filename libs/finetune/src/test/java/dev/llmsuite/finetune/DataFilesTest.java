@@ -1,12 +1,12 @@
 package dev.llmsuite.finetune;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The book's data sets, split as the book splits them (skipped without ../shared). */
 class DataFilesTest {
@@ -56,8 +56,8 @@ class DataFilesTest {
     @Test
     void paddingToTheLongestOrAGivenLength() {
         int[][] p = ClassificationData.pad(List.of(new int[] {1, 2, 3}, new int[] {4}), null);
-        assertEquals(List.of(1, 2, 3, 4, 50256, 50256), java.util.Arrays.stream(p).flatMapToInt(java.util.Arrays::stream).boxed().toList());
+        assertEquals(List.of(1, 2, 3, 4, 50256, 50256), Arrays.stream(p).flatMapToInt(Arrays::stream).boxed().toList());
         int[][] q = ClassificationData.pad(List.of(new int[] {1, 2, 3}, new int[] {4}), 2);
-        assertEquals(List.of(1, 2, 4, 50256), java.util.Arrays.stream(q).flatMapToInt(java.util.Arrays::stream).boxed().toList());
+        assertEquals(List.of(1, 2, 4, 50256), Arrays.stream(q).flatMapToInt(Arrays::stream).boxed().toList());
     }
 }

@@ -1,14 +1,15 @@
 package dev.llmsuite.finetune;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Base64;
 import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class EmailTextTest {
 
@@ -38,7 +39,7 @@ class EmailTextTest {
     @Test
     void plainPartsWinOverHtmlAndBase64IsDecoded() {
         String raw = "Subject: hi\nContent-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain; charset=utf-8\n"
-                + "Content-Transfer-Encoding: base64\n\n" + java.util.Base64.getMimeEncoder().encodeToString("Grüße, Welt".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                + "Content-Transfer-Encoding: base64\n\n" + Base64.getMimeEncoder().encodeToString("Grüße, Welt".getBytes(StandardCharsets.UTF_8))
                 + "\n--b1\nContent-Type: text/html\n\n<p>ignored</p>\n--b1\nContent-Type: application/pdf\nContent-Disposition: attachment\n\nJVBERi0=\n--b1--\n";
         assertEquals("Subject: hi\nGrüße, Welt", EmailText.clean(raw));
     }

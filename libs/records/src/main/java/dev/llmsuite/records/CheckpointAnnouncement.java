@@ -1,5 +1,12 @@
 package dev.llmsuite.records;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -16,27 +23,27 @@ public record CheckpointAnnouncement(String jobId, String model, long step, Stri
 
     /** The content hash in {@link #hashes}: SHA-256, lower-case hex. Writers and verifiers both use this. */
     public static String sha256(byte[] bytes) {
-        java.security.MessageDigest md = sha256();
-        return java.util.HexFormat.of().formatHex(md.digest(bytes));
+        MessageDigest md = sha256();
+        return HexFormat.of().formatHex(md.digest(bytes));
     }
 
     /**
      * The same hash of a file, read in 1 MiB pieces: a checkpoint's files can be larger than any array
      * (GPT-2 medium's optimizer state is 2.8 GB) and must not need their size in heap to be announced.
      */
-    public static String sha256(java.nio.file.Path file) throws java.io.IOException {
-        java.security.MessageDigest md = sha256();
+    public static String sha256(Path file) throws IOException {
+        MessageDigest md = sha256();
         byte[] buf = new byte[1 << 20];
-        try (java.io.InputStream in = java.nio.file.Files.newInputStream(file)) {
+        try (InputStream in = Files.newInputStream(file)) {
             for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
         }
-        return java.util.HexFormat.of().formatHex(md.digest());
+        return HexFormat.of().formatHex(md.digest());
     }
 
-    private static java.security.MessageDigest sha256() {
+    private static MessageDigest sha256() {
         try {
-            return java.security.MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

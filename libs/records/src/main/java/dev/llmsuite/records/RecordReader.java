@@ -4,6 +4,7 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.function.Supplier;
 
 /** Reads the little-endian binary layout that {@link RecordWriter} writes, failing clearly on bad bytes. */
 final class RecordReader {
@@ -70,7 +71,7 @@ final class RecordReader {
         if (buf.hasRemaining()) throw new MalformedRecordException(kind + ": " + buf.remaining() + " trailing bytes");
     }
 
-    private <T> T guard(java.util.function.Supplier<T> read) {
+    private <T> T guard(Supplier<T> read) {
         try {
             return read.get();
         } catch (BufferUnderflowException e) {

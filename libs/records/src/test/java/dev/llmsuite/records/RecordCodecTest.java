@@ -1,13 +1,16 @@
 package dev.llmsuite.records;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import org.junit.jupiter.api.Test;
 
 class RecordCodecTest {
 
@@ -79,13 +82,13 @@ class RecordCodecTest {
     }
 
     @Test
-    void aFileHashesInPiecesAsItsBytesHashWhole(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    void aFileHashesInPiecesAsItsBytesHashWhole(@TempDir Path dir) throws Exception {
         assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
                 CheckpointAnnouncement.sha256("abc".getBytes(StandardCharsets.US_ASCII)), "FIPS 180-2's example");
         byte[] bytes = new byte[(5 << 19) + 7]; // 2.5 MiB and a ragged end: three pieces
-        new java.util.Random(4).nextBytes(bytes);
-        java.nio.file.Path file = dir.resolve("model.safetensors");
-        java.nio.file.Files.write(file, bytes);
+        new Random(4).nextBytes(bytes);
+        Path file = dir.resolve("model.safetensors");
+        Files.write(file, bytes);
         assertEquals(CheckpointAnnouncement.sha256(bytes), CheckpointAnnouncement.sha256(file));
     }
 }

@@ -1,5 +1,7 @@
 package dev.llmsuite.tokenizer;
 
+import java.util.Arrays;
+
 /**
  * GPT-2's reversible map between bytes and printable characters (bytes_to_unicode in OpenAI's
  * encoder.py): printable Latin-1 bytes map to themselves, the other 68 to U+0100 and up. encoder.json
@@ -10,7 +12,7 @@ public final class ByteLevel {
     private static final int[] CHAR_TO_BYTE = new int[512];
 
     static {
-        java.util.Arrays.fill(CHAR_TO_BYTE, -1);
+        Arrays.fill(CHAR_TO_BYTE, -1);
         int n = 0;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -60,7 +61,7 @@ public final class TiktokenFormat {
     }
 
     public static void writeRanks(Vocabulary v, OutputStream out) throws IOException {
-        Writer w = new java.io.OutputStreamWriter(out, StandardCharsets.US_ASCII);
+        Writer w = new OutputStreamWriter(out, StandardCharsets.US_ASCII);
         Base64.Encoder b64 = Base64.getEncoder();
         for (int id = 0; id < v.ordinaryCount(); id++) {
             byte[] t = v.tokenBytes(id);
@@ -88,7 +89,7 @@ public final class TiktokenFormat {
     }
 
     public static void writeSpecials(Vocabulary v, OutputStream out) throws IOException {
-        Writer w = new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8);
+        Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
         for (var e : v.specialTokens().entrySet()) w.write(e.getKey() + " " + e.getValue() + "\n");
         w.flush();
     }

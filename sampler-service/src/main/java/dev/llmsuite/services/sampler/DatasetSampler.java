@@ -5,6 +5,7 @@ import dev.llmsuite.records.Split;
 import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.records.TrainingBatch;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -144,7 +145,7 @@ final class DatasetSampler {
                     + (documentBytes >> 20) + " MiB (a quarter of llm.sampler.max-dataset-bytes); the document is left out");
         }
         int[] ids = new int[d.count];
-        java.nio.ByteBuffer.wrap(d.ids.toByteArray()).asIntBuffer().get(ids);
+        ByteBuffer.wrap(d.ids.toByteArray()).asIntBuffer().get(ids);
         if (replay) {
             if (!accepted.contains(c.documentId())) return List.of();
         } else {

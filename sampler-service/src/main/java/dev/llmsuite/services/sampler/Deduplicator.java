@@ -4,11 +4,14 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * Duplicate documents within a dataset: exact (SHA-256 of the token ids) and near (MinHash over
@@ -30,7 +33,7 @@ final class Deduplicator {
     private static final long[] SEEDS = new long[HASHES];
 
     static {
-        java.util.SplittableRandom r = new java.util.SplittableRandom(0x5eedL);
+        SplittableRandom r = new SplittableRandom(0x5eedL);
         for (int i = 0; i < HASHES; i++) SEEDS[i] = r.nextLong() | 1;
     }
 
@@ -75,7 +78,7 @@ final class Deduplicator {
     /** MinHash signature: per hash function, the minimum over the document's shingles. */
     static int[] signature(int[] ids) {
         int[] sig = new int[HASHES];
-        java.util.Arrays.fill(sig, Integer.MAX_VALUE);
+        Arrays.fill(sig, Integer.MAX_VALUE);
         for (int i = 0; i + SHINGLE <= ids.length; i++) {
             long h = 0x9E3779B97F4A7C15L;
             for (int k = 0; k < SHINGLE; k++) h = mix(h ^ ids[i + k]);
@@ -111,7 +114,7 @@ final class Deduplicator {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             ByteBuffer buf = ByteBuffer.allocate(ids.length * 4);
             buf.asIntBuffer().put(ids);
-            return java.util.HexFormat.of().formatHex(md.digest(buf.array()));
+            return HexFormat.of().formatHex(md.digest(buf.array()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -33,7 +34,7 @@ final class EpochReplay {
         p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
         String prefix = dataset + "/";
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p, new StringDeserializer(), new ByteArrayDeserializer())) {
-            for (var e : new java.util.TreeMap<>(ranges).entrySet()) {
+            for (var e : new TreeMap<>(ranges).entrySet()) {
                 TopicPartition tp = new TopicPartition(Topics.TOKENS, e.getKey());
                 long first = e.getValue()[0], last = e.getValue()[1];
                 consumer.assign(List.of(tp));

@@ -16,9 +16,9 @@ import jakarta.ws.rs.core.Response;
 @Path("/v1/datasets/{id}/sampling")
 @Produces(MediaType.APPLICATION_JSON)
 public class SamplingResource {
-    private final TokenSampler sampler;
+    private final DatasetSamplers sampler;
 
-    SamplingResource(TokenSampler sampler) {
+    SamplingResource(DatasetSamplers sampler) {
         this.sampler = sampler;
     }
 

@@ -1,5 +1,6 @@
 package dev.llmsuite.services.sampler;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,7 +25,7 @@ final class WindowStream {
     private long windowsMade;
     private final boolean pack;
     private long total;                                        // tokens appended so far
-    private final java.util.ArrayDeque<Long> documentStarts = new java.util.ArrayDeque<>(); // absolute positions
+    private final ArrayDeque<Long> documentStarts = new ArrayDeque<>(); // absolute positions
 
     WindowStream(int maxLength, int stride) {
         this(maxLength, stride, false);

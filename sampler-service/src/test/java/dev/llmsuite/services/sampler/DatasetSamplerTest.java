@@ -1,12 +1,5 @@
 package dev.llmsuite.services.sampler;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.llmsuite.records.Split;
 import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.records.TrainingBatch;
@@ -15,7 +8,15 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Predicate;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DatasetSamplerTest {
 
@@ -161,7 +162,7 @@ class DatasetSamplerTest {
      */
     private static List<TrainingBatch> run(DatasetSampler s, List<Placed> topic, int liveTo, int stopAfterBatches) {
         List<TrainingBatch> sent = new ArrayList<>();
-        java.util.function.Predicate<List<TrainingBatch>> step = made -> {
+        Predicate<List<TrainingBatch>> step = made -> {
             for (TrainingBatch b : made) if (!s.sentBeforeRestart(b)) sent.add(b);
             return sent.size() >= stopAfterBatches;
         };
@@ -228,7 +229,7 @@ class DatasetSamplerTest {
     @Test
     void theSplitRuleGivesTheAskedShare() {
         SamplingSpec s = spec(4, 4, 1, 0.9, 1, true, false);
-        long val = java.util.stream.LongStream.range(0, 1000).filter(s::validates).count();
+        long val = LongStream.range(0, 1000).filter(s::validates).count();
         assertEquals(100, val);
         assertTrue(s.validates(9) && !s.validates(8) && !s.validates(0));
         assertFalse(spec(4, 4, 1, 1.0, 1, true, false).validates(9));

@@ -1,11 +1,11 @@
 package dev.llmsuite.services.sampler;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class WindowStreamTest {
 
@@ -35,7 +35,7 @@ class WindowStreamTest {
         WindowStream chunked = new WindowStream(8, 3);
         List<WindowStream.Window> got = new ArrayList<>();
         for (int i = 0; i < all.length; i += 7) {
-            got.addAll(chunked.append(java.util.Arrays.copyOfRange(all, i, Math.min(all.length, i + 7))));
+            got.addAll(chunked.append(Arrays.copyOfRange(all, i, Math.min(all.length, i + 7))));
         }
         assertEquals(expected.size(), got.size());
         for (int i = 0; i < got.size(); i++) {

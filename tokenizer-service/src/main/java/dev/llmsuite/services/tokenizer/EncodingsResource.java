@@ -1,6 +1,7 @@
 package dev.llmsuite.services.tokenizer;
 
 import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.tokenizer.Utf8;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
@@ -60,7 +61,7 @@ public class EncodingsResource {
         }
         String text;
         try {
-            text = dev.llmsuite.tokenizer.Utf8.decodeStrict(corpus);
+            text = Utf8.decodeStrict(corpus);
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest("corpus is not UTF-8: " + e.getMessage());
         }

@@ -7,6 +7,7 @@ import dev.llmsuite.tokenizer.Vocabulary;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -112,7 +113,7 @@ public class VocabularyTrainingJobs {
 
     private void forgetOldFinished() {
         List<Job> finished = jobs.values().stream().filter(j -> j.finished != 0)
-                .sorted(java.util.Comparator.comparingLong(j -> j.finished)).toList();
+                .sorted(Comparator.comparingLong(j -> j.finished)).toList();
         for (int i = 0; i < finished.size() - KEEP_FINISHED; i++) jobs.remove(finished.get(i).id);
     }
 

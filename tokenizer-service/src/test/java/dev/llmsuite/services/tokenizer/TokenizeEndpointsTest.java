@@ -1,13 +1,5 @@
 package dev.llmsuite.services.tokenizer;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.contains;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.hamcrest.Matchers.hasItem;
-import static org.hamcrest.Matchers.nullValue;
-
 import dev.llmsuite.testing.KafkaBrokerResource;
 import dev.llmsuite.tokenizer.Encodings;
 import io.quarkus.test.common.WithTestResource;
@@ -15,7 +7,16 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.hamcrest.Matchers;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.nullValue;
 
 /** Test profile: batches of at most 4 items, texts of at most 20,000 chars, at most 1,000 ids. */
 @QuarkusTest
@@ -104,13 +105,13 @@ class TokenizeEndpointsTest {
                 given().get("/v1/encodings/jobs/" + job).then().body("state", equalTo("done")));
         // 300 ids = 256 bytes + 1 special + up to 43 merges; this corpus runs out of repeated pairs first
         given().get("/v1/encodings/jobs/" + job).then().body("mergesTarget", equalTo(43))
-                .body("mergesDone", org.hamcrest.Matchers.both(org.hamcrest.Matchers.greaterThan(10))
-                        .and(org.hamcrest.Matchers.lessThanOrEqualTo(43)));
+                .body("mergesDone", Matchers.both(Matchers.greaterThan(10))
+                        .and(Matchers.lessThanOrEqualTo(43)));
         given().get("/v1/encodings").then().body("name", hasItem("tiny-bpe"));
         List<Integer> ids = given().contentType("application/json")
                 .body(Map.of("text", " lowest widest", "encoding", "tiny-bpe"))
                 .post("/v1/tokenize").then().statusCode(200).extract().path("ids");
-        org.junit.jupiter.api.Assertions.assertTrue(ids.size() < 14 / 2, "merges learned from the corpus apply: " + ids);
+        Assertions.assertTrue(ids.size() < 14 / 2, "merges learned from the corpus apply: " + ids);
         given().contentType("application/json").body(Map.of("ids", ids, "encoding", "tiny-bpe"))
                 .post("/v1/detokenize").then().statusCode(200).body("text", equalTo(" lowest widest"));
         given().contentType("text/plain").body(corpus).post("/v1/encodings/train?name=tiny-bpe&vocab_size=300")

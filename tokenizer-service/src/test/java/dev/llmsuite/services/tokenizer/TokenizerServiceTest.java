@@ -1,12 +1,5 @@
 package dev.llmsuite.services.tokenizer;
 
-import static io.restassured.RestAssured.given;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.llmsuite.records.DocumentRecord;
 import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.records.Topics;
@@ -18,7 +11,14 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
@@ -39,7 +39,7 @@ class TokenizerServiceTest {
         assertTrue(chunk.last());
         assertEquals(Encodings.gpt2().hash(), chunk.vocabularyHash());
         int[] ids = new BpeTokenizer(Encodings.gpt2()).encode(text);
-        int[] expected = java.util.Arrays.copyOf(ids, ids.length + 1);
+        int[] expected = Arrays.copyOf(ids, ids.length + 1);
         expected[ids.length] = 50256;
         assertArrayEquals(expected, chunk.ids(), "GPT-2 ids, then <|endoftext|>");
 

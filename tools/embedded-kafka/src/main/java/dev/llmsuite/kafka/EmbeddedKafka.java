@@ -1,6 +1,7 @@
 package dev.llmsuite.kafka;
 
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -14,6 +15,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
@@ -124,7 +126,7 @@ public final class EmbeddedKafka implements AutoCloseable {
             destroy(p);
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting Kafka");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             destroy(p);
             throw new IllegalStateException("Kafka broker failed to start: " + e.getCause().getMessage());
         }
@@ -193,13 +195,13 @@ public final class EmbeddedKafka implements AutoCloseable {
             try (in) {
                 deps = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
             }
-            for (String jar : deps.split(java.io.File.pathSeparator)) {
+            for (String jar : deps.split(File.pathSeparator)) {
                 if (!Files.exists(Path.of(jar))) {
                     throw new IllegalStateException("a Kafka jar is missing from the local Maven repository: " + jar
                             + " (rebuild with ./mvnw install -pl tools/embedded-kafka)");
                 }
             }
-            return self + java.io.File.pathSeparator + deps;
+            return self + File.pathSeparator + deps;
         } catch (URISyntaxException | IOException e) {
             throw new IllegalStateException("cannot locate the embedded-kafka jar", e);
         }

@@ -1,5 +1,6 @@
 package dev.llmsuite.kafka;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
@@ -14,6 +15,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
@@ -125,7 +127,7 @@ public final class KafkaBrokerMain {
 
     private static void format(Path propsFile) {
         String clusterId = Uuid.randomUuid().toString();
-        var sink = new java.io.ByteArrayOutputStream();
+        var sink = new ByteArrayOutputStream();
         int rc = StorageTool.execute(new String[] {
                 "format", "--config", propsFile.toString(), "--cluster-id", clusterId, "--ignore-formatted"},
                 new PrintStream(sink));
@@ -150,7 +152,7 @@ public final class KafkaBrokerMain {
                 admin.createTopics(newTopics).all().get(30, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof TopicExistsException)) throw e;
-            } catch (java.util.concurrent.TimeoutException e) {
+            } catch (TimeoutException e) {
                 throw new IllegalStateException("creating topics timed out");
             }
         }

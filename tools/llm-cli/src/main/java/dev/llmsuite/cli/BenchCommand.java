@@ -12,6 +12,7 @@ import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.train.AdamW;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -164,7 +165,7 @@ final class BenchCommand {
             TorchPeer peer = peer();
             JsonNode theirs = null;
             if (peer != null) {
-                List<String> args = new java.util.ArrayList<>(List.of("train", "--preset", preset, "--batch", "" + batch,
+                List<String> args = new ArrayList<>(List.of("train", "--preset", preset, "--batch", "" + batch,
                         "--context", "" + context, "--steps", "" + steps, "--threads", "" + threads));
                 if (tied) args.add("--tied");
                 theirs = peer.run(args.toArray(String[]::new)).getFirst();

@@ -1,10 +1,13 @@
 package dev.llmsuite.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -143,13 +146,13 @@ final class DemoCommand implements Callable<Integer> {
      * Each demo starts a fresh broker, so the previous demo's checkpoints cannot be resumed (the trainer
      * would set them aside): they are removed, with any set aside before.
      */
-    private static void clearEarlierRuns(Path checkpoints) throws java.io.IOException {
-        if (!java.nio.file.Files.isDirectory(checkpoints)) return;
-        try (var dirs = java.nio.file.Files.list(checkpoints)) {
+    private static void clearEarlierRuns(Path checkpoints) throws IOException {
+        if (!Files.isDirectory(checkpoints)) return;
+        try (var dirs = Files.list(checkpoints)) {
             for (Path d : dirs.filter(d -> d.getFileName().toString().equals(DATASET)
                     || d.getFileName().toString().startsWith(DATASET + ".old-")).toList()) {
-                try (var walk = java.nio.file.Files.walk(d)) {
-                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(p);
+                try (var walk = Files.walk(d)) {
+                    for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
                 }
             }
         }

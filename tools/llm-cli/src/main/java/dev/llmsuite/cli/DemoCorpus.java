@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -69,12 +71,12 @@ final class DemoCorpus {
     }
 
     /** The text cut between lines into parts of at most maxBytes UTF-8 bytes each (a longer line is a part of its own, cut). */
-    static java.util.List<String> parts(String text, int maxBytes) {
-        java.util.List<String> parts = new java.util.ArrayList<>();
+    static List<String> parts(String text, int maxBytes) {
+        List<String> parts = new ArrayList<>();
         StringBuilder part = new StringBuilder();
         int bytes = 0;
         for (String line : text.split("(?<=\n)")) {
-            int n = line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+            int n = line.getBytes(StandardCharsets.UTF_8).length;
             if (bytes > 0 && bytes + n > maxBytes) {
                 parts.add(part.toString());
                 part.setLength(0);
@@ -85,7 +87,7 @@ final class DemoCorpus {
                 if (Character.isHighSurrogate(line.charAt(cut - 1))) cut--;
                 parts.add(line.substring(0, cut));
                 line = line.substring(cut);
-                n = line.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+                n = line.getBytes(StandardCharsets.UTF_8).length;
             }
             part.append(line);
             bytes += n;

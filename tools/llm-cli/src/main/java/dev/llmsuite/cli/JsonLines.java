@@ -1,5 +1,8 @@
 package dev.llmsuite.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llmsuite.tokenizer.Utf8;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -8,6 +11,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import java.util.stream.IntStream;
@@ -24,14 +28,14 @@ final class JsonLines {
     /** Answers one parsed request line; whatever it throws becomes that line's {"error": ...}. */
     @FunctionalInterface
     interface Handler {
-        com.fasterxml.jackson.databind.node.ObjectNode answer(com.fasterxml.jackson.databind.JsonNode request) throws Exception;
+        ObjectNode answer(JsonNode request) throws Exception;
     }
 
     /** JSON lines in (strict UTF-8), one JSON answer or {"error": ...} line out per line, in order. */
     static void answer(InputStream in, OutputStream out, Handler handler) throws IOException {
         process(in, out, line -> {
             try {
-                return handler.answer(Http.JSON.readTree(dev.llmsuite.tokenizer.Utf8.decodeStrict(line))).toString();
+                return handler.answer(Http.JSON.readTree(Utf8.decodeStrict(line))).toString();
             } catch (Exception e) {
                 return Http.JSON.createObjectNode().put("error", LlmCli.oneLine(e)).toString();
             }
@@ -71,6 +75,6 @@ final class JsonLines {
     }
 
     private static byte[] stripCr(byte[] line) {
-        return line.length > 0 && line[line.length - 1] == '\r' ? java.util.Arrays.copyOf(line, line.length - 1) : line;
+        return line.length > 0 && line[line.length - 1] == '\r' ? Arrays.copyOf(line, line.length - 1) : line;
     }
 }

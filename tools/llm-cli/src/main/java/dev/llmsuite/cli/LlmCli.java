@@ -1,7 +1,8 @@
 package dev.llmsuite.cli;
 
-import picocli.CommandLine;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code ./llm}: the suite's command line. Errors print as one line; the exit code says what failed. */
 @Command(name = "llm", mixinStandardHelpOptions = true, version = "llm-suite 0.1.0",
@@ -21,7 +22,7 @@ public final class LlmCli {
     }
 
     static String oneLine(Throwable e) {
-        if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
+        if (e instanceof JsonProcessingException j) {
             return ("not valid JSON: " + j.getOriginalMessage()).replace('\n', ' ');
         }
         String msg = e.getMessage();

@@ -10,11 +10,13 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,7 +42,7 @@ final class LoadCommand implements Runnable {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         List<Long> firstTokens = Collections.synchronizedList(new ArrayList<>());
-        Map<Integer, AtomicInteger> statuses = new java.util.concurrent.ConcurrentHashMap<>();
+        Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
         AtomicLong tokens = new AtomicLong();
         AtomicInteger next = new AtomicInteger();
         long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
@@ -55,7 +57,7 @@ final class LoadCommand implements Runnable {
                             + maxTokens + ", \"temperature\": 0.8, \"seed\": " + i + ", \"stream\": true}";
                     long start = System.nanoTime();
                     try {
-                        HttpResponse<java.util.stream.Stream<String>> r = http.send(Http.request(url + "/v1/completions")
+                        HttpResponse<Stream<String>> r = http.send(Http.request(url + "/v1/completions")
                                 .timeout(Duration.ofSeconds(120)).header("Content-Type", "application/json")
                                 .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)).build(),
                                 HttpResponse.BodyHandlers.ofLines());

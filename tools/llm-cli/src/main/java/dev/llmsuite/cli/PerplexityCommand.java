@@ -6,6 +6,7 @@ import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -30,7 +31,7 @@ final class PerplexityCommand extends BenchCommand.Common implements Runnable {
         int[] ids;
         try {
             ids = new BpeTokenizer(Encodings.gpt2()).encode(Files.readString(text));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + text + ": " + e.getMessage(), e);
         }
         ids = Arrays.copyOf(ids, Math.min(ids.length, tokens));
@@ -52,7 +53,7 @@ final class PerplexityCommand extends BenchCommand.Common implements Runnable {
                 row.put("vs_fp32_percent", String.format("%+.3f", 100 * (ppl / fp32 - 1)));
                 row.put("decode_tokens_per_s", nll[1] / seconds);
                 row(row);
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalArgumentException("cannot load " + model + ": " + e.getMessage(), e);
             }
         }

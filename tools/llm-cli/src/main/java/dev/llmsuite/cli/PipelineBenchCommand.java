@@ -1,6 +1,7 @@
 package dev.llmsuite.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -111,7 +112,7 @@ final class PipelineBenchCommand extends BenchCommand.Common implements Runnable
                 System.out.printf("documents %d in %d datasets; Kafka stages %.0fx faster than the trainers consume (tokenizer+sampler end to end: %.0f tok/s)%n",
                         docs.size(), names.size(), tokens / sampledAt / (trained / trainerSeconds), tokens / sampledAt);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException(e.getMessage(), e);
         }
     }

@@ -1,5 +1,6 @@
 package dev.llmsuite.cli;
 
+import dev.llmsuite.engine.io.HfCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -30,7 +31,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = dev.llmsuite.engine.io.HfCheckpoint.newestIn(model.toAbsolutePath().normalize());
+        Path dir = HfCheckpoint.newestIn(model.toAbsolutePath().normalize());
         if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
             throw new IllegalArgumentException(dir + " has no config.json and model.safetensors");
         }

@@ -1,16 +1,21 @@
 package dev.llmsuite.services.trainer;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.InstructionExample;
 import dev.llmsuite.records.Names;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -39,9 +44,9 @@ public class FinetuneDatasets {
 
     private final Map<String, Open> open = new ConcurrentHashMap<>();
     /** Closed datasets, oldest closed first: the first to go when the examples held reach their cap. */
-    private final Map<String, Dataset> closed = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
+    private final Map<String, Dataset> closed = Collections.synchronizedMap(new LinkedHashMap<>());
     /** Datasets let go to make room (bounded): their status says so, and a job for one fails instead of waiting. */
-    private final Set<String> evicted = java.util.Collections.newSetFromMap(new java.util.LinkedHashMap<>() {
+    private final Set<String> evicted = Collections.newSetFromMap(new LinkedHashMap<>() {
         @Override
         protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
             return size() > 1000;
@@ -57,17 +62,17 @@ public class FinetuneDatasets {
         this.json = json;
         this.limits = config.finetune();
         this.ready = ready;
-        registry.gaugeMapSize("llm.trainer.finetune.datasets", io.micrometer.core.instrument.Tags.empty(), closed);
+        registry.gaugeMapSize("llm.trainer.finetune.datasets", Tags.empty(), closed);
         registry.gauge("llm.trainer.finetune.held.chars", this, d -> d.heldChars());
     }
 
     /** The newest closed version of a dataset, if any; one let go for room reads as failed, saying so. */
-    public java.util.Optional<Dataset> get(String name) {
+    public Optional<Dataset> get(String name) {
         Dataset d = closed.get(name);
         if (d == null && wasEvicted(name)) {
             d = new Dataset(name, List.of(), List.of(), "let go to make room (llm.trainer.finetune.max-held-chars): send it again");
         }
-        return java.util.Optional.ofNullable(d);
+        return Optional.ofNullable(d);
     }
 
     private synchronized boolean wasEvicted(String name) {
@@ -121,7 +126,7 @@ public class FinetuneDatasets {
         JsonNode r;
         try {
             r = json.readTree(record);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
+        } catch (JacksonException e) {
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
         }
         String name = r.path("dataset").asText("");

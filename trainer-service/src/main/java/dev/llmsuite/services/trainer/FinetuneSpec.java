@@ -2,6 +2,7 @@ package dev.llmsuite.services.trainer;
 
 import dev.llmsuite.records.Names;
 import dev.llmsuite.service.ProblemException;
+import java.util.Set;
 
 /**
  * A fine-tuning job as POST /v1/finetune-jobs takes it (docs/api.md). Absent numbers get the book's
@@ -42,7 +43,7 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
         if (base == null || base.isBlank()) throw ProblemException.badRequest("base (a checkpoint directory) is required");
         boolean cls = classification();
         String m = mode == null ? (cls ? "last_block" : "all") : mode.toLowerCase();
-        if (!(cls ? java.util.Set.of("last_block", "lora", "all") : java.util.Set.of("all")).contains(m)) {
+        if (!(cls ? Set.of("last_block", "lora", "all") : Set.of("all")).contains(m)) {
             throw ProblemException.badRequest("mode for " + task + " must be " + (cls ? "last_block, lora or all" : "all"));
         }
         FinetuneSpec r = new FinetuneSpec(id, task, base, dataset, m, or(epochs, cls ? 5 : 2), or(batchSize, 8),

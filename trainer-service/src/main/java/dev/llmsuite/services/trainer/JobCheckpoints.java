@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
@@ -47,8 +48,8 @@ final class JobCheckpoints {
             meta.put("vocabularyHash", job.vocabularyHash);
             meta.put("state", job.state.name());
             meta.put("loss", Double.isNaN(job.loss) ? null : job.loss);
-            meta.put("positions", new java.util.TreeMap<>(job.positions));
-            meta.put("lastBatch", java.util.List.of(job.lastTrainBatch[0], job.lastTrainBatch[1]));
+            meta.put("positions", new TreeMap<>(job.positions));
+            meta.put("lastBatch", List.of(job.lastTrainBatch[0], job.lastTrainBatch[1]));
             meta.put("kafkaClusterId", kafkaClusterId);
             meta.put("spec", job.spec);
             Files.write(tmp.resolve(TRAINER_FILE), json.writeValueAsBytes(meta));

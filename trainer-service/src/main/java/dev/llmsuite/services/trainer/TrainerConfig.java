@@ -4,6 +4,8 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** trainer-service settings, under {@code llm.trainer.*}. */
@@ -32,7 +34,7 @@ public interface TrainerConfig {
      * such run is checkpointed before the service stops.
      */
     @WithDefault("10s")
-    java.time.Duration idleCheckpointAfter();
+    Duration idleCheckpointAfter();
 
     /**
      * Step directories kept per job; older ones are deleted after a newer one is written (each holds the
@@ -43,7 +45,7 @@ public interface TrainerConfig {
 
     /** How long a SIGTERM may spend writing the final checkpoints (keep under the pod's termination grace). */
     @WithDefault("25s")
-    java.time.Duration shutdownGrace();
+    Duration shutdownGrace();
 
     /** Threads for the GPT engine (0 = all cores). */
     @WithDefault("0")
@@ -90,13 +92,13 @@ public interface TrainerConfig {
         long maxHeldChars();
 
         /** The bearer token sent to a judge endpoint (env LLM_TRAINER_FINETUNE_JUDGE_API_KEY), if it needs one. */
-        java.util.Optional<String> judgeApiKey();
+        Optional<String> judgeApiKey();
 
         /**
          * The hosts ("host" or "host:port") a job's judgeUrl may name; the judge key and the test split go only
          * there. Unset: no job may name a judge. Loopback, link-local and private addresses only when listed.
          */
-        java.util.Optional<java.util.List<String>> judgeHosts();
+        Optional<List<String>> judgeHosts();
     }
 
     /** A job's defaults: the GPT it trains (a small GPT-2-shaped model), its optimizer and schedule. */

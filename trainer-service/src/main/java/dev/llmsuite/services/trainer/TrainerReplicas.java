@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -121,7 +122,7 @@ public class TrainerReplicas {
         try {
             HttpResponse<byte[]> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
             if (answer.body().length > MAX_ANSWER_BYTES) throw new ProblemException(502, "replica " + baseUrl + " answered over 8 MiB");
-            return new Answer(answer.statusCode(), new String(answer.body(), java.nio.charset.StandardCharsets.UTF_8));
+            return new Answer(answer.statusCode(), new String(answer.body(), StandardCharsets.UTF_8));
         } catch (IOException e) {
             LOG.warnf("forwarding %s %s to %s failed: %s", method, pathAndQuery, baseUrl, e.toString());
             throw new ProblemException(502, "the trainer replica at " + baseUrl + " did not answer: " + e.getMessage());

@@ -12,6 +12,7 @@ import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.TrainingBatch;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
@@ -220,7 +221,7 @@ final class TrainingJob {
         if (sampleTokenizer != null && !spec.samplePrompt().isEmpty()) {
             int[] prompt = sampleTokenizer.encode(spec.samplePrompt());
             int ctx = model.config().contextLength();
-            if (prompt.length > ctx - 1) prompt = java.util.Arrays.copyOfRange(prompt, prompt.length - (ctx - 1), prompt.length);
+            if (prompt.length > ctx - 1) prompt = Arrays.copyOfRange(prompt, prompt.length - (ctx - 1), prompt.length);
             int[] out = new Generator(model).generate(prompt, new SamplingParams(Math.min(16, ctx - prompt.length), 0, 0, 1, 0,
                     Set.of(Gpt2.END_OF_TEXT)), null);
             sample = spec.samplePrompt() + sampleTokenizer.decode(out);

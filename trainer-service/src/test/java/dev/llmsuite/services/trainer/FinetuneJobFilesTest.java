@@ -1,12 +1,12 @@
 package dev.llmsuite.services.trainer;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class FinetuneJobFilesTest {
 
@@ -23,6 +23,6 @@ class FinetuneJobFilesTest {
         Files.writeString(dir.resolve("array.json"), "[]");
         Files.writeString(dir.resolve("other-name.json"), Files.readString(dir.resolve("good.json")));
         Files.writeString(dir.resolve("dots.json"), Files.readString(dir.resolve("good.json")).replace("\"good\"", "\"..\""));
-        assertEquals(java.util.List.of("good"), files.readAll().stream().map(j -> j.spec().id()).toList());
+        assertEquals(List.of("good"), files.readAll().stream().map(j -> j.spec().id()).toList());
     }
 }

@@ -1,14 +1,8 @@
 package dev.llmsuite.services.trainer;
 
-import static io.restassured.RestAssured.given;
-import static org.awaitility.Awaitility.await;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
@@ -20,16 +14,25 @@ import dev.llmsuite.testing.KafkaBrokerResource;
 import dev.llmsuite.testing.TestKafka;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Fine-tuning through Kafka on a tiny model: examples on finetune.examples, a job over HTTP, the result
@@ -88,7 +91,7 @@ class FinetuneJobsTest {
     }
 
     private static Map<String, Object> job(String id, String task, String dataset, Map<String, Object> more) {
-        Map<String, Object> spec = new java.util.HashMap<>(Map.of("id", id, "task", task, "base", "pretrained/step-1", "dataset", dataset));
+        Map<String, Object> spec = new HashMap<>(Map.of("id", id, "task", task, "base", "pretrained/step-1", "dataset", dataset));
         spec.putAll(more);
         return spec;
     }
@@ -151,8 +154,8 @@ class FinetuneJobsTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/finetune-datasets/alpaca").then().statusCode(200).body("state", equalTo("ready")));
         // a judge behind an OpenAI-compatible chat endpoint: scores its first answer, cannot score its second
-        List<String> prompts = new java.util.concurrent.CopyOnWriteArrayList<>();
-        var judge = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        List<String> prompts = new CopyOnWriteArrayList<>();
+        var judge = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         judge.createContext("/v1/chat/completions", exchange -> {
             JsonNode req = JSON.readTree(exchange.getRequestBody());
             prompts.add(req.at("/messages/0/content").asText());

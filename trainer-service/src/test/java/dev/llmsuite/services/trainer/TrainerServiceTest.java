@@ -1,13 +1,9 @@
 package dev.llmsuite.services.trainer;
 
-import static io.restassured.RestAssured.given;
-import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.equalTo;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.records.Split;
 import dev.llmsuite.records.Topics;
@@ -16,13 +12,24 @@ import dev.llmsuite.testing.KafkaBrokerResource;
 import dev.llmsuite.testing.TestKafka;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import org.awaitility.Awaitility;
+import org.eclipse.microprofile.config.ConfigProvider;
+import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Test profile: a checkpoint every 2 training batches. */
 @QuarkusTest
@@ -32,7 +39,7 @@ class TrainerServiceTest {
 
     private static TrainingBatch batch(String dataset, long index, int token) {
         int[] ids = new int[8];
-        java.util.Arrays.fill(ids, token);
+        Arrays.fill(ids, token);
         return new TrainingBatch(dataset, Split.TRAIN, 0, index, "vocab", 1, 2, 4, ids, ids);
     }
 
@@ -51,9 +58,9 @@ class TrainerServiceTest {
         Path weights = Path.of(last.path()).resolve("model.safetensors");
         assertEquals(last.hashes().get("model.safetensors"), CheckpointAnnouncement.sha256(Files.readAllBytes(weights)),
                 "the announced hash is the file's");
-        assertEquals(java.util.Set.of("config.json", "model.safetensors", "optimizer.safetensors", "trainer.json"), last.hashes().keySet());
-        try (var be = new dev.llmsuite.engine.cpu.CpuBackend(1)) {
-            var model = dev.llmsuite.engine.io.HfCheckpoint.load(be, Path.of(last.path()));
+        assertEquals(Set.of("config.json", "model.safetensors", "optimizer.safetensors", "trainer.json"), last.hashes().keySet());
+        try (var be = new CpuBackend(1)) {
+            var model = HfCheckpoint.load(be, Path.of(last.path()));
             assertEquals(50257, model.config().vocabSize(), "a GPT in the Hugging Face layout");
         }
         JsonNode meta = json.readTree(Path.of(last.path()).resolve("trainer.json").toFile());
@@ -84,7 +91,7 @@ class TrainerServiceTest {
         int[] starts = {0, 0, 2, 2, 0, 1, 1, 1}; // two windows of 4, each with a document boundary inside
         TrainingBatch packed = new TrainingBatch("p1", Split.TRAIN, 0, 0, "vocab", 1, 2, 4, ids, ids, starts);
         TestKafka.send(KafkaBrokerResource.bootstrapServers(), Topics.TRAIN_BATCHES, "p1", packed.encode());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/training/p1").then().statusCode(200).body("step", equalTo(1)));
     }
 
@@ -98,7 +105,7 @@ class TrainerServiceTest {
                 .map(r -> read(r.value(), CheckpointAnnouncement.class))
                 .sorted(Comparator.comparingLong(CheckpointAnnouncement::step)).toList();
         assertEquals(List.of(2L, 3L), announced.stream().map(CheckpointAnnouncement::step).toList());
-        given().get("/v1/training/t5").then().body("lastCheckpoint", org.hamcrest.Matchers.endsWith("step-3"));
+        given().get("/v1/training/t5").then().body("lastCheckpoint", Matchers.endsWith("step-3"));
     }
 
     @Test
@@ -120,7 +127,7 @@ class TrainerServiceTest {
         given().get("/v1/training/nope").then().statusCode(404).contentType("application/problem+json")
                 .body("detail", containsString("no training for dataset 'nope'"));
         String kafka = KafkaBrokerResource.bootstrapServers();
-        byte[] truncated = java.util.Arrays.copyOf(batch("t2", 0, 1).encode(), 30);
+        byte[] truncated = Arrays.copyOf(batch("t2", 0, 1).encode(), 30);
         TestKafka.send(kafka, Topics.TRAIN_BATCHES, "t2", truncated);
         var dead = TestKafka.await(kafka, Topics.BATCHES_DLQ, 1, Duration.ofSeconds(30), r -> "t2".equals(r.key()));
         assertEquals(1, dead.size());
@@ -131,7 +138,7 @@ class TrainerServiceTest {
     void aPostedJobTrainsItsDatasetToItsStepLimitThenStops() throws Exception {
         given().contentType("application/json").body(Map.of("id", "j1", "dataset", "d1", "maxSteps", 3, "learningRate", 0.02,
                         "warmupSteps", 1, "checkpointEvery", 10, "evalEvery", 3))
-                .post("/v1/jobs").then().statusCode(201).header("Location", org.hamcrest.Matchers.endsWith("/v1/jobs/j1"))
+                .post("/v1/jobs").then().statusCode(201).header("Location", Matchers.endsWith("/v1/jobs/j1"))
                 .body("state", equalTo("running")).body("spec.maxSteps", equalTo(3)).body("spec.layers", equalTo(1));
         given().contentType("application/json").body(Map.of("id", "j1", "dataset", "other"))
                 .post("/v1/jobs").then().statusCode(409).body("detail", containsString("job 'j1' exists"));
@@ -149,7 +156,7 @@ class TrainerServiceTest {
         // completed at step 3: a final checkpoint, and the two later batches are not trained
         var announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "j1".equals(r.key()));
         assertEquals(3L, read(announced.get(0).value(), CheckpointAnnouncement.class).step());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/jobs/j1").then().body("state", equalTo("completed")).body("step", equalTo(3))
                         .body("resident", equalTo(false))); // its final checkpoint holds it: memory given back
         List<JsonNode> steps = TestKafka.await(kafka, Topics.TRAINING_METRICS, 3, Duration.ofSeconds(30), r -> "d1".equals(r.key()))
@@ -170,10 +177,10 @@ class TrainerServiceTest {
                 .post("/v1/jobs").then().statusCode(201);
         String kafka = KafkaBrokerResource.bootstrapServers();
         for (int i = 0; i < 2; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "d2", batch("d2", i, 13).encode());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/jobs/j2").then().body("step", equalTo(2)));
         given().delete("/v1/jobs/j2").then().statusCode(200).body("state", equalTo("stopped"))
-                .body("lastCheckpoint", org.hamcrest.Matchers.endsWith("step-2"));
+                .body("lastCheckpoint", Matchers.endsWith("step-2"));
         TestKafka.send(kafka, Topics.TRAIN_BATCHES, "d2", batch("d2", 2, 13).encode());
         var announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "j2".equals(r.key()));
         assertEquals(2L, read(announced.get(0).value(), CheckpointAnnouncement.class).step());
@@ -191,7 +198,7 @@ class TrainerServiceTest {
         List<JsonNode> steps = TestKafka.await(kafka, Topics.TRAINING_METRICS, 4, Duration.ofSeconds(30), r -> "d6".equals(r.key()))
                 .stream().map(r -> read(r.value(), JsonNode.class)).toList();
         assertEquals(List.of(0L, 1L, 2L, 3L), steps.stream().map(n -> n.get("batch").asLong()).toList());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/jobs/j6").then().body("step", equalTo(4)));
         Thread.sleep(500);
         given().get("/v1/jobs/j6").then().body("step", equalTo(4)); // each batch once
@@ -203,7 +210,7 @@ class TrainerServiceTest {
 
     @Test
     void noJobIdOrDatasetNameReachesTheServicesFoldersOrTheParent() throws Exception {
-        Path root = Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+        Path root = Path.of(ConfigProvider.getConfig()
                 .getValue("llm.trainer.checkpoint-dir", String.class)).toAbsolutePath();
         Files.createDirectories(root.resolve("adapters/a1"));
         Files.writeString(root.resolve("adapters/a1/adapter_model.safetensors"), "adapter");
@@ -246,7 +253,7 @@ class TrainerServiceTest {
                 Map.of("dataset", "m1", "layers", 100000),
                 Map.of("dataset", "m1", "preset", "gpt2-xl"))) { // 1.6 B parameters: 25 GB to train, beyond the test heap's half
             given().contentType("application/json").body(spec).post("/v1/jobs").then().statusCode(400)
-                    .contentType("application/problem+json").body("detail", org.hamcrest.Matchers.anyOf(
+                    .contentType("application/problem+json").body("detail", Matchers.anyOf(
                             containsString("model sizes"), containsString("MiB")));
         }
     }
@@ -258,7 +265,7 @@ class TrainerServiceTest {
      */
     @Test
     void aCheckpointThatCannotBeWrittenIsReportedAndRetriedNotAnnounced() throws Exception {
-        Path root = Path.of(org.eclipse.microprofile.config.ConfigProvider.getConfig()
+        Path root = Path.of(ConfigProvider.getConfig()
                 .getValue("llm.trainer.checkpoint-dir", String.class)).toAbsolutePath();
         given().contentType("application/json").body(Map.of("id", "full", "dataset", "fulld", "checkpointEvery", 2))
                 .post("/v1/jobs").then().statusCode(201);
@@ -267,7 +274,7 @@ class TrainerServiceTest {
         Files.writeString(root.resolve("full"), "in the way");
         String kafka = KafkaBrokerResource.bootstrapServers();
         for (int i = 0; i < 2; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "fulld", batch("fulld", i, 21).encode());
-        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/jobs/full").then().body("step", equalTo(2))
                         .body("checkpointError", containsString("checkpoint of step 2 failed")));
         given().get("/q/metrics").then().body(containsString("llm_trainer_checkpoint_failures_total"));
@@ -276,7 +283,7 @@ class TrainerServiceTest {
         for (int i = 2; i < 4; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "fulld", batch("fulld", i, 21).encode());
         var announced = TestKafka.await(kafka, Topics.CHECKPOINTS, 1, Duration.ofSeconds(30), r -> "full".equals(r.key()));
         assertEquals(4L, read(announced.getFirst().value(), CheckpointAnnouncement.class).step(), "step 2 was never announced");
-        given().get("/v1/jobs/full").then().body("step", equalTo(4)).body("checkpointError", org.hamcrest.Matchers.nullValue());
+        given().get("/v1/jobs/full").then().body("step", equalTo(4)).body("checkpointError", Matchers.nullValue());
         assertTrue(TestKafka.await(kafka, Topics.BATCHES_DLQ, 1, Duration.ofSeconds(10), r -> "fulld".equals(r.key())).isEmpty(),
                 "no trained batch was dead-lettered");
     }
@@ -284,7 +291,7 @@ class TrainerServiceTest {
     private <T> T read(byte[] bytes, Class<T> type) {
         try {
             return json.readValue(bytes, type);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError(e);
         }
     }

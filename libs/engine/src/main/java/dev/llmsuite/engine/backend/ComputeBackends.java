@@ -1,6 +1,7 @@
 package dev.llmsuite.engine.backend;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
+import java.lang.reflect.InvocationTargetException;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -46,7 +47,7 @@ public final class ComputeBackends {
             } catch (ClassNotFoundException e) {
                 log.accept("compute backend: cpu (" + choice + " asked; this build has no TornadoVM backend)");
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
+                Throwable cause = e instanceof InvocationTargetException ite && ite.getCause() != null ? ite.getCause() : e;
                 log.accept("compute backend: cpu (TornadoVM device " + device + " not used: " + cause.getMessage() + ")");
             }
         }

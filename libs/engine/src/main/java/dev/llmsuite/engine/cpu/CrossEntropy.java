@@ -1,5 +1,6 @@
 package dev.llmsuite.engine.cpu;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -83,7 +84,7 @@ public final class CrossEntropy {
                 int row = logitsOff + r * v;
                 int target = targets[r];
                 if (target == IGNORE_INDEX) {
-                    java.util.Arrays.fill(logits, row, row + v, 0f);
+                    Arrays.fill(logits, row, row + v, 0f);
                     continue;
                 }
                 float l = lse[lseOff + r];

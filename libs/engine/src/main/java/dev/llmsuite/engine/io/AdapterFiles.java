@@ -4,6 +4,7 @@ import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.engine.model.ParameterLayout;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -34,7 +35,7 @@ public final class AdapterFiles {
         base.backend().read(base.parameters(), 0, all, 0, n);
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16);
             for (float f : all) {
                 if (!buf.hasRemaining()) {
                     md.update(buf.array(), 0, buf.position());

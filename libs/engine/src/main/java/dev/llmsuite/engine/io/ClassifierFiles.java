@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +30,8 @@ public final class ClassifierFiles {
         float[] v = head.values();
         int k = head.classes(), c = model.config().embeddingDim();
         Map<String, Safetensors.Data> tensors = new LinkedHashMap<>();
-        tensors.put("out_head.weight", Safetensors.Data.of(java.util.Arrays.copyOf(v, k * c), k, c));
-        tensors.put("out_head.bias", Safetensors.Data.of(java.util.Arrays.copyOfRange(v, k * c, k * c + k), k));
+        tensors.put("out_head.weight", Safetensors.Data.of(Arrays.copyOf(v, k * c), k, c));
+        tensors.put("out_head.bias", Safetensors.Data.of(Arrays.copyOfRange(v, k * c, k * c + k), k));
         Safetensors.write(dir.resolve(FILE), tensors, Map.of("format", "pt", "labels", Json.write(labels)));
     }
 

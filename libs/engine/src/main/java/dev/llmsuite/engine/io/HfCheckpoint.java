@@ -1,5 +1,6 @@
 package dev.llmsuite.engine.io;
 
+import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.ParameterLayout;
@@ -9,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +37,7 @@ public final class HfCheckpoint {
         model.backend().read(model.parameters(), 0, all, 0, all.length);
         Map<String, Safetensors.Data> tensors = new LinkedHashMap<>();
         for (ParameterLayout.Spec s : model.layout().specs()) {
-            float[] v = java.util.Arrays.copyOfRange(all, (int) s.offset(), (int) (s.offset() + s.size()));
+            float[] v = Arrays.copyOfRange(all, (int) s.offset(), (int) (s.offset() + s.size()));
             String name = hfName(s.name());
             if (s.conv1d()) {
                 tensors.put(name, Safetensors.Data.of(transpose(v, s.shape()[0], s.shape()[1]), s.shape()[1], s.shape()[0]));
@@ -66,13 +69,13 @@ public final class HfCheckpoint {
     public static List<Path> stepsNewestFirst(Path jobDir) throws IOException {
         try (var s = Files.list(jobDir)) {
             return s.filter(p -> p.getFileName().toString().matches("step-\\d+"))
-                    .sorted(java.util.Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
+                    .sorted(Comparator.comparingLong((Path p) -> Long.parseLong(p.getFileName().toString().substring(5))).reversed())
                     .toList();
         }
     }
 
     /** Reads a checkpoint directory into a new model on the given backend. */
-    public static GptModel load(dev.llmsuite.engine.backend.ComputeBackend backend, Path dir) throws IOException {
+    public static GptModel load(ComputeBackend backend, Path dir) throws IOException {
         GptConfig c = readConfig(dir);
         try (Safetensors.Reader r = Safetensors.open(dir.resolve(WEIGHTS))) {
             boolean prefixed = r.entries().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
@@ -113,9 +116,9 @@ public final class HfCheckpoint {
             Safetensors.Entry e = r.entries().get(name);
             if (e == null) throw new IOException(file + ": missing tensor " + name);
             long[] expected = s.conv1d() ? new long[] {s.shape()[1], s.shape()[0]} : toLong(s.shape());
-            if (!java.util.Arrays.equals(e.shape(), expected)) {
-                throw new IOException(file + ": " + name + " has shape " + java.util.Arrays.toString(e.shape())
-                        + ", config.json implies " + java.util.Arrays.toString(expected));
+            if (!Arrays.equals(e.shape(), expected)) {
+                throw new IOException(file + ": " + name + " has shape " + Arrays.toString(e.shape())
+                        + ", config.json implies " + Arrays.toString(expected));
             }
         }
         return layout;

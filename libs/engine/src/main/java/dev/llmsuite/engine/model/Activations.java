@@ -2,6 +2,8 @@ package dev.llmsuite.engine.model;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Everything the forward pass keeps for backward, for one batch shape (B, T), in named backend buffers
@@ -16,8 +18,8 @@ final class Activations {
     private final GptConfig cfg;
     private final ComputeBackend be;
     /** The buffers behind the tensors, in allocation order; each at least its tensor's size. */
-    private final java.util.List<Tensor> buffers = new java.util.ArrayList<>();
-    private final java.util.List<Tensor> inherited;
+    private final List<Tensor> buffers = new ArrayList<>();
+    private final List<Tensor> inherited;
 
     // forward                                 shape
     final Tensor encoded;                   // [N, C]
@@ -41,7 +43,7 @@ final class Activations {
     /** Buffers for (b, t), taking over previous's (which must not be used afterwards); previous may be null. */
     Activations(ComputeBackend be, GptConfig cfg, int b, int t, Activations previous) {
         this.be = be;
-        this.inherited = previous == null ? java.util.List.of() : previous.buffers;
+        this.inherited = previous == null ? List.of() : previous.buffers;
         this.cfg = cfg;
         this.b = b;
         this.t = t;

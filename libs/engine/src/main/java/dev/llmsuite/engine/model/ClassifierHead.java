@@ -2,6 +2,8 @@ package dev.llmsuite.engine.model;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 
 /**
@@ -25,7 +27,7 @@ public final class ClassifierHead {
     /** [K, C] then [K]: out_head.weight, out_head.bias, on the model's backend (so AdamW can update them). */
     private final Tensor params;
     private final Tensor grads;
-    private final java.util.List<ParameterLayout.Spec> specs;
+    private final List<ParameterLayout.Spec> specs;
     private float[] w; // host copy of params for the last forward
     // the last forward, for backward
     private float[][] h;
@@ -39,7 +41,7 @@ public final class ClassifierHead {
         this.model = model;
         this.classes = classes;
         this.c = model.config().embeddingDim();
-        this.specs = java.util.List.of(
+        this.specs = List.of(
                 new ParameterLayout.Spec("out_head.weight", new int[] {classes, c}, 0, (long) classes * c, true, false),
                 new ParameterLayout.Spec("out_head.bias", new int[] {classes}, (long) classes * c, classes, false, false));
         this.params = model.backend().allocate((long) classes * c + classes);
@@ -64,7 +66,7 @@ public final class ClassifierHead {
     public Tensor gradients() { return grads; }
 
     /** The head's parameters as an optimizer group: out_head.weight (decayed) and out_head.bias. */
-    public java.util.List<ParameterLayout.Spec> specs() { return specs; }
+    public List<ParameterLayout.Spec> specs() { return specs; }
 
     public void zeroGradients() { model.backend().zero(grads); }
 
@@ -143,7 +145,7 @@ public final class ClassifierHead {
         be.read(grads, 0, g, 0, g.length);
         float[] row = new float[c];
         for (int i = 0; i < b; i++) {
-            java.util.Arrays.fill(row, 0f);
+            Arrays.fill(row, 0f);
             for (int k = 0; k < classes; k++) {
                 float d = (float) ((probs[i][k] - (k == labels[i] ? 1 : 0)) / b);
                 g[classes * c + k] += d;

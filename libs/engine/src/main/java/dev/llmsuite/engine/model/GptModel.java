@@ -2,7 +2,11 @@ package dev.llmsuite.engine.model;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.generate.KvCache;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Predicate;
 
 /**
  * The GPT-2 model: embeddings, L transformer blocks (pre-LayerNorm attention and MLP, each a residual
@@ -21,7 +25,7 @@ public final class GptModel implements AutoCloseable {
     private boolean training;
     private long dropoutSeed;
     /** Which parameters train: backward skips the weight gradients of the others, and the layers below the lowest trainable one. */
-    private java.util.function.Predicate<String> trainable = name -> true;
+    private Predicate<String> trainable = name -> true;
     /** Low-rank adapters on the linear layers (null: none). */
     private LoraAdapters lora;
 
@@ -85,7 +89,7 @@ public final class GptModel implements AutoCloseable {
      * which are cheap, still are, and are simply not used), and backward stops below the lowest layer
      * that has a trainable parameter or an adapter. The optimizer must be given the same set.
      */
-    public void setTrainable(java.util.function.Predicate<String> trainable) {
+    public void setTrainable(Predicate<String> trainable) {
         this.trainable = trainable;
     }
 
@@ -309,7 +313,7 @@ public final class GptModel implements AutoCloseable {
     // ================================================================ inference with a KV cache
 
     /** The linear layers' weights in 8 bits for decode steps, or null (fp32). Training never reads them. */
-    private java.util.Map<String, Tensor> int8;
+    private Map<String, Tensor> int8;
 
     /**
      * From now on decode steps read the linear layers (and the output head) from 8-bit copies with one
@@ -317,7 +321,7 @@ public final class GptModel implements AutoCloseable {
      * (a compute-bound product that 8 bits would not speed) and for training.
      */
     public void quantizeForServing() {
-        java.util.Map<String, Tensor> q = new java.util.HashMap<>();
+        Map<String, Tensor> q = new HashMap<>();
         int c = cfg.embeddingDim();
         for (int l = 0; l < cfg.layers(); l++) {
             String w = "h." + l + ".";
@@ -342,7 +346,7 @@ public final class GptModel implements AutoCloseable {
      * Runs the prompt through the model in one batched pass, stores every position's keys and values
      * in the cache, and returns the logits after the last token.
      */
-    public float[] prefill(int[] tokens, dev.llmsuite.engine.generate.KvCache cache) {
+    public float[] prefill(int[] tokens, KvCache cache) {
         int t = tokens.length, c = cfg.embeddingDim();
         if (t == 0) throw new IllegalArgumentException("empty prompt");
         if (t > cache.capacity()) throw new IllegalArgumentException("prompt of " + t + " tokens is over the cache's " + cache.capacity());
@@ -359,9 +363,9 @@ public final class GptModel implements AutoCloseable {
     }
 
     /** Appends one token at position cache.length(), computing only that position; returns the next logits. */
-    public float[] decode(int token, dev.llmsuite.engine.generate.KvCache cache) {
+    public float[] decode(int token, KvCache cache) {
         if (cache.length() >= cache.capacity()) throw new IllegalStateException("the KV cache is full (" + cache.length() + " positions)");
-        return decodeBatch(new int[] {token}, new dev.llmsuite.engine.generate.KvCache[] {cache})[0];
+        return decodeBatch(new int[] {token}, new KvCache[] {cache})[0];
     }
 
     /** Working buffers for batched decode steps, grown to the largest batch seen. */
@@ -398,7 +402,7 @@ public final class GptModel implements AutoCloseable {
      * the whole batch, which is what makes serving many requests cheaper than serving them in turn;
      * attention runs per sequence against its own cache. Returns each sequence's next-token logits.
      */
-    public float[][] decodeBatch(int[] tokens, dev.llmsuite.engine.generate.KvCache[] caches) {
+    public float[][] decodeBatch(int[] tokens, KvCache[] caches) {
         int nb = tokens.length, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
         if (nb != caches.length || nb == 0) throw new IllegalArgumentException("one cache per token, at least one");
         if (batch == null || batch.rows < nb) {

@@ -4,6 +4,8 @@ import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.ParameterLayout;
+import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * AdamW with decoupled weight decay on matrices and embeddings only (not on biases or LayerNorm), as
@@ -19,7 +21,7 @@ public final class AdamW {
     private final ComputeBackend be;
     private final Tensor params;
     private final Tensor grads;
-    private final java.util.List<ParameterLayout.Spec> specs;
+    private final List<ParameterLayout.Spec> specs;
     private final Settings settings;
     private final Tensor m;
     private final Tensor v;
@@ -34,23 +36,23 @@ public final class AdamW {
      * A parameter group: the given ranges of one parameter buffer and its gradient buffer (a frozen
      * model's trainable part, or adapters' own buffers). Moments are laid out like the buffers.
      */
-    public AdamW(ComputeBackend backend, Tensor params, Tensor grads, java.util.List<ParameterLayout.Spec> specs, Settings settings) {
+    public AdamW(ComputeBackend backend, Tensor params, Tensor grads, List<ParameterLayout.Spec> specs, Settings settings) {
         this.be = backend;
         this.params = params;
         this.grads = grads;
-        this.specs = java.util.List.copyOf(specs);
+        this.specs = List.copyOf(specs);
         this.settings = settings;
         this.m = backend.allocate(params.size());
         this.v = backend.allocate(params.size());
     }
 
     /** The model's parameters that pass the test (the rest stay frozen). */
-    public static AdamW forModel(GptModel model, Settings settings, java.util.function.Predicate<ParameterLayout.Spec> trainable) {
+    public static AdamW forModel(GptModel model, Settings settings, Predicate<ParameterLayout.Spec> trainable) {
         return new AdamW(model.backend(), model.parameters(), model.gradients(),
                 model.layout().specs().stream().filter(trainable).toList(), settings);
     }
 
-    public java.util.List<ParameterLayout.Spec> specs() { return specs; }
+    public List<ParameterLayout.Spec> specs() { return specs; }
 
     public Settings settings() { return settings; }
 

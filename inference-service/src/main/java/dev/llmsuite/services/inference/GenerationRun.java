@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * shares. The listener answering false, or {@code cancelled} being set (the client left), stops every
  * choice at its next token.
  */
-final class Completion {
+final class GenerationRun {
 
     /** Receives each new piece of a choice's text with the logprobs of its tokens; false stops. */
     interface PieceListener {
@@ -36,7 +36,7 @@ final class Completion {
 
     private record End(int index, Result result, Throwable error) implements Event {}
 
-    private Completion() {}
+    private GenerationRun() {}
 
     /**
      * Runs the n choices to their ends and answers their results by index. Choice i samples with
