@@ -1,5 +1,11 @@
 package dev.llmsuite.service;
 
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
 /** Thrown by a resource to answer with a problem body: a status and a sentence that says what was wrong. */
 public class ProblemException extends RuntimeException {
     private final int status;
@@ -27,6 +33,21 @@ public class ProblemException extends RuntimeException {
     public static ProblemException tooLarge(String detail) { return new ProblemException(413, detail); }
 
     public int status() { return status; }
+
+    /**
+     * Waits until {@code ready} completes (a service catching up after its start): 503 with {@code detail} when it
+     * does not within the timeout or completed exceptionally.
+     */
+    public static void awaitReady(Future<?> ready, Duration timeout, String detail) {
+        try {
+            ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+            throw new ProblemException(503, detail);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProblemException(503, "interrupted");
+        }
+    }
 
     public Problem problem() { return Problem.of(status, getMessage()); }
 }

@@ -26,11 +26,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -309,14 +307,8 @@ public class DatasetSamplers {
 
     /** Requests wait while the stored datasets are caught up: 503 if that takes longer than 30 s. */
     private void awaitRecovery() {
-        try {
-            recovered.get(30, TimeUnit.SECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            throw new ProblemException(503, "the sampler is catching up its datasets after a restart; try again shortly");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProblemException(503, "interrupted");
-        }
+        ProblemException.awaitReady(recovered, Duration.ofSeconds(30),
+                "the sampler is catching up its datasets after a restart; try again shortly");
     }
 
     /** Catches the stored datasets up, retrying while Kafka does not answer; then lets live chunks through. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.jboss.logging.Logger;
@@ -30,10 +29,7 @@ final class FinetuneJobFiles {
 
     /** Writes (or replaces) the job's file atomically. */
     void write(StoredJob job) throws IOException {
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve(job.spec().id() + ".json.tmp");
-        json.writeValue(tmp.toFile(), job);
-        Files.move(tmp, dir.resolve(job.spec().id() + ".json"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        CheckpointWriter.writeFile(dir.resolve(job.spec().id() + ".json"), json.writeValueAsBytes(job));
     }
 
     /** Every readable job file, by id; an unreadable one is skipped with a warning. */

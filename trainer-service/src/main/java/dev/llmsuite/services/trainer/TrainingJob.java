@@ -194,10 +194,7 @@ final class TrainingJob {
      * the optimizer give their memory back (on a device backend, room for the next job). Its status stays.
      */
     synchronized void releaseIfDone() {
-        if (released || state == State.RUNNING || checkpointedStep != step) return;
-        released = true;
-        optimizer.close();
-        model.close();
+        if (state != State.RUNNING && checkpointedStep == step) close();
     }
 
     /** This replica no longer holds the job: the model and optimizer give their memory back, whatever its state. */

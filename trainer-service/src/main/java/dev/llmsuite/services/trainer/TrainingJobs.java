@@ -12,6 +12,7 @@ import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
@@ -20,9 +21,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
@@ -76,14 +74,8 @@ public class TrainingJobs {
 
     /** Requests that need the replica's jobs wait for the first assignment: 503 if it takes over 30 s. */
     private void awaitJoined() {
-        try {
-            joined.get(30, TimeUnit.SECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            throw new ProblemException(503, "this replica has not joined the trainers' consumer group yet; try again shortly");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProblemException(503, "interrupted");
-        }
+        ProblemException.awaitReady(joined, Duration.ofSeconds(30),
+                "this replica has not joined the trainers' consumer group yet; try again shortly");
     }
 
     Set<Integer> owned() { return Set.copyOf(owned); }
