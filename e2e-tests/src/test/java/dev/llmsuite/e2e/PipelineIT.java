@@ -79,7 +79,7 @@ class PipelineIT {
                 .then().statusCode(202);
 
         // On the broker: token chunks, batches and a checkpoint announcement for the dataset.
-        List<ConsumerRecord<String, byte[]>> chunks = read(Topics.TOKENS, "e2e/doc-1", 1);
+        List<ConsumerRecord<String, byte[]>> chunks = read(Topics.TOKENS, "e2e", 1);
         TokenChunk chunk = TokenChunk.decode(chunks.get(0).value());
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         int[] ids = chunk.ids();

@@ -19,7 +19,8 @@ public record TokenChunk(String datasetId, String documentId, int sequence, bool
         if (sequence < 0) throw new IllegalArgumentException("sequence < 0");
     }
 
-    public String key() { return datasetId + "/" + documentId; }
+    /** The dataset: its chunks stay on one partition, so with one sampler task, in the order they were sent. */
+    public String key() { return datasetId; }
 
     public byte[] encode() {
         return new RecordWriter(KIND, ids.length * 2 + 96)

@@ -8,7 +8,7 @@ public final class Topics {
 
     /** Raw documents to tokenize: {@link DocumentRecord}, keyed by dataset/document. */
     public static final String DOCUMENTS = "corpus.documents";
-    /** Token chunks: {@link TokenChunk}, keyed by dataset/document so one document stays in order. */
+    /** Token chunks: {@link TokenChunk}, keyed by dataset, so a dataset stays on one partition (and its documents in order). */
     public static final String TOKENS = "corpus.tokens";
     /** Training batches: {@link TrainingBatch}. */
     public static final String TRAIN_BATCHES = "train.batches";
@@ -24,10 +24,10 @@ public final class Topics {
      */
     public static final String FINETUNE_EXAMPLES = "finetune.examples";
     /**
-     * sampler-service's progress per dataset (JSON, keyed by dataset; compacted): a restarted sampler reads
-     * it and goes on where it stopped.
+     * Sampling specs (JSON {@code SamplingSpec}, keyed by dataset; compacted), posted through sampler-service's API.
+     * Partitioned as {@link #TOKENS} is, so a dataset's spec and its chunks reach the same sampler task.
      */
-    public static final String SAMPLER_STATE = "sampler.state";
+    public static final String SAMPLING_SPECS = "sampling.specs";
 
     /** Records a service could not process, with the reason in the {@code dead-letter-reason} header. */
     public static final String DOCUMENTS_DLQ = "corpus.documents.dlq";
@@ -38,6 +38,6 @@ public final class Topics {
     public static final String CHECKPOINTS_DLQ = "model.checkpoints.dlq";
 
     public static final List<String> ALL = List.of(
-            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, FINETUNE_EXAMPLES, SAMPLER_STATE,
+            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, FINETUNE_EXAMPLES, SAMPLING_SPECS,
             DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ, FINETUNE_EXAMPLES_DLQ, CHECKPOINTS_DLQ);
 }

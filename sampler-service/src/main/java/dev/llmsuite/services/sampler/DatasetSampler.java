@@ -4,177 +4,160 @@ import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.Split;
 import dev.llmsuite.records.TokenChunk;
 import dev.llmsuite.records.TrainingBatch;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
 /**
- * One dataset's sampling. A document's chunks are gathered until its last one, so documents never
- * interleave; each complete document is checked for duplicates (first epoch) and appended to the
- * dataset's token stream, whose windows go to validation or, through the shuffle buffer, to training,
- * B at a time. {@link #endEpoch} flushes what is held; later epochs see the same documents again
- * (replayed from the token topic) with a differently seeded shuffle.
+ * One dataset's sampling, for the length of one record or one punctuation: it reads the dataset's
+ * {@link DatasetProgress}, works on the dataset's entries in the stores, and the caller writes the
+ * progress back ({@link #progress}). A document's chunks are gathered until its last one, so documents
+ * never interleave; each complete document is checked for duplicates (first epoch), kept for later
+ * epochs, and appended to the dataset's token stream, whose windows go to validation or, through the
+ * shuffle buffer, to training, B at a time. {@link #endEpoch} flushes what is held; later epochs read
+ * the kept documents again ({@link #replay}) with a differently seeded shuffle.
+ *
+ * <p>Over 250 lines because gathering, the epoch's end and the replay share the window routing.</p>
  */
 final class DatasetSampler {
     private static final int PAD = Gpt2.END_OF_TEXT;
+    /** Tokens in one piece of a kept document (a store entry, and a changelog record, of at most 256 KiB). */
+    private static final int PIECE = 65_536;
+    private static final int MAX_VOCABULARY_HASH = 256;
 
     final String dataset;
     final SamplingSpec spec;
-    private String vocabularyHash;
-    private int epoch;
-    private boolean done;
-    private final Map<String, Document> open = new HashMap<>();
+    private final DatasetProgress progress;
+    private final SamplerStores stores;
     private WindowStream stream;
-    private ShuffleBuffer<WindowStream.Window> shuffle;
-    private final Map<Split, List<WindowStream.Window>> pending = new EnumMap<>(Split.class);
-    private final Map<Split, Long> batchIndex = new EnumMap<>(Split.class);
+    private final ShuffleBuffer shuffle;
     private final Deduplicator dedup;
+    private final long maxBytes;
     /** A quarter of the dataset's memory budget: one document's tokens, and the windows it makes at once. */
     private final long documentBytes;
-    /** Tokens of the documents being gathered. */
-    private long openTokens;
-    private final Set<String> accepted = new HashSet<>();
-    /** Documents whose last chunk came live (accepted or dropped as duplicates): their chunks seen again are ignored. */
-    private final Set<String> completed = new HashSet<>();
-    private long redelivered;
-    /** partition → [first, last] offsets of this dataset's chunks, for the replays. */
-    final Map<Integer, long[]> ranges = new HashMap<>();
-    private long windows;
-    private final Map<Split, Long> batches = new EnumMap<>(Split.class);
-    private long documents;
-    private long exactDuplicates;
-    private long nearDuplicates;
-    private long tokens;
-    volatile long lastChunkNanos = System.nanoTime();
-    private boolean sawData;
-    /** After a restart: the epoch the stored state was in and the batches it had sent; those are not sent again. */
-    private int resumeEpoch = -1;
-    /** Counts the changes a restart needs to know of (a batch made, a new partition, an epoch's end). */
-    private long stateChanges;
-    private final Map<Split, Long> resumeSent = new EnumMap<>(Split.class);
-
-    /** A document being gathered: its chunks so far, in order. */
-    private static final class Document {
-        final ByteArrayOutputStream ids = new ByteArrayOutputStream();
-        int nextSequence;
-        int count;
-    }
-
-    /** With no budget of its own: tests that are not about memory. */
-    DatasetSampler(String dataset, SamplingSpec spec) {
-        this(dataset, spec, Long.MAX_VALUE);
-    }
 
     /** maxBytes: the dataset's memory budget (llm.sampler.max-dataset-bytes), which the spec was checked against. */
-    DatasetSampler(String dataset, SamplingSpec spec, long maxBytes) {
+    DatasetSampler(String dataset, DatasetProgress progress, SamplerStores stores, long maxBytes) {
         this.dataset = dataset;
-        this.spec = spec;
+        this.spec = progress.spec;
+        this.progress = progress;
+        this.stores = stores;
+        this.maxBytes = maxBytes;
         this.documentBytes = maxBytes / 4;
-        this.dedup = new Deduplicator(maxBytes / 4);
-        for (Split s : Split.values()) batches.put(s, 0L);
-        startEpoch(0);
+        this.stream = new WindowStream(spec.maxLength(), spec.stride(), spec.pack(), progress.stream);
+        this.shuffle = new ShuffleBuffer(stores.windows, dataset, spec.shuffleBuffer(), progress);
+        this.dedup = new Deduplicator(stores.dedup, dataset, progress, maxBytes / 4);
     }
 
-    private void startEpoch(int e) {
-        epoch = e;
-        stream = new WindowStream(spec.maxLength(), spec.stride(), spec.pack());
-        shuffle = new ShuffleBuffer<>(spec.shuffleBuffer(), spec.seed() * 1_000_003L + e);
-        for (Split s : Split.values()) {
-            pending.put(s, new ArrayList<>());
-            batchIndex.put(s, 0L);
-        }
+    /** The progress as this sampler left it: the caller stores it. */
+    DatasetProgress progress() {
+        progress.stream = stream.state();
+        return progress;
     }
 
-    int epoch() { return epoch; }
-
-    boolean done() { return done; }
-
-    /** A chunk from the live topic (first epoch), or a replayed one (later epochs: only accepted documents). */
-    synchronized List<TrainingBatch> onChunk(TokenChunk c, int partition, long offset, boolean replay) {
-        if (vocabularyHash == null) vocabularyHash = c.vocabularyHash();
-        if (!vocabularyHash.equals(c.vocabularyHash())) {
+    /**
+     * A chunk of the first epoch. IllegalArgumentException: the chunk cannot be used (its document is let go);
+     * what the sampler changed before is still to be stored.
+     */
+    List<TrainingBatch> onChunk(TokenChunk c) {
+        if (c.vocabularyHash().length() > MAX_VOCABULARY_HASH) throw new IllegalArgumentException("a vocabulary hash over 256 characters");
+        if (progress.vocabularyHash == null) progress.vocabularyHash = c.vocabularyHash();
+        if (!progress.vocabularyHash.equals(c.vocabularyHash())) {
             throw new IllegalArgumentException("vocabulary hash " + c.vocabularyHash() + " does not match dataset "
-                    + dataset + " (" + vocabularyHash + ")");
+                    + dataset + " (" + progress.vocabularyHash + ")");
         }
-        if (!replay) {
-            long[] seen = ranges.get(partition);
-            if (seen != null && offset <= seen[1]) return List.of(); // delivered again after a restart: already read
-            if (seen == null) stateChanges++;
-            ranges.merge(partition, new long[] {offset, offset}, (a, b) -> new long[] {Math.min(a[0], b[0]), Math.max(a[1], b[1])});
-            lastChunkNanos = System.nanoTime();
-            sawData = true;
-            if (completed.contains(c.documentId())) { // tokenized again (a tokenizer restart) or posted twice
-                if (c.last()) redelivered++;
-                return List.of();
-            }
+        progress.phase = DatasetProgress.Phase.SAMPLING;
+        String doc = SamplerStores.document(c.documentId());
+        if (stores.documents.get(dataset + "/s/" + doc) != null) { // tokenized again (a tokenizer restart) or posted twice
+            if (c.last()) progress.documentsSeenAgain++;
+            return List.of();
         }
-        Document d = open.computeIfAbsent(c.documentId(), k -> new Document());
-        if (c.sequence() < d.nextSequence) return List.of(); // delivered again: already gathered
-        if (c.sequence() > d.nextSequence) {
-            dropOpen(c.documentId());
+        String header = dataset + "/o/" + doc;
+        byte[] open = stores.documents.get(header);
+        int nextSequence = open == null ? 0 : SamplerStores.ints(open)[0];
+        int count = open == null ? 0 : SamplerStores.ints(open)[1];
+        if (c.sequence() < nextSequence) return List.of(); // delivered again: already gathered
+        if (c.sequence() > nextSequence) {
+            dropOpen(doc, count, open != null);
             throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": chunk " + c.sequence()
-                    + " arrived before chunk " + d.nextSequence + "; the document is dropped");
+                    + " arrived before chunk " + nextSequence + "; the document is dropped");
         }
-        if ((openTokens + c.ids().length) * 4L > documentBytes) {
-            dropOpen(c.documentId());
+        if ((progress.openTokens + c.ids().length) * 4L > documentBytes) {
+            dropOpen(doc, count, open != null);
             throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": gathering it would hold "
-                    + ((openTokens + c.ids().length) * 4L >> 20) + " MiB of open documents' tokens, over " + (documentBytes >> 20)
+                    + ((progress.openTokens + c.ids().length) * 4L >> 20) + " MiB of open documents' tokens, over " + (documentBytes >> 20)
                     + " MiB (a quarter of llm.sampler.max-dataset-bytes); the document is left out");
         }
-        d.nextSequence++;
-        openTokens += c.ids().length;
-        for (int id : c.ids()) {
-            d.ids.write(id >>> 24);
-            d.ids.write(id >>> 16);
-            d.ids.write(id >>> 8);
-            d.ids.write(id);
+        int[] ids;
+        if (open == null && c.last()) { // a document in one chunk: nothing to gather
+            ids = c.ids();
+        } else {
+            if (open == null) progress.openDocuments++;
+            progress.openTokens += c.ids().length;
+            stores.documents.put(dataset + "/c/" + doc + "/" + SamplerStores.ordinal(c.sequence()), SamplerStores.ints(c.ids()));
+            count += c.ids().length;
+            if (!c.last()) {
+                stores.documents.put(header, SamplerStores.ints(new int[] {nextSequence + 1, count}));
+                return List.of();
+            }
+            ids = new int[count];
+            int at = 0;
+            for (byte[] piece : SamplerStores.valuesUnder(stores.documents, dataset + "/c/" + doc + "/")) {
+                int[] part = SamplerStores.ints(piece);
+                System.arraycopy(part, 0, ids, at, part.length);
+                at += part.length;
+            }
+            dropOpen(doc, count, true);
         }
-        d.count += c.ids().length;
-        if (!c.last()) return List.of();
-        dropOpen(c.documentId());
-        long made = stream.windowsIfAppended(d.count);
+        long made = stream.windowsIfAppended(ids.length);
         if (made * spec.windowBytes() > documentBytes) {
-            throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": its " + d.count + " tokens make "
+            throw new IllegalArgumentException("document " + c.documentId() + " of " + dataset + ": its " + ids.length + " tokens make "
                     + made + " windows at stride " + spec.stride() + ", " + (made * spec.windowBytes() >> 20) + " MiB at once, over "
                     + (documentBytes >> 20) + " MiB (a quarter of llm.sampler.max-dataset-bytes); the document is left out");
         }
-        int[] ids = new int[d.count];
-        ByteBuffer.wrap(d.ids.toByteArray()).asIntBuffer().get(ids);
-        if (replay) {
-            if (!accepted.contains(c.documentId())) return List.of();
-        } else {
-            completed.add(c.documentId());
-            Deduplicator.Verdict v = spec.dedup() ? dedup.check(ids) : Deduplicator.Verdict.UNIQUE;
-            if (v == Deduplicator.Verdict.EXACT_DUPLICATE) {
-                exactDuplicates++;
-                return List.of();
-            }
-            if (v == Deduplicator.Verdict.NEAR_DUPLICATE) {
-                nearDuplicates++;
-                return List.of();
-            }
-            accepted.add(c.documentId());
-            documents++;
+        Deduplicator.Verdict v = spec.dedup() ? dedup.check(ids) : Deduplicator.Verdict.UNIQUE;
+        stores.documents.put(dataset + "/s/" + doc, new byte[] {(byte) (v == Deduplicator.Verdict.UNIQUE ? 1 : 0)});
+        if (v == Deduplicator.Verdict.EXACT_DUPLICATE) {
+            progress.exactDuplicates++;
+            return List.of();
         }
-        tokens += ids.length;
+        if (v == Deduplicator.Verdict.NEAR_DUPLICATE) {
+            progress.nearDuplicates++;
+            return List.of();
+        }
+        keep(ids);
+        progress.documents++;
+        return append(ids);
+    }
+
+    private void dropOpen(String doc, int count, boolean wasOpen) {
+        if (!wasOpen) return;
+        stores.documents.delete(dataset + "/o/" + doc);
+        SamplerStores.deletePrefix(stores.documents, dataset + "/c/" + doc + "/");
+        progress.openDocuments--;
+        progress.openTokens -= count;
+    }
+
+    /** An accepted document goes to the stream store, in pieces, for the epochs after the first. */
+    private void keep(int[] ids) {
+        if (spec.epochs() == 1) return;
+        String prefix = dataset + "/" + SamplerStores.ordinal(progress.acceptedDocuments) + "/";
+        for (int from = 0, piece = 0; from < ids.length || piece == 0; from += PIECE, piece++) {
+            int[] part = Arrays.copyOfRange(ids, from, Math.min(ids.length, from + PIECE));
+            stores.stream.put(prefix + SamplerStores.ordinal(piece), SamplerStores.ints(part));
+        }
+        progress.acceptedDocuments++;
+    }
+
+    private List<TrainingBatch> append(int[] ids) {
+        progress.tokens += ids.length;
         List<TrainingBatch> ready = new ArrayList<>();
         for (WindowStream.Window w : stream.append(ids)) route(w, ready);
         return ready;
     }
 
-    private void dropOpen(String documentId) {
-        Document d = open.remove(documentId);
-        if (d != null) openTokens -= d.count;
-    }
-
     private void route(WindowStream.Window w, List<TrainingBatch> ready) {
-        windows++;
+        progress.windows++;
         if (spec.validates(w.index())) {
             add(Split.VALIDATION, w, ready);
         } else {
@@ -184,81 +167,103 @@ final class DatasetSampler {
     }
 
     private void add(Split split, WindowStream.Window w, List<TrainingBatch> ready) {
-        List<WindowStream.Window> p = pending.get(split);
-        p.add(w);
-        if (p.size() == spec.batchSize()) ready.add(batch(split));
+        int held = split == Split.TRAIN ? progress.trainPending++ : progress.validationPending++;
+        stores.windows.put(pendingKey(split, held), SamplerStores.window(w));
+        if (held + 1 == spec.batchSize()) ready.add(batch(split));
     }
 
-    /** Whether every document is complete and nothing has arrived for a while: the epoch's data is all here. */
-    synchronized boolean quiet(long nanos) {
-        return sawData && !done && open.isEmpty() && System.nanoTime() - lastChunkNanos >= nanos;
+    private String pendingKey(Split split, long i) {
+        return dataset + "/" + split + "/" + SamplerStores.ordinal(i);
+    }
+
+    /** Whether the epoch's data may be complete: chunks came, and every document that began has ended. */
+    boolean mayEndEpoch() {
+        return progress.phase == DatasetProgress.Phase.SAMPLING && progress.epoch == 0 && progress.openDocuments == 0;
     }
 
     /**
      * Ends the epoch: the data's tail as a padded window (unless dropLast), the shuffle buffer drained,
      * the short validation batch always and the short training batch unless dropLast. Returns those
-     * batches; {@link #done} tells whether another epoch follows.
+     * batches; the progress says whether another epoch follows (phase DONE when not).
      */
-    synchronized List<TrainingBatch> endEpoch() {
+    List<TrainingBatch> endEpoch() {
         List<TrainingBatch> ready = new ArrayList<>();
         if (!spec.dropLast()) {
             WindowStream.Window tail = stream.paddedTail(PAD);
             if (tail != null) route(tail, ready);
         }
         for (WindowStream.Window w : shuffle.drain()) add(Split.TRAIN, w, ready);
-        if (!pending.get(Split.VALIDATION).isEmpty()) ready.add(batch(Split.VALIDATION));
-        if (!pending.get(Split.TRAIN).isEmpty() && !spec.dropLast()) ready.add(batch(Split.TRAIN));
-        open.clear();
-        openTokens = 0;
-        stateChanges++;
-        if (epoch + 1 >= spec.epochs()) done = true;
-        else startEpoch(epoch + 1);
+        if (progress.validationPending > 0) ready.add(batch(Split.VALIDATION));
+        if (progress.trainPending > 0 && !spec.dropLast()) ready.add(batch(Split.TRAIN));
+        SamplerStores.deletePrefix(stores.windows, dataset + "/" + Split.TRAIN + "/"); // a short batch dropped
+        if (progress.epoch + 1 >= spec.epochs()) {
+            progress.phase = DatasetProgress.Phase.DONE;
+            progress.stream = stream.state();
+            SamplerStores.deletePrefix(stores.stream, dataset + "/"); // no epoch reads them again
+        } else {
+            progress.startEpoch(progress.epoch + 1);
+            stream = new WindowStream(spec.maxLength(), spec.stride(), spec.pack(), progress.stream);
+        }
+        return ready;
+    }
+
+    /**
+     * A later epoch: the kept documents from where it stands, until the deadline (System.nanoTime) passes; the
+     * epoch ends after its last document. A punctuation calls it again until the dataset is done.
+     */
+    List<TrainingBatch> replay(long deadline) {
+        List<TrainingBatch> ready = new ArrayList<>();
+        while (progress.phase == DatasetProgress.Phase.SAMPLING && progress.epoch > 0) {
+            if (progress.replayNext >= progress.acceptedDocuments) {
+                ready.addAll(endEpoch());
+            } else {
+                List<byte[]> pieces = SamplerStores.valuesUnder(stores.stream, dataset + "/" + SamplerStores.ordinal(progress.replayNext) + "/");
+                int n = 0;
+                for (byte[] p : pieces) n += p.length / 4;
+                int[] ids = new int[n];
+                int at = 0;
+                for (byte[] p : pieces) {
+                    int[] part = SamplerStores.ints(p);
+                    System.arraycopy(part, 0, ids, at, part.length);
+                    at += part.length;
+                }
+                progress.replayNext++;
+                ready.addAll(append(ids));
+            }
+            if (System.nanoTime() - deadline > 0) break;
+        }
         return ready;
     }
 
     private TrainingBatch batch(Split split) {
-        List<WindowStream.Window> ws = pending.get(split);
-        int b = ws.size(), t = spec.maxLength();
+        int b = split == Split.TRAIN ? progress.trainPending : progress.validationPending, t = spec.maxLength();
         int[] inputs = new int[b * t], targets = new int[b * t], starts = spec.pack() ? new int[b * t] : null;
         for (int i = 0; i < b; i++) {
-            System.arraycopy(ws.get(i).input(), 0, inputs, i * t, t);
-            System.arraycopy(ws.get(i).target(), 0, targets, i * t, t);
-            if (starts != null) System.arraycopy(ws.get(i).documentStarts(), 0, starts, i * t, t);
+            WindowStream.Window w = SamplerStores.window(stores.windows.get(pendingKey(split, i)));
+            stores.windows.delete(pendingKey(split, i));
+            System.arraycopy(w.input(), 0, inputs, i * t, t);
+            System.arraycopy(w.target(), 0, targets, i * t, t);
+            if (starts != null) System.arraycopy(w.documentStarts(), 0, starts, i * t, t);
         }
-        long index = batchIndex.merge(split, 1L, Long::sum) - 1;
-        stateChanges++;
-        batches.merge(split, 1L, Long::sum);
-        ws.clear();
-        return new TrainingBatch(dataset, split, epoch, index, vocabularyHash, spec.seed(), b, t, inputs, targets, starts);
-    }
-
-    /** Continue from a stored state: batches of earlier epochs, and the first ones of its epoch, were sent. */
-    synchronized void resumeAfter(SamplerState stored) {
-        resumeEpoch = stored.epoch();
-        resumeSent.put(Split.TRAIN, stored.trainBatchesSent());
-        resumeSent.put(Split.VALIDATION, stored.validationBatchesSent());
-    }
-
-    /** Whether b was sent before the restart this sampler resumes from (made again while catching up). */
-    synchronized boolean sentBeforeRestart(TrainingBatch b) {
-        return b.epoch() < resumeEpoch || (b.epoch() == resumeEpoch && b.batchIndex() < resumeSent.get(b.split()));
-    }
-
-    /** Grows whenever {@link #state} would tell a restart something new; a chunk that only adds tokens leaves it. */
-    synchronized long stateChanges() { return stateChanges; }
-
-    /** What a restart needs to go on from here. */
-    synchronized SamplerState state() {
-        Map<Integer, long[]> r = new HashMap<>();
-        ranges.forEach((p, range) -> r.put(p, range.clone()));
-        return new SamplerState(dataset, spec, r, epoch, done, batchIndex.get(Split.TRAIN), batchIndex.get(Split.VALIDATION),
-                done ? status(Map.of()) : null);
+        long index;
+        if (split == Split.TRAIN) {
+            index = progress.trainIndex++;
+            progress.trainPending = 0;
+            progress.trainBatches++;
+        } else {
+            index = progress.validationIndex++;
+            progress.validationPending = 0;
+            progress.validationBatches++;
+        }
+        return new TrainingBatch(dataset, split, progress.epoch, index, progress.vocabularyHash, spec.seed(), b, t, inputs, targets, starts);
     }
 
     /** GET /v1/datasets/{id}/sampling. */
-    synchronized SamplingStatus status(Map<Integer, Long> lag) {
-        return new SamplingStatus(dataset, spec, done ? SamplingStatus.State.DONE : SamplingStatus.State.SAMPLING, null, epoch, documents,
-                exactDuplicates, nearDuplicates, redelivered, tokens, windows, batches.get(Split.TRAIN), batches.get(Split.VALIDATION),
-                open.size(), dedup.full(), lag);
+    static SamplingStatus status(String dataset, DatasetProgress p, long maxBytes) {
+        if (p.phase == DatasetProgress.Phase.FAILED) return SamplingStatus.failed(dataset, p.reason);
+        if (p.phase == DatasetProgress.Phase.WAITING_FOR_TOKENS) return SamplingStatus.waiting(dataset, p.spec);
+        return new SamplingStatus(dataset, p.spec, p.phase == DatasetProgress.Phase.DONE ? SamplingStatus.State.DONE : SamplingStatus.State.SAMPLING,
+                null, p.epoch, p.documents, p.exactDuplicates, p.nearDuplicates, p.documentsSeenAgain, p.tokens, p.windows, p.trainBatches,
+                p.validationBatches, p.openDocuments, Deduplicator.full(p, maxBytes / 4));
     }
 }

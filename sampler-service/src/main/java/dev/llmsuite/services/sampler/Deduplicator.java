@@ -3,20 +3,18 @@ package dev.llmsuite.services.sampler;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
+import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Duplicate documents within a dataset: exact (SHA-256 of the token ids) and near (MinHash over
  * 5-token shingles: 128 hashes in 32 bands of 4, so pairs above ~0.8 Jaccard share a band with high
- * probability; a candidate counts as a duplicate when its estimated Jaccard is at least 0.8).
+ * probability; a candidate counts as a duplicate when its estimated Jaccard is at least 0.8). What it
+ * remembers lies in the dedup store under the dataset ({@link SamplerStores}); the counts in its progress.
  */
 final class Deduplicator {
     enum Verdict { UNIQUE, EXACT_DUPLICATE, NEAR_DUPLICATE }
@@ -27,9 +25,6 @@ final class Deduplicator {
     static final int ROWS = HASHES / BANDS;
     static final double THRESHOLD = 0.8;
 
-    private final Set<String> exact = new HashSet<>();
-    private final List<int[]> signatures = new ArrayList<>();
-    private final Map<Long, List<Integer>> buckets = new HashMap<>();
     private static final long[] SEEDS = new long[HASHES];
 
     static {
@@ -41,37 +36,54 @@ final class Deduplicator {
     static final long BYTES_PER_DOCUMENT = 1536;
 
     private final long maxDocuments;
+    private final KeyValueStore<String, byte[]> store;
+    private final String dataset;
+    private final DatasetProgress progress;
 
-    /** maxBytes: memory the remembered documents may take; beyond it new documents are judged but not remembered. */
-    Deduplicator(long maxBytes) {
+    /** maxBytes: what the remembered documents may take; beyond it new documents are judged but not remembered. */
+    Deduplicator(KeyValueStore<String, byte[]> store, String dataset, DatasetProgress progress, long maxBytes) {
+        this.store = store;
+        this.dataset = dataset;
+        this.progress = progress;
         this.maxDocuments = maxBytes / BYTES_PER_DOCUMENT;
     }
 
     /** Whether the state is at its budget: later documents are only compared with the ones remembered so far. */
-    boolean full() {
-        return exact.size() >= maxDocuments;
+    static boolean full(DatasetProgress progress, long maxBytes) {
+        return progress.dedupHashes >= maxBytes / BYTES_PER_DOCUMENT;
     }
 
     /** Judges a document and remembers it when unique (and the budget allows). */
     Verdict check(int[] ids) {
-        String hash = sha256(ids);
-        if (exact.contains(hash)) return Verdict.EXACT_DUPLICATE;
-        boolean remember = !full();
-        if (remember) exact.add(hash);
+        String hash = dataset + "/x/" + sha256(ids);
+        if (store.get(hash) != null) return Verdict.EXACT_DUPLICATE;
+        boolean remember = progress.dedupHashes < maxDocuments;
+        if (remember) {
+            store.put(hash, new byte[0]);
+            progress.dedupHashes++;
+        }
         if (ids.length < SHINGLE) return Verdict.UNIQUE; // too short to shingle: exact matching only
         int[] sig = signature(ids);
-        Set<Integer> candidates = new HashSet<>();
+        Set<Integer> candidates = new LinkedHashSet<>();
         for (int b = 0; b < BANDS; b++) {
-            List<Integer> in = buckets.get(bandKey(sig, b));
-            if (in != null) candidates.addAll(in);
+            byte[] in = store.get(bucket(sig, b));
+            if (in != null) for (int c : SamplerStores.ints(in)) candidates.add(c);
         }
         for (int c : candidates) {
-            if (similarity(sig, signatures.get(c)) >= THRESHOLD) return Verdict.NEAR_DUPLICATE;
+            int[] other = SamplerStores.ints(store.get(dataset + "/g/" + SamplerStores.ordinal(c)));
+            if (similarity(sig, other) >= THRESHOLD) return Verdict.NEAR_DUPLICATE;
         }
         if (!remember) return Verdict.UNIQUE;
-        int id = signatures.size();
-        signatures.add(sig);
-        for (int b = 0; b < BANDS; b++) buckets.computeIfAbsent(bandKey(sig, b), k -> new ArrayList<>()).add(id);
+        int id = (int) progress.dedupSignatures++;
+        store.put(dataset + "/g/" + SamplerStores.ordinal(id), SamplerStores.ints(sig));
+        for (int b = 0; b < BANDS; b++) {
+            String key = bucket(sig, b);
+            byte[] in = store.get(key);
+            int[] ids2 = in == null ? new int[0] : SamplerStores.ints(in);
+            int[] grown = Arrays.copyOf(ids2, ids2.length + 1);
+            grown[ids2.length] = id;
+            store.put(key, SamplerStores.ints(grown));
+        }
         return Verdict.UNIQUE;
     }
 
@@ -95,6 +107,10 @@ final class Deduplicator {
         int same = 0;
         for (int i = 0; i < a.length; i++) if (a[i] == b[i]) same++;
         return (double) same / a.length;
+    }
+
+    private String bucket(int[] sig, int band) {
+        return dataset + "/b/" + SamplerStores.ordinal(bandKey(sig, band));
     }
 
     private static long bandKey(int[] sig, int band) {

@@ -6,7 +6,8 @@ import java.time.Duration;
 
 /**
  * sampler-service settings, under {@code llm.sampler.*}: the sampling a dataset gets when no spec was
- * posted for it ({@link SamplingSpec} explains each), and when a dataset counts as complete.
+ * posted for it ({@link SamplingSpec} explains each), when a dataset counts as complete, and how this
+ * replica runs its Kafka Streams topology.
  */
 @ConfigMapping(prefix = "llm.sampler")
 public interface SamplerConfig {
@@ -50,4 +51,27 @@ public interface SamplerConfig {
      */
     @WithDefault("3s")
     Duration endOfDataAfter();
+
+    /** How often each task checks for quiet datasets and moves later epochs on. */
+    @WithDefault("250ms")
+    Duration punctuateEvery();
+
+    /** Kafka Streams' application id: the consumer group, and the prefix of the stores' changelog topics. */
+    @WithDefault("sampler-service")
+    String applicationId();
+
+    /**
+     * Where this replica keeps its RocksDB stores (rebuilt from the changelog topics when empty). One folder per
+     * replica: two replicas on one machine must not share it.
+     */
+    @WithDefault("${java.io.tmpdir}/llm-sampler-state")
+    String stateDir();
+
+    /** Where this replica answers HTTP, told to the other replicas (Kafka Streams' application.server). */
+    @WithDefault("http://localhost:${quarkus.http.port}")
+    String advertisedUrl();
+
+    /** Warm copies of each task's stores on other replicas, so a task moves without replaying its changelog. */
+    @WithDefault("0")
+    int standbyReplicas();
 }

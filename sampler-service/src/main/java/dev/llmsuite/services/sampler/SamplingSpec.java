@@ -10,7 +10,7 @@ package dev.llmsuite.services.sampler;
  * @param trainFraction share of windows that train; the rest validate (window i validates when
  *                      floor((i+1)·v) > floor(i·v), v = 1 − trainFraction: every 10th for 0.9)
  * @param seed          seeds the shuffle (reseeded every epoch with seed and epoch)
- * @param epochs        passes over the data; epochs after the first replay the token topic
+ * @param epochs        passes over the data; epochs after the first read the documents the sampler kept
  * @param shuffleBuffer training windows held for shuffling (1: no shuffling); validation is not shuffled
  * @param dropLast      drop the last short training batch (the book's drop_last=True); false keeps it,
  *                      and pads the tail of the data into one last window (inputs 50256, targets -100)
@@ -20,6 +20,9 @@ package dev.llmsuite.services.sampler;
  */
 public record SamplingSpec(Integer maxLength, Integer stride, Integer batchSize, Double trainFraction, Long seed,
                            Integer epochs, Integer shuffleBuffer, Boolean dropLast, Boolean dedup, Boolean pack) {
+
+    /** The largest batch record (16 MiB, the topics' max.message.bytes) less room for its header. */
+    static final long MAX_BATCH_BYTES = (16L << 20) - 4096;
 
     SamplingSpec resolve(SamplerConfig d) {
         SamplingSpec r = new SamplingSpec(or(maxLength, d.maxLength()), or(stride, d.stride()), or(batchSize, d.batchSize()),
@@ -42,7 +45,7 @@ public record SamplingSpec(Integer maxLength, Integer stride, Integer batchSize,
     /**
      * Every field in range, and their product within the budget: half of a dataset's memory budget may be held
      * windows, the rest is for a document's windows and dedup state ({@link DatasetSampler}). Also run on a spec
-     * read back from sampler.state, which may predate a smaller budget or come from anyone who can write the topic.
+     * read from sampling.specs, which may predate a smaller budget or come from anyone who can write the topic.
      */
     void check(long maxDatasetBytes) {
         if (maxLength == null || stride == null || batchSize == null || trainFraction == null || seed == null || epochs == null
@@ -55,6 +58,10 @@ public record SamplingSpec(Integer maxLength, Integer stride, Integer batchSize,
         if (!(trainFraction > 0 && trainFraction <= 1)) throw new IllegalArgumentException("trainFraction must be in (0, 1]");
         if (epochs < 1 || epochs > 10_000) throw new IllegalArgumentException("epochs must be in [1, 10000]");
         if (shuffleBuffer < 1 || shuffleBuffer > 1_000_000) throw new IllegalArgumentException("shuffleBuffer must be in [1, 1000000]");
+        if ((long) batchSize * windowBytes() > MAX_BATCH_BYTES) {
+            throw new IllegalArgumentException("a batch of batchSize " + batchSize + " windows of " + windowBytes() + " bytes is over "
+                    + (MAX_BATCH_BYTES >> 20) + " MiB, the largest record train.batches takes: lower batchSize or maxLength");
+        }
         if (heldBytes() > maxDatasetBytes / 2) {
             throw new IllegalArgumentException("this sampling holds " + (heldBytes() >> 20) + " MiB ((shuffleBuffer " + shuffleBuffer
                     + " + 2 x batchSize " + batchSize + ") windows of " + windowBytes() + " bytes); a dataset may hold "

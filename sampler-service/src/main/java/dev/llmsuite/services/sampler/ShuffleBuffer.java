@@ -2,43 +2,55 @@ package dev.llmsuite.services.sampler;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * A streaming shuffle: windows wait in a buffer of fixed size; once it is full each new window pushes
- * out one picked at random. Reproducible for a seed; capacity 1 passes windows through in order.
+ * out one picked at random. Reproducible for a seed; capacity 1 passes windows through in order. The
+ * buffer is the dataset's {@code shuffle/<slot>} entries of the windows store, slots 0 to held-1; the
+ * generator's state and the count live in the dataset's progress.
  */
-final class ShuffleBuffer<T> {
+final class ShuffleBuffer {
+    private final KeyValueStore<String, byte[]> store;
+    private final String prefix;
     private final int capacity;
-    private final Random random;
-    private final List<T> held = new ArrayList<>();
+    private final DatasetProgress progress;
 
-    ShuffleBuffer(int capacity, long seed) {
+    ShuffleBuffer(KeyValueStore<String, byte[]> store, String dataset, int capacity, DatasetProgress progress) {
+        this.store = store;
+        this.prefix = dataset + "/shuffle/";
         this.capacity = capacity;
-        this.random = new Random(seed);
+        this.progress = progress;
     }
 
-    /** Adds an item; returns the item pushed out, or null while the buffer fills. */
-    T offer(T item) {
-        held.add(item);
-        if (held.size() < capacity) return null;
+    /** Adds a window; returns the window pushed out, or null while the buffer fills. */
+    WindowStream.Window offer(WindowStream.Window w) {
+        store.put(slot(progress.shuffleHeld++), SamplerStores.window(w));
+        if (progress.shuffleHeld < capacity) return null;
         return takeRandom();
     }
 
     /** What is left, in random order (end of an epoch). */
-    List<T> drain() {
-        List<T> out = new ArrayList<>(held.size());
-        while (!held.isEmpty()) out.add(takeRandom());
+    List<WindowStream.Window> drain() {
+        List<WindowStream.Window> out = new ArrayList<>(progress.shuffleHeld);
+        while (progress.shuffleHeld > 0) out.add(takeRandom());
         return out;
     }
 
-    private T takeRandom() {
-        int i = random.nextInt(held.size());
-        T picked = held.get(i);
-        held.set(i, held.get(held.size() - 1));
-        held.remove(held.size() - 1);
+    /** The picked slot is refilled from the last one, as a list's swap-remove would. */
+    private WindowStream.Window takeRandom() {
+        ShuffleRandom random = ShuffleRandom.resumed(progress.shuffleState); // reseeded when an epoch starts
+        int i = random.nextInt(progress.shuffleHeld);
+        progress.shuffleState = random.state();
+        int last = progress.shuffleHeld - 1;
+        WindowStream.Window picked = SamplerStores.window(store.get(slot(i)));
+        if (i != last) store.put(slot(i), store.get(slot(last)));
+        store.delete(slot(last));
+        progress.shuffleHeld--;
         return picked;
     }
 
-    int size() { return held.size(); }
+    private String slot(long i) {
+        return prefix + SamplerStores.ordinal(i);
+    }
 }

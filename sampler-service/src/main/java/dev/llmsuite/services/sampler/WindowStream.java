@@ -9,11 +9,15 @@ import java.util.List;
  * Sliding windows over one dataset's token stream, as the book defines them: input = ids[i : i+L],
  * target = ids[i+1 : i+L+1], i stepping by the stride. Tokens arrive in pieces; only the tail that a
  * later window still needs is kept. Packing: when each append is one whole document, a window also
- * carries, per token, the position in the window where the token's document begins.
+ * carries, per token, the position in the window where the token's document begins. Between chunks it lives
+ * in the dataset's stored progress as its {@link State}: at most a window's worth of tail tokens.
  */
 final class WindowStream {
     /** One window: L inputs, the L targets shifted by one, and (packing) each token's document start. */
     record Window(long index, int[] input, int[] target, int[] documentStarts) {}
+
+    /** What a stream needs to go on: the tokens a later window still needs, and its counters. */
+    record State(int[] tail, long skip, long windowsMade, long total, long[] documentStarts) {}
 
     static final int IGNORE_INDEX = -100;
 
@@ -36,6 +40,21 @@ final class WindowStream {
         this.maxLength = maxLength;
         this.stride = stride;
         this.pack = pack;
+    }
+
+    /** A stream that goes on from a stored state. */
+    WindowStream(int maxLength, int stride, boolean pack, State state) {
+        this(maxLength, stride, pack);
+        buffer = state.tail().clone();
+        skip = state.skip();
+        windowsMade = state.windowsMade();
+        total = state.total();
+        for (long s : state.documentStarts()) documentStarts.addLast(s);
+    }
+
+    State state() {
+        return new State(Arrays.copyOfRange(buffer, start, buffer.length), skip, windowsMade, total,
+                documentStarts.stream().mapToLong(Long::longValue).toArray());
     }
 
     /** How many windows appending n tokens would complete (each is {@code 2·maxLength} ints, made at once). */

@@ -33,8 +33,8 @@ class SamplerServiceTest {
         String kafka = KafkaBrokerResource.bootstrapServers();
         int[] ids = new int[25]; // windows at 0,4,...,20 need ids up to 24: 6 windows
         for (int i = 0; i < ids.length; i++) ids[i] = 1000 + i;
-        TestKafka.send(kafka, Topics.TOKENS, "s1/d", new TokenChunk("s1", "d", 0, false, "h", Arrays.copyOf(ids, 10)).encode());
-        TestKafka.send(kafka, Topics.TOKENS, "s1/d", new TokenChunk("s1", "d", 1, true, "h", Arrays.copyOfRange(ids, 10, 25)).encode());
+        TestKafka.send(kafka, Topics.TOKENS, "s1", new TokenChunk("s1", "d", 0, false, "h", Arrays.copyOf(ids, 10)).encode());
+        TestKafka.send(kafka, Topics.TOKENS, "s1", new TokenChunk("s1", "d", 1, true, "h", Arrays.copyOfRange(ids, 10, 25)).encode());
 
         // windows 0,1 | 3,4 -> train (2 batches of 2); windows 2,5 -> validation (1 batch of 2)
         List<TrainingBatch> train = TestKafka.await(kafka, Topics.TRAIN_BATCHES, 2, Duration.ofSeconds(30), r -> "s1".equals(r.key()))
@@ -66,7 +66,7 @@ class SamplerServiceTest {
         String kafka = KafkaBrokerResource.bootstrapServers();
         int[] ids = new int[25]; // 8 windows of 3 -> 4 batches of 2 per epoch
         for (int i = 0; i < ids.length; i++) ids[i] = 500 + i;
-        TestKafka.send(kafka, Topics.TOKENS, "ep/doc", new TokenChunk("ep", "doc", 0, true, "h", ids).encode());
+        TestKafka.send(kafka, Topics.TOKENS, "ep", new TokenChunk("ep", "doc", 0, true, "h", ids).encode());
         // The chunk arrives asynchronously: once sampling has started, a new spec is refused.
         Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                 given().get("/v1/datasets/ep/sampling").then().statusCode(200)
@@ -94,9 +94,9 @@ class SamplerServiceTest {
     @Test
     void aVocabularyMismatchGoesToTheDeadLetterTopic() {
         String kafka = KafkaBrokerResource.bootstrapServers();
-        TestKafka.send(kafka, Topics.TOKENS, "s2/a", new TokenChunk("s2", "a", 0, true, "vocab-A", new int[] {1, 2}).encode());
-        TestKafka.send(kafka, Topics.TOKENS, "s2/b", new TokenChunk("s2", "b", 0, true, "vocab-B", new int[] {1, 2}).encode());
-        var dead = TestKafka.await(kafka, Topics.TOKENS_DLQ, 1, Duration.ofSeconds(30), r -> "s2/b".equals(r.key()));
+        TestKafka.send(kafka, Topics.TOKENS, "s2", new TokenChunk("s2", "a", 0, true, "vocab-A", new int[] {1, 2}).encode());
+        TestKafka.send(kafka, Topics.TOKENS, "s2", new TokenChunk("s2", "b", 0, true, "vocab-B", new int[] {1, 2}).encode());
+        var dead = TestKafka.await(kafka, Topics.TOKENS_DLQ, 1, Duration.ofSeconds(30), r -> "s2".equals(r.key()));
         assertEquals(1, dead.size());
         String reason = TestKafka.header(dead.get(0).headers(), "dead-letter-reason");
         assertTrue(reason.contains("vocabulary hash vocab-B does not match"), reason);
@@ -115,13 +115,13 @@ class SamplerServiceTest {
         given().contentType("application/json").body(Map.of("maxLength", 1024, "stride", 1, "shuffleBuffer", 1,
                 "batchSize", 1, "trainFraction", 1.0)).post("/v1/datasets/wide/sampling").then().statusCode(201);
         String kafka = KafkaBrokerResource.bootstrapServers();
-        TestKafka.send(kafka, Topics.TOKENS, "wide/huge", new TokenChunk("wide", "huge", 0, true, "h", new int[10_000]).encode());
-        var dead = TestKafka.await(kafka, Topics.TOKENS_DLQ, 1, Duration.ofSeconds(30), r -> "wide/huge".equals(r.key()));
+        TestKafka.send(kafka, Topics.TOKENS, "wide", new TokenChunk("wide", "huge", 0, true, "h", new int[10_000]).encode());
+        var dead = TestKafka.await(kafka, Topics.TOKENS_DLQ, 1, Duration.ofSeconds(30), r -> "wide".equals(r.key()));
         String reason = TestKafka.header(dead.getFirst().headers(), "dead-letter-reason");
         assertTrue(reason.contains("the document is left out"), reason);
 
         // the dataset and the service go on: a document within the budget is sampled
-        TestKafka.send(kafka, Topics.TOKENS, "wide/fits", new TokenChunk("wide", "fits", 0, true, "h", new int[1100]).encode());
+        TestKafka.send(kafka, Topics.TOKENS, "wide", new TokenChunk("wide", "fits", 0, true, "h", new int[1100]).encode());
         assertEquals(76, TestKafka.await(kafka, Topics.TRAIN_BATCHES, 76, Duration.ofSeconds(30), r -> "wide".equals(r.key())).size());
         given().get("/q/health/live").then().statusCode(200);
         given().get("/v1/datasets/wide/sampling").then().statusCode(200).body("documents", Matchers.equalTo(1));

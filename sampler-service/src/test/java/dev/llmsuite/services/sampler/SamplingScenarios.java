@@ -13,8 +13,9 @@ import java.util.Random;
 
 /**
  * Corpora and specs whose batches are pinned by {@code fixtures/sampling-digests.txt}: the fixture was
- * written by the sampler before it moved onto Kafka Streams (commit 40386e8's in-memory DatasetSampler,
- * {@code SamplingDigestsFixture}), so the topology must send the same batches, bit for bit.
+ * written by the sampler before it moved onto Kafka Streams (the in-memory DatasetSampler, by
+ * {@code SamplingDigestsFixture} in commit b28e897, which fed each epoch's chunks again as the topic replay
+ * did), so the topology must send the same batches, bit for bit ({@code SameBatchesAsBeforeTest}).
  */
 final class SamplingScenarios {
     private SamplingScenarios() {}

@@ -43,9 +43,9 @@ final class DemoCommand implements Callable<Integer> {
             + "context (256): the positions a checkpoint learns. A base for fine-tuning wants 256 (default ${DEFAULT-VALUE}).")
     int window;
 
-    @Option(names = "--replicas", defaultValue = "1", description = "Trainer replicas, in one consumer group as several pods "
-            + "would run them (the batch topics get a partition each; ports after the four services'). The sampler stays one "
-            + "process (default ${DEFAULT-VALUE}).")
+    @Option(names = "--replicas", defaultValue = "1", description = "Sampler and trainer replicas, N of each, as several pods "
+            + "would run them: the samplers one Kafka Streams application, the trainers one consumer group (the topics get a "
+            + "partition per replica; ports after the four services') (default ${DEFAULT-VALUE}).")
     int replicas;
 
     /** Below tokenizer-service's default document limit (8 MiB). */
@@ -77,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
                                 "llm.trainer.idle-checkpoint-after", "3s"));
         int windowTokens = small ? 16 * 2 : window * BATCH;
         clearEarlierRuns(work.resolve("checkpoints"));
-        try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, replicas, Duration.ofSeconds(120), progress::line)) {
+        try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, replicas, replicas, Duration.ofSeconds(120), progress::line)) {
             // A corpus over the tokenizer's document limit goes as several documents, cut between lines.
             List<String> parts = DemoCorpus.parts(text, DOCUMENT_BYTES);
             for (int i = 0; i < parts.size(); i++) {
@@ -161,7 +161,12 @@ final class DemoCommand implements Callable<Integer> {
     /** The services' counters now; a service that does not answer in time keeps its previous figures. */
     private static Snapshot snapshot(LocalSuite suite, Snapshot previous) {
         String tok = Http.get(suite.url("tokenizer-service", "/q/metrics")).body();
-        String smp = Http.get(suite.url("sampler-service", "/q/metrics")).body();
+        double windows = 0, batches = 0; // every sampler replica's share
+        for (String sampler : suite.instances("sampler-service")) {
+            String smp = Http.get(suite.url(sampler, "/q/metrics")).body();
+            windows += Http.metric(smp, "llm_sampler_windows_total");
+            batches += Http.metric(smp, "llm_sampler_batches_total");
+        }
         Http.Reply training = Http.get(suite.url("trainer-service", "/v1/training/" + DATASET));
         Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + DATASET));
         long steps = previous == null ? 0 : previous.steps();
@@ -178,8 +183,7 @@ final class DemoCommand implements Callable<Integer> {
         return new Snapshot(
                 Http.metric(tok, "llm_tokenizer_documents_total{outcome=\"tokenized\"}"),
                 Http.metric(tok, "llm_tokenizer_tokens_total"),
-                Http.metric(smp, "llm_sampler_windows_total"),
-                Http.metric(smp, "llm_sampler_batches_total"),
+                windows, batches,
                 steps, loss, checkpoint, served);
     }
 

@@ -13,9 +13,11 @@ import java.util.function.Consumer;
 
 /**
  * The whole suite on this machine: an embedded Kafka broker and the four services as separate JVMs, and
- * optionally more trainer replicas ({@code trainer-service-2}, ...: one consumer group, the batch topics with a
- * partition per replica, one shared checkpoint folder), as several pods would run them. {@link #close()} stops
- * them all, services first; a JVM hook does the same on Ctrl-C.
+ * optionally more sampler and trainer replicas ({@code sampler-service-2}, {@code trainer-service-2}, ...), as
+ * several pods would run them: samplers share one Kafka Streams application (corpus.tokens and sampling.specs
+ * with a partition per sampler, a state folder each), trainers one consumer group (the batch topics with a
+ * partition per trainer, one shared checkpoint folder). {@link #close()} stops them all, services first; a JVM
+ * hook does the same on Ctrl-C.
  */
 public final class LocalSuite implements AutoCloseable {
     /** The services in data-flow order, with the heap each gets locally. */
@@ -41,23 +43,29 @@ public final class LocalSuite implements AutoCloseable {
      */
     public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config,
                                    Duration timeout, Consumer<String> progress) throws IOException {
-        return start(root, portBase, workDir, config, 1, timeout, progress);
+        return start(root, portBase, workDir, config, 1, 1, timeout, progress);
     }
 
     /**
-     * As above, with {@code trainers} trainer replicas: the first on {@code portBase + 2} as usual, the others on
-     * {@code portBase + 4} onwards.
+     * As above, with {@code samplers} sampler and {@code trainers} trainer replicas: the first of each on its usual
+     * port, the others from {@code portBase + 4} onwards (the trainers' first, then the samplers').
      */
-    public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config, int trainers,
-                                   Duration timeout, Consumer<String> progress) throws IOException {
-        if (trainers < 1) throw new IllegalArgumentException("at least one trainer");
+    public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config, int samplers,
+                                   int trainers, Duration timeout, Consumer<String> progress) throws IOException {
+        if (trainers < 1 || samplers < 1) throw new IllegalArgumentException("at least one sampler and one trainer");
         for (int i = 0; i < SERVICES.size(); i++) ServiceProcess.requireFree(portBase + i, SERVICES.get(i));
-        for (int r = 2; r <= trainers; r++) ServiceProcess.requireFree(portBase + 2 + r, "trainer-service-" + r);
+        Map<String, Integer> replicas = Map.of("sampler-service", samplers, "trainer-service", trainers);
+        Map<String, Integer> replicaPorts = new LinkedHashMap<>();
+        int next = portBase + SERVICES.size();
+        for (int r = 2; r <= trainers; r++) replicaPorts.put("trainer-service-" + r, next++);
+        for (int r = 2; r <= samplers; r++) replicaPorts.put("sampler-service-" + r, next++);
+        for (var e : replicaPorts.entrySet()) ServiceProcess.requireFree(e.getValue(), e.getKey());
         long t0 = System.nanoTime();
         progress.accept("starting Apache Kafka (KRaft, embedded) ...");
-        EmbeddedKafka.Options options = EmbeddedKafka.Options.defaults().withTopics(Topics.ALL);
-        if (trainers > 1) options = options.withPartitionsOf(Map.of(Topics.TRAIN_BATCHES, trainers, Topics.VAL_BATCHES, trainers));
-        EmbeddedKafka kafka = EmbeddedKafka.start(options);
+        Map<String, Integer> partitions = new LinkedHashMap<>();
+        if (trainers > 1) partitions.putAll(Map.of(Topics.TRAIN_BATCHES, trainers, Topics.VAL_BATCHES, trainers));
+        if (samplers > 1) partitions.putAll(Map.of(Topics.TOKENS, samplers, Topics.SAMPLING_SPECS, samplers));
+        EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.defaults().withTopics(Topics.ALL).withPartitionsOf(partitions));
         progress.accept(String.format("Kafka ready on %s (broker up in %d ms, %.1f s with JVM start)",
                 kafka.bootstrapServers(), kafka.startMillis(), (System.nanoTime() - t0) / 1e9));
         LocalSuite suite = new LocalSuite(kafka);
@@ -75,11 +83,12 @@ public final class LocalSuite implements AutoCloseable {
                     props.put("llm.inference.checkpoint-dir", workDir.resolve("checkpoints").toAbsolutePath().toString());
                 }
                 props.putAll(config.getOrDefault(name, Map.of()));
-                suite.services.put(name, ServiceProcess.start(root, name, portBase + i, HEAP.get(name), props,
+                suite.services.put(name, ServiceProcess.start(root, name, portBase + i, HEAP.get(name), own(name, name, props, workDir),
                         workDir.resolve("logs")));
-                for (int r = 2; name.equals("trainer-service") && r <= trainers; r++) {
-                    suite.services.put(name + "-" + r, ServiceProcess.replica(root, name, name + "-" + r, portBase + 2 + r,
-                            HEAP.get(name), props, workDir.resolve("logs")));
+                for (int r = 2; r <= replicas.getOrDefault(name, 1); r++) {
+                    String replica = name + "-" + r;
+                    suite.services.put(replica, ServiceProcess.replica(root, name, replica, replicaPorts.get(replica),
+                            HEAP.get(name), own(name, replica, props, workDir), workDir.resolve("logs")));
                 }
             }
             suite.awaitHealthy(timeout, progress);
@@ -89,6 +98,14 @@ public final class LocalSuite implements AutoCloseable {
             suite.close();
             throw e;
         }
+    }
+
+    /** A replica's own settings: a sampler keeps its Kafka Streams stores in a folder of its own. */
+    private static Map<String, String> own(String service, String replica, Map<String, String> props, Path workDir) {
+        if (!service.equals("sampler-service") || props.containsKey("llm.sampler.state-dir")) return props;
+        Map<String, String> own = new LinkedHashMap<>(props);
+        own.put("llm.sampler.state-dir", workDir.resolve("sampler-state").resolve(replica).toAbsolutePath().toString());
+        return own;
     }
 
     private void awaitHealthy(Duration timeout, Consumer<String> progress) {

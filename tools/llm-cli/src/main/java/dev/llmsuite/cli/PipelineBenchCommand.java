@@ -29,13 +29,16 @@ final class PipelineBenchCommand extends BenchCommand.Common implements Runnable
     @Option(names = "--steps", defaultValue = "40", description = "training steps per job (default ${DEFAULT-VALUE})") int steps;
     @Option(names = "--port-base", defaultValue = "18181") int portBase;
     @Option(names = "--trainers", defaultValue = "1", description = "trainer replicas (default ${DEFAULT-VALUE})") int trainers;
+    @Option(names = "--samplers", defaultValue = "1", description = "sampler replicas (default ${DEFAULT-VALUE})") int samplers;
     @Option(names = "--datasets", defaultValue = "1", description = "datasets the documents are dealt into, one job each (default ${DEFAULT-VALUE})")
     int datasets;
     @Option(names = "--preset", description = "the jobs' model (a GptConfig preset, e.g. small); default: the trainer's configured model")
     String preset;
 
     public void run() {
-        if (trainers < 1 || datasets < 1) throw new IllegalArgumentException("--trainers and --datasets must be at least 1");
+        if (trainers < 1 || samplers < 1 || datasets < 1) {
+            throw new IllegalArgumentException("--trainers, --samplers and --datasets must be at least 1");
+        }
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path work = root.resolve("work/bench-pipeline-" + UUID.randomUUID());
         try {
@@ -45,7 +48,7 @@ final class PipelineBenchCommand extends BenchCommand.Common implements Runnable
                     "trainer-service", Map.of("llm.trainer.auto-jobs", "false", "llm.trainer.checkpoint-every-batches", "1000000",
                             "llm.trainer.threads", "" + threads));
             List<String> names = datasetNames();
-            try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, trainers, Duration.ofSeconds(120), l -> {})) {
+            try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, samplers, trainers, Duration.ofSeconds(120), l -> {})) {
                 for (String d : names) {
                     post(suite.url("sampler-service", "/v1/datasets/" + d + "/sampling"),
                             Map.of("maxLength", 256, "stride", 256, "batchSize", 8, "shuffleBuffer", 1000, "seed", 1));

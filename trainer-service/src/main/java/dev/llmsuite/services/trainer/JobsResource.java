@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.records.Names;
 import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.service.ReplicaForwarding;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -63,7 +64,7 @@ public class JobsResource {
         List<JobStatus> all = new ArrayList<>(trainer.all());
         if (forwarded != null) return all;
         for (String other : replicas.others()) {
-            TrainerReplicas.Answer answer = replicas.forward(other, "GET", "/v1/jobs", null, authorization);
+            ReplicaForwarding.Answer answer = replicas.forward(other, "GET", "/v1/jobs", null, authorization);
             if (answer.status() != 200) throw new ProblemException(502, "the trainer replica at " + other + " answered " + answer.status());
             all.addAll(fromJson(answer.body()));
         }
@@ -91,7 +92,7 @@ public class JobsResource {
     private Response fromTheReplicaThatHolds(String id, String method, String authorization) {
         if (!Names.valid(id)) throw ProblemException.notFound("no job '" + id + "'"); // nothing but an id goes into the URL
         for (String other : replicas.others()) {
-            TrainerReplicas.Answer answer = replicas.forward(other, method, "/v1/jobs/" + id, null, authorization);
+            ReplicaForwarding.Answer answer = replicas.forward(other, method, "/v1/jobs/" + id, null, authorization);
             if (answer.status() != 404) return answer.toResponse();
         }
         throw ProblemException.notFound("no job '" + id + "'");

@@ -2,15 +2,9 @@ package dev.llmsuite.services.trainer;
 
 import dev.llmsuite.records.Topics;
 import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.service.ReplicaForwarding;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.ws.rs.core.Response;
-import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +17,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.jboss.logging.Logger;
 
 /**
  * The other trainer replicas, as the consumer group knows them: each member's client id carries its advertised
@@ -33,18 +26,16 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class TrainerReplicas {
-    private static final Logger LOG = Logger.getLogger(TrainerReplicas.class);
     /** Set on a forwarded request: answer from this replica's own jobs, do not forward again. */
-    static final String FORWARDED = "X-Llm-Forwarded";
+    static final String FORWARDED = ReplicaForwarding.FORWARDED;
     static final String CLIENT_ID_PREFIX = "trainer=";
     private static final Pattern ADVERTISED = Pattern.compile(Pattern.quote(CLIENT_ID_PREFIX) + "(https?://[^\\s,]+?:\\d+)");
-    private static final int MAX_ANSWER_BYTES = 8 << 20;
     private static final long MEMBERS_FRESH_NANOS = 1_000_000_000L;
 
     private final String bootstrapServers;
     private final String group;
     private final String self;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final ReplicaForwarding forwarding = new ReplicaForwarding();
     /** One admin client for the service's life (made on first use): a client per request costs a connection each. */
     private Admin admin;
     /** The members as last read, and when: a burst of requests asks the group once a second at most. */
@@ -105,30 +96,8 @@ public class TrainerReplicas {
         if (admin != null) admin.close(Duration.ofSeconds(5));
     }
 
-    /** One answer of another replica: its status and JSON body. */
-    record Answer(int status, String body) {
-        Response toResponse() {
-            return Response.status(status).type(status >= 400 ? "application/problem+json" : "application/json").entity(body).build();
-        }
-    }
-
     /** Sends the request to a replica, once, with the caller's API key. */
-    Answer forward(String baseUrl, String method, String pathAndQuery, String jsonBody, String authorization) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + pathAndQuery)).timeout(Duration.ofSeconds(30))
-                .header(FORWARDED, "1").header("Accept", "application/json")
-                .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody));
-        if (jsonBody != null) request.header("Content-Type", "application/json");
-        if (authorization != null) request.header("Authorization", authorization);
-        try {
-            HttpResponse<byte[]> answer = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (answer.body().length > MAX_ANSWER_BYTES) throw new ProblemException(502, "replica " + baseUrl + " answered over 8 MiB");
-            return new Answer(answer.statusCode(), new String(answer.body(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            LOG.warnf("forwarding %s %s to %s failed: %s", method, pathAndQuery, baseUrl, e.toString());
-            throw new ProblemException(502, "the trainer replica at " + baseUrl + " did not answer: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProblemException(503, "interrupted");
-        }
+    ReplicaForwarding.Answer forward(String baseUrl, String method, String pathAndQuery, String jsonBody, String authorization) {
+        return forwarding.forward(baseUrl, method, pathAndQuery, jsonBody, authorization);
     }
 }
