@@ -71,6 +71,13 @@ public interface SamplerConfig {
     @WithDefault("http://localhost:${quarkus.http.port}")
     String advertisedUrl();
 
+    /**
+     * Memory outside the heap that all of this replica's RocksDB stores share (block cache and memtables,
+     * {@link BoundedRocksDbMemory}); the pod's memory limit must leave room for it beside the heap.
+     */
+    @WithDefault("67108864")
+    long rocksdbMemoryBytes();
+
     /** Warm copies of each task's stores on other replicas, so a task moves without replaying its changelog. */
     @WithDefault("0")
     int standbyReplicas();

@@ -49,6 +49,7 @@ final class SamplingDriver implements AutoCloseable {
         public String stateDir() { return ""; }
         public String advertisedUrl() { return "http://localhost:1"; }
         public int standbyReplicas() { return 0; }
+        public long rocksdbMemoryBytes() { return 64L << 20; }
     }
 
     private final Path stateDir;
@@ -74,6 +75,7 @@ final class SamplingDriver implements AutoCloseable {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, "sampler-test");
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedRocksDbMemory.class); // the service's store settings
         driver = new TopologyTestDriver(SamplingTopology.build(config, SamplingMetrics.in(new SimpleMeterRegistry())), p);
         tokens = driver.createInputTopic(Topics.TOKENS, new StringSerializer(), new ByteArraySerializer());
         specs = driver.createInputTopic(Topics.SAMPLING_SPECS, new StringSerializer(), new ByteArraySerializer());
