@@ -20,11 +20,12 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Two sampler replicas (one Kafka Streams application) and two trainer replicas (one consumer group), every topic
- * a dataset travels on with two partitions: datasets on different partitions are sampled and trained on different
+ * Three tokenizer replicas (one consumer group, stateless), two sampler replicas (one Kafka Streams application)
+ * and two trainer replicas (one consumer group), every topic a dataset travels on with a partition per replica: datasets on different partitions are sampled and trained on different
  * replicas; when a sampler and a trainer are killed their datasets and jobs move to the others and, once they are
  * back, are shared out again. Every batch ends up in each model once, with an uninterrupted run's losses.
  */
@@ -32,19 +33,21 @@ class ScaledPipelineIT {
     private static final Path VERDICT = Path.of(System.getProperty("suite.root", "..")).resolve("../shared/data/corpus/the-verdict.txt");
     private static final List<String> TRAINERS = List.of("trainer-service", "trainer-service-2");
     private static final List<String> SAMPLERS = List.of("sampler-service", "sampler-service-2");
+    private static final List<String> TOKENIZERS = List.of("tokenizer-service", "tokenizer-service-2", "tokenizer-service-3");
     static LocalSuite suite;
 
     @BeforeAll
     static void startSuite() throws IOException {
         Path root = Path.of(System.getProperty("suite.root", "..")).toAbsolutePath().normalize();
         Path work = root.resolve("e2e-tests/target/e2e-scaled-" + UUID.randomUUID());
-        suite = LocalSuite.start(root, PipelineIT.freePortRun(6), work, Map.of(
+        suite = LocalSuite.start(root, PipelineIT.freePortRun(8), work, Map.of(
                         // a first epoch ends 6 s after its last chunk: a sampler is killed in that gap
                         "sampler-service", Map.of("llm.sampler.end-of-data-after", "6s"),
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "2")),
-                SAMPLERS.size(), TRAINERS.size(), Duration.ofSeconds(120), line -> System.out.println("[e2e-scaled] " + line));
+                new LocalSuite.Replicas(TOKENIZERS.size(), SAMPLERS.size(), TRAINERS.size()), Duration.ofSeconds(120), line -> System.out.println("[e2e-scaled] " + line));
         assertEquals(TRAINERS, suite.instances("trainer-service"));
         assertEquals(SAMPLERS, suite.instances("sampler-service"));
+        assertEquals(TOKENIZERS, suite.instances("tokenizer-service"));
     }
 
     @AfterAll
@@ -108,6 +111,15 @@ class ScaledPipelineIT {
             // empty
         }
         return new ObjectMapper().createObjectNode();
+    }
+
+    /** Documents this tokenizer replica tokenized, from its metrics. */
+    private static double tokenizedDocuments(String tokenizer) {
+        String sample = "llm_tokenizer_documents_total{outcome=\"tokenized\"} ";
+        for (String line : given().baseUri(suite.url(tokenizer, "")).get("/q/metrics").asString().split("\n")) {
+            if (line.startsWith(sample)) return Double.parseDouble(line.substring(sample.length()).trim());
+        }
+        return 0;
     }
 
     /** The job's status as any live replica answers it (forwarding to the one that holds it); empty while none can. */
@@ -174,6 +186,17 @@ class ScaledPipelineIT {
             assertEquals(27, sampled.path("trainBatches").asLong(), dataset + ": every batch sent once, across the sampler's death");
             assertEquals(60, sampled.path("windows").asLong(), dataset + ": 20 windows an epoch, three epochs");
         }
+
+        // The documents were tokenized by the tokenizer replicas between them: each document once.
+        double tokenized = 0;
+        int working = 0;
+        for (String tokenizer : TOKENIZERS) {
+            double n = tokenizedDocuments(tokenizer);
+            tokenized += n;
+            if (n > 0) working++;
+        }
+        assertEquals(5, tokenized, "five documents, each tokenized once");
+        assertTrue(working > 1, "more than one tokenizer took documents");
 
         // The datasets whose trainer died: steps after their last checkpoint were trained again, with the same losses.
         for (String dataset : List.of(killed, killedToo)) {

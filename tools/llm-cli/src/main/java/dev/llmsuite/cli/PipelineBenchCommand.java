@@ -48,7 +48,7 @@ final class PipelineBenchCommand extends BenchCommand.Common implements Runnable
                     "trainer-service", Map.of("llm.trainer.auto-jobs", "false", "llm.trainer.checkpoint-every-batches", "1000000",
                             "llm.trainer.threads", "" + threads));
             List<String> names = datasetNames();
-            try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, samplers, trainers, Duration.ofSeconds(120), l -> {})) {
+            try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, new LocalSuite.Replicas(1, samplers, trainers), Duration.ofSeconds(120), l -> {})) {
                 for (String d : names) {
                     post(suite.url("sampler-service", "/v1/datasets/" + d + "/sampling"),
                             Map.of("maxLength", 256, "stride", 256, "batchSize", 8, "shuffleBuffer", 1000, "seed", 1));
