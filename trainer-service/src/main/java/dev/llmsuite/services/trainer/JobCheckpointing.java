@@ -86,6 +86,7 @@ public class JobCheckpointing {
             if (job.state == TrainingJob.State.RUNNING) job.state = TrainingJob.State.STOPPED;
         }
         if (job.step > job.checkpointedStep) checkpoint(job, job.step).await().atMost(Duration.ofMinutes(5));
+        job.releaseIfDone(); // stopped, and its last step saved (or none trained): its model's memory goes back
         return job.status();
     }
 

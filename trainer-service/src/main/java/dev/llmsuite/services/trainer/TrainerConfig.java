@@ -69,6 +69,18 @@ public interface TrainerConfig {
         return maxJobBytesSetting().orElse(Runtime.getRuntime().maxMemory() / 2);
     }
 
+    /**
+     * Most memory the models of all jobs this replica holds may take together (the same 16 bytes a parameter): a
+     * job that would go over it is refused (503, or a dead letter for an auto-job's batch), so two jobs that each fit
+     * {@link #maxJobBytes} cannot together exhaust the heap. Unset: three quarters of the heap.
+     */
+    @WithName("max-resident-bytes")
+    Optional<Long> maxResidentBytesSetting();
+
+    default long maxResidentBytes() {
+        return maxResidentBytesSetting().orElse(Runtime.getRuntime().maxMemory() / 4 * 3);
+    }
+
     Model model();
 
     Finetune finetune();

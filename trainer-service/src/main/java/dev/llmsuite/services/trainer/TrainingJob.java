@@ -229,6 +229,11 @@ final class TrainingJob {
         return state != State.RUNNING;
     }
 
+    /** Whether the job still holds its model and optimizer in memory. */
+    boolean holdsModel() {
+        return !released;
+    }
+
     /** Fields read one by one without the lock: during a step they may be a step apart, never blocked. */
     JobStatus status() {
         Double eta = spec.maxSteps() > 0 && !Double.isNaN(tokensPerSecond) && state == State.RUNNING && step > 0

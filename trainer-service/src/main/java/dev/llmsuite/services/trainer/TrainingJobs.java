@@ -218,6 +218,8 @@ public class TrainingJobs {
             throw new ProblemException(409, "job '" + j.spec.id() + "' is already training dataset '" + spec.dataset() + "'");
         });
         requireIdFreeHere(spec.id());
+        String full = overResidentBudget(spec);
+        if (full != null) throw new ProblemException(503, full + "; wait for a job to finish, stop one, or add replicas");
         TrainingJob job = new TrainingJob(spec, null, backend.get(), config.model().vocabSize(), null);
         directories.setAside(spec.id());
         try {
@@ -228,6 +230,19 @@ public class TrainingJobs {
         register(job);
         LOG.infof("job %s started on dataset %s", spec.id(), spec.dataset());
         return job.status();
+    }
+
+    /**
+     * Why a new job's model would not fit beside the models this replica holds (llm.trainer.max-resident-bytes), or
+     * null when it fits. A job counts until its model is released (finished and checkpointed, stopped, or moved).
+     */
+    private String overResidentBudget(JobSpec spec) {
+        int vocabulary = config.model().vocabSize();
+        long held = jobs.values().stream().filter(TrainingJob::holdsModel).mapToLong(j -> j.spec.trainingBytes(vocabulary)).sum();
+        long needed = spec.trainingBytes(vocabulary);
+        if (held + needed <= config.maxResidentBytes()) return null;
+        return "job '" + spec.id() + "' needs " + (needed >> 20) + " MiB for its model beside the " + (held >> 20) + " MiB this replica's"
+                + " jobs hold; together they may take " + (config.maxResidentBytes() >> 20) + " MiB (llm.trainer.max-resident-bytes)";
     }
 
     /** A job joins the service, with its gauges (tagged by job): step, loss, validation loss, learning rate, tokens/s. */
@@ -288,6 +303,8 @@ public class TrainingJobs {
             } catch (ProblemException e) {
                 throw new IllegalArgumentException("no auto-job for dataset " + Names.quoted(batch.datasetId()) + ": " + e.getMessage());
             }
+            String full = overResidentBudget(spec);
+            if (full != null) throw new IllegalArgumentException("no auto-job for dataset " + Names.quoted(batch.datasetId()) + ": " + full);
             TrainingJob j = new TrainingJob(spec, batch.vocabularyHash(), backend.get(), config.model().vocabSize(),
                     sampleTokenizer(batch.vocabularyHash()));
             directories.setAside(spec.id());
