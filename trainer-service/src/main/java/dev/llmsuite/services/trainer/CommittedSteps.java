@@ -1,5 +1,6 @@
 package dev.llmsuite.services.trainer;
 
+import dev.llmsuite.records.Names;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.jboss.logging.Logger;
@@ -34,7 +35,10 @@ final class CommittedSteps {
         return out.toString();
     }
 
-    /** What a commit's metadata names; entries that are not {@code id:step} (another writer's) are ignored. */
+    /**
+     * What a commit's metadata names. Anyone who can commit to the group can write it: entries that are not
+     * {@code id:step} with a valid job id and a positive step are ignored.
+     */
     static Map<String, Long> parse(String metadata) {
         Map<String, Long> steps = new LinkedHashMap<>();
         if (metadata == null || metadata.isBlank()) return steps;
@@ -43,7 +47,8 @@ final class CommittedSteps {
             if (colon <= 0) continue;
             try {
                 long step = Long.parseLong(entry.substring(colon + 1));
-                if (step > 0) steps.put(entry.substring(0, colon), step);
+                String id = entry.substring(0, colon);
+                if (step > 0 && Names.valid(id)) steps.put(id, step);
             } catch (NumberFormatException ignored) {
                 // not ours
             }
