@@ -74,8 +74,9 @@ final class DatasetSampler {
         }
         String header = dataset + "/o/" + doc;
         byte[] open = stores.documents.get(header);
-        int nextSequence = open == null ? 0 : SamplerStores.ints(open)[0];
-        int count = open == null ? 0 : SamplerStores.ints(open)[1];
+        int[] gathered = open == null ? new int[] {0, 0} : SamplerStores.ints(open); // next chunk sequence, tokens so far
+        int nextSequence = gathered[0];
+        int count = gathered[1];
         if (c.sequence() < nextSequence) return List.of(); // delivered again: already gathered
         if (c.sequence() > nextSequence) {
             dropOpen(doc, count, open != null);
@@ -100,13 +101,7 @@ final class DatasetSampler {
                 stores.documents.put(header, SamplerStores.ints(new int[] {nextSequence + 1, count}));
                 return List.of();
             }
-            ids = new int[count];
-            int at = 0;
-            for (byte[] piece : SamplerStores.valuesUnder(stores.documents, dataset + "/c/" + doc + "/")) {
-                int[] part = SamplerStores.ints(piece);
-                System.arraycopy(part, 0, ids, at, part.length);
-                at += part.length;
-            }
+            ids = SamplerStores.intsUnder(stores.documents, dataset + "/c/" + doc + "/");
             dropOpen(doc, count, true);
         }
         long made = stream.windowsIfAppended(ids.length);
@@ -217,16 +212,7 @@ final class DatasetSampler {
             if (progress.replayNext >= progress.acceptedDocuments) {
                 ready.addAll(endEpoch());
             } else {
-                List<byte[]> pieces = SamplerStores.valuesUnder(stores.stream, dataset + "/" + SamplerStores.ordinal(progress.replayNext) + "/");
-                int n = 0;
-                for (byte[] p : pieces) n += p.length / 4;
-                int[] ids = new int[n];
-                int at = 0;
-                for (byte[] p : pieces) {
-                    int[] part = SamplerStores.ints(p);
-                    System.arraycopy(part, 0, ids, at, part.length);
-                    at += part.length;
-                }
+                int[] ids = SamplerStores.intsUnder(stores.stream, dataset + "/" + SamplerStores.ordinal(progress.replayNext) + "/");
                 progress.replayNext++;
                 ready.addAll(append(ids));
             }

@@ -64,10 +64,14 @@ final class Deduplicator {
         }
         if (ids.length < SHINGLE) return Verdict.UNIQUE; // too short to shingle: exact matching only
         int[] sig = signature(ids);
+        String[] bands = new String[BANDS];
+        int[][] members = new int[BANDS][];
         Set<Integer> candidates = new LinkedHashSet<>();
         for (int b = 0; b < BANDS; b++) {
-            byte[] in = store.get(bucket(sig, b));
-            if (in != null) for (int c : SamplerStores.ints(in)) candidates.add(c);
+            bands[b] = bucket(sig, b);
+            byte[] in = store.get(bands[b]);
+            members[b] = in == null ? new int[0] : SamplerStores.ints(in);
+            for (int c : members[b]) candidates.add(c);
         }
         for (int c : candidates) {
             int[] other = SamplerStores.ints(store.get(dataset + "/g/" + SamplerStores.ordinal(c)));
@@ -77,12 +81,9 @@ final class Deduplicator {
         int id = (int) progress.dedupSignatures++;
         store.put(dataset + "/g/" + SamplerStores.ordinal(id), SamplerStores.ints(sig));
         for (int b = 0; b < BANDS; b++) {
-            String key = bucket(sig, b);
-            byte[] in = store.get(key);
-            int[] ids2 = in == null ? new int[0] : SamplerStores.ints(in);
-            int[] grown = Arrays.copyOf(ids2, ids2.length + 1);
-            grown[ids2.length] = id;
-            store.put(key, SamplerStores.ints(grown));
+            int[] grown = Arrays.copyOf(members[b], members[b].length + 1);
+            grown[members[b].length] = id;
+            store.put(bands[b], SamplerStores.ints(grown));
         }
         return Verdict.UNIQUE;
     }

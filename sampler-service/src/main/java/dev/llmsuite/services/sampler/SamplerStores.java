@@ -1,6 +1,7 @@
 package dev.llmsuite.services.sampler;
 
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -80,13 +81,16 @@ final class SamplerStores {
         keys.forEach(store::delete);
     }
 
-    /** The values under a prefix, in key order. */
-    static List<byte[]> valuesUnder(KeyValueStore<String, byte[]> store, String prefix) {
-        List<byte[]> values = new ArrayList<>();
+    /** The int arrays stored under a prefix (a document's pieces), joined in key order. */
+    static int[] intsUnder(KeyValueStore<String, byte[]> store, String prefix) {
+        List<byte[]> pieces = new ArrayList<>();
         try (var it = store.prefixScan(prefix, KEYS)) {
-            it.forEachRemaining(kv -> values.add(kv.value));
+            it.forEachRemaining(kv -> pieces.add(kv.value));
         }
-        return values;
+        int[] joined = new int[pieces.stream().mapToInt(p -> p.length / 4).sum()];
+        IntBuffer at = IntBuffer.wrap(joined);
+        for (byte[] p : pieces) at.put(ByteBuffer.wrap(p).asIntBuffer());
+        return joined;
     }
 
     static byte[] ints(int[] values) {

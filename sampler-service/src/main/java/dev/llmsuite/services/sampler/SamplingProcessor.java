@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -153,14 +154,17 @@ final class SamplingProcessor implements Processor<String, byte[], String, byte[
 
     /** Ends the first epoch of every dataset that went quiet, and moves the later epochs on. */
     private void punctuate(long now) {
-        List<String> datasets = new ArrayList<>();
+        Map<String, DatasetProgress> sampling = new LinkedHashMap<>(); // read first: the loop below writes the store
         try (var all = stores.datasets.all()) {
-            all.forEachRemaining(kv -> datasets.add(kv.key));
+            all.forEachRemaining(kv -> {
+                DatasetProgress p = DatasetProgress.decode(kv.value);
+                if (p.phase == DatasetProgress.Phase.SAMPLING) sampling.put(kv.key, p);
+            });
         }
         long deadline = System.nanoTime() + REPLAY_NANOS;
-        for (String dataset : datasets) {
-            DatasetProgress progress = read(dataset);
-            if (progress == null || progress.phase != DatasetProgress.Phase.SAMPLING) continue;
+        for (var entry : sampling.entrySet()) {
+            String dataset = entry.getKey();
+            DatasetProgress progress = entry.getValue();
             DatasetSampler sampler = new DatasetSampler(dataset, progress, stores, config.maxDatasetBytes());
             List<TrainingBatch> made = new ArrayList<>();
             try {

@@ -189,7 +189,7 @@ final class DemoCommand implements Callable<Integer> {
             JsonNode t = training.json();
             steps = t.path("step").asLong();
             loss = t.path("loss").isNumber() ? t.path("loss").asDouble() : null;
-            checkpoint = t.path("lastCheckpoint").isTextual() ? t.path("lastCheckpoint").asText() : null;
+            checkpoint = lastCheckpoint(t);
         }
         long served = model.status() == 200 ? model.json().path("step").asLong()
                 : model.status() == 404 || previous == null ? -1 : previous.servedStep();
@@ -209,9 +209,13 @@ final class DemoCommand implements Callable<Integer> {
             if (training.status() != 200 || model.status() != 200) continue;
             JsonNode t = training.json();
             if (servedAt(model.json().path("step").asLong(), t.path("step").asLong(),
-                    t.path("lastCheckpoint").isTextual() ? t.path("lastCheckpoint").asText() : null)) count++;
+                    lastCheckpoint(t))) count++;
         }
         return count;
+    }
+
+    private static String lastCheckpoint(JsonNode training) {
+        return training.path("lastCheckpoint").isTextual() ? training.path("lastCheckpoint").asText() : null;
     }
 
     private static boolean servedAt(long servedStep, long steps, String checkpoint) {
