@@ -1,5 +1,6 @@
 package dev.llmsuite.services.inference;
 
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.TokenSampler;
@@ -15,7 +16,7 @@ import org.jboss.logging.Logger;
 /**
  * Continuous batching for one loaded model: one thread owns the model; each step it admits new
  * requests (prefill), then runs one decode step for every active sequence together
- * ({@link GptModel#decodeBatch}), so each weight is read once per step however many requests are in
+ * ({@link Decoder#decodeBatch}), so each weight is read once per step however many requests are in
  * flight. A sequence leaves when it finishes; others keep going and new ones join at the next step.
  */
 final class BatchScheduler implements AutoCloseable {
@@ -45,7 +46,7 @@ final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private final GptModel model;
+    private final Decoder decoder;
     private final int maxBatch;
     /** New sequences, and other work on the model (classification) that must not run beside a step. */
     private final LinkedBlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
@@ -54,8 +55,8 @@ final class BatchScheduler implements AutoCloseable {
     private final Runnable onDrained;
 
     /** @param onDrained runs on the decode thread once closed and every sequence has finished (it frees the model's memory) */
-    BatchScheduler(String name, GptModel model, int maxBatch, Runnable onDrained) {
-        this.model = model;
+    BatchScheduler(String name, Decoder decoder, int maxBatch, Runnable onDrained) {
+        this.decoder = decoder;
         this.maxBatch = maxBatch;
         this.onDrained = onDrained;
         this.thread = Thread.ofPlatform().daemon().name("decode-" + name).start(this::loop);
@@ -111,7 +112,7 @@ final class BatchScheduler implements AutoCloseable {
                     tokens[i] = active.get(i).next;
                     caches[i] = active.get(i).cache;
                 }
-                float[][] logits = model.decodeBatch(tokens, caches);
+                float[][] logits = decoder.decodeBatch(tokens, caches);
                 List<Sequence> still = new ArrayList<>();
                 for (int i = 0; i < logits.length; i++) if (offer(active.get(i), logits[i])) still.add(active.get(i));
                 active = still;
@@ -140,9 +141,10 @@ final class BatchScheduler implements AutoCloseable {
         }
         Sequence s = (Sequence) next;
         try {
+            GptModel model = decoder.model();
             int capacity = Math.min(model.config().contextLength(), s.prompt.length + s.params.maxNewTokens());
             s.cache = new KvCache(model.backend(), model.config(), Math.max(capacity, s.prompt.length));
-            float[] logits = model.prefill(s.prompt, s.cache);
+            float[] logits = decoder.prefill(s.prompt, s.cache);
             if (offer(s, logits)) active.add(s);
         } catch (RuntimeException | Error e) {
             s.done.completeExceptionally(e);

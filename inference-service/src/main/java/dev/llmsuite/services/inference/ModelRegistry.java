@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
@@ -120,7 +121,7 @@ public class ModelRegistry {
     /** Loads a checkpoint directory; {@code a} is what /v1/models shows of it (its path relative to the checkpoint root). */
     private LoadedModel load(CheckpointAnnouncement a, Path dir) throws IOException {
         GptModel model = HfCheckpoint.load(backend, dir);
-        if (config.weights() == InferenceConfig.Weights.INT8) model.quantizeForServing();
+        Decoder decoder = config.weights() == InferenceConfig.Weights.INT8 ? Decoder.int8(model) : Decoder.fp32(model);
         BpeTokenizer tokenizer = null;
         long tokens = 0;
         Path meta = dir.resolve("trainer.json");
@@ -134,9 +135,9 @@ public class ModelRegistry {
             // A Hugging Face GPT-2 directory: no trainer.json, GPT-2's vocabulary size.
             tokenizer = new BpeTokenizer(Encodings.gpt2());
         }
-        SharedWeights weights = new SharedWeights(model);
-        return new LoadedModel(a.model(), a, model, tokenizer, tokens, System.currentTimeMillis(),
-                new BatchScheduler(a.model(), model, config.maxBatch(), weights::leave),
+        SharedWeights weights = new SharedWeights(decoder);
+        return new LoadedModel(a.model(), a, decoder, tokenizer, tokens, System.currentTimeMillis(),
+                new BatchScheduler(a.model(), decoder, config.maxBatch(), weights::leave),
                 ClassifierFiles.load(model, dir), weights);
     }
 
@@ -201,8 +202,10 @@ public class ModelRegistry {
             throw new ProblemException(409, "adapter '" + adapter + "' does not fit model '" + base.name() + "': " + String.valueOf(e.getMessage()).replace(dir.toString(), adapter));
         }
         LOG.infof("serving %s: %s with adapter %s", name, base.name(), dir);
-        return new LoadedModel(name, base.checkpoint(), view, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),
-                new BatchScheduler(name, view, config.maxBatch(), () -> {
+        Decoder viewDecoder = base.decoder().sharedWith(view);
+        return new LoadedModel(name, base.checkpoint(), viewDecoder, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),
+                new BatchScheduler(name, viewDecoder, config.maxBatch(), () -> {
+                    viewDecoder.close();
                     view.close();
                     base.weights().leave();
                 }), null, base.weights());

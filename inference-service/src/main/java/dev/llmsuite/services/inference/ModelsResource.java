@@ -22,7 +22,7 @@ public class ModelsResource {
                             long step, String checkpoint, long tokens_seen, String weights) {
         static ModelCard of(LoadedModel m) {
             return new ModelCard(m.name(), "model", m.checkpoint().createdAtMillis() / 1000, "llm-suite",
-                    m.checkpoint().step(), m.checkpoint().path(), m.tokensSeen(), m.model().quantized() ? "int8" : "fp32");
+                    m.checkpoint().step(), m.checkpoint().path(), m.tokensSeen(), m.decoder().quantized() ? "int8" : "fp32");
         }
     }
 

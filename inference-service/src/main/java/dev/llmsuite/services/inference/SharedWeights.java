@@ -1,6 +1,6 @@
 package dev.llmsuite.services.inference;
 
-import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.generate.Decoder;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -9,10 +9,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * replaced checkpoint never disappears under a request still running on an adapter view.
  */
 final class SharedWeights {
-    private final GptModel owner;
+    private final Decoder owner;
     private final AtomicInteger users = new AtomicInteger(1); // the owner's own scheduler
 
-    SharedWeights(GptModel owner) {
+    SharedWeights(Decoder owner) {
         this.owner = owner;
     }
 
@@ -28,6 +28,9 @@ final class SharedWeights {
 
     /** A scheduler on these weights has drained; the last one gives them back. */
     void leave() {
-        if (users.decrementAndGet() == 0) owner.close();
+        if (users.decrementAndGet() == 0) {
+            owner.close(); // its 8-bit copies, which the views read too
+            owner.model().close();
+        }
     }
 }

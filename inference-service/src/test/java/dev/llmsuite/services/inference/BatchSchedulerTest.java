@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
@@ -20,7 +21,7 @@ class BatchSchedulerTest {
         try (CpuBackend be = new CpuBackend(1)) {
             GptModel model = new GptModel(be, GptConfig.TINY);
             model.initialize(1);
-            BatchScheduler scheduler = new BatchScheduler("m", model, 4, () -> {});
+            BatchScheduler scheduler = new BatchScheduler("m", Decoder.fp32(model), 4, () -> {});
             SamplingParams params = new SamplingParams(8, 0, 0, 1.0, 1, Set.of());
             var failing = scheduler.submit(new int[] {1, 2, 3}, params, (token, logits) -> {
                 throw new OutOfMemoryError("a test's stand-in for a real one");

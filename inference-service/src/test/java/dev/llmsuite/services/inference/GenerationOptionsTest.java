@@ -3,6 +3,7 @@ package dev.llmsuite.services.inference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.model.GptConfig;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
@@ -95,7 +97,7 @@ class GenerationOptionsTest {
             GptModel m = new GptModel(be, TestCheckpoints.CFG);
             m.initialize(41);
             int[] prompt = gpt2.encode(PROMPT);
-            logits = m.prefill(prompt, new KvCache(be, TestCheckpoints.CFG, prompt.length + 1));
+            logits = Decoder.fp32(m).prefill(prompt, new KvCache(be, TestCheckpoints.CFG, prompt.length + 1));
         }
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (float l : logits) max = Math.max(max, l);

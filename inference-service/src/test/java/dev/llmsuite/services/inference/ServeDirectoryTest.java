@@ -1,6 +1,7 @@
 package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.io.HfCheckpoint;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import org.hamcrest.Matchers;
 import org.junit.jupiter.api.Test;
+
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -69,8 +71,7 @@ class ServeDirectoryTest {
         try (CpuBackend be = new CpuBackend(1)) {
             GptModel m = new GptModel(be, InferenceServiceTest.CFG);
             m.initialize(3);
-            m.quantizeForServing();
-            int[] ids = new Generator(m).generate(gpt2.encode("Hello"), new SamplingParams(3, 0, 0, 1, 0, Set.of(50256)), null);
+            int[] ids = new Generator(Decoder.int8(m)).generate(gpt2.encode("Hello"), new SamplingParams(3, 0, 0, 1, 0, Set.of(50256)), null);
             assertEquals(gpt2.decode(ids), text, "the service's greedy output is the 8-bit engine's");
         }
     }

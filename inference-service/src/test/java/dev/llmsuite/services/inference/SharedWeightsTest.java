@@ -3,6 +3,7 @@ package dev.llmsuite.services.inference;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import org.junit.jupiter.api.Test;
@@ -12,7 +13,7 @@ class SharedWeightsTest {
     @Test
     void onceReleasedNoJoinSucceedsNotEvenASecondOne() {
         try (CpuBackend be = new CpuBackend(1)) {
-            SharedWeights weights = new SharedWeights(new GptModel(be, GptConfig.TINY));
+            SharedWeights weights = new SharedWeights(Decoder.fp32(new GptModel(be, GptConfig.TINY)));
             weights.join();  // an adapter view
             weights.leave();
             weights.leave(); // the owner's scheduler drained too: the weights go back

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.SamplingParams;
@@ -46,12 +47,13 @@ class GenerationTest {
             GptModel m = model(be);
             int[] seq = {3, 14, 15, 92, 65, 35, 89, 79, 32, 38};
             KvCache cache = new KvCache(be, m.config());
-            float[] cached = m.prefill(Arrays.copyOf(seq, 4), cache);
+            Decoder decoder = Decoder.fp32(m);
+            float[] cached = decoder.prefill(Arrays.copyOf(seq, 4), cache);
             for (int p = 4; p <= seq.length; p++) {
                 m.forward(Arrays.copyOf(seq, p), null, 1, p, false, 0);
                 float[] full = m.logitsAt(0, p - 1);
                 for (int i = 0; i < full.length; i++) assertEquals(full[i], cached[i], 1e-4, "position " + p + " logit " + i);
-                if (p < seq.length) cached = m.decode(seq[p], cache);
+                if (p < seq.length) cached = decoder.decode(seq[p], cache);
             }
             assertEquals(seq.length, cache.length());
         }
@@ -63,17 +65,18 @@ class GenerationTest {
             GptModel m = model(be);
             int[][] prompts = {{3, 14, 15}, {92, 65, 35, 89, 79, 32}, {7}};
             KvCache[] batched = new KvCache[3], single = new KvCache[3];
+            Decoder decoder = Decoder.fp32(m);
             for (int i = 0; i < 3; i++) {
                 batched[i] = new KvCache(be, m.config());
                 single[i] = new KvCache(be, m.config());
-                m.prefill(prompts[i], batched[i]);
-                m.prefill(prompts[i], single[i]);
+                decoder.prefill(prompts[i], batched[i]);
+                decoder.prefill(prompts[i], single[i]);
             }
             int[] next = {1, 2, 3};
             for (int step = 0; step < 4; step++) {
-                float[][] together = m.decodeBatch(next, batched);
+                float[][] together = decoder.decodeBatch(next, batched);
                 for (int i = 0; i < 3; i++) {
-                    float[] alone = m.decode(next[i], single[i]);
+                    float[] alone = decoder.decode(next[i], single[i]);
                     for (int k = 0; k < alone.length; k++) assertEquals(alone[k], together[i][k], 1e-4, "sequence " + i + " step " + step);
                     next[i] = TokenSampler.argmax(alone);
                 }

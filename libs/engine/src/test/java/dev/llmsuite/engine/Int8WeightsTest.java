@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.cpu.Int8Matrix;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
@@ -78,13 +79,13 @@ class Int8WeightsTest {
             GptModel fp32 = new GptModel(be, cfg), int8 = new GptModel(be, cfg);
             fp32.initialize(3);
             int8.initialize(3);
-            int8.quantizeForServing();
+            Decoder exact = Decoder.fp32(fp32), quantized = Decoder.int8(int8);
             int[] prompt = {5, 17, 250, 3};
             KvCache a = new KvCache(be, cfg, 16), b = new KvCache(be, cfg, 16);
-            float[] la = fp32.prefill(prompt, a), lb = int8.prefill(prompt, b);
+            float[] la = exact.prefill(prompt, a), lb = quantized.prefill(prompt, b);
             for (int step = 0; step < 8; step++) {
-                la = fp32.decode(step * 31 % 300, a);
-                lb = int8.decode(step * 31 % 300, b);
+                la = exact.decode(step * 31 % 300, a);
+                lb = quantized.decode(step * 31 % 300, b);
                 double dot = 0, na = 0, nb = 0, diff = 0;
                 for (int i = 0; i < la.length; i++) {
                     dot += la[i] * lb[i];

@@ -2,6 +2,7 @@ package dev.llmsuite.engine;
 
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
@@ -73,9 +74,9 @@ class LoraTest {
             GptModel[] all = {base, views[0], views[1]};
             for (int k = 0; k < all.length; k++) {
                 // prefill 4 tokens, decode the 5th with the KV cache ...
-                try (var cache = new KvCache(be, CFG)) {
-                    all[k].prefill(Arrays.copyOf(prompt, 4), cache);
-                    next[k] = all[k].decode(prompt[4], cache);
+                try (var cache = new KvCache(be, CFG); var decoder = Decoder.fp32(all[k])) {
+                    decoder.prefill(Arrays.copyOf(prompt, 4), cache);
+                    next[k] = decoder.decode(prompt[4], cache);
                 }
                 // ... equals the full forward over all 5
                 all[k].forward(prompt, null, 1, 5, false, 0);

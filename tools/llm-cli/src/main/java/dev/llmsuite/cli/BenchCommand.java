@@ -5,6 +5,7 @@ import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.model.GptConfig;
@@ -215,13 +216,13 @@ final class BenchCommand {
         @Option(names = "--batch", defaultValue = "1", description = "sequences decoded together (continuous batching)") int batch;
         @Option(names = "--weights", defaultValue = "fp32", description = "fp32 or int8 (8-bit linear layers for decode)") String weights;
 
-        GptModel model(ComputeBackend be, GptConfig cfg) {
+        Decoder decoder(ComputeBackend be, GptConfig cfg) {
             GptModel model = new GptModel(be, cfg);
             model.initialize(0);
-            if (weights.equals("int8")) model.quantizeForServing();
-            else if (!weights.equals("fp32")) throw new picocli.CommandLine.ParameterException(
+            if (weights.equals("int8")) return Decoder.int8(model);
+            if (!weights.equals("fp32")) throw new picocli.CommandLine.ParameterException(
                     new picocli.CommandLine(this), "--weights must be fp32 or int8");
-            return model;
+            return Decoder.fp32(model);
         }
 
         public void run() {
@@ -234,9 +235,9 @@ final class BenchCommand {
                     : peer.run("decode", "--preset", preset, "--tokens", "" + tokens, "--threads", "" + threads).getFirst();
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
             try (ComputeBackend be = backend()) {
-                GptModel model = model(be, cfg);
+                Decoder decoder = decoder(be, cfg);
                 double tokensPerS = 0;
-                for (int warm = 0; warm < 2; warm++) tokensPerS = batchOneRate(be, model, cfg, cfg.vocabSize() - 1);
+                for (int warm = 0; warm < 2; warm++) tokensPerS = batchOneRate(be, decoder, cfg, cfg.vocabSize() - 1);
                 Map<String, Object> row = decodeRow("decode", be);
                 row.put("tokens", tokens);
                 row.put("ours_tokens_per_s", tokensPerS);
@@ -258,11 +259,11 @@ final class BenchCommand {
         }
 
         /** Tokens/s of greedy decode, batch 1, after a one-token prompt; its KV cache is given back. */
-        private double batchOneRate(ComputeBackend be, GptModel model, GptConfig cfg, int firstToken) {
+        private double batchOneRate(ComputeBackend be, Decoder decoder, GptConfig cfg, int firstToken) {
             try (KvCache cache = new KvCache(be, cfg)) {
-                float[] logits = model.prefill(new int[] {firstToken}, cache);
+                float[] logits = decoder.prefill(new int[] {firstToken}, cache);
                 long t0 = System.nanoTime();
-                for (int i = 0; i < tokens; i++) logits = model.decode(TokenSampler.argmax(logits), cache);
+                for (int i = 0; i < tokens; i++) logits = decoder.decode(TokenSampler.argmax(logits), cache);
                 return tokens / ((System.nanoTime() - t0) / 1e9);
             }
         }
@@ -271,20 +272,20 @@ final class BenchCommand {
         private void runBatched() {
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
             try (ComputeBackend be = backend()) {
-                GptModel model = model(be, cfg);
+                Decoder decoder = decoder(be, cfg);
                 double single = 0, together = 0;
                 for (int warm = 0; warm < 2; warm++) {
-                    single = batchOneRate(be, model, cfg, 1);
+                    single = batchOneRate(be, decoder, cfg, 1);
                     KvCache[] caches = new KvCache[batch];
                     try {
                         int[] next = new int[batch];
                         for (int b = 0; b < batch; b++) {
                             caches[b] = new KvCache(be, cfg);
-                            next[b] = TokenSampler.argmax(model.prefill(new int[] {1 + b}, caches[b]));
+                            next[b] = TokenSampler.argmax(decoder.prefill(new int[] {1 + b}, caches[b]));
                         }
                         long t0 = System.nanoTime();
                         for (int i = 0; i < tokens; i++) {
-                            float[][] out = model.decodeBatch(next, caches);
+                            float[][] out = decoder.decodeBatch(next, caches);
                             for (int b = 0; b < batch; b++) next[b] = TokenSampler.argmax(out[b]);
                         }
                         together = (double) tokens * batch / ((System.nanoTime() - t0) / 1e9);

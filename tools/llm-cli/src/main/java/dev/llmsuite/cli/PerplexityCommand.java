@@ -1,6 +1,7 @@
 package dev.llmsuite.cli;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
@@ -38,8 +39,8 @@ final class PerplexityCommand extends BenchCommand.Common implements Runnable {
         double fp32 = 0;
         for (String weights : new String[] {"fp32", "int8"}) {
             try (CpuBackend be = new CpuBackend(threads)) {
-                GptModel m = HfCheckpoint.load(be, HfCheckpoint.newestIn(model));
-                if (weights.equals("int8")) m.quantizeForServing();
+                GptModel loaded = HfCheckpoint.load(be, HfCheckpoint.newestIn(model));
+                Decoder m = weights.equals("int8") ? Decoder.int8(loaded) : Decoder.fp32(loaded);
                 long t0 = System.nanoTime();
                 double[] nll = negativeLogLikelihood(m, ids);
                 double seconds = (System.nanoTime() - t0) / 1e9;
@@ -60,13 +61,13 @@ final class PerplexityCommand extends BenchCommand.Common implements Runnable {
     }
 
     /** Σ -log p(next token) over windows of the model's context, and how many tokens were scored. */
-    static double[] negativeLogLikelihood(GptModel m, int[] ids) {
-        int ctx = m.config().contextLength();
+    static double[] negativeLogLikelihood(Decoder m, int[] ids) {
+        int ctx = m.model().config().contextLength();
         double sum = 0;
         long count = 0;
         for (int start = 0; start + 1 < ids.length; start += ctx) {
             int end = Math.min(ids.length, start + ctx + 1); // tokens start..end-1; predict start+1..end-1
-            KvCache cache = new KvCache(m.backend(), m.config(), ctx);
+            KvCache cache = new KvCache(m.model().backend(), m.model().config(), ctx);
             float[] logits = m.prefill(new int[] {ids[start]}, cache);
             for (int i = start + 1; i < end; i++) {
                 sum -= logSoftmax(logits, ids[i]);

@@ -12,9 +12,18 @@ import java.util.function.IntPredicate;
  */
 public final class Generator {
     private final GptModel model;
+    /** The decoder to generate with, or null: each generation then decodes on the fp32 weights with its own. */
+    private final Decoder decoder;
 
     public Generator(GptModel model) {
         this.model = model;
+        this.decoder = null;
+    }
+
+    /** Generation with this decoder (8-bit weights, say); it stays open. */
+    public Generator(Decoder decoder) {
+        this.model = decoder.model();
+        this.decoder = decoder;
     }
 
     /**
@@ -26,8 +35,9 @@ public final class Generator {
         int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
         if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
         TokenSampler sampler = new TokenSampler(params);
-        try (KvCache cache = new KvCache(model.backend(), model.config())) {
-            float[] logits = model.prefill(seq, cache);
+        try (KvCache cache = new KvCache(model.backend(), model.config()); Decoder own = decoder == null ? Decoder.fp32(model) : null) {
+            Decoder decoder = own != null ? own : this.decoder;
+            float[] logits = decoder.prefill(seq, cache);
             int[] out = new int[params.maxNewTokens()];
             int produced = 0;
             while (produced < params.maxNewTokens()) {
@@ -37,7 +47,7 @@ public final class Generator {
                 if (onToken != null && !onToken.test(next)) break;
                 if (produced == params.maxNewTokens()) break;
                 if (cache.length() < ctx) {
-                    logits = model.decode(next, cache);
+                    logits = decoder.decode(next, cache);
                 } else {
                     logits = recompute(prompt, out, produced, ctx);
                 }

@@ -2,41 +2,52 @@ package dev.llmsuite.engine.model;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
-import dev.llmsuite.engine.generate.KvCache;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.Random;
 import java.util.function.Predicate;
 
 /**
- * The GPT-2 model: embeddings, L transformer blocks (pre-LayerNorm attention and MLP, each a residual
- * branch with dropout), a final LayerNorm and the output head. Weights, gradients and activations
- * live in the backend; this class only sequences the backend's operations, forward and backward.
+ * The GPT-2 model for training: embeddings, L transformer blocks (pre-LayerNorm attention and MLP, each a
+ * residual branch with dropout), a final LayerNorm and the output head, forward and backward side by side.
+ * Weights, gradients and activations live in the backend; this class only sequences the backend's
+ * operations. Serving with a KV cache (prefill, decode steps, 8-bit weights) is {@code generate.Decoder}'s.
+ *
+ * <p>Reading order: the fields, {@link #forwardHidden} (one block = LayerNorm → qkv → attention → projection →
+ * residual, LayerNorm → fc → GELU → projection → residual), {@link #forward} (the head and the loss), then
+ * {@link #backwardFromHidden}, which walks the same block in reverse.
  */
 public final class GptModel implements AutoCloseable {
     private final GptConfig cfg;
     private final ParameterLayout layout;
     private final ComputeBackend be;
     private final Tensor params;
+    /** The parameters by role: views into {@link #params}, made once. */
+    private final ModelWeights weights;
+    /** False for a view made by {@link #sharingWeights}: its base owns the weights. */
+    private final boolean ownsWeights;
+
     private Tensor grads;
-    private Activations acts;
-    private int[] inputs;
-    private int[] targets;
-    private boolean training;
-    private long dropoutSeed;
+    /** Every parameter's gradient, by role (LayerNorm's are computed even when frozen: they are cheap). */
+    private ModelWeights gradWeights;
+    /** The gradients backward computes: null where a parameter is frozen (a matmul then skips its weight gradient). */
+    private ModelWeights trainableGrads;
     /** Which parameters train: backward skips the weight gradients of the others, and the layers below the lowest trainable one. */
     private Predicate<String> trainable = name -> true;
     /** Low-rank adapters on the linear layers (null: none). */
     private LoraAdapters lora;
 
-    /** False for a view made by {@link #sharingWeights}: its base owns the weights. */
-    private final boolean ownsWeights;
+    // the last forward's, for backward
+    private Activations acts;
+    private int[] inputs;
+    private int[] targets;
+    private boolean training;
+    private long dropoutSeed;
 
     public GptModel(ComputeBackend backend, GptConfig config) {
         this.be = backend;
         this.cfg = config;
         this.layout = ParameterLayout.of(config);
         this.params = backend.allocate(layout.totalSize());
+        this.weights = ModelWeights.of(config, layout, this::param);
         this.ownsWeights = true;
     }
 
@@ -45,15 +56,14 @@ public final class GptModel implements AutoCloseable {
         this.cfg = base.cfg;
         this.layout = base.layout;
         this.params = base.params;
-        this.int8 = base.int8;
+        this.weights = base.weights;
         this.ownsWeights = false;
     }
 
     /**
-     * A model that reads this model's weights (and 8-bit copies) without copying them, with its own
-     * working buffers and its own adapters: several adapters served on one loaded base. For inference
-     * only (it has no gradients of its own to train the shared weights with); closing it leaves the
-     * weights to their owner.
+     * A model that reads this model's weights without copying them, with its own working buffers and its
+     * own adapters: several adapters served on one loaded base. For inference only (it has no gradients of
+     * its own to train the shared weights with); closing it leaves the weights to their owner.
      */
     public GptModel sharingWeights() {
         return new GptModel(this);
@@ -63,11 +73,23 @@ public final class GptModel implements AutoCloseable {
     public ParameterLayout layout() { return layout; }
     public ComputeBackend backend() { return be; }
     public Tensor parameters() { return params; }
+    public ModelWeights weights() { return weights; }
 
     /** The gradient buffer, same layout as the parameters; allocated on first use. */
     public Tensor gradients() {
-        if (grads == null) grads = be.allocate(layout.totalSize());
+        if (grads == null) {
+            grads = be.allocate(layout.totalSize());
+            gradWeights = ModelWeights.of(cfg, layout, this::grad);
+            trainableGrads = null;
+        }
         return grads;
+    }
+
+    /** The gradients backward fills for the current trainable set, by role. */
+    private ModelWeights trainableGrads() {
+        gradients();
+        if (trainableGrads == null) trainableGrads = ModelWeights.of(cfg, layout, name -> trainable.test(name) ? grad(name) : null);
+        return trainableGrads;
     }
 
     public Tensor param(String name) {
@@ -80,9 +102,6 @@ public final class GptModel implements AutoCloseable {
         return be.slice(gradients(), s.offset(), s.size());
     }
 
-    private Tensor optionalParam(String name) { return layout.has(name) ? param(name) : null; }
-
-    private String outputHead() { return cfg.tiedOutputHead() ? "wte" : "lm_head.weight"; }
 
     /**
      * Freezes every parameter the test rejects: their weight gradients are not computed (LayerNorm's,
@@ -91,6 +110,7 @@ public final class GptModel implements AutoCloseable {
      */
     public void setTrainable(Predicate<String> trainable) {
         this.trainable = trainable;
+        this.trainableGrads = null;
     }
 
     public boolean isTrainable(String name) { return trainable.test(name); }
@@ -102,11 +122,6 @@ public final class GptModel implements AutoCloseable {
     }
 
     public LoraAdapters adapters() { return lora; }
-
-    /** The gradient of a trainable parameter, or null for a frozen one (a matmul then skips it). */
-    private Tensor trainableGrad(String name) {
-        return layout.has(name) && trainable.test(name) ? grad(name) : null;
-    }
 
     /** The lowest layer backward must reach: one with a trainable parameter or adapter (-1: the embeddings). */
     private int lowestTrainableLayer() {
@@ -160,7 +175,7 @@ public final class GptModel implements AutoCloseable {
         this.targets = targets;
         int n = b * t, c = cfg.embeddingDim(), v = cfg.vocabSize();
         Activations a = acts;
-        be.matmulForward(a.logits, a.lnf, param(outputHead()), null, n, c, v);
+        be.matmulForward(a.logits, a.lnf, weights.outputHead(), null, n, c, v);
         if (targets == null) return Double.NaN;
         if (targets.length != n) throw new IllegalArgumentException("targets must hold B*T = " + n + " ids");
         return be.crossEntropyForward(a.logits, targets, a.losses, a.lse, n, v);
@@ -184,35 +199,35 @@ public final class GptModel implements AutoCloseable {
         int n = b * t, c = cfg.embeddingDim(), nh = cfg.heads();
         Activations a = acts;
 
-        be.encoderForward(a.encoded, inputs, param("wte"), param("wpe"), b, t, c);
-        be.dropout(a.encoded, n * c, p, dropoutSeed, 0);
+        ModelWeights wt = weights;
+        be.encoderForward(a.encoded, inputs, wt.wte(), wt.wpe(), b, t, c);
+        be.dropout(a.encoded, n * c, p, dropoutSeed, DropoutSite.EMBEDDINGS);
         for (int l = 0; l < cfg.layers(); l++) {
-            String w = "h." + l + ".";
+            ModelWeights.Layer w = wt.layers()[l];
             Tensor residual = l == 0 ? a.encoded : a.layer(a.residual3, l - 1);
             Tensor ln1 = a.layer(a.ln1, l), qkv = a.layer(a.qkv, l), atty = a.layer(a.atty, l);
             Tensor attproj = a.layer(a.attproj, l), res2 = a.layer(a.residual2, l), ln2 = a.layer(a.ln2, l);
             Tensor fch = a.layer(a.fch, l), fchGelu = a.layer(a.fchGelu, l), fcproj = a.layer(a.fcproj, l);
-            be.layerNormForward(ln1, a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), residual,
-                    param(w + "ln_1.weight"), param(w + "ln_1.bias"), n, c);
-            be.matmulForward(qkv, ln1, param(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), n, c, 3 * c);
+            // residual2 = residual + dropout(c_proj(attention(c_attn(ln_1(residual)))))
+            be.layerNormForward(ln1, a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), residual, w.ln1Weight(), w.ln1Bias(), n, c);
+            be.matmulForward(qkv, ln1, w.qkvWeight(), w.qkvBias(), n, c, 3 * c);
             if (lora != null) lora.forward(l, LoraAdapters.Target.QKV, qkv, ln1, n);
-            be.attentionForward(atty, a.layer(a.att, l), qkv, documentStarts, b, t, c, nh, p, dropoutSeed, 1 + 3L * l);
-            be.matmulForward(attproj, atty, param(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), n, c, c);
+            be.attentionForward(atty, a.layer(a.att, l), qkv, documentStarts, b, t, c, nh, p, dropoutSeed, DropoutSite.attentionWeights(l));
+            be.matmulForward(attproj, atty, w.attnProjWeight(), w.attnProjBias(), n, c, c);
             if (lora != null) lora.forward(l, LoraAdapters.Target.ATTN_PROJ, attproj, atty, n);
-            be.dropout(attproj, n * c, p, dropoutSeed, 2 + 3L * l);
+            be.dropout(attproj, n * c, p, dropoutSeed, DropoutSite.attentionOutput(l));
             be.residualForward(res2, residual, attproj, n * c);
-            be.layerNormForward(ln2, a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), res2,
-                    param(w + "ln_2.weight"), param(w + "ln_2.bias"), n, c);
-            be.matmulForward(fch, ln2, param(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), n, c, 4 * c);
+            // residual3 = residual2 + dropout(c_proj(gelu(c_fc(ln_2(residual2)))))
+            be.layerNormForward(ln2, a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), res2, w.ln2Weight(), w.ln2Bias(), n, c);
+            be.matmulForward(fch, ln2, w.fcWeight(), w.fcBias(), n, c, 4 * c);
             if (lora != null) lora.forward(l, LoraAdapters.Target.FC, fch, ln2, n);
             be.geluForward(fchGelu, fch, n * 4 * c);
-            be.matmulForward(fcproj, fchGelu, param(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), n, 4 * c, c);
+            be.matmulForward(fcproj, fchGelu, w.fcProjWeight(), w.fcProjBias(), n, 4 * c, c);
             if (lora != null) lora.forward(l, LoraAdapters.Target.FC_PROJ, fcproj, fchGelu, n);
-            be.dropout(fcproj, n * c, p, dropoutSeed, 3 + 3L * l);
+            be.dropout(fcproj, n * c, p, dropoutSeed, DropoutSite.mlpOutput(l));
             be.residualForward(a.layer(a.residual3, l), res2, fcproj, n * c);
         }
-        be.layerNormForward(a.lnf, a.lnfMean, a.lnfRstd, a.layer(a.residual3, cfg.layers() - 1),
-                param("ln_f.weight"), param("ln_f.bias"), n, c);
+        be.layerNormForward(a.lnf, a.lnfMean, a.lnfRstd, a.layer(a.residual3, cfg.layers() - 1), wt.lnfWeight(), wt.lnfBias(), n, c);
     }
 
     /** The final LayerNorm's output [B, T, C] of the last forward. */
@@ -246,10 +261,9 @@ public final class GptModel implements AutoCloseable {
         if (acts == null || targets == null) throw new IllegalStateException("backward needs a forward with targets");
         Activations a = acts;
         int n = a.n, c = cfg.embeddingDim(), v = cfg.vocabSize();
-        gradients();
         be.crossEntropyBackward(a.logits, targets, a.lse, n, v, lossScale);
         be.zero(a.dlnf);
-        be.matmulBackward(a.dlnf, trainableGrad(outputHead()), null, a.logits, a.lnf, param(outputHead()), n, c, v);
+        be.matmulBackward(a.dlnf, trainableGrads().outputHead(), null, a.logits, a.lnf, weights.outputHead(), n, c, v);
         backwardFromHidden();
         targets = null; // the logits buffer now holds gradients
     }
@@ -268,206 +282,60 @@ public final class GptModel implements AutoCloseable {
         float p = training ? (float) cfg.dropRate() : 0f;
         int lowest = lowestTrainableLayer();
         if (lowest >= cfg.layers() && !trainable.test("ln_f.weight") && !trainable.test("ln_f.bias")) return;
+        ModelWeights wt = weights, dw = trainableGrads(), all = gradWeights;
         be.zero(a.dres);
-        be.layerNormBackward(a.dres, grad("ln_f.weight"), grad("ln_f.bias"), a.dlnf,
-                a.layer(a.residual3, cfg.layers() - 1), param("ln_f.weight"), a.lnfMean, a.lnfRstd, n, c);
+        be.layerNormBackward(a.dres, all.lnfWeight(), all.lnfBias(), a.dlnf, a.layer(a.residual3, cfg.layers() - 1), wt.lnfWeight(),
+                a.lnfMean, a.lnfRstd, n, c);
 
         for (int l = cfg.layers() - 1; l >= Math.max(lowest, 0); l--) {
-            String w = "h." + l + ".";
+            ModelWeights.Layer w = wt.layers()[l], dW = dw.layers()[l], dAll = all.layers()[l];
             Tensor residual = l == 0 ? a.encoded : a.layer(a.residual3, l - 1);
             for (Tensor s : new Tensor[] {a.dres2, a.dln1, a.dqkv, a.datty, a.dattproj, a.dln2, a.dfch, a.dfchGelu, a.dfcproj}) {
                 be.zero(s);
             }
             // residual3 = residual2 + dropout(fcproj)
             be.residualBackward(a.dres2, a.dfcproj, a.dres, n * c);
-            be.dropout(a.dfcproj, n * c, p, dropoutSeed, 3 + 3L * l);
-            be.matmulBackward(a.dfchGelu, trainableGrad(w + "mlp.c_proj.weight"), trainableGrad(w + "mlp.c_proj.bias"), a.dfcproj,
-                    a.layer(a.fchGelu, l), param(w + "mlp.c_proj.weight"), n, 4 * c, c);
+            be.dropout(a.dfcproj, n * c, p, dropoutSeed, DropoutSite.mlpOutput(l));
+            be.matmulBackward(a.dfchGelu, dW.fcProjWeight(), dW.fcProjBias(), a.dfcproj, a.layer(a.fchGelu, l), w.fcProjWeight(), n, 4 * c, c);
             if (lora != null) lora.backward(l, LoraAdapters.Target.FC_PROJ, a.dfcproj, a.layer(a.fchGelu, l), a.dfchGelu, n);
             be.geluBackward(a.dfch, a.layer(a.fch, l), a.dfchGelu, n * 4 * c);
-            be.matmulBackward(a.dln2, trainableGrad(w + "mlp.c_fc.weight"), trainableGrad(w + "mlp.c_fc.bias"), a.dfch,
-                    a.layer(a.ln2, l), param(w + "mlp.c_fc.weight"), n, c, 4 * c);
+            be.matmulBackward(a.dln2, dW.fcWeight(), dW.fcBias(), a.dfch, a.layer(a.ln2, l), w.fcWeight(), n, c, 4 * c);
             if (lora != null) lora.backward(l, LoraAdapters.Target.FC, a.dfch, a.layer(a.ln2, l), a.dln2, n);
-            be.layerNormBackward(a.dres2, grad(w + "ln_2.weight"), grad(w + "ln_2.bias"), a.dln2,
-                    a.layer(a.residual2, l), param(w + "ln_2.weight"), a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), n, c);
+            be.layerNormBackward(a.dres2, dAll.ln2Weight(), dAll.ln2Bias(), a.dln2, a.layer(a.residual2, l), w.ln2Weight(),
+                    a.layer(a.ln2Mean, l), a.layer(a.ln2Rstd, l), n, c);
             // residual2 = residual + dropout(attproj)
             be.zero(a.dres);
             be.residualBackward(a.dres, a.dattproj, a.dres2, n * c);
-            be.dropout(a.dattproj, n * c, p, dropoutSeed, 2 + 3L * l);
-            be.matmulBackward(a.datty, trainableGrad(w + "attn.c_proj.weight"), trainableGrad(w + "attn.c_proj.bias"), a.dattproj,
-                    a.layer(a.atty, l), param(w + "attn.c_proj.weight"), n, c, c);
+            be.dropout(a.dattproj, n * c, p, dropoutSeed, DropoutSite.attentionOutput(l));
+            be.matmulBackward(a.datty, dW.attnProjWeight(), dW.attnProjBias(), a.dattproj, a.layer(a.atty, l), w.attnProjWeight(), n, c, c);
             if (lora != null) lora.backward(l, LoraAdapters.Target.ATTN_PROJ, a.dattproj, a.layer(a.atty, l), a.datty, n);
-            be.attentionBackward(a.dqkv, a.datty, a.layer(a.qkv, l), a.layer(a.att, l), b, t, c, nh, p,
-                    dropoutSeed, 1 + 3L * l);
-            be.matmulBackward(a.dln1, trainableGrad(w + "attn.c_attn.weight"), trainableGrad(w + "attn.c_attn.bias"), a.dqkv,
-                    a.layer(a.ln1, l), param(w + "attn.c_attn.weight"), n, c, 3 * c);
+            be.attentionBackward(a.dqkv, a.datty, a.layer(a.qkv, l), a.layer(a.att, l), b, t, c, nh, p, dropoutSeed,
+                    DropoutSite.attentionWeights(l));
+            be.matmulBackward(a.dln1, dW.qkvWeight(), dW.qkvBias(), a.dqkv, a.layer(a.ln1, l), w.qkvWeight(), n, c, 3 * c);
             if (lora != null) lora.backward(l, LoraAdapters.Target.QKV, a.dqkv, a.layer(a.ln1, l), a.dln1, n);
-            be.layerNormBackward(a.dres, grad(w + "ln_1.weight"), grad(w + "ln_1.bias"), a.dln1, residual,
-                    param(w + "ln_1.weight"), a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), n, c);
+            be.layerNormBackward(a.dres, dAll.ln1Weight(), dAll.ln1Bias(), a.dln1, residual, w.ln1Weight(),
+                    a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), n, c);
         }
         if (lowest >= 0) return; // the embeddings are frozen: nothing below needs a gradient
-        be.dropout(a.dres, n * c, p, dropoutSeed, 0);
-        be.encoderBackward(grad("wte"), grad("wpe"), a.dres, inputs, b, t, c);
+        be.dropout(a.dres, n * c, p, dropoutSeed, DropoutSite.EMBEDDINGS);
+        be.encoderBackward(all.wte(), all.wpe(), a.dres, inputs, b, t, c);
     }
 
-    // ================================================================ inference with a KV cache
-
-    /** The linear layers' weights in 8 bits for decode steps, or null (fp32). Training never reads them. */
-    private Map<String, Tensor> int8;
+    /** Layer l's q, k and v of the last forward, [B, T, 3C] (what a KV cache keeps of a prompt). */
+    public Tensor layerQkv(int layer) { return acts.layer(acts.qkv, layer); }
 
     /**
-     * From now on decode steps read the linear layers (and the output head) from 8-bit copies with one
-     * scale per 64 values: a quarter of the bytes per step. The fp32 weights stay for prompt prefill
-     * (a compute-bound product that 8 bits would not speed) and for training.
+     * Gives the model's buffers (parameters, gradients, activations) back to the backend: a device backend
+     * reuses the memory. The model must not be used afterwards.
      */
-    public void quantizeForServing() {
-        Map<String, Tensor> q = new HashMap<>();
-        int c = cfg.embeddingDim();
-        for (int l = 0; l < cfg.layers(); l++) {
-            String w = "h." + l + ".";
-            q.put(w + "attn.c_attn.weight", be.quantize8(param(w + "attn.c_attn.weight"), 3 * c, c));
-            q.put(w + "attn.c_proj.weight", be.quantize8(param(w + "attn.c_proj.weight"), c, c));
-            q.put(w + "mlp.c_fc.weight", be.quantize8(param(w + "mlp.c_fc.weight"), 4 * c, c));
-            q.put(w + "mlp.c_proj.weight", be.quantize8(param(w + "mlp.c_proj.weight"), c, 4 * c));
-        }
-        q.put(outputHead(), be.quantize8(param(outputHead()), cfg.vocabSize(), c));
-        int8 = q;
-    }
-
-    public boolean quantized() { return int8 != null; }
-
-    private Tensor servingWeight(String name) {
-        Tensor q = int8 == null ? null : int8.get(name);
-        return q != null ? q : param(name);
-    }
-
-
-    /**
-     * Runs the prompt through the model in one batched pass, stores every position's keys and values
-     * in the cache, and returns the logits after the last token.
-     */
-    public float[] prefill(int[] tokens, KvCache cache) {
-        int t = tokens.length, c = cfg.embeddingDim();
-        if (t == 0) throw new IllegalArgumentException("empty prompt");
-        if (t > cache.capacity()) throw new IllegalArgumentException("prompt of " + t + " tokens is over the cache's " + cache.capacity());
-        forward(tokens, null, 1, t, false, 0);
-        for (int l = 0; l < cfg.layers(); l++) {
-            Tensor qkv = acts.layer(acts.qkv, l);
-            for (int p = 0; p < t; p++) {
-                be.copy(be.slice(cache.keys(l), (long) p * c, c), be.slice(qkv, (long) p * 3 * c + c, c));
-                be.copy(be.slice(cache.values(l), (long) p * c, c), be.slice(qkv, (long) p * 3 * c + 2L * c, c));
-            }
-        }
-        cache.setLength(t);
-        return logitsAt(0, t - 1);
-    }
-
-    /** Appends one token at position cache.length(), computing only that position; returns the next logits. */
-    public float[] decode(int token, KvCache cache) {
-        if (cache.length() >= cache.capacity()) throw new IllegalStateException("the KV cache is full (" + cache.length() + " positions)");
-        return decodeBatch(new int[] {token}, new KvCache[] {cache})[0];
-    }
-
-    /** Working buffers for batched decode steps, grown to the largest batch seen. */
-    private final class BatchBuffers {
-        final int rows;
-        final int c = cfg.embeddingDim();
-        final Tensor x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, logits;
-        private final OwnedTensors owned = new OwnedTensors(be);
-
-        BatchBuffers(int rows) {
-            this.rows = rows;
-            x = owned.allocate((long) rows * c);
-            ln = owned.allocate((long) rows * c);
-            mean = owned.allocate(rows);
-            rstd = owned.allocate(rows);
-            qkv = owned.allocate(3L * rows * c);
-            atty = owned.allocate((long) rows * c);
-            proj = owned.allocate((long) rows * c);
-            fch = owned.allocate(4L * rows * c);
-            fchGelu = owned.allocate(4L * rows * c);
-            logits = owned.allocate((long) rows * cfg.vocabSize());
-        }
-
-        void release() {
-            owned.release();
-        }
-    }
-
-    private BatchBuffers batch;
-
-    /**
-     * One decode step for several sequences at once (continuous batching): sequence i appends
-     * tokens[i] at its own position caches[i].length(). The linear layers read each weight once for
-     * the whole batch, which is what makes serving many requests cheaper than serving them in turn;
-     * attention runs per sequence against its own cache. Returns each sequence's next-token logits.
-     */
-    public float[][] decodeBatch(int[] tokens, KvCache[] caches) {
-        int nb = tokens.length, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
-        if (nb != caches.length || nb == 0) throw new IllegalArgumentException("one cache per token, at least one");
-        if (batch == null || batch.rows < nb) {
-            if (batch != null) batch.release();
-            batch = new BatchBuffers(nb);
-        }
-        BatchBuffers d = batch;
-        for (int i = 0; i < nb; i++) {
-            int pos = caches[i].length();
-            if (pos >= caches[i].capacity()) throw new IllegalStateException("sequence " + i + ": the KV cache is full");
-            if (tokens[i] < 0 || tokens[i] >= v) throw new IllegalArgumentException("token id " + tokens[i] + " outside the vocabulary");
-            be.encoderForward(be.slice(d.x, (long) i * c, c), new int[] {tokens[i]}, param("wte"),
-                    be.slice(param("wpe"), (long) pos * c, c), 1, 1, c);
-        }
-        Tensor x = be.slice(d.x, 0, (long) nb * c), ln = be.slice(d.ln, 0, (long) nb * c);
-        Tensor mean = be.slice(d.mean, 0, nb), rstd = be.slice(d.rstd, 0, nb);
-        Tensor qkv = be.slice(d.qkv, 0, 3L * nb * c), atty = be.slice(d.atty, 0, (long) nb * c);
-        Tensor proj = be.slice(d.proj, 0, (long) nb * c), fch = be.slice(d.fch, 0, 4L * nb * c);
-        Tensor fchGelu = be.slice(d.fchGelu, 0, 4L * nb * c), logits = be.slice(d.logits, 0, (long) nb * v);
-        for (int l = 0; l < cfg.layers(); l++) {
-            String w = "h." + l + ".";
-            be.layerNormForward(ln, mean, rstd, x, param(w + "ln_1.weight"), param(w + "ln_1.bias"), nb, c);
-            be.matmulForward(qkv, ln, servingWeight(w + "attn.c_attn.weight"), optionalParam(w + "attn.c_attn.bias"), nb, c, 3 * c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.QKV, qkv, ln, nb);
-            for (int i = 0; i < nb; i++) {
-                be.attentionDecode(be.slice(atty, (long) i * c, c), be.slice(qkv, 3L * i * c, 3L * c),
-                        caches[i].keys(l), caches[i].values(l), caches[i].length(), c, nh);
-            }
-            be.matmulForward(proj, atty, servingWeight(w + "attn.c_proj.weight"), param(w + "attn.c_proj.bias"), nb, c, c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.ATTN_PROJ, proj, atty, nb);
-            be.residualForward(x, x, proj, nb * c);
-            be.layerNormForward(ln, mean, rstd, x, param(w + "ln_2.weight"), param(w + "ln_2.bias"), nb, c);
-            be.matmulForward(fch, ln, servingWeight(w + "mlp.c_fc.weight"), param(w + "mlp.c_fc.bias"), nb, c, 4 * c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.FC, fch, ln, nb);
-            be.geluForward(fchGelu, fch, nb * 4 * c);
-            be.matmulForward(proj, fchGelu, servingWeight(w + "mlp.c_proj.weight"), param(w + "mlp.c_proj.bias"), nb, 4 * c, c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.FC_PROJ, proj, fchGelu, nb);
-            be.residualForward(x, x, proj, nb * c);
-        }
-        be.layerNormForward(ln, mean, rstd, x, param("ln_f.weight"), param("ln_f.bias"), nb, c);
-        be.matmulForward(logits, ln, servingWeight(outputHead()), null, nb, c, v);
-        float[][] out = new float[nb][v];
-        for (int i = 0; i < nb; i++) {
-            caches[i].setLength(caches[i].length() + 1);
-            be.read(logits, (long) i * v, out[i], 0, v);
-        }
-        return out;
-    }
-
     @Override
-    /**
-     * Gives the model's buffers (parameters, gradients, activations, decode buffers, 8-bit copies) back
-     * to the backend: a device backend reuses the memory. The model must not be used afterwards.
-     */
     public void close() {
         if (acts != null) acts.release();
-        if (batch != null) batch.release();
         if (grads != null) be.release(grads);
-        if (ownsWeights) {
-            if (int8 != null) int8.values().forEach(be::release);
-            be.release(params);
-        }
+        if (ownsWeights) be.release(params);
         acts = null;
-        batch = null;
-        int8 = null;
         grads = null;
+        gradWeights = null;
+        trainableGrads = null;
     }
 }

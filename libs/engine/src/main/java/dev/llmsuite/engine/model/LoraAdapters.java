@@ -145,7 +145,7 @@ public final class LoraAdapters {
     }
 
     /** out[N, OC] += s · (x·Aᵀ)·Bᵀ for the layer's adapter (nothing when it has none). */
-    void forward(int layer, Target target, Tensor out, Tensor x, int n) {
+    public void forward(int layer, Target target, Tensor out, Tensor x, int n) {
         if (!covers(layer, target)) return;
         ensureRows(n);
         int c = cfg.embeddingDim(), in = target.in(c), oc = target.out(c), r = settings.rank();

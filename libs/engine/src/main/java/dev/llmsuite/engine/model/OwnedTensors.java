@@ -6,22 +6,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Tensors allocated together and given back together (a set of working buffers replaced as a whole). */
-final class OwnedTensors {
+public final class OwnedTensors {
     private final ComputeBackend be;
     private final List<Tensor> owned = new ArrayList<>();
 
-    OwnedTensors(ComputeBackend be) {
+    public OwnedTensors(ComputeBackend be) {
         this.be = be;
     }
 
-    Tensor allocate(long size) {
-        Tensor t = be.allocate(size);
+    public Tensor allocate(long size) {
+        return own(be.allocate(size));
+    }
+
+    /** Takes a tensor the backend made otherwise (an 8-bit copy, say) into this set. */
+    public Tensor own(Tensor t) {
         owned.add(t);
         return t;
     }
 
     /** Gives every tensor back to the backend; none may be used afterwards. */
-    void release() {
+    public void release() {
         owned.forEach(be::release);
         owned.clear();
     }
