@@ -1,6 +1,6 @@
 package dev.llmsuite.finetune;
 
-import dev.llmsuite.engine.io.Json;
+import dev.llmsuite.records.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

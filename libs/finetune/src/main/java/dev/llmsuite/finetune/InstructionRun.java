@@ -1,8 +1,8 @@
 package dev.llmsuite.finetune;
 
 import dev.llmsuite.engine.io.HfCheckpoint;
-import dev.llmsuite.engine.io.Json;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.records.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.llmsuite.tokenizer;
 
+import dev.llmsuite.records.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,8 +23,7 @@ public final class Gpt2FilesFormat {
 
     public static Vocabulary read(String name, InputStream encoderJson, InputStream vocabBpe, Set<String> specials)
             throws IOException {
-        Map<String, Integer> encoder = FlatJson.readStringIntObject(
-                new String(encoderJson.readAllBytes(), StandardCharsets.UTF_8));
+        Map<String, Integer> encoder = tokenIds(new String(encoderJson.readAllBytes(), StandardCharsets.UTF_8));
         int max = encoder.values().stream().mapToInt(Integer::intValue).max().orElseThrow(
                 () -> new IOException("encoder.json is empty"));
         byte[][] tokens = new byte[max + 1][];
@@ -63,5 +63,24 @@ public final class Gpt2FilesFormat {
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage());
         }
+    }
+
+    /** encoder.json: one object of token strings and integer ids, nothing else. */
+    private static Map<String, Integer> tokenIds(String text) throws IOException {
+        Object parsed;
+        try {
+            parsed = Json.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("encoder.json: " + e.getMessage());
+        }
+        if (!(parsed instanceof Map<?, ?> object)) throw new IOException("encoder.json: expected an object of token ids");
+        Map<String, Integer> ids = new LinkedHashMap<>();
+        for (var e : object.entrySet()) {
+            if (!(e.getValue() instanceof Long id) || id != id.intValue()) {
+                throw new IOException("encoder.json: the id of " + e.getKey() + " is not an integer: " + e.getValue());
+            }
+            ids.put((String) e.getKey(), id.intValue());
+        }
+        return ids;
     }
 }

@@ -2,6 +2,7 @@ package dev.llmsuite.engine.io;
 
 import dev.llmsuite.engine.model.ClassifierHead;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.records.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

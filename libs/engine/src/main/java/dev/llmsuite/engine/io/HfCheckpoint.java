@@ -5,6 +5,7 @@ import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.ParameterLayout;
 import dev.llmsuite.records.Gpt2;
+import dev.llmsuite.records.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

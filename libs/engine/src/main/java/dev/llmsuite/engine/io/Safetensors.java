@@ -1,5 +1,6 @@
 package dev.llmsuite.engine.io;
 
+import dev.llmsuite.records.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

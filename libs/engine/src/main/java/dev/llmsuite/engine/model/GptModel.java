@@ -13,7 +13,8 @@ import java.util.function.Predicate;
  *
  * <p>Reading order: the fields, {@link #forwardHidden} (one block = LayerNorm → qkv → attention → projection →
  * residual, LayerNorm → fc → GELU → projection → residual), {@link #forward} (the head and the loss), then
- * {@link #backwardFromHidden}, which walks the same block in reverse.
+ * {@link #backwardFromHidden}, which walks the same block in reverse. Longer than the house's ~250 lines because
+ * forward and backward stay side by side in one file (as in llm.c), so each step's gradient sits beside its step.
  */
 public final class GptModel implements AutoCloseable {
     private final GptConfig cfg;

@@ -1,4 +1,4 @@
-package dev.llmsuite.engine.io;
+package dev.llmsuite.records;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -6,9 +6,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A small, strict JSON reader and writer for the two JSON documents the engine handles: safetensors
- * headers and Hugging Face config.json. Objects become LinkedHashMaps, arrays Lists, numbers Doubles
- * (or Longs when integral and written without fraction or exponent).
+ * The suite's one small, strict JSON reader and writer for its dependency-free libraries (the services use
+ * Jackson): safetensors headers, Hugging Face config.json, GPT-2's encoder.json, fine-tuning data files.
+ * Objects become LinkedHashMaps, arrays Lists, numbers Doubles (or Longs when integral and written without
+ * fraction or exponent).
  */
 public final class Json {
     private final String s;
