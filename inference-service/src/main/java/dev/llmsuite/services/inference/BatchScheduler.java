@@ -166,7 +166,7 @@ final class BatchScheduler implements AutoCloseable {
         }
         if (!go) return finish(s, Ending.LISTENER);
         if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
-        if (s.cache.length() >= s.cache.capacity()) return finish(s, Ending.CONTEXT_FULL);
+        if (s.cache.full()) return finish(s, Ending.CONTEXT_FULL);
         s.next = token;
         return true;
     }

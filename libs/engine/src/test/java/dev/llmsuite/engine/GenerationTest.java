@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class GenerationTest {
@@ -86,16 +87,20 @@ class GenerationTest {
     }
 
     @Test
-    void greedyGenerationEqualsRecomputationPastTheContextLength() {
+    void greedyGenerationEqualsRecomputationAndEndsWhenTheContextIsFull() {
         try (CpuBackend be = new CpuBackend(2)) {
             GptModel m = model(be);
             int[] prompt = {1, 2, 3, 4, 5};
-            int steps = 25; // context is 16: the last 14 steps crop
-            int[] expected = recomputeGreedy(m, prompt, steps);
+            // context 16: 5 prompt tokens leave 11 positions, and the last position's logits choose one more
+            int room = m.config().contextLength() - prompt.length + 1;
+            int[] expected = recomputeGreedy(m, prompt, room);
             List<Integer> streamed = new ArrayList<>();
-            int[] got = new Generator(m).generate(prompt, SamplingParams.greedy(steps), streamed::add);
-            assertArrayEquals(expected, got);
+            int[] got = new Generator(m).generate(prompt, SamplingParams.greedy(25), streamed::add);
+            assertArrayEquals(expected, got, "the recomputation's tokens, and no token past a full context");
             assertEquals(Arrays.stream(got).boxed().toList(), streamed, "every token is streamed as it comes");
+            int[] longPrompt = IntStream.range(0, 20).map(i -> i % 7).toArray();
+            assertEquals(1, new Generator(m).generate(longPrompt, SamplingParams.greedy(5), null).length,
+                    "a prompt over the context keeps its last 16 tokens, which fill it: one token, then the end");
         }
     }
 

@@ -7,8 +7,9 @@ import java.util.function.IntPredicate;
 /**
  * Autoregressive generation as the book's generate(): a prompt longer than the context keeps its last
  * contextLength tokens; each step picks a token from the logits after the sequence so far. The prompt
- * is run once (prefill) and every step then computes only the new position against the KV cache; once
- * the context is full, each step recomputes the last contextLength tokens, as cropping requires.
+ * is run once (prefill) and every step then computes only the new position against the KV cache.
+ * Generation ends at a stop token, at maxNewTokens, or when the context is full ({@link KvCache#full}:
+ * the one rule inference-service follows too, where the book would crop and recompute).
  */
 public final class Generator {
     private final GptModel model;
@@ -28,7 +29,7 @@ public final class Generator {
 
     /**
      * Generates up to params.maxNewTokens() tokens after prompt, reporting each to onToken as it comes;
-     * generation ends early when onToken answers false (a stop string, a client gone).
+     * generation ends early when onToken answers false (a stop string, a client gone) or the context is full.
      */
     public int[] generate(int[] prompt, SamplingParams params, IntPredicate onToken) {
         int ctx = model.config().contextLength();
@@ -45,24 +46,10 @@ public final class Generator {
                 if (params.stopTokens().contains(next)) break;
                 out[produced++] = next;
                 if (onToken != null && !onToken.test(next)) break;
-                if (produced == params.maxNewTokens()) break;
-                if (cache.length() < ctx) {
-                    logits = decoder.decode(next, cache);
-                } else {
-                    logits = recompute(prompt, out, produced, ctx);
-                }
+                if (produced == params.maxNewTokens() || cache.full()) break;
+                logits = decoder.decode(next, cache);
             }
             return Arrays.copyOf(out, produced);
         }
-    }
-
-    /** The book's path once the context is full: the last ctx tokens, recomputed in full. */
-    private float[] recompute(int[] prompt, int[] generated, int produced, int ctx) {
-        int[] all = new int[prompt.length + produced];
-        System.arraycopy(prompt, 0, all, 0, prompt.length);
-        System.arraycopy(generated, 0, all, prompt.length, produced);
-        int[] window = Arrays.copyOfRange(all, Math.max(0, all.length - ctx), all.length);
-        model.forward(window, null, 1, window.length, false, 0);
-        return model.logitsAt(0, window.length - 1);
     }
 }

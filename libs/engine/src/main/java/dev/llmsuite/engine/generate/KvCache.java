@@ -40,6 +40,14 @@ public final class KvCache implements AutoCloseable {
 
     public int capacity() { return maxT; }
 
+    /**
+     * The suite's one rule at a full context (the library's {@link Generator} and inference-service's scheduler
+     * alike): a sequence ends when its cache is full, after the token that the last position's logits chose. It
+     * never slides past the context (the book's generate() crops and recomputes instead; OpenAI's API ends with
+     * finish_reason "length", as inference-service does).
+     */
+    public boolean full() { return length >= maxT; }
+
     public void setLength(int n) {
         if (n < 0 || n > maxT) throw new IllegalArgumentException("cache length " + n + " outside [0, " + maxT + "]");
         this.length = n;
