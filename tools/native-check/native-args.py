@@ -38,6 +38,11 @@ while i < len(args):
     elif a == "-jar":
         jar = args[i + 1]
         i += 1
+    elif a.startswith("-march="):
+        builder.append("-H:MicroArchitecture=" + a.split("=", 1)[1])
+    elif a.startswith("--add-modules="):
+        # The driver resolves added modules in the builder's JVM, from where they enter the image's module layer.
+        jvm.append(a)
     elif a in DRIVER:
         if DRIVER[a]:
             builder.append(DRIVER[a])

@@ -36,7 +36,7 @@ class ManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"local", "production", "gpu"})
+    @ValueSource(strings = {"local", "production", "gpu", "native"})
     void everyOverlayIsValidAndConsistent(String overlay) {
         List<Map<String, Object>> objects = Kustomize.build(KUBERNETES.resolve("overlays").resolve(overlay));
         assertTrue(objects.size() >= 25, overlay + " renders " + objects.size() + " objects");
@@ -64,6 +64,13 @@ class ManifestsTest {
         assertTrue(production.stream().anyMatch(o -> "ServiceMonitor".equals(Yaml.kind(o))), "production scrapes with ServiceMonitors");
         assertTrue(Kustomize.build(KUBERNETES.resolve("overlays/local")).stream().noneMatch(o -> "ServiceMonitor".equals(Yaml.kind(o))),
                 "local relies on the prometheus.io annotations");
+        List<Map<String, Object>> nativeImages = Kustomize.build(KUBERNETES.resolve("overlays/native"));
+        for (String s : ServiceFacts.SERVICES) {
+            Map<String, Object> w = nativeImages.stream().filter(o -> s.equals(Yaml.name(o)) && Yaml.at(o, "spec.template") != null).findFirst().orElseThrow();
+            String image = (String) Yaml.map(Yaml.list(Yaml.at(w, "spec.template.spec.containers")).getFirst()).get("image");
+            boolean native_ = s.equals("tokenizer-service") || s.equals("sampler-service");
+            assertEquals(native_, image.endsWith("-native"), s + " in the native overlay: " + image);
+        }
     }
 
     @Test
@@ -96,7 +103,7 @@ class ManifestsTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"local", "production", "gpu"})
+    @ValueSource(strings = {"local", "production", "gpu", "native"})
     void theRendererAgreesWithKubectlKustomize(String overlay) throws Exception {
         Path dir = KUBERNETES.resolve("overlays").resolve(overlay);
         Process p;
