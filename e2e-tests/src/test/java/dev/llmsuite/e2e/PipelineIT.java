@@ -19,7 +19,6 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -58,11 +57,16 @@ class PipelineIT {
         Path root = Path.of(System.getProperty("suite.root", "..")).toAbsolutePath().normalize();
         Path work = root.resolve("e2e-tests/target/e2e-work-" + UUID.randomUUID());
         workDir = work;
-        suite = LocalSuite.start(root, freePortRun(4), work, Map.of(
+        suite = smallSuite(root, work, "[e2e] ");
+    }
+
+    /** The four services on the embedded broker, sampling windows of 8 in batches of 2, checkpointing every 2 steps. */
+    static LocalSuite smallSuite(Path root, Path work, String logPrefix) throws IOException {
+        return LocalSuite.start(root, freePortRun(4), work, Map.of(
                         "sampler-service", Map.of("llm.sampler.max-length", "8", "llm.sampler.stride", "8",
                                 "llm.sampler.batch-size", "2", "llm.sampler.train-fraction", "0.8", "llm.sampler.end-of-data-after", "1s"),
                         "trainer-service", Map.of("llm.trainer.checkpoint-every-batches", "2")),
-                Duration.ofSeconds(120), line -> System.out.println("[e2e] " + line));
+                Duration.ofSeconds(120), line -> System.out.println(logPrefix + line));
     }
 
     @AfterAll
@@ -454,18 +458,7 @@ class PipelineIT {
     }
 
     private static List<ConsumerRecord<String, byte[]>> read(String topic, String key, int atLeast) {
-        Map<String, Object> config = Map.of("bootstrap.servers", suite.bootstrapServers(),
-                "group.id", "e2e-" + UUID.randomUUID(), "auto.offset.reset", "earliest");
-        List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
-        try (var consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(topic));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            while (found.size() < atLeast && System.nanoTime() < deadline) {
-                for (var r : consumer.poll(Duration.ofMillis(250))) if (key.equals(r.key())) found.add(r);
-            }
-        }
-        assertFalse(found.size() < atLeast, "expected " + atLeast + " records keyed " + key + " on " + topic);
-        return found;
+        return KafkaReads.read(suite.bootstrapServers(), topic, key, atLeast, Duration.ofSeconds(60));
     }
 
     /** The first of n consecutive free loopback ports. */

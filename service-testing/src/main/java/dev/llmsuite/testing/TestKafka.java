@@ -22,9 +22,16 @@ public final class TestKafka {
     private TestKafka() {}
 
     public static void send(String bootstrap, String topic, String key, byte[] value) {
+        send(bootstrap, topic, key, value, Map.of());
+    }
+
+    /** Sends one record with these headers (UTF-8 values). */
+    public static void send(String bootstrap, String topic, String key, byte[] value, Map<String, String> headers) {
         try (var producer = new KafkaProducer<String, byte[]>(
                 Map.of("bootstrap.servers", bootstrap), new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, key, value)).get();
+            var record = new ProducerRecord<>(topic, key, value);
+            headers.forEach((name, v) -> record.headers().add(name, v.getBytes(StandardCharsets.UTF_8)));
+            producer.send(record).get();
         } catch (Exception e) {
             throw new IllegalStateException("could not send to " + topic, e);
         }

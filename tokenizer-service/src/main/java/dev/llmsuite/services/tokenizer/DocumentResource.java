@@ -14,7 +14,6 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 
 /** Accepts documents over HTTP and puts them on {@code corpus.documents}; answers once Kafka has them. */
@@ -47,9 +46,11 @@ public class DocumentResource {
         String encoding = registry.require(body.encoding()).vocabulary().name();
         DocumentRecord record = new DocumentRecord(dataset, body.id(), encoding, utf8);
         return documents.sendMessage(KafkaMessages.keyed(record.key(), record.encode()))
-                .replaceWith(() -> Response.accepted(Map.of(
-                        "dataset", dataset, "document", body.id(), "encoding", encoding, "bytes", utf8.length)).build());
+                .replaceWith(() -> Response.accepted(new DocumentAccepted(dataset, body.id(), encoding, utf8.length)).build());
     }
+
+    /** The answer: the document is on corpus.documents. */
+    public record DocumentAccepted(String dataset, String document, String encoding, int bytes) {}
 
     /** Dataset and document ids become Kafka keys and folder names: {@link Names}' rule, 400 otherwise. */
     static void requireId(String what, String value) {

@@ -14,6 +14,7 @@ import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Arrays;
 import org.eclipse.microprofile.reactive.messaging.Channel;
@@ -22,7 +23,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 /**
- * {@code corpus.documents} → {@code corpus.tokens}. Each document is encoded (off the event loop) and
+ * {@code corpus.documents} → {@code corpus.tokens}. A record is a document in one of {@link DocumentShapes}' shapes
+ * (binary, JSON or plain text, so any producer can feed the suite). Each document is encoded (off the event loop) and
  * ends with the end-of-text token, so documents stay apart downstream. Special-token text inside a
  * document is plain text: data never injects control tokens. A document is acknowledged only after
  * all its chunks are on Kafka; one that cannot be tokenized is nacked with the reason and lands on the
@@ -59,7 +61,7 @@ public class DocumentTokenizer {
 
     @Incoming("documents")
     public Uni<Void> onDocument(Message<byte[]> message) {
-        return Uni.createFrom().item(() -> encode(message.getPayload()))
+        return Uni.createFrom().item(() -> encode(read(message)))
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .onItem().transformToUni(e -> publish(e).replaceWith(e))
                 .onItem().transformToUni(e -> {
@@ -75,8 +77,15 @@ public class DocumentTokenizer {
                 });
     }
 
-    private Encoded encode(byte[] payload) {
-        DocumentRecord doc = DocumentRecord.decode(payload);
+    /** The record's document, whatever its shape (its key, headers and place come with the Kafka metadata). */
+    private DocumentRecord read(Message<byte[]> message) {
+        var meta = message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
+        String key = meta == null || meta.getKey() == null ? null : meta.getKey().toString();
+        var place = new DocumentShapes.Place(meta == null ? -1 : meta.getPartition(), meta == null ? -1 : meta.getOffset());
+        return DocumentShapes.read(key, meta == null ? null : meta.getHeaders(), message.getPayload(), place, config.defaultEncoding());
+    }
+
+    private Encoded encode(DocumentRecord doc) {
         Names.require("dataset", doc.datasetId()); // anyone may write to the topic: the same ids as the HTTP intake
         Names.require("document", doc.documentId());
         if (doc.utf8Text().length > config.maxDocumentBytes()) {

@@ -12,6 +12,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
@@ -45,6 +46,28 @@ class TokenizerServiceTest {
 
         given().get("/q/metrics").then().statusCode(200)
                 .body(containsString("llm_tokenizer_documents_total{outcome=\"tokenized\"}"));
+    }
+
+    @Test
+    void plainTextAndJsonFromAnyProducerAreTokenizedAsThePostedDocumentIs() {
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        String text = "Any producer: kcat, a console, a connector.";
+        TestKafka.send(kafka, Topics.DOCUMENTS, "shapes/plain-1", text.getBytes(StandardCharsets.UTF_8));
+        TestKafka.send(kafka, Topics.DOCUMENTS, null, ("{\"id\": \"json-1\", \"text\": \"" + text + "\"}").getBytes(StandardCharsets.UTF_8),
+                Map.of("content-type", "application/json", "llm-dataset", "shapes"));
+        int[] ids = new BpeTokenizer(Encodings.gpt2()).encode(text);
+        int[] expected = Arrays.copyOf(ids, ids.length + 1);
+        expected[ids.length] = 50256;
+        for (String doc : new String[] {"plain-1", "json-1"}) {
+            var chunks = TestKafka.await(kafka, Topics.TOKENS, 1, Duration.ofSeconds(30),
+                    r -> "shapes".equals(r.key()) && doc.equals(TokenChunk.decode(r.value()).documentId()));
+            assertEquals(1, chunks.size(), doc);
+            assertArrayEquals(expected, TokenChunk.decode(chunks.get(0).value()).ids(), doc + ": GPT-2 ids, then <|endoftext|>");
+        }
+        TestKafka.send(kafka, Topics.DOCUMENTS, "shapes/xml", "<doc/>".getBytes(StandardCharsets.UTF_8), Map.of("content-type", "application/xml"));
+        var dead = TestKafka.await(kafka, Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30), r -> "shapes/xml".equals(r.key()));
+        assertEquals(1, dead.size());
+        assertTrue(TestKafka.header(dead.get(0).headers(), "dead-letter-reason").contains("'application/xml' is not one of"));
     }
 
     @Test

@@ -14,8 +14,6 @@ import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.eclipse.microprofile.reactive.messaging.Message;
@@ -109,23 +107,10 @@ public class BatchTrainer {
                 .onFailure().recoverWithUni(e -> reject(message, e));
     }
 
-    private Map<String, Object> metricsRecord(Step s) {
+    private StepMetrics metricsRecord(Step s) {
         JobStatus st = s.job.status();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("job", s.job.spec.id());
-        m.put("dataset", s.job.spec.dataset());
-        m.put("step", s.step);
-        m.put("epoch", s.batch.epoch());
-        m.put("batch", s.batch.batchIndex());
-        m.put("tokens", s.tokensSeen);
-        m.put("loss", s.loss);
-        m.put("lr", st.learningRate());
-        m.put("tokens_per_s", st.tokensPerSecond());
-        if (s.evaluated) {
-            m.put("val_loss", st.validationLoss());
-            m.put("sample", st.sample());
-        }
-        return m;
+        return new StepMetrics(s.job.spec.id(), s.job.spec.dataset(), s.step, s.batch.epoch(), s.batch.batchIndex(), s.tokensSeen,
+                s.loss, st.learningRate(), st.tokensPerSecond(), s.evaluated ? st.validationLoss() : null, s.evaluated ? st.sample() : null);
     }
 
     private Uni<Void> onValidationBatch(Message<byte[]> message, IncomingKafkaRecordMetadata<?, ?> where) {

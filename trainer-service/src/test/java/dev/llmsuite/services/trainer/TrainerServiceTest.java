@@ -2,12 +2,15 @@ package dev.llmsuite.services.trainer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.Schema;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.records.Split;
 import dev.llmsuite.records.Topics;
 import dev.llmsuite.records.TrainingBatch;
+import dev.llmsuite.testing.JsonSchemas;
 import dev.llmsuite.testing.KafkaBrokerResource;
 import dev.llmsuite.testing.TestKafka;
 import io.quarkus.test.common.WithTestResource;
@@ -72,6 +75,17 @@ class TrainerServiceTest {
                 .map(r -> read(r.value(), JsonNode.class))
                 .sorted(Comparator.comparingLong(n -> n.get("step").asLong())).toList();
         assertEquals(4, steps.size());
+        // what other teams read is what docs/schemas publishes
+        Schema metricsSchema = JsonSchemas.load("training-metrics.v1.schema.json");
+        for (JsonNode step : steps) assertEquals(List.of(), JsonSchemas.problems(metricsSchema, step), step.toString());
+        Schema announcementSchema = JsonSchemas.load("model-checkpoints.v1.schema.json");
+        for (var r : TestKafka.await(kafka, Topics.CHECKPOINTS, 2, Duration.ofSeconds(30), r -> "t1".equals(r.key()))) {
+            JsonNode announcement = read(r.value(), JsonNode.class);
+            assertEquals(List.of(), JsonSchemas.problems(announcementSchema, announcement), announcement.toString());
+        }
+        ObjectNode renamed = steps.get(0).deepCopy();
+        renamed.set("lossValue", renamed.remove("loss"));
+        assertEquals(2, JsonSchemas.problems(metricsSchema, renamed).size(), "the schema notices a missing and an unknown field");
         assertEquals(Math.log(50257), steps.get(0).get("loss").asDouble(), 0.5, "a fresh GPT starts near ln(V)");
         for (int i = 1; i < steps.size(); i++) {
             assertTrue(steps.get(i).get("loss").asDouble() < steps.get(i - 1).get("loss").asDouble(),
