@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.records.DocumentRecord;
 import dev.llmsuite.records.MalformedRecordException;
 import dev.llmsuite.records.Names;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import org.apache.kafka.common.header.Header;
@@ -41,6 +42,7 @@ final class DocumentShapes {
     }
 
     /** A JSON document; any field missing is taken from the headers or key as for a text. */
+    @RegisterForReflection // read by Jackson, also in a native image
     record JsonDocument(String dataset, String id, String text, String encoding) {}
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -134,7 +136,7 @@ final class DocumentShapes {
         return i == 0 ? key.substring(0, slash) : key.substring(slash + 1);
     }
 
-    private static String header(Headers headers, String name) {
+    static String header(Headers headers, String name) {
         Header h = headers == null ? null : headers.lastHeader(name);
         return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }

@@ -3,6 +3,7 @@ package dev.llmsuite.services.tokenizer;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** tokenizer-service settings, under {@code llm.tokenizer.*}. Every limit is checked at the edge. */
@@ -12,6 +13,14 @@ public interface TokenizerConfig {
     /** The largest document accepted, over HTTP or from Kafka, in UTF-8 bytes. */
     @WithDefault("8388608")
     int maxDocumentBytes();
+
+    /** All documents arriving in parts on {@code corpus.documents} together, held until their last part, in bytes. */
+    @WithDefault("67108864")
+    long maxOpenPartBytes();
+
+    /** How long a document in parts waits for its next part before its parts are dead-lettered. */
+    @WithDefault("2m")
+    Duration partTimeout();
 
     /** Token ids per {@code corpus.tokens} record; a longer document becomes several chunks. */
     @WithDefault("8192")

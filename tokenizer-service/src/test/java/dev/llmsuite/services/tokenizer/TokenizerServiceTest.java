@@ -71,6 +71,28 @@ class TokenizerServiceTest {
     }
 
     @Test
+    void aDocumentInPartsIsJoinedAndOneWhosePartsStopIsDeadLettered() {
+        String kafka = KafkaBrokerResource.bootstrapServers();
+        String[] pieces = {"A document too big for one record ", "comes in parts, ", "joined before it is tokenized."};
+        for (int i = 0; i < pieces.length; i++) {
+            TestKafka.send(kafka, Topics.DOCUMENTS, "parts/whole", pieces[i].getBytes(StandardCharsets.UTF_8),
+                    Map.of("llm-part", String.valueOf(i), "llm-last-part", String.valueOf(i == pieces.length - 1)));
+        }
+        var chunks = TestKafka.await(kafka, Topics.TOKENS, 1, Duration.ofSeconds(30),
+                r -> "parts".equals(r.key()) && "whole".equals(TokenChunk.decode(r.value()).documentId()));
+        assertEquals(1, chunks.size());
+        int[] ids = new BpeTokenizer(Encodings.gpt2()).encode(String.join("", pieces));
+        int[] expected = Arrays.copyOf(ids, ids.length + 1);
+        expected[ids.length] = 50256;
+        assertArrayEquals(expected, TokenChunk.decode(chunks.get(0).value()).ids(), "the joined text's ids: parts do not split tokens");
+
+        TestKafka.send(kafka, Topics.DOCUMENTS, "parts/stalled", "only the first part".getBytes(StandardCharsets.UTF_8), Map.of("llm-part", "0"));
+        var dead = TestKafka.await(kafka, Topics.DOCUMENTS_DLQ, 1, Duration.ofSeconds(30), r -> "parts/stalled".equals(r.key()));
+        assertEquals(1, dead.size(), "after llm.tokenizer.part-timeout (3s in tests) its parts are dead letters");
+        assertTrue(TestKafka.header(dead.get(0).headers(), "dead-letter-reason").contains("incomplete"));
+    }
+
+    @Test
     void invalidUtf8OnKafkaGoesToTheDeadLetterTopicWithItsReason() {
         byte[] bad = {'o', 'k', (byte) 0xFF, (byte) 0xFE};
         DocumentRecord doc = new DocumentRecord("wiring", "bad-utf8", "gpt2", bad);
