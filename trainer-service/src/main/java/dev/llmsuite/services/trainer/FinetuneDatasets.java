@@ -10,6 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -18,6 +19,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 
 /**
@@ -121,15 +124,31 @@ public class FinetuneDatasets {
         }
     }
 
+    /**
+     * A record of finetune.examples; as on corpus.documents, a record whose JSON names no dataset takes it from the
+     * header {@code llm-dataset}, else from its key. Anything refused goes to the dead-letter topic with the reason.
+     */
     @Incoming("finetune-examples")
-    public void onRecord(String record) {
+    public void onExample(ConsumerRecord<String, String> record) {
+        Header header = record.headers().lastHeader("llm-dataset");
+        String named = header != null && header.value() != null ? new String(header.value(), StandardCharsets.UTF_8) : record.key();
+        accept(record.value(), named);
+    }
+
+    /** One example or end record whose JSON names its dataset. */
+    void onRecord(String record) {
+        accept(record, null);
+    }
+
+    private void accept(String record, String datasetOutsideTheJson) {
+        if (record == null) throw new IllegalArgumentException("the record has no value");
         JsonNode r;
         try {
             r = json.readTree(record);
         } catch (JacksonException e) {
             throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
         }
-        String name = r.path("dataset").asText("");
+        String name = r.hasNonNull("dataset") ? r.path("dataset").asText("") : datasetOutsideTheJson;
         Names.require("dataset", name);
         if (r.path("end").asBoolean(false)) {
             close(name, r);

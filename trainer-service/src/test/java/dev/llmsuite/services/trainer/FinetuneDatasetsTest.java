@@ -12,9 +12,11 @@ import jakarta.enterprise.event.NotificationOptions;
 import jakarta.enterprise.util.TypeLiteral;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Proxy;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
 /** Every dataset is read back from finetune.examples at each boot: what they hold together is capped. */
@@ -63,5 +65,25 @@ class FinetuneDatasetsTest {
         assertTrue(refused.getMessage().contains("max-held-chars"), refused.getMessage());
         assertEquals(1000, d.heldChars());
         assertEquals(List.of(), d.get("b").orElseThrow().labelled());
+    }
+
+    @Test
+    void aRecordWithoutItsDatasetInTheJsonTakesItFromTheHeaderElseTheKey() {
+        FinetuneDatasets d = new FinetuneDatasets(new ObjectMapper(),
+                limits(Map.of("maxExamples", 1000, "maxTextChars", 1000, "maxHeldChars", 1000L)), new SimpleMeterRegistry(), IGNORED);
+        String example = "{\"text\": \"spam spam\", \"label\": \"spam\"}";
+        d.onExample(new ConsumerRecord<>("finetune.examples", 0, 0, "by-key", example));
+        ConsumerRecord<String, String> headed = new ConsumerRecord<>("finetune.examples", 0, 1, "ignored-key", example);
+        headed.headers().add("llm-dataset", "by-header".getBytes(StandardCharsets.UTF_8));
+        d.onExample(headed);
+        d.onExample(new ConsumerRecord<>("finetune.examples", 0, 2, "other", text("by-json", 3)));
+        assertEquals(1, d.arriving("by-key"));
+        assertEquals(1, d.arriving("by-header"));
+        assertEquals(1, d.arriving("by-json"), "the JSON's own dataset comes first");
+        assertEquals(0, d.arriving("other"));
+        for (String key : new String[] {null, "..", "a/b"}) {
+            assertThrows(IllegalArgumentException.class, () -> d.onExample(new ConsumerRecord<>("finetune.examples", 0, 3, key, example)), key);
+        }
+        assertThrows(IllegalArgumentException.class, () -> d.onExample(new ConsumerRecord<>("finetune.examples", 0, 4, "k", null)));
     }
 }
