@@ -1,5 +1,5 @@
 // Drives inference-service with the official openai npm client, unchanged: models, completions and
-// chat completions, whole and streamed. Prints one JSON line with what it received.
+// chat completions, whole and streamed, and embeddings (base64, the client's default, and floats). Prints one JSON line with what it received.
 // Usage: node openai-client.mjs BASE_URL MODEL
 import OpenAI from "openai";
 
@@ -23,6 +23,9 @@ for await (const chunk of await client.chat.completions.create({
 })) {
   chatStreamed += chunk.choices[0].delta.content ?? "";
 }
+// embeddings: the client asks for base64 unless told otherwise, and decodes it
+const embeddings = await client.embeddings.create({ model, input: ["Every effort moves you", "Name a color."] });
+const floatEmbeddings = await client.embeddings.create({ model, input: "Every effort moves you", encoding_format: "float" });
 let error = null;
 try {
   await client.completions.create({ model: "no-such-model", prompt: "x" });
@@ -36,5 +39,7 @@ console.log(JSON.stringify({
   streamed,
   chat: chat.choices[0].message.content,
   chatStreamed,
+  embeddings: embeddings.data.map((d) => Array.from(d.embedding)),
+  floatEmbedding: floatEmbeddings.data[0].embedding,
   error,
 }));

@@ -216,6 +216,12 @@ class InferenceServiceTest {
         assertEquals(r.get("chat").asText(), r.get("chatStreamed").asText());
         assertEquals(4, r.get("usage").get("prompt_tokens").asInt());
         assertEquals(404, r.get("error").get("status").asInt());
+        assertEquals(2, r.get("embeddings").size());
+        assertEquals(CFG.embeddingDim(), r.get("embeddings").get(0).size());
+        for (int i = 0; i < CFG.embeddingDim(); i++) {
+            assertEquals(r.get("floatEmbedding").get(i).asDouble(), r.get("embeddings").get(0).get(i).asDouble(), 1e-6,
+                    "the client decoded our base64 to the floats we send as floats");
+        }
         Assertions.assertTrue(r.get("models").toString().contains("npm"));
     }
 

@@ -7,6 +7,7 @@ import dev.llmsuite.records.DocumentRecord;
 import dev.llmsuite.records.MalformedRecordException;
 import dev.llmsuite.records.Names;
 import io.quarkus.runtime.annotations.RegisterForReflection;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import org.apache.kafka.common.header.Header;
@@ -103,7 +104,7 @@ final class DocumentShapes {
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException("not a JSON document {\"dataset\", \"id\", \"text\", \"encoding\"?} (a plain text "
                     + "that begins with '{' needs the header content-type: text/plain): " + e.getOriginalMessage());
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new IllegalArgumentException("unreadable JSON: " + e.getMessage());
         }
         if (d == null || d.text() == null) throw new IllegalArgumentException("a JSON document needs \"text\"");

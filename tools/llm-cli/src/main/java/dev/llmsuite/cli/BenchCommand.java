@@ -20,6 +20,8 @@ import java.util.Map;
 import java.util.Random;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 /**
  * {@code ./llm bench gemm|train|decode}: the engine beside PyTorch (when installed) in one run, fp32,
@@ -220,8 +222,8 @@ final class BenchCommand {
             GptModel model = new GptModel(be, cfg);
             model.initialize(0);
             if (weights.equals("int8")) return Decoder.int8(model);
-            if (!weights.equals("fp32")) throw new picocli.CommandLine.ParameterException(
-                    new picocli.CommandLine(this), "--weights must be fp32 or int8");
+            if (!weights.equals("fp32")) throw new ParameterException(
+                    new CommandLine(this), "--weights must be fp32 or int8");
             return Decoder.fp32(model);
         }
 

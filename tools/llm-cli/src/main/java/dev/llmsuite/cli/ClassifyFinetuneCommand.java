@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 /**
  * {@code ./llm finetune-classifier}: the book's chapter 6 on this machine: a checkpoint this suite
@@ -54,7 +56,7 @@ final class ClassifyFinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (adaptEpochs < 0 || adaptLr <= 0 || adaptLr >= 1 || (adaptEpochs == 0 && (adaptLeftOut || saveAdapted != null))) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            throw new ParameterException(new CommandLine(this),
                     "--adapt-epochs must be 0 or more, --adapt-lr in (0, 1); --adapt-left-out and --save-adapted need --adapt-epochs");
         }
         long t0 = System.nanoTime();

@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine;
 
 /**
  * {@code ./llm demo}: the suite's main job on this machine. Starts the broker and the four services,
@@ -56,10 +58,10 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (window < 2 || window > 256) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--window must be in [2, 256]");
+            throw new ParameterException(new CommandLine(this), "--window must be in [2, 256]");
         }
         if (replicas < 1 || replicas > 8) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--replicas must be in [1, 8]");
+            throw new ParameterException(new CommandLine(this), "--replicas must be in [1, 8]");
         }
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path work = root.resolve(workDir);
