@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -67,9 +68,48 @@ public class NativeSmoke {
         }
     }
 
-    /** tokenize "Hello, world": tiktoken's gpt2 gives 15496, 11, 995; then 1,000 more. */
+    /**
+     * tokenize "Hello, world" (tiktoken's gpt2 gives 15496, 11, 995), then 1,000 more; and the same text as a JSON
+     * document on corpus.documents (the shape a plain producer sends) must come out as those ids and end-of-text.
+     */
     static Exercise tokenize() {
-        return new Repeated("/v1/tokenize", "{\"text\": \"Hello, world\"}", "\"ids\":[15496,11,995]", 1000, "requests", 1, List.of());
+        Repeated http = new Repeated("/v1/tokenize", "{\"text\": \"Hello, world\"}", "\"ids\":[15496,11,995]", 1000, "requests", 1, List.of());
+        return new Exercise() {
+            public String once(HttpClient client, String base, String kafka) throws Exception {
+                return http.once(client, base, kafka) + "; from Kafka: " + jsonDocumentTokenized(kafka);
+            }
+
+            public String rate(HttpClient client, String base, String kafka) throws Exception {
+                return http.rate(client, base, kafka);
+            }
+        };
+    }
+
+    static String jsonDocumentTokenized(String kafka) throws Exception {
+        try (var producer = producer(kafka)) {
+            var record = new ProducerRecord<String, byte[]>(Topics.DOCUMENTS, null,
+                    "{\"dataset\": \"smoke\", \"id\": \"json-1\", \"text\": \"Hello, world\"}".getBytes(StandardCharsets.UTF_8));
+            record.headers().add("content-type", "application/json".getBytes(StandardCharsets.UTF_8));
+            producer.send(record).get();
+        }
+        Properties p = new Properties();
+        p.putAll(Map.of("bootstrap.servers", kafka, "key.deserializer", StringDeserializer.class.getName(),
+                "value.deserializer", ByteArrayDeserializer.class.getName(), "group.id", "native-smoke-tokens", "auto.offset.reset", "earliest"));
+        try (var consumer = new KafkaConsumer<String, byte[]>(p)) {
+            consumer.subscribe(List.of(Topics.TOKENS));
+            long end = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < end) {
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                    TokenChunk chunk = TokenChunk.decode(r.value());
+                    if (!chunk.documentId().equals("json-1")) continue;
+                    if (!Arrays.equals(chunk.ids(), new int[] {15496, 11, 995, 50256})) {
+                        throw new IllegalStateException("the JSON document became " + Arrays.toString(chunk.ids()));
+                    }
+                    return Arrays.toString(chunk.ids());
+                }
+            }
+        }
+        throw new IllegalStateException("the JSON document on corpus.documents was not tokenized within 30 s");
     }
 
     /**

@@ -10,7 +10,7 @@ import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
 
-/** /q/openapi describes the OpenAI response bodies the endpoints send, with OpenAI's field names. */
+/** /q/openapi describes the OpenAI request and response bodies of the endpoints, with OpenAI's field names. */
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
 class OpenApiTest {
@@ -29,5 +29,10 @@ class OpenApiTest {
         spec.body("components.schemas.ChatChunk.properties", hasKey("choices"));
         spec.body("components.schemas.Usage.properties", hasKey("prompt_tokens"));
         spec.body("components.schemas.TokenEntry.properties", hasKey("top_logprobs"));
+        spec.body("paths.'/v1/embeddings'.post.responses.'200'.content.'application/json'.schema.'$ref'",
+                equalTo("#/components/schemas/EmbeddingsResponse"));
+        spec.body("components.schemas.EmbeddingsRequest.properties", hasKey("encoding_format"));
+        spec.body("components.schemas.EmbeddingsUsage.properties", hasKey("prompt_tokens"));
+        spec.body("components.schemas.Embedding.properties.embedding.oneOf", notNullValue());
     }
 }
