@@ -1,7 +1,6 @@
 package dev.llmsuite.services.tokenizer;
 
 import dev.llmsuite.records.DocumentRecord;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -39,8 +38,10 @@ final class DocumentParts<M> {
     private static final class Open<M> {
         final DocumentRecord first;
         final int partition;
-        final ByteArrayOutputStream text = new ByteArrayOutputStream();
+        /** The parts' texts as they came (the records' own bytes: held once, not copied until joined). */
+        final List<byte[]> texts = new ArrayList<>();
         final List<M> parts = new ArrayList<>();
+        long size;
         long lastNanos;
 
         Open(DocumentRecord first, int partition) {
@@ -97,7 +98,7 @@ final class DocumentParts<M> {
             return refuse(key, message, "part " + number + " of document " + key + " names encoding '" + piece.encoding()
                     + "', its first part '" + doc.first.encoding() + "'");
         }
-        long size = doc.text.size() + (long) piece.utf8Text().length;
+        long size = doc.size + piece.utf8Text().length;
         if (size > maxDocumentBytes) {
             return refuse(key, message, "document " + key + " is over " + maxDocumentBytes + " bytes by part " + number
                     + " (llm.tokenizer.max-document-bytes)");
@@ -106,13 +107,20 @@ final class DocumentParts<M> {
             return refuse(key, message, "documents in parts hold " + openBytes + " bytes; part " + number + " of " + key
                     + " would pass llm.tokenizer.max-open-part-bytes (" + maxOpenBytes + ")");
         }
-        doc.text.writeBytes(piece.utf8Text());
+        doc.texts.add(piece.utf8Text());
+        doc.size = size;
         doc.parts.add(message);
         doc.lastNanos = nowNanos;
         openBytes += piece.utf8Text().length;
         if (!last) return new Held<>();
         close(key);
-        DocumentRecord whole = new DocumentRecord(doc.first.datasetId(), doc.first.documentId(), doc.first.encoding(), doc.text.toByteArray());
+        byte[] text = new byte[(int) doc.size];
+        int at = 0;
+        for (byte[] t : doc.texts) {
+            System.arraycopy(t, 0, text, at, t.length);
+            at += t.length;
+        }
+        DocumentRecord whole = new DocumentRecord(doc.first.datasetId(), doc.first.documentId(), doc.first.encoding(), text);
         return new Complete<>(whole, List.copyOf(doc.parts));
     }
 
@@ -124,7 +132,7 @@ final class DocumentParts<M> {
             Open<M> doc = e.getValue();
             if (nowNanos - doc.lastNanos < timeoutNanos) continue;
             it.remove();
-            openBytes -= doc.text.size();
+            openBytes -= doc.size;
             expired.add(new Refused<>(List.copyOf(doc.parts), "document " + e.getKey() + " is incomplete: parts 0.."
                     + (doc.parts.size() - 1) + " arrived, no " + LAST_PART + " within llm.tokenizer.part-timeout"));
         }
@@ -138,7 +146,7 @@ final class DocumentParts<M> {
     synchronized void forget(Set<Integer> partitions) {
         open.entrySet().removeIf(e -> {
             if (!partitions.contains(e.getValue().partition)) return false;
-            openBytes -= e.getValue().text.size();
+            openBytes -= e.getValue().size;
             return true;
         });
     }
@@ -155,7 +163,7 @@ final class DocumentParts<M> {
 
     private Open<M> close(String key) {
         Open<M> doc = open.remove(key);
-        if (doc != null) openBytes -= doc.text.size();
+        if (doc != null) openBytes -= doc.size;
         return doc;
     }
 
