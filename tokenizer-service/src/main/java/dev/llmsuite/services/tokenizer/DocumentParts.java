@@ -1,14 +1,12 @@
 package dev.llmsuite.services.tokenizer;
 
 import dev.llmsuite.records.DocumentRecord;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 
 /**
@@ -64,7 +62,7 @@ final class DocumentParts<M> {
 
     /** The record's part number, or null for a whole document; IllegalArgumentException for a header that is not one. */
     static Integer partOf(Headers headers) {
-        String part = header(headers, PART);
+        String part = DocumentShapes.header(headers, PART);
         if (part == null) return null;
         try {
             int n = Integer.parseInt(part.strip());
@@ -76,7 +74,7 @@ final class DocumentParts<M> {
     }
 
     static boolean isLast(Headers headers) {
-        return "true".equalsIgnoreCase(String.valueOf(header(headers, LAST_PART)).strip());
+        return "true".equalsIgnoreCase(String.valueOf(DocumentShapes.header(headers, LAST_PART)).strip());
     }
 
     /**
@@ -165,10 +163,5 @@ final class DocumentParts<M> {
         Open<M> doc = open.remove(key);
         if (doc != null) openBytes -= doc.size;
         return doc;
-    }
-
-    private static String header(Headers headers, String name) {
-        Header h = headers == null ? null : headers.lastHeader(name);
-        return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
     }
 }
