@@ -13,7 +13,7 @@ import java.util.Optional;
  * Optional API keys: when {@code llm.auth.api-keys} is set (a comma-separated list, from a Secret in
  * deployments, e.g. {@code LLM_AUTH_API_KEYS}), every request but the health probes needs
  * {@code Authorization: Bearer <key>}; otherwise it gets 401 with a problem body. Unset: open. The health
- * probes, the try-it page's HTML and (unless {@code llm.auth.open-metrics=false}) /q/metrics stay open.
+ * probes, the pages' HTML (inference's try-it page, the trainer's dashboard), the WebJars they load and (unless {@code llm.auth.open-metrics=false}) /q/metrics stay open.
  */
 public class ApiKeyFilter {
 
@@ -31,11 +31,14 @@ public class ApiKeyFilter {
         boolean openMetrics();
     }
 
-    /** Answer without a key: the probes, the try-it page's own file (it asks for the key), and metrics unless closed. */
+    /**
+     * Answer without a key: the probes, the pages' own files (they ask for the key) and the libraries they load from
+     * WebJars (public code, no data), and metrics unless closed.
+     */
     private static boolean open(String path, String method, boolean openMetrics) {
         if (path.startsWith("/q/health")) return true;
         if (openMetrics && path.equals("/q/metrics")) return true;
-        return "GET".equals(method) && (path.equals("/") || path.equals("/index.html"));
+        return "GET".equals(method) && (path.equals("/") || path.equals("/index.html") || path.startsWith("/webjars/"));
     }
 
     void register(@Observes Filters filters, ApiKeyConfig config) {

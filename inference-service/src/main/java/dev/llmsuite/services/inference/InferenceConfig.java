@@ -71,6 +71,13 @@ public interface InferenceConfig {
     @WithDefault("work/checkpoints/adapters")
     Path adapterDir();
 
+    /**
+     * Checkpoints served as {@code NAME@step-N} besides each model's promoted and newest ones: loaded on first use,
+     * the least recently used let go beyond this many (each holds a whole model in memory).
+     */
+    @WithDefault("2")
+    int maxPinnedSteps();
+
     /** How decode steps read the linear layers' weights. */
     enum Weights { FP32, INT8 }
 

@@ -18,6 +18,7 @@ class ApiKeyTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("llm.auth.api-keys", "key-one,key-two", "mp.messaging.incoming.checkpoints.enabled", "false",
+                    "mp.messaging.incoming.promotions.enabled", "false",
                     "llm.kafka.check-on-start", "false");
         }
     }
@@ -34,6 +35,10 @@ class ApiKeyTest {
         given().get("/").then().statusCode(200).body(containsString("id=\"api-key\""));
         given().post("/").then().statusCode(401);
         given().get("/q/openapi").then().statusCode(401);
+        // WebJars (the pages' libraries) are open, but no path through them reaches the API
+        given().get("/webjars/none.js").then().statusCode(404);
+        given().urlEncodingEnabled(false).get("/webjars/../v1/models").then().statusCode(401);
+        given().urlEncodingEnabled(false).get("/webjars/%2e%2e/v1/models").then().statusCode(401);
         // Prometheus scrapes as deployed (llm.auth.open-metrics, default true)
         given().get("/q/metrics").then().statusCode(200);
     }

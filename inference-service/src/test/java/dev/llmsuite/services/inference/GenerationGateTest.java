@@ -29,6 +29,7 @@ class GenerationGateTest {
             public Path adapterDir() { return Path.of("work/checkpoints/adapters"); }
             public Path checkpointDir() { return Path.of("work/checkpoints"); }
             public int threads() { return 1; }
+            public int maxPinnedSteps() { return 2; }
             public Weights weights() { return Weights.FP32; }
         };
     }

@@ -18,6 +18,10 @@ public final class Topics {
     public static final String TRAINING_METRICS = "training.metrics";
     /** Checkpoint announcements (JSON): {@link CheckpointAnnouncement}. */
     public static final String CHECKPOINTS = "model.checkpoints";
+    /** Checkpoint evaluations (JSON): {@link ModelEvaluation}, keyed by model. */
+    public static final String EVALUATIONS = "model.evaluations";
+    /** Promotions (JSON, compacted): {@link ModelPromotion}, keyed by model; the newest per model is served under its name. */
+    public static final String PROMOTIONS = "model.promotions";
     /**
      * Fine-tuning data (JSON, keyed by dataset): labelled texts or Alpaca-style instructions, each
      * dataset closed by an end record with its count. The trainer rebuilds its datasets from it.
@@ -36,8 +40,10 @@ public final class Topics {
     public static final String FINETUNE_EXAMPLES_DLQ = "finetune.examples.dlq";
     /** Announcements inference-service refused: outside its checkpoint directory, unhashed, mismatched or unloadable. */
     public static final String CHECKPOINTS_DLQ = "model.checkpoints.dlq";
+    /** Announcements the evaluator could not evaluate, and records the trainer's dashboard views could not read. */
+    public static final String EVALUATIONS_DLQ = "model.evaluations.dlq";
 
     public static final List<String> ALL = List.of(
-            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, FINETUNE_EXAMPLES, SAMPLING_SPECS,
-            DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ, FINETUNE_EXAMPLES_DLQ, CHECKPOINTS_DLQ);
+            DOCUMENTS, TOKENS, TRAIN_BATCHES, VAL_BATCHES, TRAINING_METRICS, CHECKPOINTS, EVALUATIONS, PROMOTIONS, FINETUNE_EXAMPLES, SAMPLING_SPECS,
+            DOCUMENTS_DLQ, TOKENS_DLQ, BATCHES_DLQ, FINETUNE_EXAMPLES_DLQ, CHECKPOINTS_DLQ, EVALUATIONS_DLQ);
 }

@@ -87,6 +87,7 @@ final class DemoCommand implements Callable<Integer> {
         int windowTokens = small ? 16 * 2 : window * BATCH;
         for (String dataset : datasets) clearEarlierRuns(work.resolve("checkpoints"), dataset);
         try (LocalSuite suite = LocalSuite.start(root, portBase, work, config, new LocalSuite.Replicas(1, replicas, replicas), Duration.ofSeconds(120), progress::line)) {
+            progress.line("training dashboard (live curves, evaluations, promotions): " + suite.url("trainer-service", "/"));
             for (int d = 0; d < texts.size(); d++) post(suite, texts.get(d), datasets.get(d), progress);
             List<LossCurve.Point> curve = new ArrayList<>();
             Snapshot last = follow(suite, datasets, progress, t0, windowTokens, curve);
@@ -183,7 +184,7 @@ final class DemoCommand implements Callable<Integer> {
             batches += Http.metric(smp, "llm_sampler_batches_total");
         }
         Http.Reply training = Http.get(suite.url("trainer-service", "/v1/training/" + DATASET));
-        Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + DATASET));
+        Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + DATASET + "@latest"));
         long steps = previous == null ? 0 : previous.steps();
         Double loss = previous == null ? null : previous.loss();
         String checkpoint = previous == null ? null : previous.checkpoint();
@@ -207,7 +208,7 @@ final class DemoCommand implements Callable<Integer> {
         int count = servedAt(served, steps, checkpoint) ? 1 : 0;
         for (String dataset : datasets.subList(1, datasets.size())) {
             Http.Reply training = Http.get(suite.url("trainer-service", "/v1/training/" + dataset));
-            Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + dataset));
+            Http.Reply model = Http.get(suite.url("inference-service", "/v1/models/" + dataset + "@latest"));
             if (training.status() != 200 || model.status() != 200) continue;
             JsonNode t = training.json();
             if (servedAt(model.json().path("step").asLong(), t.path("step").asLong(),
@@ -231,7 +232,12 @@ final class DemoCommand implements Callable<Integer> {
         System.out.printf("  sampler-service    %.0f windows, %.0f batches%n", s.windows, s.batches);
         System.out.printf("  trainer-service    %d steps, last loss %s, checkpoint %s%n", s.steps,
                 s.loss == null ? "-" : String.format("%.3f", s.loss), s.checkpoint);
-        System.out.printf("  inference-service  serving '%s' at step %d%s%n", DATASET, s.servedStep,
+        Http.Reply promoted = Http.get(suite.url("inference-service", "/v1/models/" + DATASET));
+        JsonNode promotion = promoted.status() == 200 ? promoted.json().path("promotion") : null;
+        String why = promotion == null || promotion.isMissingNode() || promotion.isNull() ? "nothing promoted yet"
+                : "promoted step " + promotion.path("step").asLong() + ": " + promotion.path("reason").asText();
+        System.out.printf("  inference-service  serving '%s@latest' at step %d, '%s' at step %d (%s)%s%n", DATASET, s.servedStep,
+                DATASET, promoted.status() == 200 ? promoted.json().path("step").asLong() : -1, why,
                 datasets.size() > 1 ? " (and " + String.join(", ", datasets.subList(1, datasets.size())) + (datasets.size() == 2 ? " at its last step)" : " at their last steps)") : "");
         System.out.println("Resident memory:");
         suite.services().values().forEach(p -> System.out.printf("  %-18s %5d MiB%n", p.name, p.residentMiB()));

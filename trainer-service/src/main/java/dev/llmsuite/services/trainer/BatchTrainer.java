@@ -110,7 +110,7 @@ public class BatchTrainer {
     private StepMetrics metricsRecord(Step s) {
         JobStatus st = s.job.status();
         return new StepMetrics(s.job.spec.id(), s.job.spec.dataset(), s.step, s.batch.epoch(), s.batch.batchIndex(), s.tokensSeen,
-                s.loss, st.learningRate(), st.tokensPerSecond(), s.evaluated ? st.validationLoss() : null, s.evaluated ? st.sample() : null);
+                s.loss, st.learningRate(), st.tokensPerSecond(), Double.isNaN(s.job.gradientNorm) ? null : s.job.gradientNorm, s.evaluated ? st.validationLoss() : null, s.evaluated ? st.sample() : null);
     }
 
     private Uni<Void> onValidationBatch(Message<byte[]> message, IncomingKafkaRecordMetadata<?, ?> where) {

@@ -63,13 +63,15 @@ public class JobCheckpointing {
     private final TrainerConfig config;
     private final ObjectMapper json;
     private final KafkaClientService kafka;
+    private final ModelHistory history;
     private final Counter checkpointFailures;
     private final Counter fencedCommits;
     private final ScheduledExecutorService idleWatch =
             Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().name("idle-checkpoints").unstarted(r));
 
     JobCheckpointing(TrainingJobs jobs, @Channel("checkpoints") MutinyEmitter<String> checkpoints, TrainerConfig config,
-                     ObjectMapper json, KafkaClientService kafka, MeterRegistry registry) {
+                     ObjectMapper json, KafkaClientService kafka, ModelHistory history, MeterRegistry registry) {
+        this.history = history;
         this.jobs = jobs;
         this.checkpoints = checkpoints;
         this.config = config;
@@ -266,7 +268,8 @@ public class JobCheckpointing {
                 job.unannounced = null;
                 job.releaseIfDone();
             }
-            JobCheckpoints.prune(jobs.directories().of(job.spec.id()), config.keepCheckpoints(), a.step());
+            JobCheckpoints.prune(jobs.directories().of(job.spec.id()), config.keepCheckpoints(), a.step(),
+                    step -> history.isPromoted(a.model(), step));
             sends.add(checkpoints.sendMessage(KafkaMessages.keyed(job.spec.id(), toJson(a))));
         }
         return sends.isEmpty() ? Uni.createFrom().voidItem() : Uni.join().all(sends).andFailFast().replaceWithVoid();

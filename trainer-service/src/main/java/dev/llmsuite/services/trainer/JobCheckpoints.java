@@ -6,6 +6,7 @@ import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.OptimizerState;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.records.ValidationBatches;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.function.Function;
+import java.util.function.LongPredicate;
 import org.jboss.logging.Logger;
 
 /**
@@ -53,23 +55,25 @@ final class JobCheckpoints {
             meta.put("kafkaClusterId", kafkaClusterId);
             meta.put("spec", job.spec);
             Files.write(tmp.resolve(TRAINER_FILE), json.writeValueAsBytes(meta));
+            ValidationBatches.write(tmp.resolve(ValidationBatches.FILE), job.heldOut());
         });
     }
 
     /** Deletes all but the newest {@code keep} step directories of a job (never the one just written). */
     static void prune(Path jobDir, int keep) {
-        prune(jobDir, keep, Long.MAX_VALUE);
+        prune(jobDir, keep, Long.MAX_VALUE, step -> false);
     }
 
     /**
      * Deletes all but the newest {@code keep} step directories up to {@code committedStep}: the committed step
      * survives, and steps after it (written but not committed: a replica that lost the job wrote them, or their
-     * commit failed) are left for the owner's next write of that step to replace.
+     * commit failed) are left for the owner's next write of that step to replace. A promoted step is never deleted:
+     * inference-service serves it under the model's name and loads it again when it restarts.
      */
-    static void prune(Path jobDir, int keep, long committedStep) {
+    static void prune(Path jobDir, int keep, long committedStep, LongPredicate promoted) {
         try {
             for (Path dir : HfCheckpoint.stepsNewestFirst(jobDir).stream().filter(d -> stepOf(d) <= committedStep)
-                    .skip(Math.max(1, keep)).toList()) {
+                    .skip(Math.max(1, keep)).filter(d -> !promoted.test(stepOf(d))).toList()) {
                 CheckpointWriter.deleteTree(dir);
             }
         } catch (IOException e) {

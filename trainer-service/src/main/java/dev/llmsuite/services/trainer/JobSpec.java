@@ -12,11 +12,15 @@ import dev.llmsuite.records.Names;
  * @param maxSteps    stop after this many optimizer steps (0: no limit)
  * @param epochs      stop at the first batch of this epoch (0: no limit)
  * @param evalEvery   evaluate every this many steps on the newest {@code evalBatches} validation batches
+ * @param promotion   how this model's checkpoints are promoted to be served under its name: by the policy (auto:
+ *                    when validation perplexity improves by at least {@code promotionMinImprovement} percent) or
+ *                    only by hand (manual)
  */
 public record JobSpec(String id, String dataset, String preset, Integer contextLength, Integer embeddingDim, Integer heads,
                       Integer layers, Double dropRate, Double learningRate, Double minLearningRate, Integer warmupSteps,
                       Double weightDecay, Double gradientClip, Long maxSteps, Integer epochs, Integer evalEvery,
-                      Integer evalBatches, Integer checkpointEvery, String samplePrompt, Long seed) {
+                      Integer evalBatches, Integer checkpointEvery, String samplePrompt, Long seed,
+                      PromotionPolicy.Mode promotion, Double promotionMinImprovement) {
 
     /** Largest model dimensions a job may ask for, whatever memory the trainer has (the engine indexes tensors by int). */
     static final int MAX_CONTEXT = 1 << 16, MAX_EMBEDDING = 1 << 14, MAX_LAYERS = 512;
@@ -24,7 +28,7 @@ public record JobSpec(String id, String dataset, String preset, Integer contextL
     /** An auto-job's spec: the dataset's name as its id, every other field from the defaults (resolve). */
     static JobSpec forDataset(String dataset) {
         return new JobSpec(dataset, dataset, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null, null);
     }
 
     /** The spec with every missing field taken from the defaults; checks ranges (IllegalArgumentException). */
@@ -44,7 +48,8 @@ public record JobSpec(String id, String dataset, String preset, Integer contextL
                 or(warmupSteps, d.warmupSteps()), or(weightDecay, (double) d.weightDecay()), or(gradientClip, d.gradientClip()),
                 or(maxSteps, d.maxSteps()), or(epochs, 0), or(evalEvery, d.evalEvery()), or(evalBatches, d.evalBatches()),
                 or(checkpointEvery, defaults.checkpointEveryBatches()), samplePrompt == null ? d.samplePrompt() : samplePrompt,
-                or(seed, d.seed()));
+                or(seed, d.seed()), or(promotion, defaults.promotion().mode()),
+                or(promotionMinImprovement, defaults.promotion().minImprovementPercent()));
         r.check(defaults.model().vocabSize(), defaults.maxJobBytes());
         return r;
     }
@@ -70,6 +75,14 @@ public record JobSpec(String id, String dataset, String preset, Integer contextL
         }
         if (maxSteps > 0 && warmupSteps > maxSteps) throw new IllegalArgumentException("warmupSteps exceeds maxSteps");
         if (dropRate < 0 || dropRate >= 1) throw new IllegalArgumentException("dropRate must be in [0, 1)");
+        if (!(promotionMinImprovement >= 0 && promotionMinImprovement < 100)) {
+            throw new IllegalArgumentException("promotionMinImprovement is a percentage in [0, 100)");
+        }
+    }
+
+    /** How this job's checkpoints are promoted. */
+    PromotionPolicy promotionPolicy() {
+        return new PromotionPolicy(promotion, promotionMinImprovement);
     }
 
     /** Four fp32 copies of every parameter: weights, gradients and AdamW's two moments. */

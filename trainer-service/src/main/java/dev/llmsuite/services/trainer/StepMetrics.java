@@ -9,5 +9,6 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record StepMetrics(String job, String dataset, long step, int epoch, long batch, long tokens, double loss, Double lr,
-                   @JsonProperty("tokens_per_s") Double tokensPerSecond, @JsonProperty("val_loss") Double validationLoss,
+                   @JsonProperty("tokens_per_s") Double tokensPerSecond, @JsonProperty("grad_norm") Double gradientNorm,
+                   @JsonProperty("val_loss") Double validationLoss,
                    String sample) {}

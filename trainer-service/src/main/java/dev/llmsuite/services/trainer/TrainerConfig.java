@@ -85,6 +85,19 @@ public interface TrainerConfig {
 
     Finetune finetune();
 
+    Promotion promotion();
+
+    /** The promotion policy of jobs that do not choose one (and of fine-tuning jobs). */
+    interface Promotion {
+        /** auto: the evaluator promotes by validation perplexity; manual: only POST /v1/models/{model}/promotions does. */
+        @WithDefault("auto")
+        PromotionPolicy.Mode mode();
+
+        /** How much lower (in percent) a checkpoint's validation perplexity must be than the promoted one's. */
+        @WithDefault("0")
+        double minImprovementPercent();
+    }
+
     /** Limits on fine-tuning data arriving on finetune.examples; a record over them is dead-lettered. */
     interface Finetune {
         /** Examples one dataset may hold. */

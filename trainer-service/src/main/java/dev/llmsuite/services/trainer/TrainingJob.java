@@ -14,6 +14,7 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -53,6 +54,8 @@ final class TrainingJob {
     volatile double validationLoss = Double.NaN;
     volatile double learningRate = Double.NaN;
     volatile double tokensPerSecond = Double.NaN;
+    /** The last step's gradient norm before clipping. */
+    volatile double gradientNorm = Double.NaN;
     volatile String sample;
     volatile String lastCheckpoint;
     /** Why the newest checkpoint could not be written (a full volume), until one is. */
@@ -162,7 +165,7 @@ final class TrainingJob {
                 spec.seed() * 1_000_003L + step);
         model.zeroGradients();
         model.backward(1f);
-        AdamW.clipGradientNorm(model, spec.gradientClip());
+        gradientNorm = AdamW.clipGradientNorm(model, spec.gradientClip());
         optimizer.step((float) learningRate);
         step++;
         epoch = b.epoch();
@@ -183,6 +186,11 @@ final class TrainingJob {
         lastValidationBatch[1] = b.batchIndex();
         evalSet.addLast(b);
         while (evalSet.size() > spec.evalBatches()) evalSet.removeFirst();
+    }
+
+    /** The validation batches kept now: a checkpoint carries them, and the evaluator scores it on them. */
+    synchronized List<TrainingBatch> heldOut() {
+        return List.copyOf(evalSet);
     }
 
     boolean evaluationDue() {

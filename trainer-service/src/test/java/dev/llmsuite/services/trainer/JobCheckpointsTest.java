@@ -29,6 +29,18 @@ class JobCheckpointsTest {
     }
 
     @Test
+    void pruningNeverDeletesThePromotedStep(@TempDir Path job) throws Exception {
+        for (int step : new int[] {2, 4, 6, 8, 10}) {
+            Files.createDirectories(job.resolve("step-" + step));
+            Files.writeString(job.resolve("step-" + step).resolve("model.safetensors"), "x");
+        }
+        JobCheckpoints.prune(job, 2, 10, step -> step == 2);
+        try (Stream<Path> s = Files.list(job)) {
+            assertEquals(List.of("step-10", "step-2", "step-8"), s.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     void onlyValidJobNamesAreJobFoldersAndSettingAsideLeavesTheNamespace(@TempDir Path root) throws Exception {
         for (String d : List.of("demo", "x.old-1", "adapters", ".finetune-jobs", ".set-aside", "-dash")) Files.createDirectories(root.resolve(d));
         Files.writeString(root.resolve("demo").resolve("marker"), "mine");

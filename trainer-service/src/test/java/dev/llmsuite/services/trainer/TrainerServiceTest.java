@@ -61,7 +61,8 @@ class TrainerServiceTest {
         Path weights = Path.of(last.path()).resolve("model.safetensors");
         assertEquals(last.hashes().get("model.safetensors"), CheckpointAnnouncement.sha256(Files.readAllBytes(weights)),
                 "the announced hash is the file's");
-        assertEquals(Set.of("config.json", "model.safetensors", "optimizer.safetensors", "trainer.json"), last.hashes().keySet());
+        assertEquals(Set.of("config.json", "model.safetensors", "optimizer.safetensors", "trainer.json", "validation-batches.bin"),
+                last.hashes().keySet());
         try (var be = new CpuBackend(1)) {
             var model = HfCheckpoint.load(be, Path.of(last.path()));
             assertEquals(50257, model.config().vocabSize(), "a GPT in the Hugging Face layout");

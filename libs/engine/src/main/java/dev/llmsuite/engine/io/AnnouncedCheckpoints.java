@@ -1,8 +1,7 @@
-package dev.llmsuite.services.inference;
+package dev.llmsuite.engine.io;
 
-import dev.llmsuite.engine.io.ClassifierFiles;
-import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.records.CheckpointAnnouncement;
+import dev.llmsuite.records.ValidationBatches;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,36 +9,41 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What an announcement on model.checkpoints must prove before its directory is read: it lies under
- * llm.inference.checkpoint-dir (after symbolic links are followed), and every file serving reads is
- * announced with a hash that matches. Shapes are HfCheckpoint.load's to check, before it allocates.
+ * What an announcement on model.checkpoints (or a promotion on model.promotions) must prove before its directory is
+ * read: it lies under the reader's checkpoint root (after symbolic links are followed), and every file the readers
+ * read is announced with a hash that matches. Shapes are HfCheckpoint.load's to check, before it allocates. Used by
+ * inference-service before serving and by trainer-service's evaluator before evaluating: anyone who can write to
+ * the topic can send one.
  */
-final class AnnouncedCheckpoints {
+public final class AnnouncedCheckpoints {
     /** Always read, so always hashed. */
     private static final List<String> REQUIRED = List.of(HfCheckpoint.CONFIG, HfCheckpoint.WEIGHTS);
     /** Read when present, so hashed when present (optimizer.safetensors is never read here). */
-    private static final List<String> OPTIONAL = List.of("trainer.json", ClassifierFiles.FILE);
+    private static final List<String> OPTIONAL = List.of("trainer.json", ClassifierFiles.FILE, ValidationBatches.FILE);
 
     private final Path root;
+    /** The root's setting, named in refusals (llm.inference.checkpoint-dir, llm.trainer.checkpoint-dir). */
+    private final String setting;
 
-    AnnouncedCheckpoints(Path checkpointDir) {
+    public AnnouncedCheckpoints(Path checkpointDir, String setting) {
         this.root = checkpointDir.toAbsolutePath().normalize();
+        this.setting = setting;
     }
 
     /**
      * A verified checkpoint: its directory (links followed) and how /v1/models shows it, relative to the
      * checkpoint root, never the host's absolute path.
      */
-    record Verified(Path dir, String shown) {}
+    public record Verified(Path dir, String shown) {}
 
     /** The announced directory, once it is confined and its files match their hashes; IOException says why not. */
-    Verified verified(CheckpointAnnouncement a) throws IOException {
+    public Verified verified(CheckpointAnnouncement a) throws IOException {
         if (a.path() == null || a.hashes() == null) throw new IOException("an announcement needs a path and the hashes of its files");
         Path realRoot;
         try {
             realRoot = root.toRealPath();
         } catch (IOException e) {
-            throw new IOException("llm.inference.checkpoint-dir " + root + " does not exist; no announcement can be loaded");
+            throw new IOException(setting + " " + root + " does not exist; no announcement can be loaded");
         }
         Path dir;
         try {
@@ -48,7 +52,7 @@ final class AnnouncedCheckpoints {
             throw new IOException("no checkpoint directory " + a.path());
         }
         if (!dir.startsWith(realRoot) || dir.equals(realRoot)) {
-            throw new IOException(a.path() + " is outside llm.inference.checkpoint-dir (" + root + ")");
+            throw new IOException(a.path() + " is outside " + setting + " (" + root + ")");
         }
         for (String file : REQUIRED) requireHash(dir, file, a.hashes(), true);
         for (String file : OPTIONAL) requireHash(dir, file, a.hashes(), false);
