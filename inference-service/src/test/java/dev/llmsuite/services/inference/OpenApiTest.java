@@ -34,5 +34,13 @@ class OpenApiTest {
         spec.body("components.schemas.EmbeddingsRequest.properties", hasKey("encoding_format"));
         spec.body("components.schemas.EmbeddingsUsage.properties", hasKey("prompt_tokens"));
         spec.body("components.schemas.Embedding.properties.embedding.oneOf", notNullValue());
+        spec.body("paths.'/tokenize'.post.responses.'200'.content.'application/json'.schema.'$ref'",
+                equalTo("#/components/schemas/TokenizeResponse"));
+        spec.body("paths.'/detokenize'.post.responses.'200'.content.'application/json'.schema.'$ref'",
+                equalTo("#/components/schemas/DetokenizeResponse"));
+        spec.body("paths.'/v1/models/{model}'.get.responses.'200'.content.'application/json'.schema.'$ref'",
+                equalTo("#/components/schemas/ModelCard"));
+        spec.body("components.schemas.ModelCard.properties", hasKey("promotion"));
+        spec.body("components.schemas.PromotionCard.properties", hasKey("reason"));
     }
 }

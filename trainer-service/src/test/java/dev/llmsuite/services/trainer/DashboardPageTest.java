@@ -30,7 +30,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 /**
  * The training dashboard in headless Chromium: the page goes live, a job's curve gains points while it trains (fed by
  * training.metrics through the server-sent events), its checkpoints appear with their evaluations and the promoted
- * one, and the stop button stops the job.
+ * one, the promote button promotes a checkpoint by hand, and the stop button stops the job.
  */
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
@@ -48,7 +48,7 @@ class DashboardPageTest {
     }
 
     @Test
-    void aJobsCurveGrowsWhileItTrainsAndTheStopButtonStopsIt() throws Exception {
+    void aJobsCurveGrowsWhileItTrainsAndTheButtonsPromoteAndStop() throws Exception {
         String kafka = KafkaBrokerResource.bootstrapServers();
         given().get("/webjars/uplot/1.6.30/dist/uPlot.iife.min.js").then().statusCode(200);
         given().contentType("application/json").body(Map.of("id", "dash", "dataset", "dash", "evalBatches", 1, "evalEvery", 2))
@@ -80,6 +80,13 @@ class DashboardPageTest {
             driver.navigate().refresh();
             wait.until(d -> d.findElement(By.id("status")).getText().equals("live"));
             wait.until(d -> points(d) == 5);
+
+            // promote step 4 by hand through the page: the promotion is published and the page marks it
+            driver.findElement(By.cssSelector("button[data-promote='4']")).click();
+            driver.switchTo().alert().sendKeys("from the page");
+            driver.switchTo().alert().accept();
+            wait.until(d -> d.findElement(By.cssSelector("#model-dash tr[data-step='4']")).getText().contains("promoted"));
+            given().get("/v1/models/dash").then().body("promoted.step", equalTo(4)).body("promoted.reason", equalTo("by hand: from the page"));
 
             driver.findElement(By.cssSelector("button[data-stop='dash']")).click();
             driver.switchTo().alert().accept();
