@@ -9,7 +9,7 @@ import java.util.Map;
  * The suite's one small, strict JSON reader and writer for its dependency-free libraries (the services use
  * Jackson): safetensors headers, Hugging Face config.json, GPT-2's encoder.json, fine-tuning data files.
  * Objects become LinkedHashMaps, arrays Lists, numbers Doubles (or Longs when integral and written without
- * fraction or exponent).
+ * fraction or exponent, and within a long).
  */
 public final class Json {
     private final String s;
@@ -107,7 +107,14 @@ public final class Json {
         String n = s.substring(start, i);
         if (n.isEmpty()) throw error("unexpected character '" + s.charAt(start) + "'");
         try {
-            if (n.indexOf('.') < 0 && n.indexOf('e') < 0 && n.indexOf('E') < 0) return Long.parseLong(n);
+            if (n.indexOf('.') < 0 && n.indexOf('e') < 0 && n.indexOf('E') < 0) {
+                try {
+                    return Long.parseLong(n);
+                } catch (NumberFormatException beyondLong) {
+                    if (!n.matches("-?[1-9][0-9]*")) throw beyondLong;
+                    return Double.parseDouble(n); // an integer beyond a long is still a JSON number
+                }
+            }
             return Double.parseDouble(n);
         } catch (NumberFormatException e) {
             throw error("bad number " + n);

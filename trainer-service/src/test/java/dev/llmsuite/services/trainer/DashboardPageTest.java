@@ -23,6 +23,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -58,7 +59,8 @@ class DashboardPageTest {
         WebDriver driver = HeadlessChromium.start();
         try {
             driver.get("http://127.0.0.1:" + RestAssured.port + "/");
-            WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+            // the page redraws its tables whole: an element found may be replaced before it is read
+            var wait = new WebDriverWait(driver, Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class);
             wait.until(d -> d.findElement(By.id("status")).getText().equals("live"));
             wait.until(d -> d.findElement(By.cssSelector("tr[data-job='dash']")).getText().contains("running"));
 

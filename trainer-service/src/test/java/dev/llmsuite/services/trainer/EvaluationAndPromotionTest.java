@@ -27,6 +27,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.awaitility.Awaitility;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Test;
@@ -53,9 +54,9 @@ class EvaluationAndPromotionTest {
         String kafka = KafkaBrokerResource.bootstrapServers();
         given().contentType("application/json").body(Map.of("id", "ev", "dataset", "ev", "maxSteps", 4, "evalBatches", 1))
                 .post("/v1/jobs").then().statusCode(201).body("spec.promotion", equalTo("auto"));
+        double validationBefore = validationBatches(); // other test classes may share this application
         TestKafka.send(kafka, Topics.VAL_BATCHES, "ev", batch("ev", Split.VALIDATION, 0, 900).encode());
-        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/q/metrics").asString()
-                .contains("llm_trainer_batches_total{split=\"validation\"} 1.0"));
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> validationBatches() > validationBefore);
         for (int i = 0; i < 4; i++) TestKafka.send(kafka, Topics.TRAIN_BATCHES, "ev", batch("ev", Split.TRAIN, i, 7).encode());
 
         List<JsonNode> evaluations = TestKafka.await(kafka, Topics.EVALUATIONS, 2, Duration.ofSeconds(60), r -> "ev".equals(r.key()))
@@ -128,12 +129,21 @@ class EvaluationAndPromotionTest {
         TestKafka.send(kafka, Topics.TRAINING_METRICS, "dots", json.writeValueAsBytes(Map.of("job", "..", "dataset", "d", "step", 1,
                 "epoch", 0, "batch", 0, "tokens", 1, "loss", 1.0)));
         TestKafka.send(kafka, Topics.PROMOTIONS, "junk", "{\"model\": \"../x\", \"step\": 1, \"by\": \"POLICY\"}".getBytes(StandardCharsets.UTF_8));
-        var dead = TestKafka.await(kafka, Topics.EVALUATIONS_DLQ, 4, Duration.ofSeconds(30), r -> true);
+        var dead = TestKafka.await(kafka, Topics.EVALUATIONS_DLQ, 4, Duration.ofSeconds(30),
+                r -> Set.of("hostile", "junk", "dots").contains(r.key()));
         String reasons = dead.stream().map(r -> TestKafka.header(r.headers(), "dead-letter-reason")).toList().toString();
         assertTrue(reasons.contains("outside llm.trainer.checkpoint-dir"), reasons);
         assertTrue(reasons.contains("not a training step"), reasons);
         assertTrue(reasons.contains("not a valid model.promotions record"), reasons);
         given().get("/q/health/live").then().statusCode(200);
+    }
+
+    /** The trainer's count of validation batches received. */
+    static double validationBatches() {
+        for (String line : given().get("/q/metrics").asString().split("\n")) {
+            if (line.startsWith("llm_trainer_batches_total{split=\"validation\"}")) return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+        return 0;
     }
 
     private JsonNode read(byte[] value) {
