@@ -1,5 +1,6 @@
 // Drives inference-service with the official openai npm client, unchanged: models, completions and
-// chat completions, whole and streamed, and embeddings (base64, the client's default, and floats). Prints one JSON line with what it received.
+// chat completions, whole and streamed, embeddings (base64, the client's default, and floats), and structured
+// output (response_format json_schema, the reply parsed with JSON.parse). Prints one JSON line with what it received.
 // Usage: node openai-client.mjs BASE_URL MODEL
 import OpenAI from "openai";
 
@@ -26,6 +27,14 @@ for await (const chunk of await client.chat.completions.create({
 // embeddings: the client asks for base64 unless told otherwise, and decodes it
 const embeddings = await client.embeddings.create({ model, input: ["Every effort moves you", "Name a color."] });
 const floatEmbeddings = await client.embeddings.create({ model, input: "Every effort moves you", encoding_format: "float" });
+// structured output: the client's response_format, parsed here as the client's user would
+const structuredChat = await client.chat.completions.create({
+  model, messages: [{ role: "user", content: "Name a color as JSON." }], max_tokens: 40, temperature: 1, seed: 4,
+  response_format: { type: "json_schema", json_schema: { name: "color", strict: true, schema: {
+    type: "object", additionalProperties: false, required: ["color", "rgb"],
+    properties: { color: { type: "string" }, rgb: { type: "array", items: { type: "integer" } } } } } },
+});
+const structured = JSON.parse(structuredChat.choices[0].message.content);
 let error = null;
 try {
   await client.completions.create({ model: "no-such-model", prompt: "x" });
@@ -41,5 +50,6 @@ console.log(JSON.stringify({
   chatStreamed,
   embeddings: embeddings.data.map((d) => Array.from(d.embedding)),
   floatEmbedding: floatEmbeddings.data[0].embedding,
+  structured,
   error,
 }));

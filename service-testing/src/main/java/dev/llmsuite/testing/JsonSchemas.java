@@ -31,6 +31,11 @@ public final class JsonSchemas {
         }
     }
 
+    /** A schema given as JSON (a test's own, say the one it sends as a response_format). */
+    public static Schema of(JsonNode schema) {
+        return REGISTRY.getSchema(schema);
+    }
+
     /** What is wrong with the value by the schema (empty: valid). */
     public static List<String> problems(Schema schema, JsonNode value) {
         return schema.validate(value).stream().map(Error::toString).toList();

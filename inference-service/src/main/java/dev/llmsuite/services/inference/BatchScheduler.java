@@ -3,6 +3,7 @@ package dev.llmsuite.services.inference;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.TokenConstraint;
 import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.model.GptModel;
 import java.util.ArrayList;
@@ -33,16 +34,19 @@ final class BatchScheduler implements AutoCloseable {
         final SamplingParams params;
         final TokenSampler sampler;
         final TokenListener onToken;
+        /** Structured output: what the next token may be (null: anything). */
+        final TokenConstraint constraint;
         final CompletableFuture<Ending> done = new CompletableFuture<>();
         KvCache cache;
         int produced;
         int next;
 
-        Sequence(int[] prompt, SamplingParams params, TokenListener onToken) {
+        Sequence(int[] prompt, SamplingParams params, TokenListener onToken, TokenConstraint constraint) {
             this.prompt = prompt;
             this.params = params;
             this.sampler = new TokenSampler(params);
             this.onToken = onToken;
+            this.constraint = constraint;
         }
     }
 
@@ -71,7 +75,12 @@ final class BatchScheduler implements AutoCloseable {
     enum Ending { STOP_TOKEN, LISTENER, MAX_TOKENS, CONTEXT_FULL }
 
     CompletableFuture<Ending> submit(int[] prompt, SamplingParams params, TokenListener onToken) {
-        Sequence s = new Sequence(prompt, params, onToken);
+        return submit(prompt, params, onToken, null);
+    }
+
+    /** As above, each token drawn within {@code constraint} (structured output); the sequence ends when it is complete. */
+    CompletableFuture<Ending> submit(int[] prompt, SamplingParams params, TokenListener onToken, TokenConstraint constraint) {
+        Sequence s = new Sequence(prompt, params, onToken, constraint);
         if (closed) s.done.completeExceptionally(new IllegalStateException("the model is being replaced; retry"));
         else incoming.add(s);
         return s.done;
@@ -155,7 +164,13 @@ final class BatchScheduler implements AutoCloseable {
     /** Picks the next token from logits; true while the sequence goes on. */
     private static boolean offer(Sequence s, float[] logits) {
         if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
-        int token = s.sampler.next(logits);
+        int token;
+        if (s.constraint == null) {
+            token = s.sampler.next(logits);
+        } else { // the tokens it may still make: its max_tokens, and the room left in its cache
+            int left = Math.min(s.params.maxNewTokens() - s.produced, s.cache.capacity() - s.cache.length() + 1);
+            token = s.constraint.next(logits, s.sampler, left);
+        }
         if (s.params.stopTokens().contains(token)) return finish(s, Ending.STOP_TOKEN);
         s.produced++;
         boolean go;
@@ -165,6 +180,7 @@ final class BatchScheduler implements AutoCloseable {
             go = false;
         }
         if (!go) return finish(s, Ending.LISTENER);
+        if (s.constraint != null && s.constraint.complete()) return finish(s, Ending.STOP_TOKEN);
         if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
         if (s.cache.full()) return finish(s, Ending.CONTEXT_FULL);
         s.next = token;

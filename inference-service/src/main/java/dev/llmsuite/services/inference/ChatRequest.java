@@ -12,7 +12,8 @@ import java.util.List;
 public record ChatRequest(String model, List<Message> messages, @JsonProperty("max_tokens") Integer maxTokens,
                           Double temperature, @JsonProperty("top_p") Double topP, @JsonProperty("top_k") Integer topK,
                           Long seed, JsonNode stop, Integer n, Boolean logprobs,
-                          @JsonProperty("top_logprobs") Integer topLogprobs, Boolean stream) implements GenerationRequest {
+                          @JsonProperty("top_logprobs") Integer topLogprobs, Boolean stream,
+                          @JsonProperty("response_format") JsonNode responseFormat) implements GenerationRequest {
 
     public record Message(String role, String content) {}
 

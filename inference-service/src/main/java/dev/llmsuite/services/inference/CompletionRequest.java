@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 public record CompletionRequest(String model, String prompt, @JsonProperty("max_tokens") Integer maxTokens,
                                 Double temperature, @JsonProperty("top_p") Double topP,
                                 @JsonProperty("top_k") Integer topK, Long seed, JsonNode stop, Integer n, Integer logprobs,
-                                Boolean stream) implements GenerationRequest {
+                                Boolean stream, @JsonProperty("response_format") JsonNode responseFormat) implements GenerationRequest {
 
     @Override
     public Integer logprobAlternatives() {

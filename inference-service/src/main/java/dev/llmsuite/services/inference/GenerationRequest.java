@@ -26,4 +26,7 @@ interface GenerationRequest {
 
     /** Alternatives to report per token with its logprob, or null for no logprobs. */
     Integer logprobAlternatives();
+
+    /** OpenAI's response_format: text, json_object or json_schema ({@link StructuredOutput}); null is text. */
+    JsonNode responseFormat();
 }

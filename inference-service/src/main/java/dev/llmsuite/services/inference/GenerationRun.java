@@ -1,6 +1,7 @@
 package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.json.JsonGrammar;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -40,17 +41,19 @@ final class GenerationRun {
 
     /**
      * Runs the n choices to their ends and answers their results by index. Choice i samples with
-     * seed + i. {@code logprobs} < 0: none; otherwise each token's logprob and that many alternatives.
+     * seed + i. {@code logprobs} < 0: none; otherwise each token's logprob and that many alternatives. {@code grammar}:
+     * structured output (each choice's tokens drawn within it), or null.
      */
     static List<Result> run(LoadedModel m, int[] prompt, SamplingParams params, int n, int logprobs, List<String> stops,
-                            GenerationGate.Ticket ticket, AtomicBoolean cancelled, PieceListener listener) {
+                            JsonGrammar grammar, GenerationGate.Ticket ticket, AtomicBoolean cancelled, PieceListener listener) {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         ticket.start();
         for (int i = 0; i < n; i++) {
             SamplingParams p = new SamplingParams(params.maxNewTokens(), params.temperature(), params.topK(), params.topP(),
                     params.seed() + i, params.stopTokens());
             Choice c = new Choice(i, m.tokenizer(), logprobs, stops, ticket, cancelled, events);
-            m.scheduler().submit(prompt, p, c).whenComplete((ending, error) -> events.add(c.end(ending, error)));
+            m.scheduler().submit(prompt, p, c, grammar == null ? null : grammar.constraint())
+                    .whenComplete((ending, error) -> events.add(c.end(ending, error)));
         }
         Result[] results = new Result[n];
         Throwable failure = null;

@@ -2,6 +2,7 @@ package dev.llmsuite.services.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.json.JsonGrammar;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.service.ProblemException;
@@ -25,11 +26,12 @@ import java.util.Set;
  * temperature 1, top_p 1, n 1). {@link #cancel()} stops it (the client left).
  *
  * @param logprobs alternatives to list per token, or -1 for no logprobs
+ * @param grammar  structured output ({@link StructuredOutput}), or null for free text
  * @param ticket   its place at the gate, taken before the prompt was tokenized; closed when the generation ends
  * @param client   the connection, asked before each streamed event whether the client is still there
  */
 record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, List<String> stops, int n, int logprobs,
-                          GenerationGate.Ticket ticket, AtomicBoolean cancelled, AtomicReference<HttpServerResponse> client) {
+                          JsonGrammar grammar, GenerationGate.Ticket ticket, AtomicBoolean cancelled, AtomicReference<HttpServerResponse> client) {
     private static final int END_OF_TEXT = Gpt2.END_OF_TEXT;
     /** OpenAI's own limit on alternatives per token. */
     static final int MAX_LOGPROBS = 20;
@@ -64,6 +66,11 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
             throw ProblemException.badRequest("logprobs alternatives must be in [0, " + MAX_LOGPROBS + "], got " + alternatives);
         }
         SamplingParams params = sampling(req, max);
+        JsonGrammar grammar = StructuredOutput.of(req.responseFormat(), m.tokenizer(), m.model().config().vocabSize());
+        if (grammar != null && max < grammar.minTokens()) {
+            throw ProblemException.badRequest("'max_tokens' is " + max + "; the shortest answer the response_format allows takes "
+                    + grammar.minTokens() + " tokens");
+        }
         List<String> stops = stops(req.stop());
         GptConfig shape = m.model().config();
         int context = shape.contextLength();
@@ -82,7 +89,7 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
             if (prompt.length > context) {
                 throw ProblemException.badRequest("prompt is " + prompt.length + " tokens; the model's context is " + context + " tokens");
             }
-            return new PreparedGeneration(m, prompt, params, stops, n, alternatives == null ? -1 : alternatives, ticket,
+            return new PreparedGeneration(m, prompt, params, stops, n, alternatives == null ? -1 : alternatives, grammar, ticket,
                     new AtomicBoolean(), new AtomicReference<>());
         } catch (RuntimeException e) {
             ticket.close();
@@ -145,7 +152,7 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
 
     List<GenerationRun.Result> run(GenerationRun.PieceListener listener) {
         try (ticket) {
-            return GenerationRun.run(model, prompt, params, n, logprobs, stops, ticket, cancelled, listener);
+            return GenerationRun.run(model, prompt, params, n, logprobs, stops, grammar, ticket, cancelled, listener);
         }
     }
 

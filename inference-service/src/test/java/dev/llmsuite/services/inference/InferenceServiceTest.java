@@ -1,5 +1,6 @@
 package dev.llmsuite.services.inference;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Generator;
@@ -36,6 +37,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
@@ -216,6 +218,10 @@ class InferenceServiceTest {
         assertEquals(r.get("chat").asText(), r.get("chatStreamed").asText());
         assertEquals(4, r.get("usage").get("prompt_tokens").asInt());
         assertEquals(404, r.get("error").get("status").asInt());
+        JsonNode structured = r.get("structured");
+        assertTrue(structured.get("color").isTextual() && structured.get("rgb").isArray(), structured.toString());
+        structured.get("rgb").forEach(v -> assertTrue(v.isIntegralNumber(), structured.toString()));
+        assertEquals(2, structured.size(), "no other properties: " + structured);
         assertEquals(2, r.get("embeddings").size());
         assertEquals(CFG.embeddingDim(), r.get("embeddings").get(0).size());
         for (int i = 0; i < CFG.embeddingDim(); i++) {
