@@ -1,6 +1,6 @@
 // Drives inference-service with the official openai npm client, unchanged: models, completions and
 // chat completions, whole and streamed, embeddings (base64, the client's default, and floats), and structured
-// output (response_format json_schema, the reply parsed with JSON.parse). Prints one JSON line with what it received.
+// output (response_format json_schema, the reply parsed with JSON.parse) and a forced tool call. Prints one JSON line with what it received.
 // Usage: node openai-client.mjs BASE_URL MODEL
 import OpenAI from "openai";
 
@@ -35,6 +35,14 @@ const structuredChat = await client.chat.completions.create({
     properties: { color: { type: "string" }, rgb: { type: "array", items: { type: "integer" } } } } } },
 });
 const structured = JSON.parse(structuredChat.choices[0].message.content);
+// tool calling: a forced call, its arguments parsed as the client's user would
+const toolChat = await client.chat.completions.create({
+  model, messages: [{ role: "user", content: "Weather in Oslo?" }], max_tokens: 64, seed: 2,
+  tools: [{ type: "function", function: { name: "get_weather", parameters: {
+    type: "object", required: ["city"], properties: { city: { type: "string" } } } } }],
+  tool_choice: "required",
+});
+const toolCall = toolChat.choices[0].message.tool_calls[0];
 let error = null;
 try {
   await client.completions.create({ model: "no-such-model", prompt: "x" });
@@ -51,5 +59,6 @@ console.log(JSON.stringify({
   embeddings: embeddings.data.map((d) => Array.from(d.embedding)),
   floatEmbedding: floatEmbeddings.data[0].embedding,
   structured,
+  tool: { finish: toolChat.choices[0].finish_reason, name: toolCall.function.name, arguments: JSON.parse(toolCall.function.arguments) },
   error,
 }));

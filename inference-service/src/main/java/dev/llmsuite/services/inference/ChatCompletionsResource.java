@@ -8,6 +8,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
@@ -26,7 +27,8 @@ import java.util.UUID;
 
 /**
  * {@code POST /v1/chat/completions}, OpenAI's shape: messages rendered through the book's Alpaca
- * template, then generated as a completion; whole, or streamed as chat.completion.chunk events.
+ * template, then generated as a completion; whole, or streamed as chat.completion.chunk events. With {@code tools}
+ * an answer that is a call comes back as {@code tool_calls} ({@link ToolCalls}); a forced call is streamed once whole.
  */
 @Path("/v1/chat/completions")
 @Consumes(MediaType.APPLICATION_JSON)
@@ -49,12 +51,15 @@ public class ChatCompletionsResource {
                     @Content(mediaType = "text/event-stream", schema = @Schema(implementation = ChatChunk.class))})
     public Response chat(ChatRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
-        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, AlpacaTemplate.render(req.messages())).cancelOnClose(http);
+        ToolCalls.Choice tools = req.tooling();
+        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, AlpacaTemplate.render(req.messages(), ToolCalls.describe(tools)))
+                .cancelOnClose(http);
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = g.model().name();
         boolean logprobs = g.logprobs() >= 0;
-        if (Boolean.TRUE.equals(req.stream())) {
+        boolean stream = Boolean.TRUE.equals(req.stream());
+        if (stream && !tools.forced()) {
             return g.streamed(index -> new ChatChunk(id, created, model, new ChunkChoice(index, new Delta("assistant", ""), null, null)),
                     (index, text, lps) -> new ChatChunk(id, created, model,
                             new ChunkChoice(index, new Delta(null, text), logprobs ? ChatLogprobs.of(lps) : null, null)),
@@ -63,9 +68,29 @@ public class ChatCompletionsResource {
         PreparedGeneration.Whole w = g.whole();
         List<ChatChoice> choices = new ArrayList<>();
         for (GenerationRun.Result r : w.results()) {
-            choices.add(new ChatChoice(r.index(), new Message("assistant", w.texts().get(r.index())),
-                    logprobs ? ChatLogprobs.of(w.logprobs().get(r.index())) : null, r.finishReason()));
+            String text = w.texts().get(r.index());
+            ToolCalls.ToolCall call = ToolCalls.parse(text, tools, null);
+            Message message = call == null ? new Message("assistant", text) : new Message("assistant", null, ToolCalls.asList(call));
+            choices.add(new ChatChoice(r.index(), message, logprobs ? ChatLogprobs.of(w.logprobs().get(r.index())) : null,
+                    call == null ? r.finishReason() : "tool_calls"));
         }
+        if (stream) return streamedWhole(id, created, model, choices); // a forced tool call: sent once it is complete
         return Response.ok(new ChatCompletion(id, created, model, choices, w.usage(g.prompt().length))).type(MediaType.APPLICATION_JSON).build();
+    }
+
+    /** Finished choices as OpenAI streams them: the role, the content or the whole tool call, the finish reason. */
+    private static Response streamedWhole(String id, long created, String model, List<ChatChoice> choices) {
+        return Response.ok((StreamingOutput) out -> {
+            SseWriter sse = new SseWriter(out);
+            for (ChatChoice c : choices) {
+                sse.event(new ChatChunk(id, created, model, new ChunkChoice(c.index(), new Delta("assistant", ""), null, null)));
+                List<ToolCalls.ToolCall> calls = c.message().toolCalls() == null ? null : c.message().toolCalls().stream()
+                        .map(t -> new ToolCalls.ToolCall(0, t.id(), t.type(), t.function())).toList();
+                sse.event(new ChatChunk(id, created, model, new ChunkChoice(c.index(),
+                        new Delta(null, c.message().content(), calls), c.logprobs(), null)));
+                sse.event(new ChatChunk(id, created, model, new ChunkChoice(c.index(), new Delta(null, null), null, c.finishReason())));
+            }
+            sse.done();
+        }).type("text/event-stream").header("Cache-Control", "no-cache").build();
     }
 }

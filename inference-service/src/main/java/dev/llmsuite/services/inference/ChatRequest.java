@@ -7,15 +7,30 @@ import java.util.List;
 
 /**
  * The OpenAI chat completions request, the fields this service honours. {@code logprobs: true} reports
- * each token's logprob, with {@code top_logprobs} alternatives.
+ * each token's logprob, with {@code top_logprobs} alternatives; {@code tools} and {@code tool_choice}: {@link ToolCalls}.
  */
 public record ChatRequest(String model, List<Message> messages, @JsonProperty("max_tokens") Integer maxTokens,
                           Double temperature, @JsonProperty("top_p") Double topP, @JsonProperty("top_k") Integer topK,
                           Long seed, JsonNode stop, Integer n, Boolean logprobs,
                           @JsonProperty("top_logprobs") Integer topLogprobs, Boolean stream,
-                          @JsonProperty("response_format") JsonNode responseFormat) implements GenerationRequest {
+                          @JsonProperty("response_format") JsonNode responseFormat, List<ToolCalls.Tool> tools,
+                          @JsonProperty("tool_choice") JsonNode toolChoice) implements GenerationRequest {
 
-    public record Message(String role, String content) {}
+    /**
+     * A message: system, user, assistant (content, or the tool calls it made) or tool (a call's result, naming the
+     * call it answers).
+     */
+    public record Message(String role, String content, @JsonProperty("tool_calls") List<ToolCalls.ToolCall> toolCalls,
+                          @JsonProperty("tool_call_id") String toolCallId, String name) {
+        public Message(String role, String content) {
+            this(role, content, null, null, null);
+        }
+    }
+
+    /** The tools and how they may be used (none without tools); 400 for malformed ones. */
+    ToolCalls.Choice tooling() {
+        return ToolCalls.of(tools, toolChoice);
+    }
 
     @Override
     public Integer logprobAlternatives() {

@@ -55,7 +55,13 @@ final class CompletionBodies {
 
     record ChatChoice(int index, Message message, ChatLogprobs logprobs, @JsonProperty("finish_reason") String finishReason) {}
 
-    record Message(String role, String content) {}
+    /** The answer: its text, or (content null) the tool calls it makes. */
+    record Message(String role, String content,
+                   @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("tool_calls") List<ToolCalls.ToolCall> toolCalls) {
+        Message(String role, String content) {
+            this(role, content, null);
+        }
+    }
 
     /** A {@code chat.completion.chunk}: one streamed piece of a chat answer. */
     record ChatChunk(String id, String object, long created, String model, List<ChunkChoice> choices) {
@@ -68,7 +74,11 @@ final class CompletionBodies {
 
     /** What a chunk adds: the role first, then content; the last chunk's delta is empty. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    record Delta(String role, String content) {}
+    record Delta(String role, String content, @JsonProperty("tool_calls") List<ToolCalls.ToolCall> toolCalls) {
+        Delta(String role, String content) {
+            this(role, content, null);
+        }
+    }
 
     /** The chat API's logprobs: one entry per token with its bytes and alternatives. */
     record ChatLogprobs(List<TokenEntry> content) {

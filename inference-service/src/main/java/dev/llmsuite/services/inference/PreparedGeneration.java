@@ -66,10 +66,10 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
             throw ProblemException.badRequest("logprobs alternatives must be in [0, " + MAX_LOGPROBS + "], got " + alternatives);
         }
         SamplingParams params = sampling(req, max);
-        JsonGrammar grammar = StructuredOutput.of(req.responseFormat(), m.tokenizer(), m.model().config().vocabSize());
+        JsonGrammar grammar = StructuredOutput.of(req, m.tokenizer(), m.model().config().vocabSize());
         if (grammar != null && max < grammar.minTokens()) {
             throw ProblemException.badRequest("'max_tokens' is " + max + "; the shortest answer the response_format allows takes "
-                    + grammar.minTokens() + " tokens");
+                    + grammar.minTokens() + " tokens (response_format or tool_choice)");
         }
         List<String> stops = stops(req.stop());
         GptConfig shape = m.model().config();

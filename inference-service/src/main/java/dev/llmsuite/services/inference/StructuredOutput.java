@@ -10,6 +10,7 @@ import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * {@code response_format} on completions and chat completions, OpenAI's shape: {@code {"type": "text"}} (free),
@@ -33,7 +34,23 @@ final class StructuredOutput {
 
     private StructuredOutput() {}
 
-    /** The grammar a request's response_format asks for, or null for free text; 400 for what cannot be enforced. */
+    /**
+     * The grammar a request asks for: a tool call when a chat request's tool_choice forces one ({@link ToolCalls}),
+     * else its response_format; null for free text; 400 for what cannot be enforced.
+     */
+    static JsonGrammar of(GenerationRequest req, BpeTokenizer tokenizer, int vocabSize) {
+        if (req instanceof ChatRequest chat && chat.tooling().forced()) {
+            JsonNode format = req.responseFormat();
+            if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) {
+                throw ProblemException.badRequest("a forced tool call ('tool_choice') and a 'response_format' cannot both shape the answer");
+            }
+            Map<String, Object> tools = ToolCalls.parameterSchemas(chat.tooling());
+            return cached(tokenizer, vocabSize, "tools\n" + Json.write(tools), () -> SchemaNode.toolCall(tools));
+        }
+        return of(req.responseFormat(), tokenizer, vocabSize);
+    }
+
+    /** The grammar a response_format asks for, or null for free text; 400 for what cannot be enforced. */
     static JsonGrammar of(JsonNode format, BpeTokenizer tokenizer, int vocabSize) {
         if (format == null || format.isNull()) return null;
         if (!format.isObject() || !format.path("type").isTextual()) {
@@ -60,15 +77,22 @@ final class StructuredOutput {
             }
             default -> throw ProblemException.badRequest("'response_format.type' must be text, json_object or json_schema");
         }
+        String schema = schemaText;
+        return cached(tokenizer, vocabSize, schema == null ? "json_object" : schema,
+                () -> schema == null ? SchemaNode.anyObject() : SchemaNode.compile(Json.parse(schema)));
+    }
+
+    /** The grammar of (vocabulary, what) from the cache, or compiled now; a schema the compiler refuses is a 400. */
+    private static JsonGrammar cached(BpeTokenizer tokenizer, int vocabSize, String what, Supplier<SchemaNode> compile) {
         String vocabulary = tokenizer.vocabulary().hash() + "/" + vocabSize;
-        String key = vocabulary + "\n" + (schemaText == null ? "json_object" : schemaText);
+        String key = vocabulary + "\n" + what;
         synchronized (GRAMMARS) {
             JsonGrammar cached = GRAMMARS.get(key);
             if (cached != null) return cached;
         }
         SchemaNode root;
         try {
-            root = schemaText == null ? SchemaNode.anyObject() : SchemaNode.compile(Json.parse(schemaText));
+            root = compile.get();
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest("response_format: " + e.getMessage());
         }

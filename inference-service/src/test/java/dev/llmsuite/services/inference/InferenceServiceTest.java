@@ -194,8 +194,8 @@ class InferenceServiceTest {
         given().contentType("application/json").body(Map.of("model", "chat", "messages", List.of()))
                 .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("at least one message"));
         given().contentType("application/json")
-                .body(Map.of("model", "chat", "messages", List.of(Map.of("role", "tool", "content", "x"))))
-                .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("unknown role 'tool'"));
+                .body(Map.of("model", "chat", "messages", List.of(Map.of("role", "robot", "content", "x"))))
+                .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("unknown role 'robot'"));
     }
 
     @Test
@@ -203,7 +203,9 @@ class InferenceServiceTest {
         Path script = Path.of("src/test/node/openai-client.mjs");
         Assumptions.assumeTrue(Files.isDirectory(Path.of("src/test/node/node_modules/openai")),
                 "skipped: the openai npm client is not installed (npm ci --prefix inference-service/src/test/node)");
-        announce(writeCheckpoint("npm", 1, 21, false));
+        // a context long enough for a tool's description in the prompt
+        announce(TestCheckpoints.write(new GptConfig(CFG.vocabSize(), 512, CFG.embeddingDim(), CFG.heads(), CFG.layers(), 0.0, false, true),
+                "npm", 1, 21, false));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/npm").then().statusCode(200));
         String base = "http://127.0.0.1:" + io.restassured.RestAssured.port + "/v1";
         Process p = new ProcessBuilder("node", script.toString(), base, "npm").redirectErrorStream(true).start();
@@ -222,6 +224,10 @@ class InferenceServiceTest {
         assertTrue(structured.get("color").isTextual() && structured.get("rgb").isArray(), structured.toString());
         structured.get("rgb").forEach(v -> assertTrue(v.isIntegralNumber(), structured.toString()));
         assertEquals(2, structured.size(), "no other properties: " + structured);
+        JsonNode tool = r.get("tool");
+        assertEquals("tool_calls", tool.get("finish").asText());
+        assertEquals("get_weather", tool.get("name").asText());
+        assertTrue(tool.get("arguments").get("city").isTextual(), tool.toString());
         assertEquals(2, r.get("embeddings").size());
         assertEquals(CFG.embeddingDim(), r.get("embeddings").get(0).size());
         for (int i = 0; i < CFG.embeddingDim(); i++) {

@@ -26,6 +26,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -48,6 +49,14 @@ class DashboardPageTest {
                 : curves.getFirst().getDomAttribute("data-points"));
     }
 
+    /** Clicks what the selector finds, again if the page redrew it between finding and clicking. */
+    private static void click(WebDriverWait wait, By selector) {
+        wait.until(d -> {
+            d.findElement(selector).click();
+            return true;
+        });
+    }
+
     @Test
     void aJobsCurveGrowsWhileItTrainsAndTheButtonsPromoteAndStop() throws Exception {
         String kafka = KafkaBrokerResource.bootstrapServers();
@@ -60,7 +69,8 @@ class DashboardPageTest {
         try {
             driver.get("http://127.0.0.1:" + RestAssured.port + "/");
             // the page redraws its tables whole: an element found may be replaced before it is read
-            var wait = new WebDriverWait(driver, Duration.ofSeconds(30)).ignoring(StaleElementReferenceException.class);
+            WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+            wait.ignoring(StaleElementReferenceException.class);
             wait.until(d -> d.findElement(By.id("status")).getText().equals("live"));
             wait.until(d -> d.findElement(By.cssSelector("tr[data-job='dash']")).getText().contains("running"));
 
@@ -84,14 +94,14 @@ class DashboardPageTest {
             wait.until(d -> points(d) == 5);
 
             // promote step 4 by hand through the page: the promotion is published and the page marks it
-            driver.findElement(By.cssSelector("button[data-promote='4']")).click();
-            driver.switchTo().alert().sendKeys("from the page");
+            click(wait, By.cssSelector("button[data-promote='4']"));
+            wait.until(ExpectedConditions.alertIsPresent()).sendKeys("from the page");
             driver.switchTo().alert().accept();
             wait.until(d -> d.findElement(By.cssSelector("#model-dash tr[data-step='4']")).getText().contains("promoted"));
             given().get("/v1/models/dash").then().body("promoted.step", equalTo(4)).body("promoted.reason", equalTo("by hand: from the page"));
 
-            driver.findElement(By.cssSelector("button[data-stop='dash']")).click();
-            driver.switchTo().alert().accept();
+            click(wait, By.cssSelector("button[data-stop='dash']"));
+            wait.until(ExpectedConditions.alertIsPresent()).accept();
             await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/jobs/dash").then().body("state", equalTo("stopped")));
             wait.until(d -> d.findElement(By.cssSelector("tr[data-job='dash']")).getText().contains("stopped"));
         } finally {

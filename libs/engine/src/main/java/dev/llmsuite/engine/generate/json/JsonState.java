@@ -8,6 +8,7 @@ import dev.llmsuite.engine.generate.json.SchemaNode.LiteralNode;
 import dev.llmsuite.engine.generate.json.SchemaNode.NumberNode;
 import dev.llmsuite.engine.generate.json.SchemaNode.ObjectNode;
 import dev.llmsuite.engine.generate.json.SchemaNode.StringNode;
+import dev.llmsuite.engine.generate.json.SchemaNode.ToolCallNode;
 import java.util.BitSet;
 import java.util.List;
 
@@ -115,7 +116,8 @@ record JsonState(Frame top, JsonState rest, boolean done) {
         }
     }
 
-    sealed interface Frame permits ObjectFrame, FreeObjectFrame, ArrayFrame, StringFrame, NumberFrame, LiteralFrame, AnyFrame {
+    sealed interface Frame permits ObjectFrame, FreeObjectFrame, ArrayFrame, StringFrame, NumberFrame, LiteralFrame, AnyFrame,
+            ToolCallFrame {
         /** What this frame does with byte b; null: not allowed. */
         Step step(int b);
 
@@ -142,6 +144,7 @@ record JsonState(Frame top, JsonState rest, boolean done) {
                 case LiteralNode l -> LiteralFrame.of(l.literals);
                 case AnyNode a -> new AnyFrame(null);
                 case ChoiceNode c -> new AnyFrame(c);
+                case ToolCallNode t -> new ToolCallFrame(t, ToolCallFrame.PREFIX, 0, null, -1);
             };
         }
     }
@@ -410,6 +413,67 @@ record JsonState(Frame top, JsonState rest, boolean done) {
         @Override
         public int hashCode() {
             return System.identityHashCode(literals) * 31 * 31 + candidates.hashCode() * 31 + pos;
+        }
+    }
+
+    /** {"name":"TOOL","arguments":{...}}: the name picks whose parameters the arguments follow. */
+    record ToolCallFrame(ToolCallNode node, int phase, int pos, BitSet candidates, int tool) implements Frame {
+        static final int PREFIX = 0, NAME = 1, ARGUMENTS_KEY = 2, ARGUMENTS = 3, IN_ARGUMENTS = 4, CLOSE = 5;
+
+        @Override
+        public Step step(int b) {
+            return switch (phase) {
+                case PREFIX -> {
+                    if ((ToolCallNode.PREFIX[pos] & 0xff) != b) yield null;
+                    if (pos + 1 < ToolCallNode.PREFIX.length) yield Step.go(new ToolCallFrame(node, PREFIX, pos + 1, null, -1));
+                    BitSet all = new BitSet();
+                    all.set(0, node.names.size());
+                    yield Step.go(new ToolCallFrame(node, NAME, 0, all, -1));
+                }
+                case NAME -> {
+                    BitSet left = new BitSet();
+                    int done = -1;
+                    for (int t = candidates.nextSetBit(0); t >= 0; t = candidates.nextSetBit(t + 1)) {
+                        byte[] name = node.names.get(t);
+                        if (pos < name.length && (name[pos] & 0xff) == b) {
+                            left.set(t);
+                            if (pos + 1 == name.length) done = t; // quoted names end in '"': one completes alone
+                        }
+                    }
+                    if (left.isEmpty()) yield null;
+                    yield done >= 0 ? Step.go(new ToolCallFrame(node, ARGUMENTS_KEY, 0, null, done))
+                            : Step.go(new ToolCallFrame(node, NAME, pos + 1, left, -1));
+                }
+                case ARGUMENTS_KEY -> {
+                    if ((ToolCallNode.ARGUMENTS[pos] & 0xff) != b) yield null;
+                    yield Step.go(new ToolCallFrame(node, pos + 1 < ToolCallNode.ARGUMENTS.length ? ARGUMENTS_KEY : ARGUMENTS,
+                            pos + 1 < ToolCallNode.ARGUMENTS.length ? pos + 1 : 0, null, tool));
+                }
+                case ARGUMENTS -> Step.delegate(new ToolCallFrame(node, IN_ARGUMENTS, 0, null, tool), Frame.start(node.parameters.get(tool)));
+                case CLOSE -> b == '}' ? Step.FINISHED : null;
+                default -> null;
+            };
+        }
+
+        @Override
+        public Frame childDone() {
+            return new ToolCallFrame(node, CLOSE, 0, null, tool);
+        }
+
+        @Override
+        public int minClose() {
+            return switch (phase) {
+                case PREFIX -> node.minLength() - pos;
+                case NAME -> {
+                    int best = Integer.MAX_VALUE;
+                    for (int t = candidates.nextSetBit(0); t >= 0; t = candidates.nextSetBit(t + 1)) best = Math.min(best, node.restFrom(t, pos));
+                    yield best;
+                }
+                case ARGUMENTS_KEY -> ToolCallNode.ARGUMENTS.length - pos + node.parameters.get(tool).minLength() + 1;
+                case ARGUMENTS -> node.parameters.get(tool).minLength() + 1;
+                case IN_ARGUMENTS, CLOSE -> 1;
+                default -> throw new IllegalStateException();
+            };
         }
     }
 

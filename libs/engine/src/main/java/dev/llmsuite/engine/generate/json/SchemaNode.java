@@ -137,6 +137,56 @@ public abstract sealed class SchemaNode {
         }
     }
 
+    /**
+     * A call of one of several tools, as {@code {"name":"TOOL","arguments":{...}}}: the arguments follow the schema
+     * of the tool the name chose (OpenAI's tool calling, {@code tool_choice} "required" or a named function).
+     */
+    static final class ToolCallNode extends SchemaNode {
+        static final byte[] PREFIX = "{\"name\":".getBytes(StandardCharsets.UTF_8);
+        static final byte[] ARGUMENTS = ",\"arguments\":".getBytes(StandardCharsets.UTF_8);
+
+        /** Each tool's name as written (quoted) and its parameters' node. */
+        final List<byte[]> names;
+        final List<SchemaNode> parameters;
+
+        ToolCallNode(List<byte[]> names, List<SchemaNode> parameters) {
+            this.names = names;
+            this.parameters = parameters;
+        }
+
+        /** The fewest bytes after the name's first {@code pos} bytes, for tool {@code t}. */
+        int restFrom(int t, int pos) {
+            return names.get(t).length - pos + ARGUMENTS.length + parameters.get(t).minLength() + 1;
+        }
+
+        @Override
+        int minLength() {
+            int best = Integer.MAX_VALUE;
+            for (int t = 0; t < names.size(); t++) best = Math.min(best, restFrom(t, 0));
+            return PREFIX.length + best;
+        }
+    }
+
+    /**
+     * A tool call of one of these tools (name → parameters schema, in order); each schema compiles as
+     * {@link #compile} does. {@code {"type": "object"}} or an absent schema means any object.
+     */
+    public static SchemaNode toolCall(Map<String, Object> parametersByName) {
+        if (parametersByName.isEmpty()) throw new UnsupportedSchemaException("no tools to call");
+        List<byte[]> names = new ArrayList<>();
+        List<SchemaNode> parameters = new ArrayList<>();
+        for (var e : parametersByName.entrySet()) {
+            names.add(bytes(JsonText.quote(e.getKey())));
+            Object schema = e.getValue() == null ? Map.of("type", "object") : e.getValue();
+            SchemaNode node = compile(schema, "#/tools/" + e.getKey() + "/parameters", 1);
+            if (!(node instanceof ObjectNode) && !(node instanceof FreeObjectNode)) {
+                throw new UnsupportedSchemaException("tool '" + e.getKey() + "': parameters must be an object schema");
+            }
+            parameters.add(node);
+        }
+        return new ToolCallNode(names, parameters);
+    }
+
     /** A keyword this compiler does not enforce, or a schema that is not one. */
     public static final class UnsupportedSchemaException extends IllegalArgumentException {
         UnsupportedSchemaException(String message) {

@@ -155,6 +155,49 @@ class JsonConstraintTest {
         }
     }
 
+    static final String WEATHER = "{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}, \"unit\": {\"enum\": [\"c\", \"f\"]}},"
+            + " \"required\": [\"city\", \"unit\"]}";
+    static final String TIME = "{\"type\": \"object\", \"properties\": {\"zone\": {\"type\": \"string\"}}, \"required\": [\"zone\"]}";
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> tools() {
+        Map<String, Object> tools = new java.util.LinkedHashMap<>();
+        tools.put("get_weather", Json.parse(WEATHER));
+        tools.put("get_time", Json.parse(TIME));
+        tools.put("get_timezone", null); // any object: also a name that begins like another
+        return tools;
+    }
+
+    @Test
+    void toolCallsNameAToolAndFollowItsParameters() {
+        SchemaNode call = SchemaNode.toolCall(tools());
+        assertTrue(accepts(call, "{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Oslo\",\"unit\":\"c\"}}"));
+        assertTrue(accepts(call, "{\"name\":\"get_timezone\",\"arguments\":{\"x\":[1]}}"));
+        assertTrue(!accepts(call, "{\"name\":\"get_time\",\"arguments\":{\"city\":\"Oslo\",\"unit\":\"c\"}}"), "another tool's arguments");
+        assertTrue(!accepts(call, "{\"name\":\"rm_rf\",\"arguments\":{}}"), "no such tool");
+        assertThrows(SchemaNode.UnsupportedSchemaException.class, () -> SchemaNode.toolCall(Map.of("t", Map.of("type", "string"))));
+
+        TokenTrie trie = new TokenTrie(vocabulary());
+        JsonGrammar grammar = new JsonGrammar(call, trie, vocabulary().length - 1);
+        Random random = new Random(3);
+        for (int run = 0; run < 200; run++) {
+            int budget = grammar.minTokens() + random.nextInt(40);
+            JsonConstraint c = grammar.constraint();
+            TokenSampler sampler = new TokenSampler(new SamplingParams(budget, 1.0, 0, 1.0, run, Set.of()));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (int made = 0; made < budget && !c.complete(); made++) {
+                float[] logits = new float[vocabulary().length];
+                for (int i = 0; i < logits.length; i++) logits[i] = (float) (random.nextGaussian() * 3);
+                out.writeBytes(vocabulary()[c.next(logits, sampler, budget - made)]);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> parsed = (Map<String, Object>) Json.parse(out.toString(StandardCharsets.UTF_8));
+            Object schema = tools().get((String) parsed.get("name"));
+            assertTrue(tools().containsKey((String) parsed.get("name")), parsed.toString());
+            assertTrue(Validator.valid(schema == null ? Map.of("type", "object") : schema, parsed.get("arguments")), parsed.toString());
+        }
+    }
+
     /** The supported keywords, checked the plain way. */
     static final class Validator {
         @SuppressWarnings("unchecked")
@@ -174,7 +217,8 @@ class JsonConstraintTest {
             List<Object> required = (List<Object>) s.getOrDefault("required", List.of());
             return switch (String.valueOf(type)) {
                 case "object" -> value instanceof Map<?, ?> m && required.stream().allMatch(m::containsKey)
-                        && m.entrySet().stream().allMatch(e -> properties.containsKey(e.getKey()) && valid(properties.get(e.getKey()), e.getValue()));
+                        && (!s.containsKey("properties") // an object without declared properties: any object
+                        || m.entrySet().stream().allMatch(e -> properties.containsKey(e.getKey()) && valid(properties.get(e.getKey()), e.getValue())));
                 case "array" -> value instanceof List<?> l && l.stream().allMatch(x -> valid(s.getOrDefault("items", true), x));
                 case "string" -> value instanceof String;
                 case "integer" -> value instanceof Long || value instanceof Double d && d == Math.rint(d);
