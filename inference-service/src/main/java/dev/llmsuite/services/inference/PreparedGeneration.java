@@ -35,6 +35,8 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
     private static final int END_OF_TEXT = Gpt2.END_OF_TEXT;
     /** OpenAI's own limit on alternatives per token. */
     static final int MAX_LOGPROBS = 20;
+    /** max_tokens of a constrained request that sets none. */
+    static final int DEFAULT_CONSTRAINED_TOKENS = 256;
 
     /**
      * Checks what costs nothing first, then takes its place at the gate (429 when full), and only then
@@ -53,7 +55,11 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         if (promptText.length() > config.maxPromptChars()) {
             throw ProblemException.tooLarge("prompt is " + promptText.length() + " chars; the limit is " + config.maxPromptChars());
         }
-        int max = req.maxTokens() == null ? 16 : req.maxTokens();
+        // a constrained answer (response_format, a forced tool call) needs room to be complete: without max_tokens it
+        // gets DEFAULT_CONSTRAINED_TOKENS, as OpenAI's chat sets no small default
+        JsonGrammar grammar = StructuredOutput.of(req, m.tokenizer(), m.model().config().vocabSize());
+        int max = req.maxTokens() != null ? req.maxTokens()
+                : grammar == null ? 16 : Math.min(config.maxTokensCap(), Math.max(DEFAULT_CONSTRAINED_TOKENS, grammar.minTokens()));
         if (max < 0 || max > config.maxTokensCap()) {
             throw ProblemException.badRequest("'max_tokens' must be in [0, " + config.maxTokensCap() + "], got " + max);
         }
@@ -66,7 +72,6 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
             throw ProblemException.badRequest("logprobs alternatives must be in [0, " + MAX_LOGPROBS + "], got " + alternatives);
         }
         SamplingParams params = sampling(req, max);
-        JsonGrammar grammar = StructuredOutput.of(req, m.tokenizer(), m.model().config().vocabSize());
         if (grammar != null && max < grammar.minTokens()) {
             throw ProblemException.badRequest("'max_tokens' is " + max + "; the shortest answer the response_format allows takes "
                     + grammar.minTokens() + " tokens (response_format or tool_choice)");

@@ -6,8 +6,8 @@ import java.util.BitSet;
 
 /**
  * One sequence's structured output: each step only the tokens its {@link JsonGrammar} allows from the current state
- * can be drawn, and a drawn token that would leave too few tokens to complete the JSON is replaced by the byte that
- * brings it closest to complete, so every answer parses and validates whatever the model's weights, as long as
+ * can be drawn, and a drawn token that would leave too few tokens to complete the JSON is replaced by the first token
+ * of the shortest completion, so every answer parses and validates whatever the model's weights, as long as
  * max_tokens is at least {@link JsonGrammar#minTokens()}. (Replacing a drawn token changes the distribution only in
  * the last tokens of a budget that would otherwise be too short to close the JSON.)
  */
@@ -31,21 +31,13 @@ public final class JsonConstraint implements TokenConstraint {
         }
         int token = allowed.isEmpty() && !mayEnd ? -1 : sampler.next(logits);
         JsonState after = token == end && mayEnd ? state : feed(state, token);
-        if (after == null || (token != end && after.closeCost() > tokensLeft - 1)) {
-            token = closingToken();
+        // bytes bound tokens from above: the exact count in tokens only when the bytes alone do not fit
+        if (after == null || (token != end && after.closeCost() > tokensLeft - 1 && grammar.closeCost(after) > tokensLeft - 1)) {
+            token = grammar.closingToken(state);
             after = token == end ? state : feed(state, token);
         }
         if (token == end) ended = true;
         state = after;
-        return token;
-    }
-
-    /** The token of the byte that brings the text one byte closer to complete; the end token when it is complete. */
-    private int closingToken() {
-        int b = state.closingByte();
-        if (b < 0) return grammar.endToken();
-        int token = grammar.trie().byteToken(b);
-        if (token < 0) throw new IllegalStateException("the vocabulary has no token for byte " + b);
         return token;
     }
 

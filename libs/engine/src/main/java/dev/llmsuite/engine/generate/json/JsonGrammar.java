@@ -1,5 +1,6 @@
 package dev.llmsuite.engine.generate.json;
 
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,9 +31,38 @@ public final class JsonGrammar {
         this.endToken = endToken;
     }
 
-    /** The fewest bytes (so tokens) a complete answer takes: max_tokens below it cannot be honoured. */
+    /** The tokens the shortest complete answer takes as this vocabulary writes it: max_tokens below it cannot be honoured. */
     public int minTokens() {
-        return JsonState.start(root).closeCost();
+        return closeCost(JsonState.start(root));
+    }
+
+    /**
+     * The tokens that complete the text from {@code state}: its shortest completion ({@link JsonState#closingBytes()})
+     * written with the longest tokens that spell it, plus the end token where the value ends with the text. Closing
+     * along it takes exactly that many tokens, each one fewer than the last.
+     */
+    int closeCost(JsonState state) {
+        if (state.done()) return 0;
+        return closingTokens(state.closingBytes()).length + (state.endsWithText() ? 1 : 0);
+    }
+
+    /** The first token of the shortest completion, or the end token when the text is complete. */
+    int closingToken(JsonState state) {
+        byte[] bytes = state.closingBytes();
+        return bytes.length == 0 ? endToken : closingTokens(bytes)[0];
+    }
+
+    private int[] closingTokens(byte[] bytes) {
+        int[] tokens = new int[bytes.length];
+        int n = 0;
+        for (int i = 0; i < bytes.length; ) {
+            long match = trie.longestToken(bytes, i);
+            int length = (int) match;
+            if (length == 0) throw new IllegalStateException("the vocabulary cannot spell byte " + (bytes[i] & 0xff));
+            tokens[n++] = (int) (match >>> 32);
+            i += length;
+        }
+        return Arrays.copyOf(tokens, n);
     }
 
     /** A fresh constraint for one sequence. */

@@ -75,10 +75,27 @@ record JsonState(Frame top, JsonState rest, boolean done) {
      */
     int closeCost() {
         if (done) return 0;
+        return minClose() + (endsWithText() ? 1 : 0);
+    }
+
+    /** Whether the top-level value ends only where the text does (then the end token is one more token to close). */
+    boolean endsWithText() {
+        if (done) return false;
         JsonState bottom = this;
         while (bottom.rest != null) bottom = bottom.rest;
-        boolean endsWithText = bottom.top instanceof NumberFrame || bottom.top instanceof LiteralFrame || bottom.top instanceof AnyFrame;
-        return minClose() + (endsWithText ? 1 : 0);
+        return bottom.top instanceof NumberFrame || bottom.top instanceof LiteralFrame || bottom.top instanceof AnyFrame;
+    }
+
+    /** The shortest completion from here, byte by byte ({@link #closingByte()} until complete). */
+    byte[] closingBytes() {
+        byte[] out = new byte[minClose()];
+        JsonState s = this;
+        for (int i = 0; i < out.length; i++) {
+            int b = s.closingByte();
+            out[i] = (byte) b;
+            s = s.feed(b);
+        }
+        return out;
     }
 
     /** A printable byte that brings the text one byte closer to complete, or -1 when it is complete. */

@@ -37,20 +37,16 @@ public final class TokenTrie {
 
     private final Node root = new Node();
     private final byte[][] tokens;
-    /** The single-byte token of each byte value (-1: none). */
-    private final int[] byteToken = new int[256];
 
     /** @param tokens each id's bytes; null or empty for ids that are never generated here (special tokens) */
     public TokenTrie(byte[][] tokens) {
         this.tokens = tokens;
-        Arrays.fill(byteToken, -1);
         for (int id = 0; id < tokens.length; id++) {
             byte[] t = tokens[id];
             if (t == null || t.length == 0) continue;
             Node n = root;
             for (byte b : t) n = n.child(b & 0xff);
             if (n.token < 0) n.token = id;
-            if (t.length == 1 && byteToken[t[0] & 0xff] < 0) byteToken[t[0] & 0xff] = id;
         }
     }
 
@@ -62,9 +58,20 @@ public final class TokenTrie {
         return token >= 0 && token < tokens.length ? tokens[token] : null;
     }
 
-    /** The token that is exactly this one byte, or -1. */
-    int byteToken(int b) {
-        return byteToken[b];
+    /**
+     * The longest token that spells {@code bytes} from {@code from} on: its id in the high half, its length in the low
+     * half; 0 when none does (never for a vocabulary with every byte).
+     */
+    long longestToken(byte[] bytes, int from) {
+        Node n = root;
+        long best = 0;
+        for (int i = from; i < bytes.length; i++) {
+            int at = Arrays.binarySearch(n.bytes, bytes[i] & 0xff);
+            if (at < 0) break;
+            n = n.children[at];
+            if (n.token >= 0) best = ((long) n.token << 32) | (i + 1 - from);
+        }
+        return best;
     }
 
     /** Every token whose bytes the state accepts, all of them. */

@@ -113,6 +113,29 @@ class JsonConstraintTest {
         }
     }
 
+    @Test
+    void theShortestAnswerIsCountedInTokensAndAlwaysFitsExactly() {
+        byte[][] vocab = vocabulary();
+        int end = vocab.length - 1;
+        JsonGrammar grammar = new JsonGrammar(schema(PERSON), new TokenTrie(vocab), end);
+        int bytes = JsonState.start(schema(PERSON)).minClose();
+        assertTrue(grammar.minTokens() < bytes, grammar.minTokens() + " tokens for the " + bytes + " bytes of the shortest answer");
+        Random random = new Random(11);
+        for (int run = 0; run < 100; run++) { // a budget of exactly the minimum: every answer is the shortest, complete
+            int budget = grammar.minTokens();
+            JsonConstraint c = grammar.constraint();
+            TokenSampler sampler = new TokenSampler(new SamplingParams(budget, 1.0, 0, 1.0, run, Set.of(end)));
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (int made = 0; made < budget && !c.complete(); made++) {
+                float[] logits = new float[vocab.length];
+                for (int i = 0; i < logits.length; i++) logits[i] = (float) (random.nextGaussian() * 3);
+                out.writeBytes(vocab[c.next(logits, sampler, budget - made)]);
+            }
+            assertTrue(c.complete(), out.toString(StandardCharsets.UTF_8));
+            assertTrue(Validator.valid(Json.parse(PERSON), Json.parse(out.toString(StandardCharsets.UTF_8))));
+        }
+    }
+
     /** All 256 bytes plus words and JSON pieces, as a BPE vocabulary mixes them. */
     static byte[][] vocabulary() {
         List<byte[]> v = new ArrayList<>();
