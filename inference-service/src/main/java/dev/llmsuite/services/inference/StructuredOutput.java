@@ -22,7 +22,8 @@ import java.util.function.Supplier;
 final class StructuredOutput {
     /** Largest schema accepted, as JSON text. */
     static final int MAX_SCHEMA_CHARS = 65_536;
-    private static final int CACHED_GRAMMARS = 64;
+    /** Grammars kept (least recently used out): at most 32 × 1.6 MB of masks, whatever schemas clients send. */
+    private static final int CACHED_GRAMMARS = 32;
 
     private static final Map<String, TokenTrie> TRIES = new LinkedHashMap<>();
     private static final Map<String, JsonGrammar> GRAMMARS = new LinkedHashMap<>(16, 0.75f, true) {

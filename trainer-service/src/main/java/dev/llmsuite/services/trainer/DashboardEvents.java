@@ -17,7 +17,8 @@ public class DashboardEvents {
     private final BroadcastProcessor<DashboardEvent> processor = BroadcastProcessor.create();
     private final AtomicInteger watchers = new AtomicInteger();
 
-    void publish(DashboardEvent event) {
+    /** From the views' consumer threads; the processor takes one item at a time, so they take turns. */
+    synchronized void publish(DashboardEvent event) {
         processor.onNext(event);
     }
 
