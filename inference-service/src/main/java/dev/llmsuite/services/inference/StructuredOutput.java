@@ -40,12 +40,13 @@ final class StructuredOutput {
      * else its response_format; null for free text; 400 for what cannot be enforced.
      */
     static JsonGrammar of(GenerationRequest req, BpeTokenizer tokenizer, int vocabSize) {
-        if (req instanceof ChatRequest chat && chat.tooling().forced()) {
+        ToolCalls.Choice choice = req instanceof ChatRequest chat ? chat.tooling() : null;
+        if (choice != null && choice.forced()) {
             JsonNode format = req.responseFormat();
             if (format != null && !format.isNull() && !"text".equals(format.path("type").asText())) {
                 throw ProblemException.badRequest("a forced tool call ('tool_choice') and a 'response_format' cannot both shape the answer");
             }
-            Map<String, Object> tools = ToolCalls.parameterSchemas(chat.tooling());
+            Map<String, Object> tools = ToolCalls.parameterSchemas(choice);
             return cached(tokenizer, vocabSize, "tools\n" + Json.write(tools), () -> SchemaNode.toolCall(tools));
         }
         return of(req.responseFormat(), tokenizer, vocabSize);

@@ -86,9 +86,9 @@ public class ModelEvaluator {
     public CompletionStage<Void> onCheckpoint(Message<String> message) {
         try {
             CheckpointAnnouncement a = json.readValue(message.getPayload(), CheckpointAnnouncement.class);
-            ModelEvaluation evaluation = evaluationTime.recordCallable(() -> evaluate(a));
-            send(evaluations, a.model(), evaluation);
-            promoteIfBetter(evaluation, a);
+            Evaluated evaluated = evaluationTime.recordCallable(() -> evaluate(a));
+            send(evaluations, a.model(), evaluated.evaluation());
+            promoteIfBetter(evaluated, a);
             return message.ack();
         } catch (Throwable e) {
             failed.increment();
@@ -98,8 +98,14 @@ public class ModelEvaluator {
         }
     }
 
-    /** The checkpoint's evaluation; IOException when the announcement or its files are not to be trusted. */
-    ModelEvaluation evaluate(CheckpointAnnouncement a) throws IOException {
+    /** A checkpoint's evaluation and its model's promotion policy, both read from the one verified checkpoint. */
+    record Evaluated(ModelEvaluation evaluation, PromotionPolicy policy) {}
+
+    /**
+     * The checkpoint's evaluation; IOException when the announcement or its files are not to be trusted. The files are
+     * verified (hashed) once, here.
+     */
+    Evaluated evaluate(CheckpointAnnouncement a) throws IOException {
         if (!Names.valid(a.model())) throw new IOException("model name must be " + Names.RULE + ", got " + Names.quoted(a.model()));
         if (a.step() < 0) throw new IOException("step " + a.step() + " is negative");
         Path dir = checkpoints.verified(a).dir();
@@ -125,8 +131,8 @@ public class ModelEvaluator {
                 score(dir, batches, metrics);
             }
         }
-        return new ModelEvaluation(a.model(), a.jobId(), a.step(), a.path(), dataset, metrics, note, a.createdAtMillis(),
-                System.currentTimeMillis());
+        return new Evaluated(new ModelEvaluation(a.model(), a.jobId(), a.step(), a.path(), dataset, metrics, note,
+                a.createdAtMillis(), System.currentTimeMillis()), policyOf(meta.path("spec")));
     }
 
     /** Validation loss (mean over scored tokens), perplexity and the tokens scored, with the checkpoint's own weights. */
@@ -141,7 +147,11 @@ public class ModelEvaluator {
             double weighted = 0;
             long tokens = 0;
             for (TrainingBatch b : batches) {
-                requireFits(b, model.config());
+                try {
+                    TrainingJob.requireFits(b, model.config());
+                } catch (IllegalArgumentException e) {
+                    throw new IOException("validation " + e.getMessage());
+                }
                 long scored = 0;
                 for (int t : b.targets()) if (t != TrainingBatch.IGNORE_INDEX) scored++;
                 if (scored == 0) continue;
@@ -156,18 +166,10 @@ public class ModelEvaluator {
         }
     }
 
-    private static void requireFits(TrainingBatch b, GptConfig model) throws IOException {
-        if (b.contextLength() > model.contextLength()) throw new IOException("a validation batch's context exceeds the model's");
-        for (int id : b.inputs()) if (id < 0 || id >= model.vocabSize()) throw new IOException("validation input id " + id + " outside the vocabulary");
-        for (int id : b.targets()) {
-            if (id != TrainingBatch.IGNORE_INDEX && (id < 0 || id >= model.vocabSize())) throw new IOException("validation target id " + id + " outside the vocabulary");
-        }
-    }
-
     /** Applies the model's policy (its job spec's, else the service default) and publishes a promotion when it says so. */
-    private void promoteIfBetter(ModelEvaluation evaluation, CheckpointAnnouncement a) throws IOException {
-        PromotionPolicy policy = policyOf(checkpoints.verified(a).dir());
-        PromotionPolicy.Decision decision = policy.decide(evaluation, history.promotion(a.model()).orElse(null));
+    private void promoteIfBetter(Evaluated evaluated, CheckpointAnnouncement a) throws IOException {
+        ModelEvaluation evaluation = evaluated.evaluation();
+        PromotionPolicy.Decision decision = evaluated.policy().decide(evaluation, history.promotion(a.model()).orElse(null));
         if (!decision.promote()) {
             LOG.infof("%s step %d evaluated %s; not promoted: %s", a.model(), a.step(), evaluation.metrics(), decision.reason());
             return;
@@ -179,8 +181,8 @@ public class ModelEvaluator {
         LOG.infof("%s step %d promoted: %s", a.model(), a.step(), decision.reason());
     }
 
-    private PromotionPolicy policyOf(Path dir) throws IOException {
-        JsonNode spec = json.readTree(dir.resolve(JobCheckpoints.TRAINER_FILE).toFile()).path("spec");
+    /** The job spec's policy (trainer.json's "spec"), else the service default (fine-tuning jobs). */
+    private PromotionPolicy policyOf(JsonNode spec) {
         PromotionPolicy.Mode mode = spec.hasNonNull("promotion") ? PromotionPolicy.Mode.of(spec.get("promotion").asText()) : config.promotion().mode();
         double min = spec.path("promotionMinImprovement").isNumber() ? spec.get("promotionMinImprovement").asDouble()
                 : config.promotion().minImprovementPercent();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonValue;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.train.AdamW;
 import dev.llmsuite.engine.train.LearningRateSchedule;
@@ -125,14 +126,19 @@ final class TrainingJob {
 
     /** Checks that a batch fits this model, so a bad one is dead-lettered rather than half-trained. */
     void requireFits(TrainingBatch b) {
-        if (b.contextLength() > model.config().contextLength()) {
-            throw new IllegalArgumentException("batch context " + b.contextLength() + " exceeds the model's " + model.config().contextLength());
+        requireFits(b, model.config());
+    }
+
+    /** Whether a batch fits a model of this shape (context and vocabulary); IllegalArgumentException says why not. */
+    static void requireFits(TrainingBatch b, GptConfig shape) {
+        if (b.contextLength() > shape.contextLength()) {
+            throw new IllegalArgumentException("batch context " + b.contextLength() + " exceeds the model's " + shape.contextLength());
         }
         for (int id : b.inputs()) {
-            if (id < 0 || id >= model.config().vocabSize()) throw new IllegalArgumentException("input id " + id + " outside the vocabulary");
+            if (id < 0 || id >= shape.vocabSize()) throw new IllegalArgumentException("input id " + id + " outside the vocabulary");
         }
         for (int id : b.targets()) {
-            if (id != TrainingBatch.IGNORE_INDEX && (id < 0 || id >= model.config().vocabSize())) {
+            if (id != TrainingBatch.IGNORE_INDEX && (id < 0 || id >= shape.vocabSize())) {
                 throw new IllegalArgumentException("target id " + id + " outside the vocabulary");
             }
         }
