@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""The PyTorch side of ./llm bench: the same work as the engine, fp32 on the CPU, one JSON line per row.
+"""The PyTorch side of ./llm bench: the same work as the engine, fp32, one JSON line per row.
 
     torch_bench.py gemm   --n 256 --threads 2
     torch_bench.py train  --preset gpt2-124m --batch 4 --context 64 --steps 5 --threads 2 [--tied]
-    torch_bench.py decode --preset gpt2-124m --tokens 64 --threads 2
+    torch_bench.py decode --preset gpt2-124m --tokens 64 --threads 2 [--batch 32]
+
+On the CPU by default (the peer of the CPU backend); --device cuda runs the same code on the GPU (the peer
+of the TornadoVM backend: eager fp32, TF32 off unless --tf32), timing with torch.cuda.synchronize() and
+reporting the device's peak memory.
 
 The model is the book's GPT (chapter 4, dropout 0.1 as in the presets) with a fused qkv projection;
 decode uses a KV cache allocated once and written in place (see decode()).
@@ -54,7 +58,7 @@ class Block(nn.Module):
         att = (q @ k.transpose(-2, -1)) / math.sqrt(q.size(-1))
         if causal:
             t, s = q.size(-2), k.size(-2)
-            mask = torch.ones(t, s, dtype=torch.bool).triu(s - t + 1)
+            mask = torch.ones(t, s, dtype=torch.bool, device=q.device).triu(s - t + 1)
             att = att.masked_fill(mask, float("-inf"))
         return F.dropout(torch.softmax(att, dim=-1), self.drop, self.training) @ v
 
@@ -71,43 +75,59 @@ class GPT(nn.Module):
             self.head.weight = self.wte.weight
 
     def forward(self, idx, caches=None, start=0):
-        x = self.emb_drop(self.wte(idx) + self.wpe(torch.arange(start, start + idx.size(1))))
+        x = self.emb_drop(self.wte(idx) + self.wpe(torch.arange(start, start + idx.size(1), device=idx.device)))
         for i, blk in enumerate(self.blocks):
             x = blk(x, None if caches is None else caches[i])
         return self.head(self.ln_f(x))
+
+
+DEVICE = torch.device("cpu")
+
+
+def sync():
+    if DEVICE.type == "cuda":
+        torch.cuda.synchronize()
 
 
 def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def peak_device_mb():
+    return torch.cuda.max_memory_allocated() / 2**20 if DEVICE.type == "cuda" else None
+
+
 def gemm(args):
     c = 768
     for name, k, n in [("qkv", c, 3 * c), ("attn_proj", c, c), ("fc", c, 4 * c), ("fc_proj", 4 * c, c), ("lm_head", c, 50257)]:
-        x, w = torch.randn(args.n, k), torch.randn(n, k)
-        dout = torch.randn(args.n, n)
+        x, w = torch.randn(args.n, k, device=DEVICE), torch.randn(n, k, device=DEVICE)
+        dout = torch.randn(args.n, n, device=DEVICE)
         for _ in range(2):
             x @ w.T
-        reps = max(3, int(2e10 / (2 * args.n * k * n)))
+        reps = max(3, int((2e12 if DEVICE.type == "cuda" else 2e10) / (2 * args.n * k * n)))
+        sync()
         t0 = time.perf_counter()
         for _ in range(reps):
             x @ w.T
+        sync()
         fwd = 2 * args.n * k * n / ((time.perf_counter() - t0) / reps) / 1e9
         t0 = time.perf_counter()
         for _ in range(reps):
             dout @ w
             dout.T @ x
+        sync()
         bwd = 4 * args.n * k * n / ((time.perf_counter() - t0) / reps) / 1e9
-        print(json.dumps({"bench": "gemm", "shape": f"{args.n}x{k}x{n}", "name": name, "forward_gflops": fwd, "backward_gflops": bwd}))
+        print(json.dumps({"bench": "gemm", "shape": f"{args.n}x{k}x{n}", "name": name, "device": str(DEVICE), "tf32": args.tf32,
+                          "forward_gflops": fwd, "backward_gflops": bwd}))
 
 
 def train(args):
     torch.manual_seed(0)
-    model = GPT(PRESETS[args.preset], args.tied)
+    model = GPT(PRESETS[args.preset], args.tied).to(DEVICE)
     opt = torch.optim.AdamW(model.parameters(), lr=4e-4, weight_decay=0.1)
     v = PRESETS[args.preset]["vocab"]
-    x = torch.randint(0, v, (args.batch, args.context))
-    y = torch.randint(0, v, (args.batch, args.context))
+    x = torch.randint(0, v, (args.batch, args.context), device=DEVICE)
+    y = torch.randint(0, v, (args.batch, args.context), device=DEVICE)
     times = []
     for step in range(args.steps + 1):
         t0 = time.perf_counter()
@@ -115,47 +135,53 @@ def train(args):
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sync()
         if step > 0:
             times.append(time.perf_counter() - t0)
     per = sum(times) / len(times)
     print(json.dumps({"bench": "train", "preset": args.preset, "tied": args.tied, "batch": args.batch, "context": args.context,
+                      "device": str(DEVICE), "tf32": args.tf32,
                       "tokens_per_s": args.batch * args.context / per, "step_ms": per * 1e3, "peak_rss_mb": peak_rss_mb(),
-                      "loss": loss.item()}))
+                      "peak_device_mb": peak_device_mb(), "loss": loss.item()}))
 
 
 @torch.inference_mode()
 def decode(args):
-    """Greedy decode, batch 1, as a competent user writes it: a KV cache allocated once for the whole run
-    ([layers, 2, heads, positions, head size]) and written in place, attention over the filled positions only,
-    the output head on the newest position only, no autograd bookkeeping (inference_mode)."""
+    """Greedy decode of --batch sequences together, as a competent user writes it: a KV cache allocated once
+    for the whole run ([layers, 2, batch, heads, positions, head size]) and written in place, attention over
+    the filled positions only, the output head on the newest position only, no autograd bookkeeping
+    (inference_mode). tokens_per_s counts every sequence's tokens."""
     torch.manual_seed(0)
     p = PRESETS[args.preset]
-    model = GPT(p, True).eval()
-    c, nh, layers = p["emb"], p["heads"], p["layers"]
+    model = GPT(p, True).to(DEVICE).eval()
+    c, nh, layers, b = p["emb"], p["heads"], p["layers"], args.batch
     hd = c // nh
     total = 1 + args.tokens
-    kv = torch.zeros(layers, 2, nh, total, hd)
+    kv = torch.zeros(layers, 2, b, nh, total, hd, device=DEVICE)
     scale = 1.0 / math.sqrt(hd)
 
-    def step(token, pos):
-        x = model.wte.weight[token] + model.wpe.weight[pos]
+    def step(tokens, pos):
+        x = model.wte.weight[tokens] + model.wpe.weight[pos]  # [b, c]
         for i, blk in enumerate(model.blocks):
-            q, k, v = blk.c_attn(blk.ln_1(x)).split(c)
-            kv[i, 0, :, pos] = k.view(nh, hd)
-            kv[i, 1, :, pos] = v.view(nh, hd)
-            keys, values = kv[i, 0, :, : pos + 1], kv[i, 1, :, : pos + 1]
-            att = torch.softmax((keys @ q.view(nh, hd, 1)).squeeze(-1) * scale, dim=-1)
-            y = (att.unsqueeze(1) @ values).reshape(c)
+            q, k, v = blk.c_attn(blk.ln_1(x)).split(c, dim=-1)
+            kv[i, 0, :, :, pos] = k.view(b, nh, hd)
+            kv[i, 1, :, :, pos] = v.view(b, nh, hd)
+            keys, values = kv[i, 0, :, :, : pos + 1], kv[i, 1, :, :, : pos + 1]
+            att = torch.softmax((keys @ q.view(b, nh, hd, 1)).squeeze(-1) * scale, dim=-1)
+            y = (att.unsqueeze(2) @ values).reshape(b, c)
             x = x + blk.c_proj(y)
             x = x + blk.proj(F.gelu(blk.fc(blk.ln_2(x)), approximate="tanh"))
         return model.head(model.ln_f(x))
 
-    logits = step(50256 % p["vocab"], 0)
+    logits = step(torch.full((b,), 50256 % p["vocab"], device=DEVICE), 0)
+    sync()
     t0 = time.perf_counter()
     for pos in range(1, args.tokens + 1):
-        logits = step(int(logits.argmax()), pos)
+        logits = step(logits.argmax(-1), pos)
+    sync()
     dt = time.perf_counter() - t0
-    print(json.dumps({"bench": "decode", "preset": args.preset, "tokens": args.tokens, "tokens_per_s": args.tokens / dt}))
+    print(json.dumps({"bench": "decode", "preset": args.preset, "batch": b, "tokens": args.tokens, "device": str(DEVICE),
+                      "tf32": args.tf32, "tokens_per_s": b * args.tokens / dt, "peak_device_mb": peak_device_mb()}))
 
 
 if __name__ == "__main__":
@@ -163,12 +189,19 @@ if __name__ == "__main__":
     ap.add_argument("mode", choices=["gemm", "train", "decode"])
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--preset", default="gpt2-124m")
-    ap.add_argument("--batch", type=int, default=4)
+    ap.add_argument("--batch", type=int, help="train: 4, decode: 1 (default)")
     ap.add_argument("--context", type=int, default=64)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--tokens", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tied", action="store_true")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--tf32", action="store_true", help="TF32 tensor cores for fp32 matrix products (cuda)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    DEVICE = torch.device(a.device)
+    if a.batch is None:
+        a.batch = 1 if a.mode == "decode" else 4
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
+    torch.backends.cudnn.allow_tf32 = a.tf32
     {"gemm": gemm, "train": train, "decode": decode}[a.mode](a)

@@ -50,6 +50,13 @@ final class BenchCommand {
         @Option(names = "--device", defaultValue = "0", description = "TornadoVM device index (default ${DEFAULT-VALUE})")
         int device;
 
+        @Option(names = "--peer-device", defaultValue = "cpu",
+                description = "where PyTorch runs: cpu, or cuda beside --backend tornado on a GPU (default ${DEFAULT-VALUE})")
+        String peerDevice;
+
+        @Option(names = "--peer-tf32", description = "let PyTorch use TF32 for fp32 products (cuda; off by default)")
+        boolean peerTf32;
+
         /** The backend asked for; a TornadoVM backend that cannot start is an error here, not a silent CPU run. */
         ComputeBackend backend() {
             if (!backend.equals("cpu") && !backend.equals("tornado")) {
@@ -65,7 +72,13 @@ final class BenchCommand {
         }
 
         TorchPeer peer() {
-            return noPeer ? null : TorchPeer.find(Path.of(System.getProperty("llm.home", ".")));
+            if (noPeer) return null;
+            if (!peerDevice.equals("cpu") && !peerDevice.equals("cuda")) {
+                throw new IllegalArgumentException("--peer-device must be cpu or cuda, not '" + peerDevice + "'");
+            }
+            List<String> where = new ArrayList<>(List.of("--device", peerDevice));
+            if (peerTf32) where.add("--tf32");
+            return TorchPeer.find(Path.of(System.getProperty("llm.home", ".")), where);
         }
 
         void row(Map<String, Object> r) {
@@ -163,6 +176,7 @@ final class BenchCommand {
         @Option(names = "--batch", defaultValue = "4") int batch;
         @Option(names = "--context", defaultValue = "64") int context;
         @Option(names = "--steps", defaultValue = "5") int steps;
+        @Option(names = "--losses", description = "add every step's loss to the row (to compare backends)") boolean losses;
 
         public void run() {
             TorchPeer peer = peer();
@@ -176,6 +190,7 @@ final class BenchCommand {
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(tied);
             double tokensPerS;
             String backendName;
+            List<Double> stepLosses = new ArrayList<>();
             try (ComputeBackend be = backend()) {
                 backendName = be.name();
                 GptModel model = new GptModel(be, cfg);
@@ -187,7 +202,7 @@ final class BenchCommand {
                 long total = 0;
                 for (int step = 0; step <= steps; step++) {
                     long t0 = System.nanoTime();
-                    model.forward(x, y, batch, context, true, step);
+                    stepLosses.add(model.forward(x, y, batch, context, true, step));
                     model.zeroGradients();
                     model.backward(1f);
                     AdamW.clipGradientNorm(model, 1.0);
@@ -207,6 +222,8 @@ final class BenchCommand {
             row.put("ratio", ratio(tokensPerS, theirs == null ? null : theirs.get("tokens_per_s").asDouble()));
             row.put("ours_peak_rss_mb", (double) peakRssMb());
             row.put("torch_peak_rss_mb", theirs == null ? null : theirs.get("peak_rss_mb").asDouble());
+            if (theirs != null && theirs.hasNonNull("peak_device_mb")) row.put("torch_peak_device_mb", theirs.get("peak_device_mb").asDouble());
+            if (losses) row.put("losses", stepLosses);
             row(row);
         }
     }
@@ -272,6 +289,9 @@ final class BenchCommand {
 
         /** Aggregate tokens/s of `batch` sequences decoded together, beside batch × the batch-1 rate. */
         private void runBatched() {
+            TorchPeer peer = peer();
+            JsonNode theirs = peer == null ? null : peer.run("decode", "--preset", preset, "--tokens", "" + tokens,
+                    "--batch", "" + batch, "--threads", "" + threads).getFirst();
             GptConfig cfg = GptConfig.preset(preset).withTiedOutputHead(true);
             try (ComputeBackend be = backend()) {
                 Decoder decoder = decoder(be, cfg);
@@ -301,6 +321,9 @@ final class BenchCommand {
                 row.put("batch1_tokens_per_s", single);
                 row.put("aggregate_tokens_per_s", together);
                 row.put("speedup_over_batch1", together / single);
+                Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
+                row.put("torch_aggregate_tokens_per_s", t);
+                row.put("ratio", ratio(together, t));
                 row(row);
             }
         }

@@ -18,19 +18,26 @@ import java.util.concurrent.TimeUnit;
 final class TorchPeer {
     private final Path script;
     private final String python;
+    private final List<String> device;
 
-    private TorchPeer(Path script, String python) {
+    private TorchPeer(Path script, String python, List<String> device) {
         this.script = script;
         this.python = python;
+        this.device = device;
     }
 
-    /** The peer, or null (with the reason printed) when python3 with torch is not installed. */
+    /** The peer on the CPU, or null (with the reason printed) when python3 with torch is not installed. */
     static TorchPeer find(Path root) {
+        return find(root, List.of());
+    }
+
+    /** The peer with these device arguments (e.g. --device cuda --tf32) added to every run. */
+    static TorchPeer find(Path root, List<String> device) {
         Path script = root.resolve("benchmarks/python/torch_bench.py");
         for (String python : List.of("/usr/bin/python3", "python3")) {
             try {
                 Process p = new ProcessBuilder(python, "-c", "import torch").redirectErrorStream(true).start();
-                if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 && Files.exists(script)) return new TorchPeer(script, python);
+                if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 && Files.exists(script)) return new TorchPeer(script, python, device);
             } catch (Exception ignored) {
                 // try the next
             }
@@ -42,6 +49,7 @@ final class TorchPeer {
     List<JsonNode> run(String... args) {
         List<String> cmd = new ArrayList<>(List.of(python, script.toString()));
         cmd.addAll(List.of(args));
+        cmd.addAll(device);
         try {
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
             pb.environment().remove("OPENBLAS_CORETYPE");

@@ -35,6 +35,8 @@ public final class TornadoBackend implements ComputeBackend {
     private final Kernel crossEntropyForward, crossEntropyBackward;
     /** The bump pointer: everything above it has never been handed out (or was given back whole). */
     private int used;
+    /** The highest the bump pointer has been: memory above it has never been handed out. */
+    private int highWater;
     /** offset → aligned length of every range handed out. */
     private final Map<Integer, Integer> live = new HashMap<>();
     /** offset → length of released ranges below {@link #used}, coalesced. */
@@ -129,7 +131,11 @@ public final class TornadoBackend implements ComputeBackend {
         TornadoTensor x = new TornadoTensor(used, (int) size);
         live.put(used, aligned);
         used += aligned;
-        return x; // never handed out before: still the zeros the arena was uploaded with
+        // above the high-water mark: never handed out, still the zeros the arena was uploaded with; below
+        // it the range was given back to the bump pointer by a release at the top, and is not zero
+        if (x.offset() < highWater) zero(x);
+        highWater = Math.max(highWater, used);
+        return x;
     }
 
     @Override
@@ -276,10 +282,14 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     @Override
+    public long attentionStateSize(int b, int t, int nh) {
+        return (long) b * nh * t * AttentionKernels.STATE;
+    }
+
+    @Override
     public synchronized void attentionBackward(Tensor dqkv, Tensor dout, Tensor qkv, Tensor att, int b, int t, int c, int nh,
                                   float dropRate, long seed, long site) {
-        TornadoTensor dpre = scratch((long) b * nh * t * t);
-        int[] args = {off(dqkv), off(dout), off(qkv), off(att), dpre.offset(), b, t, c, nh,
+        int[] args = {off(dqkv), off(dout), off(qkv), off(att), b, t, c, nh,
                 DropoutHash.hi(seed), DropoutHash.lo(seed), DropoutHash.hi(site), DropoutHash.lo(site)};
         plan.launch(attentionBackwardQuery, args, dropRate, 1f / (1f - dropRate));
         plan.launch(attentionBackwardKeyValue, args, dropRate, 1f / (1f - dropRate));

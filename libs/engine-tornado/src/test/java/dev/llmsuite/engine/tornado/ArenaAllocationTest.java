@@ -8,6 +8,7 @@ import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The arena gives memory back: a server that loads checkpoints and decodes requests all day does not run out. */
@@ -19,7 +20,7 @@ class ArenaAllocationTest {
         long before = be.free();
         Tensor a = be.allocate(1000), b = be.allocate(3000), c = be.allocate(10);
         float[] ones = new float[3000];
-        java.util.Arrays.fill(ones, 1f);
+        Arrays.fill(ones, 1f);
         be.write(b, 0, ones, 0, 3000);
         be.release(b);
         Tensor d = be.allocate(2000); // fits in b's old range
@@ -31,6 +32,22 @@ class ArenaAllocationTest {
         be.release(d);
         be.release(c);
         assertEquals(before, be.free(), "everything given back, the holes merged into the free top");
+    }
+
+    @Test
+    void memoryGivenBackAtTheTopIsZeroedWhenHandedOutAgain() {
+        TornadoBackend be = (TornadoBackend) TornadoDevice.backend();
+        int n = 1 << 20; // larger than any hole the other tests leave: it comes from the top
+        Tensor top = be.allocate(n);
+        float[] ones = new float[n];
+        Arrays.fill(ones, 1f);
+        be.write(top, 0, ones, 0, n);
+        be.release(top); // the bump pointer moves back over it
+        Tensor again = be.allocate(n);
+        float[] back = new float[n];
+        be.read(again, 0, back, 0, n);
+        for (float x : back) assertEquals(0f, x, "memory under the high-water mark is zeroed");
+        be.release(again);
     }
 
     @Test

@@ -66,10 +66,20 @@ public interface ComputeBackend extends AutoCloseable {
                         int n, int c, int oc);
 
     /**
-     * Causal self-attention on qkv[B,T,3C] into out[B,T,C], softmax weights into att[B,NH,T,T].
+     * Floats of attention state that {@link #attentionForward} keeps for {@link #attentionBackward}, per
+     * layer: the softmax weights att[B,NH,T,T] unless a backend keeps less (the TornadoVM backend keeps
+     * three floats per query row and recomputes the weights, flash-attention style).
+     */
+    default long attentionStateSize(int b, int t, int nh) {
+        return (long) b * nh * t * t;
+    }
+
+    /**
+     * Causal self-attention on qkv[B,T,3C] into out[B,T,C]; what backward needs into att
+     * ({@link #attentionStateSize} floats: on the CPU the softmax weights [B,NH,T,T]).
      * documentStarts[B,T] (or null): token (b, t) attends only to positions documentStarts[b·T + t] .. t,
-     * so packed documents never see each other. Masked weights are 0 in att, which is all the backward
-     * needs to keep the mask.
+     * so packed documents never see each other. The state keeps the mask for the backward (on the CPU
+     * masked weights are 0 in att).
      */
     void attentionForward(Tensor out, Tensor att, Tensor qkv, int[] documentStarts, int b, int t, int c, int nh,
                           float dropRate, long seed, long site);

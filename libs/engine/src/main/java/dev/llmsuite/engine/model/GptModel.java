@@ -207,8 +207,8 @@ public final class GptModel implements AutoCloseable {
             ModelWeights.Layer w = wt.layers()[l];
             Tensor residual = l == 0 ? a.encoded : a.layer(a.residual3, l - 1);
             Tensor ln1 = a.layer(a.ln1, l), qkv = a.layer(a.qkv, l), atty = a.layer(a.atty, l);
-            Tensor attproj = a.layer(a.attproj, l), res2 = a.layer(a.residual2, l), ln2 = a.layer(a.ln2, l);
-            Tensor fch = a.layer(a.fch, l), fchGelu = a.layer(a.fchGelu, l), fcproj = a.layer(a.fcproj, l);
+            Tensor attproj = a.attproj, res2 = a.layer(a.residual2, l), ln2 = a.layer(a.ln2, l);
+            Tensor fch = a.layer(a.fch, l), fchGelu = a.fchGelu, fcproj = a.fcproj;
             // residual2 = residual + dropout(c_proj(attention(c_attn(ln_1(residual)))))
             be.layerNormForward(ln1, a.layer(a.ln1Mean, l), a.layer(a.ln1Rstd, l), residual, w.ln1Weight(), w.ln1Bias(), n, c);
             be.matmulForward(qkv, ln1, w.qkvWeight(), w.qkvBias(), n, c, 3 * c);
@@ -297,8 +297,9 @@ public final class GptModel implements AutoCloseable {
             // residual3 = residual2 + dropout(fcproj)
             be.residualBackward(a.dres2, a.dfcproj, a.dres, n * c);
             be.dropout(a.dfcproj, n * c, p, dropoutSeed, DropoutSite.mlpOutput(l));
-            be.matmulBackward(a.dfchGelu, dW.fcProjWeight(), dW.fcProjBias(), a.dfcproj, a.layer(a.fchGelu, l), w.fcProjWeight(), n, 4 * c, c);
-            if (lora != null) lora.backward(l, LoraAdapters.Target.FC_PROJ, a.dfcproj, a.layer(a.fchGelu, l), a.dfchGelu, n);
+            be.geluForward(a.fchGelu, a.layer(a.fch, l), n * 4 * c); // recomputed, not kept per layer
+            be.matmulBackward(a.dfchGelu, dW.fcProjWeight(), dW.fcProjBias(), a.dfcproj, a.fchGelu, w.fcProjWeight(), n, 4 * c, c);
+            if (lora != null) lora.backward(l, LoraAdapters.Target.FC_PROJ, a.dfcproj, a.fchGelu, a.dfchGelu, n);
             be.geluBackward(a.dfch, a.layer(a.fch, l), a.dfchGelu, n * 4 * c);
             be.matmulBackward(a.dln2, dW.fcWeight(), dW.fcBias(), a.dfch, a.layer(a.ln2, l), w.fcWeight(), n, c, 4 * c);
             if (lora != null) lora.backward(l, LoraAdapters.Target.FC, a.dfch, a.layer(a.ln2, l), a.dln2, n);
