@@ -33,6 +33,24 @@ public final class ArenaKernels {
         }
     }
 
+    /** Rows per chunk of the two-pass column sums (bias and LayerNorm gradients). */
+    public static final int CHUNK_ROWS = 128;
+
+    /**
+     * Second pass of a column sum: dst[j] += Σ_chunk partials[chunk, j], chunks in order (deterministic).
+     * Columns below split go to dst1 + j, the rest to dst2 + (j − split): LayerNorm's dw and db in one
+     * launch. ip: dst1, dst2, partials, chunks, cols, split.
+     */
+    public static void sumChunks(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp) {
+        int dst1 = ip.get(0), dst2 = ip.get(1), partials = ip.get(2), chunks = ip.get(3), cols = ip.get(4), split = ip.get(5);
+        for (int j = ctx.globalIdx; j < cols; j += ctx.globalGroupSizeX) {
+            float s = 0f;
+            for (int ch = 0; ch < chunks; ch++) s += a.get(partials + ch * cols + j);
+            int o = j < split ? dst1 + j : dst2 + j - split;
+            a.set(o, a.get(o) + s);
+        }
+    }
+
     /**
      * One partial Σ x² per work item into a[out + g] (g below the grid size); the host adds them in
      * double. ip: x, n, out.

@@ -52,8 +52,13 @@ final class KernelPlan implements AutoCloseable {
     int gridSize() { return gridSize; }
 
     Kernel add(String name, Task4<KernelContext, FloatArray, IntArray, FloatArray> code) {
+        return add(name, code, gridSize, groupSize);
+    }
+
+    /** A kernel with its own fixed grid (for work-group kernels that need a given group size). */
+    Kernel add(String name, Task4<KernelContext, FloatArray, IntArray, FloatArray> code, int grid, int group) {
         Kernel k = newKernel(name);
-        finish(k, begin(k).task("k", code, context, arena, k.ints(), k.floats()));
+        finish(k, begin(k).task("k", code, context, arena, k.ints(), k.floats()), grid, group);
         return k;
     }
 
@@ -86,9 +91,13 @@ final class KernelPlan implements AutoCloseable {
     }
 
     private void finish(Kernel k, TaskGraph g) {
+        finish(k, g, gridSize, groupSize);
+    }
+
+    private void finish(Kernel k, TaskGraph g, int size, int group) {
         graphs.add(g.persistOnDevice(arena).snapshot());
-        WorkerGrid1D grid = new WorkerGrid1D(gridSize);
-        grid.setLocalWork(groupSize, 1, 1);
+        WorkerGrid1D grid = new WorkerGrid1D(size);
+        grid.setLocalWork(group, 1, 1);
         grids.addWorkerGrid(k.name() + ".k", grid);
     }
 

@@ -5,7 +5,10 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
-/** LayerNorm over the last dimension (eps 1e-5, biased variance), one row per work unit; backward split by rows and by channels so no two units write the same float. */
+/**
+ * LayerNorm over the last dimension (eps 1e-5, biased variance), one row per work unit; backward split by
+ * rows (dinp) and by (row chunk, channel) then channel (dw, db, two passes) so no two units write the same float.
+ */
 public final class LayerNormKernels {
     private static final float EPS = 1e-5f;
 
@@ -58,20 +61,27 @@ public final class LayerNormKernels {
         }
     }
 
-    /** dw += Σ_rows dout·norm; db += Σ_rows dout, one channel per unit. ip: dw, db, dout, inp, mean, rstd, n, c. */
-    public static void backwardParams(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp) {
-        int dw = ip.get(0), db = ip.get(1), dout = ip.get(2), inp = ip.get(3), mean = ip.get(4), rstd = ip.get(5);
-        int n = ip.get(6), c = ip.get(7);
-        for (int i = ctx.globalIdx; i < c; i += ctx.globalGroupSizeX) {
+    /**
+     * First pass of dw += Σ_rows dout·norm and db += Σ_rows dout: partials[chunk, 0..C) for dw and
+     * [C..2C) for db over the chunk's {@link ArenaKernels#CHUNK_ROWS} rows, one unit per (chunk, channel);
+     * {@link ArenaKernels#sumChunks} adds the chunks. ip: partials, dout, inp, mean, rstd, n, c.
+     */
+    public static void paramPartials(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp) {
+        int partials = ip.get(0), dout = ip.get(1), inp = ip.get(2), mean = ip.get(3), rstd = ip.get(4);
+        int n = ip.get(5), c = ip.get(6);
+        int chunks = (n + ArenaKernels.CHUNK_ROWS - 1) / ArenaKernels.CHUNK_ROWS;
+        for (int u = ctx.globalIdx; u < chunks * c; u += ctx.globalGroupSizeX) {
+            int ch = u / c, i = u - ch * c;
+            int end = Math.min(n, (ch + 1) * ArenaKernels.CHUNK_ROWS);
             float sw = 0f, sb = 0f;
-            for (int r = 0; r < n; r++) {
+            for (int r = ch * ArenaKernels.CHUNK_ROWS; r < end; r++) {
                 float g = a.get(dout + r * c + i);
                 float norm = (a.get(inp + r * c + i) - a.get(mean + r)) * a.get(rstd + r);
                 sw += g * norm;
                 sb += g;
             }
-            a.set(dw + i, a.get(dw + i) + sw);
-            a.set(db + i, a.get(db + i) + sb);
+            a.set(partials + ch * 2 * c + i, sw);
+            a.set(partials + ch * 2 * c + c + i, sb);
         }
     }
 }

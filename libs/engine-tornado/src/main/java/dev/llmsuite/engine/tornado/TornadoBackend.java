@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.TreeMap;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
+import uk.ac.manchester.tornado.api.enums.TornadoDeviceType;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
@@ -27,8 +28,10 @@ public final class TornadoBackend implements ComputeBackend {
     private final FloatArray staging;
     private final KernelPlan plan;
     private final Kernel touch, upload, copyScaled, sumOfSquares;
-    private final Kernel encoderForward, encoderBackward, layerNormForward, layerNormBackwardInput, layerNormBackwardParams;
-    private final Kernel product, matmulBackwardBias;
+    private final Kernel encoderForward, encoderBackward, layerNormForward, layerNormBackwardInput, layerNormParamPartials;
+    private final Kernel product, productTiled, biasPartials, sumChunks;
+    /** Matrix products by local-memory tiles (GPUs) rather than straight from global memory (CPU devices). */
+    private boolean tiledProducts;
     private final Kernel attentionForward, attentionBackwardQuery, attentionBackwardKeyValue;
     private final Kernel decodeStore, decodeScores, decodeWeighted;
     private final Kernel geluForward, geluBackward, residualForward, residualBackward, dropout, adamW;
@@ -67,9 +70,11 @@ public final class TornadoBackend implements ComputeBackend {
         encoderBackward = plan.addWithTokens("encoderBackward", EmbeddingKernels::backward);
         layerNormForward = plan.add("layerNormForward", LayerNormKernels::forward);
         layerNormBackwardInput = plan.add("layerNormBackwardInput", LayerNormKernels::backwardInput);
-        layerNormBackwardParams = plan.add("layerNormBackwardParams", LayerNormKernels::backwardParams);
+        layerNormParamPartials = plan.add("layerNormParamPartials", LayerNormKernels::paramPartials);
         product = plan.add("product", MatmulKernels::product);
-        matmulBackwardBias = plan.add("matmulBackwardBias", MatmulKernels::backwardBias);
+        productTiled = plan.add("productTiled", MatmulKernels::productTiled, MatmulKernels.GROUP * 1024, MatmulKernels.GROUP);
+        biasPartials = plan.add("biasPartials", MatmulKernels::biasPartials);
+        sumChunks = plan.add("sumChunks", ArenaKernels::sumChunks);
         attentionForward = plan.addWithTokens("attentionForward", AttentionKernels::forward);
         attentionBackwardQuery = plan.add("attentionBackwardQuery", AttentionKernels::backwardQuery);
         attentionBackwardKeyValue = plan.add("attentionBackwardKeyValue", AttentionKernels::backwardKeyValue);
@@ -85,6 +90,8 @@ public final class TornadoBackend implements ComputeBackend {
         crossEntropyForward = plan.addWithTokens("crossEntropyForward", CrossEntropyKernels::forward);
         crossEntropyBackward = plan.addWithTokens("crossEntropyBackward", CrossEntropyKernels::backward);
         plan.build(device);
+        String tiled = System.getProperty("llm.compute.tornado-tiled", "auto");
+        tiledProducts = tiled.equals("auto") ? device != null && device.getDeviceType() != TornadoDeviceType.CPU : Boolean.parseBoolean(tiled);
         plan.launch(touch, new int[0]);
         this.name = "tornado (" + (device == null ? "default device" : device.getDeviceName() + ": " + device.getDescription()) + ")";
     }
@@ -206,6 +213,10 @@ public final class TornadoBackend implements ComputeBackend {
     }
 
     /** A region of at least n floats for a kernel's intermediate results, reused across launches. */
+    private static int chunks(int rows) {
+        return (rows + ArenaKernels.CHUNK_ROWS - 1) / ArenaKernels.CHUNK_ROWS;
+    }
+
     private TornadoTensor scratch(long n) {
         if (scratch.length() < n) {
             if (scratch.length() > 0) release(scratch);
@@ -254,22 +265,43 @@ public final class TornadoBackend implements ComputeBackend {
     public synchronized void layerNormBackward(Tensor dinp, Tensor dw, Tensor db, Tensor dout, Tensor inp, Tensor w, Tensor mean,
                                   Tensor rstd, int n, int c) {
         plan.launch(layerNormBackwardInput, new int[] {off(dinp), off(dout), off(inp), off(w), off(mean), off(rstd), n, c});
-        plan.launch(layerNormBackwardParams, new int[] {off(dw), off(db), off(dout), off(inp), off(mean), off(rstd), n, c});
+        int chunks = chunks(n);
+        TornadoTensor partials = scratch((long) chunks * 2 * c);
+        plan.launch(layerNormParamPartials, new int[] {partials.offset(), off(dout), off(inp), off(mean), off(rstd), n, c});
+        plan.launch(sumChunks, new int[] {off(dw), off(db), partials.offset(), chunks, 2 * c, c});
     }
 
     @Override
     public synchronized void matmulForward(Tensor out, Tensor inp, Tensor w, Tensor bias, int n, int c, int oc) {
         // out[i, j] = Σ_k inp[i, k] · w[j, k] + bias[j]
-        plan.launch(product, new int[] {off(out), off(inp), off(w), bias == null ? -1 : off(bias), n, oc, c, c, 1, c, 1, 0});
+        plan.launch(products(), new int[] {off(out), off(inp), off(w), bias == null ? -1 : off(bias), n, oc, c, c, 1, c, 1, 0});
+    }
+
+    private Kernel products() {
+        return tiledProducts ? productTiled : product;
+    }
+
+    /** Which product kernel runs (the tests check both on whatever device they have). */
+    synchronized void useTiledProducts(boolean tiled) {
+        tiledProducts = tiled;
+    }
+
+    synchronized boolean tiledProducts() {
+        return tiledProducts;
     }
 
     @Override
     public synchronized void matmulBackward(Tensor dinp, Tensor dw, Tensor dbias, Tensor dout, Tensor inp, Tensor w, int n, int c, int oc) {
         // dinp[i, k] += Σ_j dout[i, j] · w[j, k]
-        if (dinp != null) plan.launch(product, new int[] {off(dinp), off(dout), off(w), -1, n, c, oc, oc, 1, 1, c, 1});
+        if (dinp != null) plan.launch(products(), new int[] {off(dinp), off(dout), off(w), -1, n, c, oc, oc, 1, 1, c, 1});
         // dw[j, k] += Σ_i dout[i, j] · inp[i, k]
-        if (dw != null) plan.launch(product, new int[] {off(dw), off(dout), off(inp), -1, oc, c, n, 1, oc, 1, c, 1});
-        if (dbias != null) plan.launch(matmulBackwardBias, new int[] {off(dbias), off(dout), n, oc});
+        if (dw != null) plan.launch(products(), new int[] {off(dw), off(dout), off(inp), -1, oc, c, n, 1, oc, 1, c, 1});
+        if (dbias != null) {
+            int chunks = chunks(n);
+            TornadoTensor partials = scratch((long) chunks * oc);
+            plan.launch(biasPartials, new int[] {partials.offset(), off(dout), n, oc});
+            plan.launch(sumChunks, new int[] {off(dbias), off(dbias), partials.offset(), chunks, oc, oc});
+        }
     }
 
     @Override

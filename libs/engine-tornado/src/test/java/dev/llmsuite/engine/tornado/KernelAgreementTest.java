@@ -103,30 +103,42 @@ class KernelAgreementTest {
         agree("sumOfSquares", cpu.sumOfSquares(big.cpu()), gpu.sumOfSquares(big.gpu()));
     }
 
+    /** Both product kernels (register tiles from global memory; 64 × 64 local-memory tiles), whichever the device uses. */
     @Test
     void matmulForwardAndBackward() {
-        int[][] shapes = {{7, 13, 11}, {64, 48, 130}, {33, 64, 192}, {5, 17, 97}};
-        for (int[] s : shapes) {
-            int n = s[0], c = s[1], oc = s[2];
-            Pair inp = random(n * c, 1f), w = random(oc * c, 0.2f), bias = random(oc, 0.5f), out = zeros(n * oc);
-            cpu.matmulForward(out.cpu(), inp.cpu(), w.cpu(), bias.cpu(), n, c, oc);
-            gpu.matmulForward(out.gpu(), inp.gpu(), w.gpu(), bias.gpu(), n, c, oc);
-            agree("matmul forward", out);
-            cpu.matmulForward(out.cpu(), inp.cpu(), w.cpu(), null, n, c, oc);
-            gpu.matmulForward(out.gpu(), inp.gpu(), w.gpu(), null, n, c, oc);
-            agree("matmul forward (no bias)", out);
-            Pair dout = random(n * oc, 1f), dinp = random(n * c, 0.1f), dw = random(oc * c, 0.1f), db = random(oc, 0.1f);
-            cpu.matmulBackward(dinp.cpu(), dw.cpu(), db.cpu(), dout.cpu(), inp.cpu(), w.cpu(), n, c, oc);
-            gpu.matmulBackward(dinp.gpu(), dw.gpu(), db.gpu(), dout.gpu(), inp.gpu(), w.gpu(), n, c, oc);
-            agree("matmul backward dinp", dinp);
-            agree("matmul backward dweight", dw);
-            agree("matmul backward dbias", db);
+        TornadoBackend device = (TornadoBackend) gpu;
+        boolean deviceDefault = device.tiledProducts();
+        // 300 rows: three chunks of the two-pass bias sum
+        int[][] shapes = {{7, 13, 11}, {64, 48, 130}, {33, 64, 192}, {5, 17, 97}, {130, 70, 150}, {128, 64, 64}, {300, 16, 24}};
+        try {
+            for (boolean tiled : new boolean[] {false, true}) {
+                device.useTiledProducts(tiled);
+                String kind = tiled ? " (tiled)" : "";
+                for (int[] s : shapes) {
+                    int n = s[0], c = s[1], oc = s[2];
+                    Pair inp = random(n * c, 1f), w = random(oc * c, 0.2f), bias = random(oc, 0.5f), out = zeros(n * oc);
+                    cpu.matmulForward(out.cpu(), inp.cpu(), w.cpu(), bias.cpu(), n, c, oc);
+                    gpu.matmulForward(out.gpu(), inp.gpu(), w.gpu(), bias.gpu(), n, c, oc);
+                    agree("matmul forward" + kind, out);
+                    cpu.matmulForward(out.cpu(), inp.cpu(), w.cpu(), null, n, c, oc);
+                    gpu.matmulForward(out.gpu(), inp.gpu(), w.gpu(), null, n, c, oc);
+                    agree("matmul forward (no bias)" + kind, out);
+                    Pair dout = random(n * oc, 1f), dinp = random(n * c, 0.1f), dw = random(oc * c, 0.1f), db = random(oc, 0.1f);
+                    cpu.matmulBackward(dinp.cpu(), dw.cpu(), db.cpu(), dout.cpu(), inp.cpu(), w.cpu(), n, c, oc);
+                    gpu.matmulBackward(dinp.gpu(), dw.gpu(), db.gpu(), dout.gpu(), inp.gpu(), w.gpu(), n, c, oc);
+                    agree("matmul backward dinp" + kind, dinp);
+                    agree("matmul backward dweight" + kind, dw);
+                    agree("matmul backward dbias" + kind, db);
+                }
+            }
+        } finally {
+            device.useTiledProducts(deviceDefault);
         }
     }
 
     @Test
     void layerNormGeluResidualDropout() {
-        int[][] shapes = {{5, 7}, {37, 48}, {64, 192}};
+        int[][] shapes = {{5, 7}, {37, 48}, {64, 192}, {300, 48}}; // 300 rows: three chunks of the parameter sums
         for (int[] s : shapes) {
             int n = s[0], c = s[1];
             Pair inp = random(n * c, 2f), w = random(c, 1f), b = random(c, 1f), out = zeros(n * c), mean = zeros(n), rstd = zeros(n);

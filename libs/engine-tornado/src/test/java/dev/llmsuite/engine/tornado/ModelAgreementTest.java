@@ -41,18 +41,27 @@ class ModelAgreementTest {
         return new Object[] {losses, tokens};
     }
 
+    /** With each product kernel in turn (the device's own choice included), so PoCL runs the GPU's tiled path too. */
     @Test
     void threeTrainingStepsAndGreedyGenerationMatchTheCpu() {
-        ComputeBackend gpu = TornadoDevice.backend();
-        Object[] want, got;
+        TornadoBackend gpu = (TornadoBackend) TornadoDevice.backend();
+        Object[] want;
         try (CpuBackend cpu = new CpuBackend(2)) {
             want = run(cpu);
         }
-        got = run(gpu);
-        double[] wl = (double[]) want[0], gl = (double[]) got[0];
-        System.out.println("tiny model losses, cpu " + Arrays.toString(wl) + " tornado " + Arrays.toString(gl));
-        for (int i = 0; i < wl.length; i++) assertEquals(wl[i], gl[i], 1e-4 * Math.abs(wl[i]), "loss at step " + i);
-        System.out.println("greedy tokens, cpu " + Arrays.toString((int[]) want[1]) + " tornado " + Arrays.toString((int[]) got[1]));
-        assertArrayEquals((int[]) want[1], (int[]) got[1], "greedy tokens");
+        boolean deviceDefault = gpu.tiledProducts();
+        try {
+            for (boolean tiled : new boolean[] {false, true}) {
+                gpu.useTiledProducts(tiled);
+                Object[] got = run(gpu);
+                double[] wl = (double[]) want[0], gl = (double[]) got[0];
+                String kind = tiled ? "tiled products" : "register-tile products";
+                System.out.println("tiny model losses, cpu " + Arrays.toString(wl) + " tornado (" + kind + ") " + Arrays.toString(gl));
+                for (int i = 0; i < wl.length; i++) assertEquals(wl[i], gl[i], 1e-4 * Math.abs(wl[i]), kind + ": loss at step " + i);
+                assertArrayEquals((int[]) want[1], (int[]) got[1], kind + ": greedy tokens");
+            }
+        } finally {
+            gpu.useTiledProducts(deviceDefault);
+        }
     }
 }
