@@ -157,49 +157,58 @@ public final class AttentionKernels {
         return s;
     }
 
-    /** Decode, part 1: k and v of qkv[3C] into row pos of the caches [maxT, C]. ip: qkv, kc, vc, pos, c. */
-    public static void decodeStore(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp) {
-        int qkv = ip.get(0), kc = ip.get(1), vc = ip.get(2), pos = ip.get(3), c = ip.get(4);
-        for (int i = ctx.globalIdx; i < c; i += ctx.globalGroupSizeX) {
-            a.set(kc + pos * c + i, a.get(qkv + c + i));
-            a.set(vc + pos * c + i, a.get(qkv + 2 * c + i));
+    /**
+     * Decode for nb sequences at once, part 1: k and v of row i of qkv[nb, 3C] into row pos_i of sequence i's
+     * caches [maxT, C]. seqs[3i .. 3i+2] = key cache, value cache, pos_i (uploaded with the launch). ip: qkv, nb, c.
+     */
+    public static void decodeStore(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp, IntArray seqs) {
+        int qkv = ip.get(0), nb = ip.get(1), c = ip.get(2);
+        for (int u = ctx.globalIdx; u < nb * c; u += ctx.globalGroupSizeX) {
+            int i = u / c, ch = u - i * c;
+            int kc = seqs.get(3 * i), vc = seqs.get(3 * i + 1), pos = seqs.get(3 * i + 2);
+            a.set(kc + pos * c + ch, a.get(qkv + i * 3 * c + c + ch));
+            a.set(vc + pos * c + ch, a.get(qkv + i * 3 * c + 2 * c + ch));
         }
     }
 
     /**
-     * Decode, part 3: one unit per channel of out[C]. Each unit takes its head's softmax over the scores
-     * {@link #decodeScores} left in scratch (recomputing max and sum over pos+1 values costs less than
-     * another launch) and sums the cached values. ip: out, vc, scratch, pos, c, nh.
+     * Part 2: scratch[i, h, t2] = q_ih · k_ih[t2] / √hs for t2 ≤ pos_i, one unit per (sequence, head, t2);
+     * rows are maxPos + 1 long. ip: qkv, scratch, nb, c, nh, maxPos.
      */
-    public static void decodeWeighted(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp) {
-        int out = ip.get(0), vc = ip.get(1), scratch = ip.get(2), pos = ip.get(3), c = ip.get(4), nh = ip.get(5);
+    public static void decodeScores(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp, IntArray seqs) {
+        int qkv = ip.get(0), scratch = ip.get(1), nb = ip.get(2), c = ip.get(3), nh = ip.get(4), span = ip.get(5) + 1;
         int hs = c / nh;
-        for (int u = ctx.globalIdx; u < c; u += ctx.globalGroupSizeX) {
-            int h = u / hs;
-            int w = scratch + h * (pos + 1);
+        float scale = 1f / TornadoMath.sqrt((float) hs);
+        for (int u = ctx.globalIdx; u < nb * nh * span; u += ctx.globalGroupSizeX) {
+            int ih = u / span, t2 = u - ih * span, i = ih / nh, h = ih - i * nh;
+            if (t2 <= seqs.get(3 * i + 2)) {
+                int kc = seqs.get(3 * i);
+                a.set(scratch + u, dot(a, qkv + i * 3 * c + h * hs, kc + t2 * c + h * hs, hs) * scale);
+            }
+        }
+    }
+
+    /**
+     * Part 3: one unit per (sequence, channel) of out[nb, C]: its head's softmax over the scores part 2 left
+     * (recomputing max and sum over pos + 1 values costs less than another launch), summed over the cached
+     * values. ip: out, scratch, nb, c, nh, maxPos.
+     */
+    public static void decodeWeighted(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp, IntArray seqs) {
+        int out = ip.get(0), scratch = ip.get(1), nb = ip.get(2), c = ip.get(3), nh = ip.get(4), span = ip.get(5) + 1;
+        int hs = c / nh;
+        for (int u = ctx.globalIdx; u < nb * c; u += ctx.globalGroupSizeX) {
+            int i = u / c, ch = u - i * c, h = ch / hs;
+            int vc = seqs.get(3 * i + 1), pos = seqs.get(3 * i + 2);
+            int w = scratch + (i * nh + h) * span;
             float max = -3.4028235e38f;
             for (int t2 = 0; t2 <= pos; t2++) max = TornadoMath.max(max, a.get(w + t2));
             float sum = 0f, s = 0f;
             for (int t2 = 0; t2 <= pos; t2++) {
                 float e = TornadoMath.exp(a.get(w + t2) - max);
                 sum += e;
-                s += e * a.get(vc + t2 * c + u);
+                s += e * a.get(vc + t2 * c + ch);
             }
             a.set(out + u, s / sum);
-        }
-    }
-
-    /** Decode, part 2: scratch[h, t2] = q_h · k_h[t2] / √hs for t2 ≤ pos, one unit per (head, t2). ip: qkv, kc, scratch, pos, c, nh. */
-    public static void decodeScores(KernelContext ctx, FloatArray a, IntArray ip, FloatArray fp) {
-        int qkv = ip.get(0), kc = ip.get(1), scratch = ip.get(2), pos = ip.get(3), c = ip.get(4), nh = ip.get(5);
-        int hs = c / nh;
-        float scale = 1f / TornadoMath.sqrt((float) hs);
-        int units = nh * (pos + 1);
-        for (int u = ctx.globalIdx; u < units; u += ctx.globalGroupSizeX) {
-            int h = u / (pos + 1), t2 = u - h * (pos + 1);
-            float s = 0f;
-            for (int i = 0; i < hs; i++) s += a.get(qkv + h * hs + i) * a.get(kc + t2 * c + h * hs + i);
-            a.set(scratch + u, s * scale);
         }
     }
 }

@@ -78,9 +78,9 @@ public final class TornadoBackend implements ComputeBackend {
         attentionForward = plan.addWithTokens("attentionForward", AttentionKernels::forward);
         attentionBackwardQuery = plan.add("attentionBackwardQuery", AttentionKernels::backwardQuery);
         attentionBackwardKeyValue = plan.add("attentionBackwardKeyValue", AttentionKernels::backwardKeyValue);
-        decodeStore = plan.add("decodeStore", AttentionKernels::decodeStore);
-        decodeScores = plan.add("decodeScores", AttentionKernels::decodeScores);
-        decodeWeighted = plan.add("decodeWeighted", AttentionKernels::decodeWeighted);
+        decodeStore = plan.addWithTokens("decodeStore", AttentionKernels::decodeStore);
+        decodeScores = plan.addWithTokens("decodeScores", AttentionKernels::decodeScores);
+        decodeWeighted = plan.addWithTokens("decodeWeighted", AttentionKernels::decodeWeighted);
         geluForward = plan.add("geluForward", PointwiseKernels::geluForward);
         geluBackward = plan.add("geluBackward", PointwiseKernels::geluBackward);
         residualForward = plan.add("residualForward", PointwiseKernels::residualForward);
@@ -329,10 +329,26 @@ public final class TornadoBackend implements ComputeBackend {
 
     @Override
     public synchronized void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh) {
-        TornadoTensor scores = scratch((long) nh * (pos + 1));
-        plan.launch(decodeStore, new int[] {off(qkv), off(keyCache), off(valueCache), pos, c});
-        plan.launch(decodeScores, new int[] {off(qkv), off(keyCache), scores.offset(), pos, c, nh});
-        plan.launch(decodeWeighted, new int[] {off(out), off(valueCache), scores.offset(), pos, c, nh});
+        attentionDecodeBatch(out, qkv, new Tensor[] {keyCache}, new Tensor[] {valueCache}, new int[] {pos}, c, nh);
+    }
+
+    /** The whole batch in three launches; each sequence's caches and position travel with them as token ids. */
+    @Override
+    public synchronized void attentionDecodeBatch(Tensor out, Tensor qkv, Tensor[] keyCaches, Tensor[] valueCaches, int[] positions,
+                                                  int c, int nh) {
+        int nb = positions.length, maxPos = 0;
+        int[] seqs = new int[3 * nb];
+        for (int i = 0; i < nb; i++) {
+            seqs[3 * i] = off(keyCaches[i]);
+            seqs[3 * i + 1] = off(valueCaches[i]);
+            seqs[3 * i + 2] = positions[i];
+            maxPos = Math.max(maxPos, positions[i]);
+        }
+        tokens(seqs, 3 * nb);
+        TornadoTensor scores = scratch((long) nb * nh * (maxPos + 1));
+        plan.launch(decodeStore, new int[] {off(qkv), nb, c});
+        plan.launch(decodeScores, new int[] {off(qkv), scores.offset(), nb, c, nh, maxPos});
+        plan.launch(decodeWeighted, new int[] {off(out), scores.offset(), nb, c, nh, maxPos});
     }
 
     @Override

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
@@ -246,6 +247,32 @@ class KernelAgreementTest {
         }
         agree("attention decode key cache", kc);
         agree("attention decode value cache", vc);
+    }
+
+    /** Three sequences at different lengths in one batched step, each against its own caches. */
+    @Test
+    void attentionDecodeForABatchOfSequences() {
+        int c = 48, nh = 4, maxT = 24, nb = 3;
+        Pair[] kc = new Pair[nb], vc = new Pair[nb];
+        for (int i = 0; i < nb; i++) {
+            kc[i] = random(maxT * c, 1f);
+            vc[i] = random(maxT * c, 1f);
+        }
+        Pair out = zeros(nb * c);
+        int[] positions = {0, 7, 13};
+        for (int step = 0; step < 5; step++) {
+            Pair qkv = random(nb * 3 * c, 1f);
+            cpu.attentionDecodeBatch(out.cpu(), qkv.cpu(), Arrays.stream(kc).map(Pair::cpu).toArray(Tensor[]::new),
+                    Arrays.stream(vc).map(Pair::cpu).toArray(Tensor[]::new), positions, c, nh);
+            gpu.attentionDecodeBatch(out.gpu(), qkv.gpu(), Arrays.stream(kc).map(Pair::gpu).toArray(Tensor[]::new),
+                    Arrays.stream(vc).map(Pair::gpu).toArray(Tensor[]::new), positions, c, nh);
+            agree("attention decode batch", out);
+            for (int i = 0; i < nb; i++) positions[i]++;
+        }
+        for (int i = 0; i < nb; i++) {
+            agree("attention decode batch key cache", kc[i]);
+            agree("attention decode batch value cache", vc[i]);
+        }
     }
 
     @Test

@@ -93,6 +93,19 @@ public interface ComputeBackend extends AutoCloseable {
      */
     void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh);
 
+    /**
+     * {@link #attentionDecode} for nb sequences decoded together: row i of out[nb, C] and qkv[nb, 3C] against
+     * sequence i's caches at its own position positions[i]. A backend that pays per launch (a GPU) does the
+     * whole batch in one pass instead of three launches per sequence.
+     */
+    default void attentionDecodeBatch(Tensor out, Tensor qkv, Tensor[] keyCaches, Tensor[] valueCaches, int[] positions,
+                                      int c, int nh) {
+        for (int i = 0; i < positions.length; i++) {
+            attentionDecode(slice(out, (long) i * c, c), slice(qkv, 3L * i * c, 3L * c), keyCaches[i], valueCaches[i],
+                    positions[i], c, nh);
+        }
+    }
+
     void geluForward(Tensor out, Tensor inp, int n);
 
     void geluBackward(Tensor dinp, Tensor inp, Tensor dout, int n);

@@ -122,15 +122,19 @@ public final class Decoder implements AutoCloseable {
         Tensor qkv = be.slice(d.qkv, 0, 3L * nb * c), atty = be.slice(d.atty, 0, (long) nb * c);
         Tensor proj = be.slice(d.proj, 0, (long) nb * c), fch = be.slice(d.fch, 0, 4L * nb * c);
         Tensor fchGelu = be.slice(d.fchGelu, 0, 4L * nb * c), logits = be.slice(d.logits, 0, (long) nb * v);
+        Tensor[] keys = new Tensor[nb], values = new Tensor[nb];
+        int[] positions = new int[nb];
+        for (int i = 0; i < nb; i++) positions[i] = caches[i].length();
         for (int l = 0; l < cfg.layers(); l++) {
             ModelWeights.Layer w = wt.layers()[l];
             be.layerNormForward(ln, mean, rstd, x, w.ln1Weight(), w.ln1Bias(), nb, c);
             be.matmulForward(qkv, ln, w.qkvWeight(), w.qkvBias(), nb, c, 3 * c);
             if (lora != null) lora.forward(l, LoraAdapters.Target.QKV, qkv, ln, nb);
             for (int i = 0; i < nb; i++) {
-                be.attentionDecode(be.slice(atty, (long) i * c, c), be.slice(qkv, 3L * i * c, 3L * c),
-                        caches[i].keys(l), caches[i].values(l), caches[i].length(), c, nh);
+                keys[i] = caches[i].keys(l);
+                values[i] = caches[i].values(l);
             }
+            be.attentionDecodeBatch(atty, qkv, keys, values, positions, c, nh);
             be.matmulForward(proj, atty, w.attnProjWeight(), w.attnProjBias(), nb, c, c);
             if (lora != null) lora.forward(l, LoraAdapters.Target.ATTN_PROJ, proj, atty, nb);
             be.residualForward(x, x, proj, nb * c);
