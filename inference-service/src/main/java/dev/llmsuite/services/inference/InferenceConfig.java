@@ -72,6 +72,15 @@ public interface InferenceConfig {
     Path adapterDir();
 
     /**
+     * Backend memory, in MiB, for each served model's (and each adapter view's) prefix cache: the keys and values
+     * of whole 64-token prompt blocks, so a prompt that begins like an earlier one (a system prompt, few-shot
+     * examples, a template) skips that part of its prefill, with the same output (docs/api.md, "Prefix cache").
+     * The least recently used blocks go when it is full; 0 turns it off.
+     */
+    @WithDefault("256")
+    int prefixCacheMb();
+
+    /**
      * Checkpoints served as {@code NAME@step-N} besides each model's promoted and newest ones: loaded on first use,
      * the least recently used let go beyond this many (each holds a whole model in memory).
      */

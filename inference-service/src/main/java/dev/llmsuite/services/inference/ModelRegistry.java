@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.PrefixCache;
 import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.AnnouncedCheckpoints;
 import dev.llmsuite.engine.io.ClassifierFiles;
@@ -76,6 +77,8 @@ public class ModelRegistry {
     private final ComputeBackend backend;
     private final Counter loaded;
     private final Counter rejected;
+    /** Prompt tokens whose keys and values came from a prefix cache, and those computed. */
+    private final Counter promptRestored, promptComputed;
     private final InferenceConfig config;
     private final AnnouncedCheckpoints checkpoints;
 
@@ -86,6 +89,8 @@ public class ModelRegistry {
         this.backend = ComputeBackends.select(compute.backend(), compute.device(), config.threads(), compute.tornadoSettings(), LOG::info);
         this.loaded = registry.counter("llm.inference.checkpoints", "outcome", "loaded");
         this.rejected = registry.counter("llm.inference.checkpoints", "outcome", "rejected");
+        this.promptRestored = registry.counter("llm.inference.prompt.tokens", "prefill", "restored");
+        this.promptComputed = registry.counter("llm.inference.prompt.tokens", "prefill", "computed");
     }
 
     /** Serves llm.inference.model-dir, when set, before any announcement arrives (the operator's directory: no hashes). */
@@ -216,6 +221,7 @@ public class ModelRegistry {
     private LoadedModel load(CheckpointAnnouncement a, Path dir) throws IOException {
         GptModel model = HfCheckpoint.load(backend, dir);
         Decoder decoder = config.weights() == InferenceConfig.Weights.INT8 ? Decoder.int8(model) : Decoder.fp32(model);
+        decoder.usePrefixCache(prefixCache(model));
         BpeTokenizer tokenizer = null;
         long tokens = 0;
         Path meta = dir.resolve("trainer.json");
@@ -233,6 +239,16 @@ public class ModelRegistry {
         return new LoadedModel(a.model(), a, decoder, tokenizer, tokens, System.currentTimeMillis(),
                 new BatchScheduler(a.model(), decoder, config.maxBatch(), weights::leave),
                 ClassifierFiles.load(model, dir), weights);
+    }
+
+    /** A prefix cache of llm.inference.prefix-cache-mb for a model's decoder (null: turned off with 0). */
+    private PrefixCache prefixCache(GptModel model) {
+        int mb = config.prefixCacheMb();
+        if (mb <= 0) return null;
+        return new PrefixCache(model.backend(), model.config(), PrefixCache.blocksIn(mb, model.config()), (restored, computed) -> {
+            promptRestored.increment(restored);
+            promptComputed.increment(computed);
+        });
     }
 
     /** A name a request can use, what it serves, and the model's promotion (null: none, so NAME is its newest). */
@@ -369,6 +385,7 @@ public class ModelRegistry {
         }
         LOG.infof("serving %s: %s with adapter %s", name, base.name(), dir);
         Decoder viewDecoder = base.decoder().sharedWith(view);
+        viewDecoder.usePrefixCache(prefixCache(view)); // an adapter changes keys and values: a cache of its own
         return new LoadedModel(name, base.checkpoint(), viewDecoder, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),
                 new BatchScheduler(name, viewDecoder, config.maxBatch(), () -> {
                     viewDecoder.close();

@@ -30,6 +30,7 @@ class GenerationGateTest {
             public Path checkpointDir() { return Path.of("work/checkpoints"); }
             public int threads() { return 1; }
             public int maxPinnedSteps() { return 2; }
+            public int prefixCacheMb() { return 0; }
             public Weights weights() { return Weights.FP32; }
         };
     }

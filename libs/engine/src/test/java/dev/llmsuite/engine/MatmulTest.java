@@ -55,4 +55,24 @@ class MatmulTest {
             }
         }
     }
+
+    /** The contract prefill and the prefix cache rely on: from 16 rows on, a row's output does not depend on N. */
+    @Test
+    void fromSixteenRowsEachRowGetsTheSameFloatsWhateverTheRowCount() {
+        Random r = new Random(2);
+        int c = 96, oc = 160; // 160: two full column panels and a narrow one
+        float[] inp = random(r, 100 * c), w = random(r, oc * c), bias = random(r, oc);
+        try (WorkerPool pool = new WorkerPool(2)) {
+            float[] all = new float[100 * oc];
+            Matmul.forward(pool, all, 0, inp, 0, w, 0, bias, 0, 100, c, oc);
+            for (int[] part : new int[][] {{0, 16}, {37, 16}, {40, 17}, {64, 36}, {83, 17}, {5, 90}}) {
+                int from = part[0], n = part[1];
+                float[] some = new float[n * oc];
+                Matmul.forward(pool, some, 0, inp, from * c, w, 0, bias, 0, n, c, oc);
+                for (int i = 0; i < n * oc; i++) {
+                    assertEquals(all[from * oc + i], some[i], 0f, "row " + (from + i / oc) + " computed with " + n + " rows");
+                }
+            }
+        }
+    }
 }

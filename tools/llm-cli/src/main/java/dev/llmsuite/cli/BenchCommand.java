@@ -30,7 +30,7 @@ import picocli.CommandLine;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure the engine beside PyTorch CPU (fp32, same shapes, same thread count).",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Decode.class, PerplexityCommand.class,
-                LoadCommand.class, PipelineBenchCommand.class, StructuredBenchCommand.class})
+                LoadCommand.class, PipelineBenchCommand.class, StructuredBenchCommand.class, PrefixBenchCommand.class})
 final class BenchCommand {
 
     static class Common {

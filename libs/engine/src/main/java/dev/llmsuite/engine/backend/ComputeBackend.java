@@ -57,7 +57,9 @@ public interface ComputeBackend extends AutoCloseable {
 
     /**
      * out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC] (bias may be null). The weight may be a
-     * {@link #quantize8} copy (inference only: such a weight has no backward).
+     * {@link #quantize8} copy (inference only: such a weight has no backward). For N ≥ 16 an fp32 product gives
+     * each row the same floats whatever N is (rows do not share sums): a prompt's rows come out the same whether
+     * computed all together or after a prefix cache's blocks ({@code PrefixCache}; MatmulTest holds backends to it).
      */
     void matmulForward(Tensor out, Tensor inp, Tensor weight, Tensor bias, int n, int c, int oc);
 

@@ -239,4 +239,41 @@ public final class Attention {
             }
         });
     }
+
+    /**
+     * {@link #decode} for nb rows at once (sequences decoded together, or a prompt block of one sequence): every
+     * row's k and v stored first, then one parallel pass over (head, row), so a prompt of n rows is one dispatch of
+     * n · NH units instead of n dispatches of NH. Row i reads only its cache's positions up to pos[i].
+     */
+    public static void decodeBatch(WorkerPool pool, float[] out, int outOff, float[] qkv, int qkvOff, float[][] kc, int[] kcOff,
+                                   float[][] vc, int[] vcOff, int[] pos, int c, int nh) {
+        int nb = pos.length, hs = c / nh;
+        float scale = (float) (1.0 / Math.sqrt(hs));
+        for (int i = 0; i < nb; i++) {
+            System.arraycopy(qkv, qkvOff + i * 3 * c + c, kc[i], kcOff[i] + pos[i] * c, c);
+            System.arraycopy(qkv, qkvOff + i * 3 * c + 2 * c, vc[i], vcOff[i] + pos[i] * c, c);
+        }
+        pool.run(nb * nh, u -> {
+            // head-major: a worker's consecutive units are one head's rows, whose keys and values stay in its cache
+            int h = u / nb, i = u - h * nb, p = pos[i];
+            float[] k = kc[i], v = vc[i];
+            int q = qkvOff + i * 3 * c + h * hs, ko = kcOff[i] + h * hs, vo = vcOff[i] + h * hs;
+            float[] w = new float[p + 1];
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t2 = 0; t2 <= p; t2++) {
+                w[t2] = dot(qkv, q, k, ko + t2 * c, hs) * scale;
+                max = Math.max(max, w[t2]);
+            }
+            float sum = 0;
+            for (int t2 = 0; t2 <= p; t2++) sum += (w[t2] = (float) Math.exp(w[t2] - max));
+            for (int t2 = 0; t2 <= p; t2++) w[t2] = w[t2] / sum;
+            int o = outOff + i * c + h * hs;
+            if (hs == 4 * L) { // the value sum in registers
+                weightedSum64(out, o, w, 0, v, vo, c, 0, p, 0f, 1f, 0, 0, 0);
+                return;
+            }
+            for (int j = 0; j < hs; j++) out[o + j] = 0f;
+            for (int t2 = 0; t2 <= p; t2++) axpy(w[t2], v, vo + t2 * c, out, o, hs);
+        });
+    }
 }

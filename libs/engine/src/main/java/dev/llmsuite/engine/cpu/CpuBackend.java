@@ -159,6 +159,20 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
+    public void attentionDecodeBatch(Tensor out, Tensor qkv, Tensor[] keyCaches, Tensor[] valueCaches, int[] positions, int c, int nh) {
+        int nb = positions.length;
+        float[][] kc = new float[nb][], vc = new float[nb][];
+        int[] kcOff = new int[nb], vcOff = new int[nb];
+        for (int i = 0; i < nb; i++) {
+            kc[i] = t(keyCaches[i]).data();
+            kcOff[i] = t(keyCaches[i]).offset();
+            vc[i] = t(valueCaches[i]).data();
+            vcOff[i] = t(valueCaches[i]).offset();
+        }
+        Attention.decodeBatch(pool, t(out).data(), t(out).offset(), t(qkv).data(), t(qkv).offset(), kc, kcOff, vc, vcOff, positions, c, nh);
+    }
+
+    @Override
     public void geluForward(Tensor out, Tensor inp, int n) {
         Gelu.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), n);
     }

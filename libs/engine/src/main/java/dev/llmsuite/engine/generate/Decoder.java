@@ -7,10 +7,12 @@ import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.engine.model.ModelWeights;
 import dev.llmsuite.engine.model.OwnedTensors;
+import java.util.Arrays;
 
 /**
- * Serving a {@link GptModel} with a KV cache: {@link #prefill} runs a prompt in one batched pass and keeps every
- * position's keys and values; {@link #decodeBatch} then appends one token to each of several sequences, computing
+ * Serving a {@link GptModel} with a KV cache: {@link #prefill} runs a prompt in batched blocks of 64 positions and
+ * keeps every position's keys and values (restoring the first blocks from a {@link PrefixCache} when an earlier
+ * prompt began the same way); {@link #decodeBatch} then appends one token to each of several sequences, computing
  * only the new positions (continuous batching: each weight is read once per step for the whole batch).
  *
  * <p>With 8-bit weights ({@link #int8}) decode steps read the linear layers and the output head from 8-bit copies
@@ -34,6 +36,7 @@ public final class Decoder implements AutoCloseable {
     /** The 8-bit copies this decoder made and gives back on close (none for fp32 and for a view's decoder). */
     private final OwnedTensors ownedCopies;
     private StepBuffers buffers;
+    private PrefixCache prefixCache;
 
     private Decoder(GptModel model, ModelWeights serving, OwnedTensors ownedCopies) {
         this.model = model;
@@ -70,24 +73,36 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
-     * Runs the prompt through the model in one batched pass, stores every position's keys and values
-     * in the cache, and returns the logits after the last token.
+     * Runs the prompt through the model, stores every position's keys and values in the (empty) cache, and
+     * returns the logits after the last token. All positions go through each layer together, on the decode
+     * path (attention over the cache). Every operation gives a row the same floats however many rows are computed
+     * with it (matrix products from {@link PrefixCache#MIN_ROWS} rows on: {@link ComputeBackend#matmulForward}),
+     * so a block's keys and values are the same whether this prefill computes them or a {@link PrefixCache}
+     * restores them from an earlier prompt that began the same way: a cache hit changes nothing but the time to
+     * the first token.
      */
     public float[] prefill(int[] tokens, KvCache cache) {
-        int t = tokens.length, c = cfg.embeddingDim();
+        int t = tokens.length;
         if (t == 0) throw new IllegalArgumentException("empty prompt");
         if (t > cache.capacity()) throw new IllegalArgumentException("prompt of " + t + " tokens is over the cache's " + cache.capacity());
-        model.forward(tokens, null, 1, t, false, 0);
-        for (int l = 0; l < cfg.layers(); l++) {
-            Tensor qkv = model.layerQkv(l);
-            for (int p = 0; p < t; p++) {
-                be.copy(be.slice(cache.keys(l), (long) p * c, c), be.slice(qkv, (long) p * 3 * c + c, c));
-                be.copy(be.slice(cache.values(l), (long) p * c, c), be.slice(qkv, (long) p * 3 * c + 2L * c, c));
-            }
-        }
-        cache.setLength(t);
-        return model.logitsAt(0, t - 1);
+        if (cache.length() != 0) throw new IllegalArgumentException("prefill into a cache that already holds " + cache.length() + " positions");
+        int start = prefixCache == null ? 0 : prefixCache.restore(tokens, cache);
+        float[] logits = extend(Arrays.copyOfRange(tokens, start, t), cache);
+        if (prefixCache != null) prefixCache.store(tokens, cache);
+        return logits;
     }
+
+    /**
+     * Prompts that begin alike share their first blocks' keys and values through this cache (null: none); the
+     * decoder owns it from now on and closes it with itself.
+     */
+    public void usePrefixCache(PrefixCache cache) {
+        if (cache != null && !cache.fits(cfg)) throw new IllegalArgumentException("a prefix cache for another model shape");
+        if (prefixCache != null && prefixCache != cache) prefixCache.close();
+        this.prefixCache = cache;
+    }
+
+    public PrefixCache prefixCache() { return prefixCache; }
 
     /** Appends one token at position cache.length(), computing only that position; returns the next logits. */
     public float[] decode(int token, KvCache cache) {
@@ -102,73 +117,128 @@ public final class Decoder implements AutoCloseable {
      * cache. Returns each sequence's next-token logits.
      */
     public float[][] decodeBatch(int[] tokens, KvCache[] caches) {
-        int nb = tokens.length, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
+        int nb = tokens.length;
         if (nb != caches.length || nb == 0) throw new IllegalArgumentException("one cache per token, at least one");
+        int[] positions = new int[nb];
+        for (int i = 0; i < nb; i++) {
+            positions[i] = caches[i].length();
+            if (positions[i] >= caches[i].capacity()) throw new IllegalStateException("sequence " + i + ": the KV cache is full");
+        }
+        step(tokens, caches, positions);
+        float[][] out = new float[nb][];
+        for (int i = 0; i < nb; i++) {
+            caches[i].setLength(caches[i].length() + 1);
+            out[i] = logitsOfRow(i);
+        }
+        return out;
+    }
+
+    /**
+     * Appends tokens to one sequence at positions cache.length() … + n − 1 in one step (the rows attend to the
+     * cache and to each other causally); returns the logits after the last of them.
+     */
+    private float[] extend(int[] tokens, KvCache cache) {
+        int n = tokens.length, start = cache.length();
+        if (start + n > cache.capacity()) throw new IllegalStateException("the KV cache is full");
+        KvCache[] caches = new KvCache[n];
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            caches[i] = cache;
+            positions[i] = start + i;
+        }
+        step(tokens, caches, positions, n - 1, model.weights(), start);
+        cache.setLength(start + n);
+        return logitsOfRow(0);
+    }
+
+    private void step(int[] tokens, KvCache[] caches, int[] positions) {
+        step(tokens, caches, positions, -1, serving, -1);
+    }
+
+    /**
+     * The transformer over nb rows, row i being token tokens[i] at position positions[i] of caches[i] (its keys
+     * and values stored there, attending to that cache's positions up to its own). The output head runs for every
+     * row (logitsRow −1) or for one row (its logits then in row 0). Decode steps read the serving weights (8-bit
+     * with {@link #int8}); prefill, compute-bound, the model's fp32 weights. first ≥ 0: the rows are one
+     * sequence's consecutive positions from first.
+     */
+    private void step(int[] tokens, KvCache[] caches, int[] positions, int logitsRow, ModelWeights wt, int first) {
+        int nb = tokens.length, c = cfg.embeddingDim(), nh = cfg.heads(), v = cfg.vocabSize();
         if (buffers == null || buffers.rows < nb) {
             if (buffers != null) buffers.release();
             buffers = new StepBuffers(nb);
         }
-        ModelWeights wt = serving;
-        LoraAdapters lora = model.adapters();
         StepBuffers d = buffers;
-        for (int i = 0; i < nb; i++) {
-            int pos = caches[i].length();
-            if (pos >= caches[i].capacity()) throw new IllegalStateException("sequence " + i + ": the KV cache is full");
-            if (tokens[i] < 0 || tokens[i] >= v) throw new IllegalArgumentException("token id " + tokens[i] + " outside the vocabulary");
-            be.encoderForward(be.slice(d.x, (long) i * c, c), new int[] {tokens[i]}, wt.wte(), be.slice(wt.wpe(), (long) pos * c, c), 1, 1, c);
+        for (int token : tokens) {
+            if (token < 0 || token >= v) throw new IllegalArgumentException("token id " + token + " outside the vocabulary");
+        }
+        if (first >= 0) { // consecutive positions: one lookup for all
+            be.encoderForward(be.slice(d.x, 0, (long) nb * c), tokens, wt.wte(), be.slice(wt.wpe(), (long) first * c, (long) nb * c), 1, nb, c);
+        } else {
+            for (int i = 0; i < nb; i++) {
+                be.encoderForward(be.slice(d.x, (long) i * c, c), new int[] {tokens[i]}, wt.wte(), be.slice(wt.wpe(), (long) positions[i] * c, c), 1, 1, c);
+            }
         }
         Tensor x = be.slice(d.x, 0, (long) nb * c), ln = be.slice(d.ln, 0, (long) nb * c);
         Tensor mean = be.slice(d.mean, 0, nb), rstd = be.slice(d.rstd, 0, nb);
         Tensor qkv = be.slice(d.qkv, 0, 3L * nb * c), atty = be.slice(d.atty, 0, (long) nb * c);
         Tensor proj = be.slice(d.proj, 0, (long) nb * c), fch = be.slice(d.fch, 0, 4L * nb * c);
-        Tensor fchGelu = be.slice(d.fchGelu, 0, 4L * nb * c), logits = be.slice(d.logits, 0, (long) nb * v);
+        Tensor fchGelu = be.slice(d.fchGelu, 0, 4L * nb * c);
         Tensor[] keys = new Tensor[nb], values = new Tensor[nb];
-        int[] positions = new int[nb];
-        for (int i = 0; i < nb; i++) positions[i] = caches[i].length();
         for (int l = 0; l < cfg.layers(); l++) {
             ModelWeights.Layer w = wt.layers()[l];
             be.layerNormForward(ln, mean, rstd, x, w.ln1Weight(), w.ln1Bias(), nb, c);
-            be.matmulForward(qkv, ln, w.qkvWeight(), w.qkvBias(), nb, c, 3 * c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.QKV, qkv, ln, nb);
+            linear(l, LoraAdapters.Target.QKV, qkv, ln, w.qkvWeight(), w.qkvBias(), nb, c, 3 * c);
             for (int i = 0; i < nb; i++) {
                 keys[i] = caches[i].keys(l);
                 values[i] = caches[i].values(l);
             }
             be.attentionDecodeBatch(atty, qkv, keys, values, positions, c, nh);
-            be.matmulForward(proj, atty, w.attnProjWeight(), w.attnProjBias(), nb, c, c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.ATTN_PROJ, proj, atty, nb);
+            linear(l, LoraAdapters.Target.ATTN_PROJ, proj, atty, w.attnProjWeight(), w.attnProjBias(), nb, c, c);
             be.residualForward(x, x, proj, nb * c);
             be.layerNormForward(ln, mean, rstd, x, w.ln2Weight(), w.ln2Bias(), nb, c);
-            be.matmulForward(fch, ln, w.fcWeight(), w.fcBias(), nb, c, 4 * c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.FC, fch, ln, nb);
+            linear(l, LoraAdapters.Target.FC, fch, ln, w.fcWeight(), w.fcBias(), nb, c, 4 * c);
             be.geluForward(fchGelu, fch, nb * 4 * c);
-            be.matmulForward(proj, fchGelu, w.fcProjWeight(), w.fcProjBias(), nb, 4 * c, c);
-            if (lora != null) lora.forward(l, LoraAdapters.Target.FC_PROJ, proj, fchGelu, nb);
+            linear(l, LoraAdapters.Target.FC_PROJ, proj, fchGelu, w.fcProjWeight(), w.fcProjBias(), nb, 4 * c, c);
             be.residualForward(x, x, proj, nb * c);
         }
-        be.layerNormForward(ln, mean, rstd, x, wt.lnfWeight(), wt.lnfBias(), nb, c);
-        be.matmulForward(logits, ln, wt.outputHead(), null, nb, c, v);
-        float[][] out = new float[nb][v];
-        for (int i = 0; i < nb; i++) {
-            caches[i].setLength(caches[i].length() + 1);
-            be.read(logits, (long) i * v, out[i], 0, v);
-        }
+        int from = logitsRow >= 0 ? logitsRow : 0, rows = logitsRow >= 0 ? 1 : nb;
+        Tensor last = be.slice(x, (long) from * c, (long) rows * c), lnLast = be.slice(ln, 0, (long) rows * c);
+        be.layerNormForward(lnLast, be.slice(mean, 0, rows), be.slice(rstd, 0, rows), last, wt.lnfWeight(), wt.lnfBias(), rows, c);
+        be.matmulForward(be.slice(d.logits(rows), 0, (long) rows * v), lnLast, wt.outputHead(), null, rows, c, v);
+    }
+
+    /** out = in · Wᵀ + b over nb rows, and the adapter's share. */
+    private void linear(int l, LoraAdapters.Target target, Tensor out, Tensor in, Tensor w, Tensor b, int nb, int cin, int cout) {
+        be.matmulForward(out, in, w, b, nb, cin, cout);
+        LoraAdapters lora = model.adapters();
+        if (lora != null) lora.forward(l, target, out, in, nb);
+    }
+
+    private float[] logitsOfRow(int row) {
+        int v = cfg.vocabSize();
+        float[] out = new float[v];
+        be.read(buffers.logits(row + 1), (long) row * v, out, 0, v);
         return out;
     }
 
-    /** Gives the step buffers and the 8-bit copies this decoder made back to the backend; the model stays. */
+    /** Gives the step buffers, the 8-bit copies this decoder made and its prefix cache back to the backend; the model stays. */
     @Override
     public void close() {
         if (buffers != null) buffers.release();
         buffers = null;
         ownedCopies.release();
+        if (prefixCache != null) prefixCache.close();
+        prefixCache = null;
     }
 
-    /** Working buffers for decode steps, grown to the largest batch seen. */
+    /** Working buffers for decode steps and prompts, grown to the most rows seen; logits only for the rows that need them. */
     private final class StepBuffers {
         final int rows;
-        final Tensor x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, logits;
+        final Tensor x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu;
         private final OwnedTensors owned = new OwnedTensors(be);
+        private Tensor logits;
+        private int logitRows;
 
         StepBuffers(int rows) {
             this.rows = rows;
@@ -182,11 +252,22 @@ public final class Decoder implements AutoCloseable {
             proj = owned.allocate((long) rows * c);
             fch = owned.allocate(4L * rows * c);
             fchGelu = owned.allocate(4L * rows * c);
-            logits = owned.allocate((long) rows * cfg.vocabSize());
+        }
+
+        /** [rows, V] logits (a 1,000-token prompt needs one row, not 1,000). */
+        Tensor logits(int n) {
+            if (logitRows < n) {
+                if (logits != null) be.release(logits);
+                logits = be.allocate((long) n * cfg.vocabSize());
+                logitRows = n;
+            }
+            return logits;
         }
 
         void release() {
             owned.release();
+            if (logits != null) be.release(logits);
+            logits = null;
         }
     }
 }
