@@ -1,5 +1,6 @@
 package dev.llmsuite.services.inference;
 
+import dev.llmsuite.engine.generate.ServingWeights;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -87,16 +88,13 @@ public interface InferenceConfig {
     @WithDefault("2")
     int maxPinnedSteps();
 
-    /** How decode steps read the linear layers' weights. */
-    enum Weights { FP32, INT8 }
-
     /**
-     * {@code int8}: decode steps read 8-bit copies of the linear layers (one scale per 64 values), about
-     * 1.7x the tokens/s of fp32 at a small perplexity cost (docs/benchmarks.md); prompts still prefill
-     * in fp32.
+     * What decode steps read the linear layers from: {@code fp32}, {@code bf16} (half the bytes) or {@code int8}
+     * (8-bit copies, one scale per 64 values, about 1.7x the tokens/s of fp32 at a small perplexity cost:
+     * docs/benchmarks.md); prompts still prefill in fp32.
      */
     @WithDefault("fp32")
-    Weights weights();
+    ServingWeights weights();
 
     /** Threads for the GPT engine (0 = all cores). */
     @WithDefault("0")

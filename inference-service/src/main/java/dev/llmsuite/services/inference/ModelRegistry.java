@@ -220,7 +220,7 @@ public class ModelRegistry {
     /** Loads a checkpoint directory; {@code a} is what /v1/models shows of it (its path relative to the checkpoint root). */
     private LoadedModel load(CheckpointAnnouncement a, Path dir) throws IOException {
         GptModel model = HfCheckpoint.load(backend, dir);
-        Decoder decoder = config.weights() == InferenceConfig.Weights.INT8 ? Decoder.int8(model) : Decoder.fp32(model);
+        Decoder decoder = Decoder.of(model, config.weights());
         decoder.usePrefixCache(prefixCache(model));
         BpeTokenizer tokenizer = null;
         long tokens = 0;

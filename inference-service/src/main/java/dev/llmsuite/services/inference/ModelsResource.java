@@ -43,7 +43,7 @@ public class ModelsResource {
         static ModelCard of(ModelRegistry.Served s) {
             LoadedModel m = s.model();
             return new ModelCard(s.id(), "model", m.checkpoint().createdAtMillis() / 1000, "llm-suite",
-                    m.checkpoint().step(), m.checkpoint().path(), m.tokensSeen(), m.decoder().quantized() ? "int8" : "fp32",
+                    m.checkpoint().step(), m.checkpoint().path(), m.tokensSeen(), m.decoder().weights().label(),
                     s.latestStep(), PromotionCard.of(s.promotion()));
         }
     }

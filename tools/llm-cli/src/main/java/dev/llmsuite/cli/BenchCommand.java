@@ -6,6 +6,7 @@ import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.model.GptConfig;
@@ -233,15 +234,17 @@ final class BenchCommand {
         @Option(names = "--preset", defaultValue = "gpt2-124m") String preset;
         @Option(names = "--tokens", defaultValue = "64") int tokens;
         @Option(names = "--batch", defaultValue = "1", description = "sequences decoded together (continuous batching)") int batch;
-        @Option(names = "--weights", defaultValue = "fp32", description = "fp32 or int8 (8-bit linear layers for decode)") String weights;
+        @Option(names = "--weights", defaultValue = "fp32",
+                description = "fp32, bf16 or int8: what decode steps read the linear layers from (default ${DEFAULT-VALUE})") String weights;
 
         Decoder decoder(ComputeBackend be, GptConfig cfg) {
             GptModel model = new GptModel(be, cfg);
             model.initialize(0);
-            if (weights.equals("int8")) return Decoder.int8(model);
-            if (!weights.equals("fp32")) throw new ParameterException(
-                    new CommandLine(this), "--weights must be fp32 or int8");
-            return Decoder.fp32(model);
+            try {
+                return Decoder.of(model, ServingWeights.parse(weights));
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(new CommandLine(this), "--" + e.getMessage());
+            }
         }
 
         public void run() {
@@ -263,6 +266,14 @@ final class BenchCommand {
                 Double t = theirs == null ? null : theirs.get("tokens_per_s").asDouble();
                 row.put("torch_tokens_per_s", t);
                 row.put("ratio", ratio(tokensPerS, t));
+                if (be instanceof CpuBackend) { // batch 1 reads every weight once a token: the memory's bound
+                    double mb = WeightBandwidth.bytesPerToken(cfg, ServingWeights.parse(weights)) / 1e6;
+                    double gbs = WeightBandwidth.readGigabytesPerSecond(threads);
+                    row.put("weight_mb_per_token", mb);
+                    row.put("read_gb_per_s", gbs);
+                    row.put("bound_tokens_per_s", gbs * 1e3 / mb);
+                    row.put("of_bound", tokensPerS / (gbs * 1e3 / mb));
+                }
                 row(row);
             }
         }

@@ -2,6 +2,7 @@ package dev.llmsuite.cli;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
@@ -19,10 +20,10 @@ import picocli.CommandLine.Option;
 /**
  * {@code ./llm bench perplexity}: what 8-bit serving weights cost. One checkpoint, one held-out text,
  * the same decode path (prefill one token, then one decode step per token, as serving runs it) with
- * fp32 and with int8 weights: perplexity and decode tokens/s side by side.
+ * fp32, bf16 and int8 weights: perplexity and decode tokens/s side by side.
  */
 @Command(name = "perplexity", mixinStandardHelpOptions = true,
-        description = "Perplexity and decode tokens/s of a checkpoint on a text, fp32 beside int8 weights.")
+        description = "Perplexity and decode tokens/s of a checkpoint on a text, fp32 beside bf16 and int8 weights.")
 final class PerplexityCommand extends BenchCommand.Common implements Runnable {
     @Option(names = "--model", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout), or a training job's directory: its newest step") Path model;
     @Option(names = "--text", required = true, description = "held-out text, GPT-2 tokenized") Path text;
@@ -37,18 +38,18 @@ final class PerplexityCommand extends BenchCommand.Common implements Runnable {
         }
         ids = Arrays.copyOf(ids, Math.min(ids.length, tokens));
         double fp32 = 0;
-        for (String weights : new String[] {"fp32", "int8"}) {
+        for (ServingWeights weights : ServingWeights.values()) {
             try (CpuBackend be = new CpuBackend(threads)) {
                 GptModel loaded = HfCheckpoint.load(be, HfCheckpoint.newestIn(model));
-                Decoder m = weights.equals("int8") ? Decoder.int8(loaded) : Decoder.fp32(loaded);
+                Decoder m = Decoder.of(loaded, weights);
                 long t0 = System.nanoTime();
                 double[] nll = negativeLogLikelihood(m, ids);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 double ppl = Math.exp(nll[0] / nll[1]);
-                if (weights.equals("fp32")) fp32 = ppl;
+                if (weights == ServingWeights.FP32) fp32 = ppl;
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("bench", "perplexity");
-                row.put("weights", weights);
+                row.put("weights", weights.label());
                 row.put("tokens_scored", (long) nll[1]);
                 row.put("perplexity", ppl);
                 row.put("vs_fp32_percent", String.format("%+.3f", 100 * (ppl / fp32 - 1)));

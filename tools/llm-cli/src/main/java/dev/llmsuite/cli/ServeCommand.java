@@ -1,5 +1,6 @@
 package dev.llmsuite.cli;
 
+import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +26,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--name", description = "the model's name in the API (default: the name of the directory given)")
     String name;
 
-    @Option(names = "--weights", defaultValue = "fp32", description = "fp32 or int8: 8-bit linear layers for decode steps "
-            + "(faster, a small perplexity cost; default ${DEFAULT-VALUE})")
+    @Option(names = "--weights", defaultValue = "fp32", description = "fp32, bf16 or int8: 16- or 8-bit linear layers for "
+            + "decode steps (faster, a small perplexity cost; default ${DEFAULT-VALUE})")
     String weights;
 
     @Override
@@ -41,8 +42,7 @@ final class ServeCommand implements Callable<Integer> {
         props.put("llm.inference.model-dir", dir.toString());
         String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
         props.put("llm.inference.model-name", served);
-        if (!weights.equals("fp32") && !weights.equals("int8")) throw new IllegalArgumentException("--weights must be fp32 or int8");
-        props.put("llm.inference.weights", weights);
+        props.put("llm.inference.weights", ServingWeights.parse(weights).label());
         props.put("mp.messaging.incoming.checkpoints.enabled", "false");
         props.put("llm.kafka.check-on-start", "false");
         props.put("quarkus.smallrye-health.check.\"io.quarkus.kafka.client.health.KafkaHealthCheck\".enabled", "false");

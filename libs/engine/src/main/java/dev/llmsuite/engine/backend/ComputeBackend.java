@@ -42,6 +42,14 @@ public interface ComputeBackend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " has no 8-bit weights");
     }
 
+    /**
+     * A bfloat16 copy of the matrix weight[rows, cols] for serving, which {@link #matmulForward} accepts as its
+     * weight: decode steps read half of fp32's bytes. A backend without it says so.
+     */
+    default Tensor quantize16(Tensor weight, int rows, int cols) {
+        throw new UnsupportedOperationException(name() + " has no 16-bit weights");
+    }
+
     // ---------------------------------------------------------------- layers, forward and backward
 
     /** out[B,T,C] = wte[ids] + wpe[t]. */
@@ -57,7 +65,8 @@ public interface ComputeBackend extends AutoCloseable {
 
     /**
      * out[N,OC] = inp[N,C] · weight[OC,C]ᵀ + bias[OC] (bias may be null). The weight may be a
-     * {@link #quantize8} copy (inference only: such a weight has no backward). For N ≥ 16 an fp32 product gives
+     * {@link #quantize8} or {@link #quantize16} copy (inference only: such a weight has no backward). For N ≥ 16 an
+     * fp32 product gives
      * each row the same floats whatever N is (rows do not share sums): a prompt's rows come out the same whether
      * computed all together or after a prefix cache's blocks ({@code PrefixCache}; MatmulTest holds backends to it).
      */

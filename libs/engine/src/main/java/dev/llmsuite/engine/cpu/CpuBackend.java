@@ -88,6 +88,11 @@ public final class CpuBackend implements ComputeBackend {
         return Int8Matrix.of(t(weight).data(), t(weight).offset(), rows, cols);
     }
 
+    @Override
+    public Tensor quantize16(Tensor weight, int rows, int cols) {
+        return Bf16Matrix.of(t(weight).data(), t(weight).offset(), rows, cols);
+    }
+
     // ---------------------------------------------------------------- layers
 
     @Override
@@ -122,6 +127,12 @@ public final class CpuBackend implements ComputeBackend {
         if (w instanceof Int8Matrix q) {
             if (q.rows() != oc || q.cols() != c) throw new IllegalArgumentException("8-bit weight is " + q.rows() + "x" + q.cols());
             Int8Matmul.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), q,
+                    bias == null ? null : t(bias).data(), bias == null ? 0 : t(bias).offset(), n);
+            return;
+        }
+        if (w instanceof Bf16Matrix h) {
+            if (h.rows() != oc || h.cols() != c) throw new IllegalArgumentException("16-bit weight is " + h.rows() + "x" + h.cols());
+            Bf16Matmul.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), h,
                     bias == null ? null : t(bias).data(), bias == null ? 0 : t(bias).offset(), n);
             return;
         }

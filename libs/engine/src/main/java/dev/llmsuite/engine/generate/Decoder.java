@@ -16,7 +16,8 @@ import java.util.Arrays;
  * only the new positions (continuous batching: each weight is read once per step for the whole batch).
  *
  * <p>With 8-bit weights ({@link #int8}) decode steps read the linear layers and the output head from 8-bit copies
- * with one scale per 64 values, a quarter of the bytes per step; prefill (compute-bound, where 8 bits would not
+ * with one scale per 64 values, a quarter of the bytes per step (with {@link ServingWeights#BF16}, bfloat16 copies:
+ * half); prefill (compute-bound, where 8 bits would not
  * speed it) and training keep reading the fp32 weights.
  *
  * <pre>
@@ -33,35 +34,49 @@ public final class Decoder implements AutoCloseable {
     private final ComputeBackend be;
     /** What decode steps read: the model's weights, or the same with 8-bit linear layers. */
     private final ModelWeights serving;
+    private final ServingWeights format;
     /** The 8-bit copies this decoder made and gives back on close (none for fp32 and for a view's decoder). */
     private final OwnedTensors ownedCopies;
     private StepBuffers buffers;
     private PrefixCache prefixCache;
 
-    private Decoder(GptModel model, ModelWeights serving, OwnedTensors ownedCopies) {
+    private Decoder(GptModel model, ModelWeights serving, ServingWeights format, OwnedTensors ownedCopies) {
         this.model = model;
         this.cfg = model.config();
         this.be = model.backend();
         this.serving = serving;
+        this.format = format;
         this.ownedCopies = ownedCopies;
     }
 
     /** Decode steps on the model's fp32 weights. */
     public static Decoder fp32(GptModel model) {
-        return new Decoder(model, model.weights(), new OwnedTensors(model.backend()));
+        return of(model, ServingWeights.FP32);
     }
 
     /** Decode steps on 8-bit copies of the model's linear layers, made now. */
     public static Decoder int8(GptModel model) {
+        return of(model, ServingWeights.INT8);
+    }
+
+    /** Decode steps on the weights asked for: the model's own, or bfloat16 or 8-bit copies of its linear layers made now. */
+    public static Decoder of(GptModel model, ServingWeights format) {
         ComputeBackend be = model.backend();
         OwnedTensors copies = new OwnedTensors(be);
-        ModelWeights quantized = model.weights().withLinearLayers(model.config(), (w, rows, cols) -> copies.own(be.quantize8(w, rows, cols)));
-        return new Decoder(model, quantized, copies);
+        ModelWeights serving = switch (format) {
+            case FP32 -> model.weights();
+            case BF16 -> model.weights().withLinearLayers(model.config(), (w, rows, cols) -> copies.own(be.quantize16(w, rows, cols)));
+            case INT8 -> model.weights().withLinearLayers(model.config(), (w, rows, cols) -> copies.own(be.quantize8(w, rows, cols)));
+        };
+        return new Decoder(model, serving, format, copies);
     }
 
     public GptModel model() { return model; }
 
-    public boolean quantized() { return serving != model.weights(); }
+    public boolean quantized() { return format != ServingWeights.FP32; }
+
+    /** What decode steps read. */
+    public ServingWeights weights() { return format; }
 
     /**
      * A decoder for {@code view} (this decoder's model's {@link GptModel#sharingWeights}, with adapters of its own)
@@ -69,7 +84,7 @@ public final class Decoder implements AutoCloseable {
      */
     public Decoder sharedWith(GptModel view) {
         if (view.weights() != model.weights()) throw new IllegalArgumentException("the view does not share this model's weights");
-        return new Decoder(view, serving, new OwnedTensors(be));
+        return new Decoder(view, serving, format, new OwnedTensors(be));
     }
 
     /**
