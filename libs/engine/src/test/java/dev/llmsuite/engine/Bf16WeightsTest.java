@@ -6,11 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.cpu.Bf16Matrix;
 import dev.llmsuite.engine.cpu.CpuBackend;
-import dev.llmsuite.engine.generate.Decoder;
-import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.ServingWeights;
-import dev.llmsuite.engine.model.GptConfig;
-import dev.llmsuite.engine.model.GptModel;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -87,29 +83,6 @@ class Bf16WeightsTest {
 
     @Test
     void bf16DecodeStaysCloseToFp32() {
-        GptConfig cfg = new GptConfig(300, 32, 64, 4, 2, 0.0, true, true);
-        try (CpuBackend be = new CpuBackend(2)) {
-            GptModel model = new GptModel(be, cfg);
-            model.initialize(3);
-            try (Decoder exact = Decoder.fp32(model); Decoder half = Decoder.of(model, ServingWeights.BF16)) {
-                assertEquals(ServingWeights.BF16, half.weights());
-                int[] prompt = {5, 17, 250, 3};
-                KvCache a = new KvCache(be, cfg, 16), b = new KvCache(be, cfg, 16);
-                float[] la = exact.prefill(prompt, a), lb = half.prefill(prompt, b);
-                for (int step = 0; step < 8; step++) {
-                    la = exact.decode(step * 31 % 300, a);
-                    lb = half.decode(step * 31 % 300, b);
-                    double dot = 0, na = 0, nb = 0, diff = 0;
-                    for (int i = 0; i < la.length; i++) {
-                        dot += la[i] * lb[i];
-                        na += la[i] * la[i];
-                        nb += lb[i] * lb[i];
-                        diff = Math.max(diff, Math.abs(la[i] - lb[i]));
-                    }
-                    assertTrue(diff > 0, "the 16-bit path is really taken");
-                    assertTrue(dot / Math.sqrt(na * nb) > 0.9999, "step " + step + ": cosine " + dot / Math.sqrt(na * nb));
-                }
-            }
-        }
+        Int8WeightsTest.decodeStaysCloseToFp32(ServingWeights.BF16, 0.9999);
     }
 }

@@ -8,6 +8,7 @@ import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.cpu.Int8Matrix;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import java.util.Random;
@@ -74,27 +75,33 @@ class Int8WeightsTest {
 
     @Test
     void quantizedDecodeStaysCloseToFp32() {
+        decodeStaysCloseToFp32(ServingWeights.INT8, 0.999);
+    }
+
+    /** Eight decode steps of a small model with these serving weights: the logits' cosine to fp32's stays above minCosine. */
+    static void decodeStaysCloseToFp32(ServingWeights format, double minCosine) {
         GptConfig cfg = new GptConfig(300, 32, 64, 4, 2, 0.0, true, true);
         try (CpuBackend be = new CpuBackend(2)) {
-            GptModel fp32 = new GptModel(be, cfg), int8 = new GptModel(be, cfg);
-            fp32.initialize(3);
-            int8.initialize(3);
-            Decoder exact = Decoder.fp32(fp32), quantized = Decoder.int8(int8);
-            int[] prompt = {5, 17, 250, 3};
-            KvCache a = new KvCache(be, cfg, 16), b = new KvCache(be, cfg, 16);
-            float[] la = exact.prefill(prompt, a), lb = quantized.prefill(prompt, b);
-            for (int step = 0; step < 8; step++) {
-                la = exact.decode(step * 31 % 300, a);
-                lb = quantized.decode(step * 31 % 300, b);
-                double dot = 0, na = 0, nb = 0, diff = 0;
-                for (int i = 0; i < la.length; i++) {
-                    dot += la[i] * lb[i];
-                    na += la[i] * la[i];
-                    nb += lb[i] * lb[i];
-                    diff = Math.max(diff, Math.abs(la[i] - lb[i]));
+            GptModel model = new GptModel(be, cfg);
+            model.initialize(3);
+            try (Decoder exact = Decoder.fp32(model); Decoder served = Decoder.of(model, format)) {
+                assertEquals(format, served.weights());
+                int[] prompt = {5, 17, 250, 3};
+                KvCache a = new KvCache(be, cfg, 16), b = new KvCache(be, cfg, 16);
+                float[] la = exact.prefill(prompt, a), lb = served.prefill(prompt, b);
+                for (int step = 0; step < 8; step++) {
+                    la = exact.decode(step * 31 % 300, a);
+                    lb = served.decode(step * 31 % 300, b);
+                    double dot = 0, na = 0, nb = 0, diff = 0;
+                    for (int i = 0; i < la.length; i++) {
+                        dot += la[i] * lb[i];
+                        na += la[i] * la[i];
+                        nb += lb[i] * lb[i];
+                        diff = Math.max(diff, Math.abs(la[i] - lb[i]));
+                    }
+                    assertTrue(diff > 0, format.label() + ": the converted weights are really read");
+                    assertTrue(dot / Math.sqrt(na * nb) > minCosine, format.label() + " step " + step + ": cosine " + dot / Math.sqrt(na * nb));
                 }
-                assertTrue(diff > 0, "the 8-bit path is really taken");
-                assertTrue(dot / Math.sqrt(na * nb) > 0.999, "step " + step + ": cosine " + dot / Math.sqrt(na * nb));
             }
         }
     }

@@ -15,26 +15,15 @@ final class Int8Matmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
-    private static final int ROWS_PER_TASK = 64;
 
     private Int8Matmul() {}
 
     static void forward(WorkerPool pool, float[] out, int outOff, float[] inp, int inpOff, Int8Matrix w,
                         float[] bias, int biasOff, int n) {
-        int oc = w.rows();
-        pool.run((oc + ROWS_PER_TASK - 1) / ROWS_PER_TASK, p -> {
-            int end = Math.min(oc, (p + 1) * ROWS_PER_TASK);
-            for (int o = p * ROWS_PER_TASK; o < end; o++) {
-                float b = bias == null ? 0f : bias[biasOff + o];
-                for (int r = 0; r < n; r += 4) {
-                    int rows = Math.min(4, n - r);
-                    if (rows == 4 && w.group() % L == 0) {
-                        row4(out, outOff, inp, inpOff, w, o, r, b);
-                    } else {
-                        for (int i = 0; i < rows; i++) out[outOff + (r + i) * oc + o] = dot(inp, inpOff + (r + i) * w.cols(), w, o) + b;
-                    }
-                }
-            }
+        WeightRows.forward(pool, out, outOff, bias, biasOff, n, w.rows(), w.group() % L == 0, new WeightRows.Kernel() {
+            public void four(int o, int r, float b) { row4(out, outOff, inp, inpOff, w, o, r, b); }
+
+            public float one(int o, int r) { return dot(inp, inpOff + r * w.cols(), w, o); }
         });
     }
 

@@ -1,0 +1,39 @@
+package dev.llmsuite.engine.cpu;
+
+/**
+ * The loop the decode products over converted weights share (8-bit {@link Int8Matmul}, bfloat16 {@link Bf16Matmul}):
+ * tasks of 64 weight rows; each weight row widened once for four input rows at a time, the last rows one by one.
+ */
+final class WeightRows {
+    private static final int ROWS_PER_TASK = 64;
+
+    /** One weight row o against input rows: four at once from r, or one. */
+    interface Kernel {
+        /** out[r..r+3][o] = input rows r..r+3 · weight row o + bias. */
+        void four(int o, int r, float bias);
+
+        /** input row r · weight row o. */
+        float one(int o, int r);
+    }
+
+    private WeightRows() {}
+
+    /** out[r][o] for r < n, o < oc, through kernel (with four-row kernels only where fourRows allows). */
+    static void forward(WorkerPool pool, float[] out, int outOff, float[] bias, int biasOff, int n, int oc, boolean fourRows,
+                        Kernel kernel) {
+        pool.run((oc + ROWS_PER_TASK - 1) / ROWS_PER_TASK, p -> {
+            int end = Math.min(oc, (p + 1) * ROWS_PER_TASK);
+            for (int o = p * ROWS_PER_TASK; o < end; o++) {
+                float b = bias == null ? 0f : bias[biasOff + o];
+                for (int r = 0; r < n; r += 4) {
+                    int rows = Math.min(4, n - r);
+                    if (rows == 4 && fourRows) {
+                        kernel.four(o, r, b);
+                    } else {
+                        for (int i = 0; i < rows; i++) out[outOff + (r + i) * oc + o] = kernel.one(o, r + i) + b;
+                    }
+                }
+            }
+        });
+    }
+}
