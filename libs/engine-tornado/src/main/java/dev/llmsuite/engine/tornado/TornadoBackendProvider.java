@@ -12,12 +12,20 @@ import java.util.Map;
  */
 public final class TornadoBackendProvider {
     static final String RUNTIME_CLASS = "uk.ac.manchester.tornado.api.TornadoExecutionPlan";
+    /** TornadoVM's cap on device buffers (-Dtornado.device.memory; a user's own setting is kept). */
+    static final String DEVICE_MEMORY = "tornado.device.memory";
 
     /**
      * @param acceleratorsOnly for {@code llm.compute.backend=auto}: refuse an OpenCL CPU device (PoCL),
      *                         which is slower than the CPU backend
      */
     public ComputeBackend create(int device, boolean acceleratorsOnly, Map<String, String> settings) {
+        long arenaBytes = setting(settings, "tornado-memory", "1g");
+        if (System.getProperty(DEVICE_MEMORY) == null) {
+            // TornadoVM refuses any buffer beyond this (default 4 GB) and reads it once, when its runtime starts,
+            // which is below: the arena and the launch arrays fit, whatever arena was asked for
+            System.setProperty(DEVICE_MEMORY, String.valueOf(arenaBytes + (1L << 30)));
+        }
         try {
             Class.forName(RUNTIME_CLASS);
         } catch (ClassNotFoundException | NoClassDefFoundError e) {
@@ -33,7 +41,7 @@ public final class TornadoBackendProvider {
         }
         // TornadoVM types only from here on, in classes that load after the check above
         TornadoBackend backend = new TornadoBackend(TornadoDevices.get(device, acceleratorsOnly), (int) Math.min(Integer.MAX_VALUE - 64,
-                setting(settings, "tornado-memory", "1g") / Float.BYTES), (int) setting(settings, "tornado-max-tokens", "65536"));
+                arenaBytes / Float.BYTES), (int) setting(settings, "tornado-max-tokens", "65536"));
         try {
             KnownAnswerCheck.run(backend);
         } catch (RuntimeException | AssertionError e) {
