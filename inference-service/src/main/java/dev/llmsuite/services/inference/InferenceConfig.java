@@ -1,6 +1,5 @@
 package dev.llmsuite.services.inference;
 
-import dev.llmsuite.engine.generate.ServingWeights;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
@@ -94,7 +93,10 @@ public interface InferenceConfig {
      * docs/benchmarks.md); prompts still prefill in fp32.
      */
     @WithDefault("fp32")
-    ServingWeights weights();
+    Weights weights();
+
+    /** The engine's {@code ServingWeights}, declared here so the manifests' check (deploy/manifest-tests) reads this mapping without the engine. */
+    enum Weights { FP32, BF16, INT8 }
 
     /** Threads for the GPT engine (0 = all cores). */
     @WithDefault("0")

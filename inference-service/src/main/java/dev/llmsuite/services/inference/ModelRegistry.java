@@ -6,6 +6,7 @@ import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.PrefixCache;
+import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.AnnouncedCheckpoints;
 import dev.llmsuite.engine.io.ClassifierFiles;
@@ -220,7 +221,7 @@ public class ModelRegistry {
     /** Loads a checkpoint directory; {@code a} is what /v1/models shows of it (its path relative to the checkpoint root). */
     private LoadedModel load(CheckpointAnnouncement a, Path dir) throws IOException {
         GptModel model = HfCheckpoint.load(backend, dir);
-        Decoder decoder = Decoder.of(model, config.weights());
+        Decoder decoder = Decoder.of(model, ServingWeights.valueOf(config.weights().name()));
         decoder.usePrefixCache(prefixCache(model));
         BpeTokenizer tokenizer = null;
         long tokens = 0;

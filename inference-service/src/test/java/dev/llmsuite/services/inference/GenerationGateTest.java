@@ -3,7 +3,6 @@ package dev.llmsuite.services.inference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.service.ProblemException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
@@ -32,7 +31,7 @@ class GenerationGateTest {
             public int threads() { return 1; }
             public int maxPinnedSteps() { return 2; }
             public int prefixCacheMb() { return 0; }
-            public ServingWeights weights() { return ServingWeights.FP32; }
+            public Weights weights() { return Weights.FP32; }
         };
     }
 
