@@ -212,11 +212,12 @@ public final class TornadoBackend implements ComputeBackend {
         plan.launch(copyScaled, new int[] {off(dst), off(src), t(src).length()}, 1f);
     }
 
-    /** A region of at least n floats for a kernel's intermediate results, reused across launches. */
+    /** Row chunks of a two-pass column sum. */
     private static int chunks(int rows) {
         return (rows + ArenaKernels.CHUNK_ROWS - 1) / ArenaKernels.CHUNK_ROWS;
     }
 
+    /** A region of at least n floats for a kernel's intermediate results, reused across launches. */
     private TornadoTensor scratch(long n) {
         if (scratch.length() < n) {
             if (scratch.length() > 0) release(scratch);

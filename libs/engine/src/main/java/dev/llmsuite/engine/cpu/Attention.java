@@ -216,33 +216,10 @@ public final class Attention {
         }
     }
 
-    /** One new position against a KV cache [maxT, C]: store k and v at pos, attend over 0..pos. */
-    public static void decode(WorkerPool pool, float[] out, int outOff, float[] qkv, int qkvOff, float[] kc, int kcOff,
-                              float[] vc, int vcOff, int pos, int c, int nh) {
-        int hs = c / nh;
-        float scale = (float) (1.0 / Math.sqrt(hs));
-        System.arraycopy(qkv, qkvOff + c, kc, kcOff + pos * c, c);
-        System.arraycopy(qkv, qkvOff + 2 * c, vc, vcOff + pos * c, c);
-        pool.run(nh, h -> {
-            float[] w = new float[pos + 1];
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t2 = 0; t2 <= pos; t2++) {
-                w[t2] = dot(qkv, qkvOff + h * hs, kc, kcOff + t2 * c + h * hs, hs) * scale;
-                max = Math.max(max, w[t2]);
-            }
-            float sum = 0;
-            for (int t2 = 0; t2 <= pos; t2++) sum += (w[t2] = (float) Math.exp(w[t2] - max));
-            int o = outOff + h * hs;
-            for (int i = 0; i < hs; i++) out[o + i] = 0f;
-            for (int t2 = 0; t2 <= pos; t2++) {
-                axpy(w[t2] / sum, vc, vcOff + t2 * c + h * hs, out, o, hs);
-            }
-        });
-    }
-
-    /**
-     * {@link #decode} for nb rows at once (sequences decoded together, or a prompt block of one sequence): every
-     * row's k and v stored first, then one parallel pass over (head, row), so a prompt of n rows is one dispatch of
+        /**
+     * One decode step of attention for nb rows at once (sequences decoded together, or a prompt's rows of one
+     * sequence): row i's k and v of qkv[nb, 3C] stored at row pos[i] of its caches [maxT, C], then its q attends
+     * over rows 0..pos[i]. Every row's k and v stored first, then one parallel pass over (head, row), so a prompt of n rows is one dispatch of
      * n · NH units instead of n dispatches of NH. Row i reads only its cache's positions up to pos[i].
      */
     public static void decodeBatch(WorkerPool pool, float[] out, int outOff, float[] qkv, int qkvOff, float[][] kc, int[] kcOff,

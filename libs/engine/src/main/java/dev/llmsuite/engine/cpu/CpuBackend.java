@@ -165,8 +165,7 @@ public final class CpuBackend implements ComputeBackend {
 
     @Override
     public void attentionDecode(Tensor out, Tensor qkv, Tensor keyCache, Tensor valueCache, int pos, int c, int nh) {
-        Attention.decode(pool, t(out).data(), t(out).offset(), t(qkv).data(), t(qkv).offset(), t(keyCache).data(),
-                t(keyCache).offset(), t(valueCache).data(), t(valueCache).offset(), pos, c, nh);
+        attentionDecodeBatch(out, qkv, new Tensor[] {keyCache}, new Tensor[] {valueCache}, new int[] {pos}, c, nh);
     }
 
     @Override
