@@ -8,7 +8,7 @@ import picocli.CommandLine;
 @Command(name = "llm", mixinStandardHelpOptions = true, version = "llm-suite 0.1.0",
         description = "Train, fine-tune and serve GPT-style models on the JVM.",
         subcommands = {DemoCommand.class, TokenizeCommand.class, DetokenizeCommand.class, BpeTrainCommand.class,
-                BenchCommand.class, InitCommand.class, ServeCommand.class, ClassifyFinetuneCommand.class,
+                BenchCommand.class, InitCommand.class, ServeCommand.class, GenerateCommand.class, ConvertCommand.class, ClassifyFinetuneCommand.class,
                 InstructFinetuneCommand.class})
 public final class LlmCli {
 

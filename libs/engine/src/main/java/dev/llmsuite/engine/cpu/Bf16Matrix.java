@@ -35,7 +35,7 @@ public record Bf16Matrix(int[] packed, int rows, int cols, int stride) implement
     }
 
     /** fp32 → bfloat16 bits, round to nearest, ties to even; NaN stays NaN. */
-    static short round(float x) {
+    public static short round(float x) {
         int f = Float.floatToRawIntBits(x);
         if (Float.isNaN(x)) return (short) ((f >>> 16) | 0x40);
         return (short) ((f + 0x7FFF + ((f >>> 16) & 1)) >>> 16);

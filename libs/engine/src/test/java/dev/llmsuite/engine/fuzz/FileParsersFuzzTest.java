@@ -6,6 +6,8 @@ import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.Safetensors;
+import dev.llmsuite.engine.io.gguf.GgufCheckpoint;
+import dev.llmsuite.engine.io.gguf.GgufFile;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.Json;
@@ -18,7 +20,7 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the readers that take files from outside: safetensors headers,
- * config.json against real weights, LoRA adapter files, and the JSON reader under them. Each may only
+ * config.json against real weights, LoRA adapter files, GGUF files, and the JSON reader under them. Each may only
  * refuse with its declared exception; anything else (another exception, an Error such as
  * OutOfMemoryError) is a finding. In the ordinary test run the committed seeds in
  * src/test/resources/.../FileParsersFuzzTestInputs run as regression tests; {@code JAZZER_FUZZ=1} fuzzes
@@ -83,6 +85,21 @@ class FileParsersFuzzTest {
             AdapterFiles.load(base, adapter);
         } catch (IOException refused) {
             // an adapter that is malformed or made for other weights
+        }
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void ggufFiles(FuzzedDataProvider data) throws IOException {
+        Path f = dir.resolve("fuzz.gguf");
+        Files.write(f, data.consumeRemainingAsBytes());
+        try (GgufFile g = GgufFile.open(f)) {
+            for (GgufFile.TensorInfo t : g.tensors().values()) {
+                if (t.type() != null && t.elements() <= 1 << 20) g.floats(t.name());
+            }
+            GgufCheckpoint.readVocabulary(g);
+            GgufCheckpoint.load(backend, f).close();
+        } catch (IOException refused) {
+            // a malformed file, or not a GPT-2 this engine runs, said so
         }
     }
 

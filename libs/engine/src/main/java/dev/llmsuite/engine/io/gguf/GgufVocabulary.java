@@ -1,0 +1,20 @@
+package dev.llmsuite.engine.io.gguf;
+
+import java.util.List;
+
+/**
+ * The tokenizer a GGUF file carries for llama.cpp ({@code tokenizer.ggml.*}): every token as its byte-level string
+ * (GPT-2's bytes_to_unicode spelling, as in encoder.json), its type, and the merges in priority order ("a b").
+ *
+ * @param model   tokenizer.ggml.model: "gpt2" for byte-level BPE
+ * @param pre     tokenizer.ggml.pre: the pre-tokenizer, "gpt-2" for GPT-2's pattern
+ */
+public record GgufVocabulary(String model, String pre, List<String> tokens, List<Long> types, List<String> merges, long bos, long eos) {
+    /** llama.cpp's token types. */
+    public static final long NORMAL = 1, CONTROL = 3;
+
+    public GgufVocabulary {
+        if (tokens.size() != types.size()) throw new IllegalArgumentException("one type per token: " + tokens.size() + " tokens, " + types.size() + " types");
+        if (bos < 0 || bos >= tokens.size() || eos < 0 || eos >= tokens.size()) throw new IllegalArgumentException("bos/eos outside the vocabulary");
+    }
+}

@@ -1,0 +1,90 @@
+package dev.llmsuite.cli;
+
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.ModelFiles;
+import dev.llmsuite.engine.io.gguf.GgmlType;
+import dev.llmsuite.engine.io.gguf.GgufCheckpoint;
+import dev.llmsuite.engine.io.gguf.GgufFile;
+import dev.llmsuite.engine.io.gguf.GgufVocabulary;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.records.Gpt2;
+import dev.llmsuite.tokenizer.Encodings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code ./llm convert IN OUT --to hf|gguf}: one model between the formats the suite reads (docs/models.md). GGUF
+ * output carries GPT-2's tokenizer so llama.cpp runs it as is; an existing output is never overwritten without
+ * {@code --force}.
+ */
+@Command(name = "convert", mixinStandardHelpOptions = true,
+        description = "Converts a model: a Hugging Face directory (or a training job's newest step) or a GGUF file, to hf or gguf.")
+final class ConvertCommand implements Callable<Integer> {
+    /** Output formats. */
+    enum Target { HF, GGUF }
+
+    @Parameters(index = "0", description = "a checkpoint directory, a training job's directory, or a .gguf file") Path input;
+    @Parameters(index = "1", description = "the directory (hf) or file (gguf) to write") Path output;
+    @Option(names = "--to", required = true, description = "hf or gguf") String to;
+    @Option(names = "--type", defaultValue = "f32", description = "gguf only: f32, f16, bf16 or q8_0 for the weight matrices "
+            + "(norms, biases and position embeddings stay f32, as llama.cpp's converter keeps them; default ${DEFAULT-VALUE})") String type;
+    @Option(names = "--name", description = "gguf only: general.name (default: the input's file name)") String name;
+    @Option(names = "--force", description = "replace an existing output") boolean force;
+
+    @Override
+    public Integer call() throws IOException {
+        Target target = switch (to.toLowerCase()) {
+            case "hf" -> Target.HF;
+            case "gguf" -> Target.GGUF;
+            default -> throw new IllegalArgumentException("--to must be hf or gguf, got '" + to + "'");
+        };
+        GgmlType weights = GgmlType.parse(type);
+        Path in = input.toAbsolutePath().normalize(), out = output.toAbsolutePath().normalize();
+        if (in.equals(out) || out.startsWith(in) && Files.isDirectory(in)) throw new IllegalArgumentException("the output must lie outside the input");
+        if (Files.exists(out) && !force && !(Files.isDirectory(out) && isEmpty(out))) {
+            throw new IllegalArgumentException(out + " exists; --force replaces it");
+        }
+        if (target == Target.GGUF && Files.isDirectory(out)) throw new IllegalArgumentException(out + " is a directory; gguf writes a file");
+        if (target == Target.HF && Files.isRegularFile(out)) throw new IllegalArgumentException(out + " is a file; hf writes a directory");
+        ModelFiles.Format from = ModelFiles.detect(in);
+        if (from == ModelFiles.Format.GGUF && target == Target.HF) requireGpt2Tokenizer(in);
+        try (CpuBackend backend = new CpuBackend(Runtime.getRuntime().availableProcessors())) {
+            GptModel model = ModelFiles.load(backend, in);
+            if (target == Target.HF) {
+                HfCheckpoint.save(model, out);
+                System.out.println("wrote " + out + " (" + HfCheckpoint.CONFIG + ", " + HfCheckpoint.WEIGHTS + ") from " + from.name().toLowerCase() + " " + in);
+            } else {
+                boolean gpt2 = model.config().vocabSize() == Gpt2.VOCABULARY_SIZE;
+                GgufVocabulary vocabulary = gpt2 ? GgufTokenizers.of(Encodings.gpt2()) : null;
+                String label = name != null ? name : in.getFileName().toString().replaceFirst("\\.gguf$", "");
+                GgufCheckpoint.save(model, label, weights, vocabulary, out);
+                System.out.printf("wrote %s (%s, %.1f MB) from %s %s%s%n", out, weights.label(), Files.size(out) / 1e6,
+                        from.name().toLowerCase(), in, gpt2 ? "" : "; no tokenizer: the model's vocabulary is not GPT-2's, llama.cpp needs one");
+            }
+        }
+        return 0;
+    }
+
+    /** This suite's Hugging Face directories serve GPT-2's tokenizer: a GGUF with another vocabulary would be served wrong. */
+    private static void requireGpt2Tokenizer(Path gguf) throws IOException {
+        try (GgufFile f = GgufFile.open(gguf)) {
+            GgufVocabulary v = GgufCheckpoint.readVocabulary(f);
+            if (v != null && !GgufTokenizers.isGpt2(v)) {
+                throw new IllegalArgumentException(gguf + " carries a vocabulary other than GPT-2's (" + v.tokens().size()
+                        + " tokens, model '" + v.model() + "'); this suite's checkpoints use GPT-2's");
+            }
+        }
+    }
+
+    private static boolean isEmpty(Path dir) throws IOException {
+        try (var s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+}

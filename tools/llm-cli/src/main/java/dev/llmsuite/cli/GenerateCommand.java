@@ -1,0 +1,59 @@
+package dev.llmsuite.cli;
+
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.Generator;
+import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.ServingWeights;
+import dev.llmsuite.engine.io.ModelFiles;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.records.Gpt2;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.DecodeMode;
+import dev.llmsuite.tokenizer.Encodings;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./llm generate}: a completion from any model file the suite reads, on this machine without a service: the
+ * engine's Generator, as inference-service runs it. Greedy unless a temperature is given; {@code --ids} prints the
+ * token ids too (to compare with another runtime token for token).
+ */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Completes a prompt with a checkpoint directory or a GGUF file (greedy by default).")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "a checkpoint directory, a training job's directory, or a .gguf file") Path model;
+    @Option(names = "--prompt", required = true, description = "the text to complete") String prompt;
+    @Option(names = "--max-tokens", defaultValue = "64", description = "tokens to generate (default ${DEFAULT-VALUE})") int maxTokens;
+    @Option(names = "--temperature", defaultValue = "0", description = "0 is greedy (default ${DEFAULT-VALUE})") double temperature;
+    @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})") long seed;
+    @Option(names = "--weights", defaultValue = "fp32", description = "fp32, bf16 or int8 linear layers (default ${DEFAULT-VALUE})") String weights;
+    @Option(names = "--ids", description = "print the generated token ids after the text") boolean ids;
+    @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens < 1 || maxTokens > 100_000) throw new IllegalArgumentException("--max-tokens must be 1 to 100000");
+        BpeTokenizer tokenizer = new BpeTokenizer(Encodings.gpt2());
+        try (CpuBackend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            GptModel m = ModelFiles.load(backend, model.toAbsolutePath().normalize());
+            if (m.config().vocabSize() != Gpt2.VOCABULARY_SIZE) {
+                throw new IllegalArgumentException(model + " has " + m.config().vocabSize() + " token ids; this command speaks GPT-2's tokens");
+            }
+            int[] promptIds = tokenizer.encode(prompt);
+            SamplingParams params = new SamplingParams(maxTokens, temperature, 0, 1, seed, Set.of(Gpt2.END_OF_TEXT));
+            int[] out;
+            try (Decoder decoder = Decoder.of(m, ServingWeights.parse(weights))) {
+                out = new Generator(decoder).generate(promptIds, params, null);
+            }
+            System.out.println(prompt + tokenizer.decode(out, DecodeMode.LENIENT));
+            if (ids) System.out.println(Arrays.stream(out).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        }
+        return 0;
+    }
+}
