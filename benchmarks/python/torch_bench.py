@@ -4,6 +4,7 @@
     torch_bench.py gemm   --n 256 --threads 2
     torch_bench.py train  --preset gpt2-124m --batch 4 --context 64 --steps 5 --threads 2 [--tied]
     torch_bench.py decode --preset gpt2-124m --tokens 64 --threads 2 [--batch 32]
+    torch_bench.py prefill --preset gpt2-124m --prompt 256 --threads 2
 
 On the CPU by default (the peer of the CPU backend); --device cuda runs the same code on the GPU (the peer
 of the TornadoVM backend: eager fp32, TF32 off unless --tf32), timing with torch.cuda.synchronize() and
@@ -184,15 +185,43 @@ def decode(args):
                       "tf32": args.tf32, "tokens_per_s": b * args.tokens / dt, "peak_device_mb": peak_device_mb()}))
 
 
+@torch.inference_mode()
+def prefill(args):
+    """A prompt of --prompt tokens through every block at once (causal attention), the output head on its last
+    position only: what serving computes before the first token. Best of three after a warm-up run."""
+    torch.manual_seed(0)
+    p = PRESETS[args.preset]
+    model = GPT(p, True).to(DEVICE).eval()
+    ids = torch.randint(0, p["vocab"], (1, args.prompt), device=DEVICE)
+
+    def run():
+        x = model.wte(ids) + model.wpe(torch.arange(args.prompt, device=DEVICE))
+        for blk in model.blocks:
+            x = blk(x)
+        return model.head(model.ln_f(x[:, -1]))
+
+    run()
+    best = float("inf")
+    for _ in range(3):
+        sync()
+        t0 = time.perf_counter()
+        run()
+        sync()
+        best = min(best, time.perf_counter() - t0)
+    print(json.dumps({"bench": "prefill", "preset": args.preset, "prompt": args.prompt, "device": str(DEVICE),
+                      "tf32": args.tf32, "tokens_per_s": args.prompt / best, "ms": best * 1e3}))
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["gemm", "train", "decode"])
+    ap.add_argument("mode", choices=["gemm", "train", "decode", "prefill"])
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--preset", default="gpt2-124m")
     ap.add_argument("--batch", type=int, help="train: 4, decode: 1 (default)")
     ap.add_argument("--context", type=int, default=64)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--prompt", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tied", action="store_true")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
@@ -204,4 +233,4 @@ if __name__ == "__main__":
         a.batch = 1 if a.mode == "decode" else 4
     torch.backends.cuda.matmul.allow_tf32 = a.tf32
     torch.backends.cudnn.allow_tf32 = a.tf32
-    {"gemm": gemm, "train": train, "decode": decode}[a.mode](a)
+    {"gemm": gemm, "train": train, "decode": decode, "prefill": prefill}[a.mode](a)

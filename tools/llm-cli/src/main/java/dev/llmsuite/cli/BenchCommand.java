@@ -31,7 +31,8 @@ import picocli.CommandLine;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Measure the engine beside PyTorch CPU (fp32, same shapes, same thread count).",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Decode.class, PerplexityCommand.class,
-                LoadCommand.class, PipelineBenchCommand.class, StructuredBenchCommand.class, PrefixBenchCommand.class})
+                LoadCommand.class, PipelineBenchCommand.class, StructuredBenchCommand.class, PrefixBenchCommand.class,
+                FormatsBenchCommand.class})
 final class BenchCommand {
 
     static class Common {
@@ -90,6 +91,16 @@ final class BenchCommand {
                 r.forEach((k, v) -> sb.append(String.format("%s=%s  ", k, v instanceof Double d ? String.format("%.1f", d) : v)));
                 System.out.println(sb.toString().strip());
             }
+        }
+    }
+
+    /** Tokens/s of greedy decode, batch 1, after a one-token prompt; its KV cache is given back. */
+    static double decodeRate(ComputeBackend be, Decoder decoder, GptConfig cfg, int firstToken, int tokens) {
+        try (KvCache cache = new KvCache(be, cfg)) {
+            float[] logits = decoder.prefill(new int[] {firstToken}, cache);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < tokens; i++) logits = decoder.decode(TokenSampler.argmax(logits), cache);
+            return tokens / ((System.nanoTime() - t0) / 1e9);
         }
     }
 
@@ -288,14 +299,8 @@ final class BenchCommand {
             return row;
         }
 
-        /** Tokens/s of greedy decode, batch 1, after a one-token prompt; its KV cache is given back. */
         private double batchOneRate(ComputeBackend be, Decoder decoder, GptConfig cfg, int firstToken) {
-            try (KvCache cache = new KvCache(be, cfg)) {
-                float[] logits = decoder.prefill(new int[] {firstToken}, cache);
-                long t0 = System.nanoTime();
-                for (int i = 0; i < tokens; i++) logits = decoder.decode(TokenSampler.argmax(logits), cache);
-                return tokens / ((System.nanoTime() - t0) / 1e9);
-            }
+            return decodeRate(be, decoder, cfg, firstToken, tokens);
         }
 
         /** Aggregate tokens/s of `batch` sequences decoded together, beside batch × the batch-1 rate. */

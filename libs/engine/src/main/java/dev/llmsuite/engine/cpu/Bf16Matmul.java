@@ -63,21 +63,24 @@ final class Bf16Matmul {
         out[outOff + (r + 3) * oc + o] = s3 + bias;
     }
 
-    /** One input row against weight row o. */
+    /**
+     * One input row against weight row o: the low and high halves of each block in accumulators of their own, so
+     * consecutive FMAs do not wait on each other (one chain was bound by the FMA's latency).
+     */
     private static float dot(float[] inp, int io, Bf16Matrix w, int o) {
         int c = w.cols(), base = o * w.stride(), blocks = vectorBlocks(w);
         int[] packed = w.packed();
-        FloatVector acc = FloatVector.zero(S);
+        FloatVector low = FloatVector.zero(S), high = low;
         for (int b = 0; b < blocks; b++) {
             for (int j = 0; j < Bf16Matrix.HALF; j += L) {
                 IntVector bits = IntVector.fromArray(I, packed, base + b * Bf16Matrix.HALF + j);
-                int k = b * Bf16Matrix.BLOCK + j;
-                acc = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, inp, io + k), acc);
-                acc = bits.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
-                        .fma(FloatVector.fromArray(S, inp, io + k + Bf16Matrix.HALF), acc);
+                int k = io + b * Bf16Matrix.BLOCK + j;
+                low = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(S, inp, k), low);
+                high = bits.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats()
+                        .fma(FloatVector.fromArray(S, inp, k + Bf16Matrix.HALF), high);
             }
         }
-        float s = VectorMath.sum(acc);
+        float s = VectorMath.sum(low.add(high));
         for (int k = blocks * Bf16Matrix.BLOCK; k < c; k++) s += w.get(o, k) * inp[io + k];
         return s;
     }

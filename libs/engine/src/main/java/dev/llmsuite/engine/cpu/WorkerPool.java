@@ -41,9 +41,17 @@ public final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
+    /**
+     * How long an idle worker watches for the next job before it sleeps. A decode step hands out ~100 jobs a token,
+     * microseconds apart, and a sleeping thread takes tens of microseconds to wake: without the watch, batch-1 int8
+     * decode spent more time waking workers than multiplying (docs/benchmarks.md, "llama.cpp beside us").
+     */
+    private static final long WATCH_NANOS = Long.getLong("llm.cpu.watch-nanos", 200_000);
+
     private final Object lock = new Object();
-    private long generation;
-    private Job current;
+    private volatile long generation; // written under lock
+    private Job current;              // guarded by lock
+    private int sleepers;             // guarded by lock
     private volatile boolean closed;
 
     /** @param threads threads in all, the caller included (1 = run everything on the caller) */
@@ -69,7 +77,7 @@ public final class WorkerPool implements AutoCloseable {
         synchronized (lock) {
             current = job;
             generation++;
-            lock.notifyAll();
+            if (sleepers > 0) lock.notifyAll();
         }
         job.work();
         int spins = 0;
@@ -86,13 +94,18 @@ public final class WorkerPool implements AutoCloseable {
     private void loop() {
         long seen = 0;
         while (true) {
+            long since = System.nanoTime();
+            while (generation == seen && !closed && System.nanoTime() - since < WATCH_NANOS) Thread.onSpinWait();
             Job job;
             synchronized (lock) {
                 while (generation == seen && !closed) {
+                    sleepers++;
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
                         return;
+                    } finally {
+                        sleepers--;
                     }
                 }
                 if (closed) return;
