@@ -71,6 +71,24 @@ final class ConvertCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * A Hugging Face directory holding a GGUF file's model, converted once into cacheRoot and reused while the file
+     * keeps its size and modification time (what {@code ./llm serve --model FILE.gguf} serves: the services read one
+     * format).
+     */
+    static Path cachedHfCopy(Path gguf, Path cacheRoot) throws IOException {
+        requireGpt2Tokenizer(gguf);
+        String stem = gguf.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("\\.gguf$", "");
+        String key = Long.toHexString(Files.size(gguf)) + "-" + Long.toHexString(Files.getLastModifiedTime(gguf).toMillis());
+        Path dir = cacheRoot.resolve(stem + "-" + key);
+        if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG)) && Files.isRegularFile(dir.resolve(HfCheckpoint.WEIGHTS))) return dir;
+        try (CpuBackend backend = new CpuBackend(Runtime.getRuntime().availableProcessors());
+             GptModel model = ModelFiles.load(backend, gguf)) {
+            HfCheckpoint.save(model, dir); // config.json last: a half-written copy is not taken for a whole one
+        }
+        return dir;
+    }
+
     /** This suite's Hugging Face directories serve GPT-2's tokenizer: a GGUF with another vocabulary would be served wrong. */
     private static void requireGpt2Tokenizer(Path gguf) throws IOException {
         try (GgufFile f = GgufFile.open(gguf)) {

@@ -2,6 +2,7 @@ package dev.llmsuite.cli;
 
 import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.ModelFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve one checkpoint directory (this suite's or a Hugging Face GPT-2) over the OpenAI-style API, without Kafka.")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors, or a training job's directory: its newest step")
+    @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors, a training job's directory (its newest step), "
+            + "or a GGUF file (converted once into work/converted/)")
     Path model;
 
     @Option(names = "--port", defaultValue = "8084", description = "HTTP port (default ${DEFAULT-VALUE})")
@@ -32,15 +34,18 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = HfCheckpoint.newestIn(model.toAbsolutePath().normalize());
+        Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
+        Path given = model.toAbsolutePath().normalize();
+        Path dir = ModelFiles.detect(given) == ModelFiles.Format.GGUF
+                ? ConvertCommand.cachedHfCopy(given, root.resolve("work/converted"))
+                : HfCheckpoint.newestIn(given);
         if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
             throw new IllegalArgumentException(dir + " has no config.json and model.safetensors");
         }
         ServiceProcess.requireFree(port, "inference-service");
-        Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Map<String, String> props = new LinkedHashMap<>();
         props.put("llm.inference.model-dir", dir.toString());
-        String served = name != null ? name : model.toAbsolutePath().normalize().getFileName().toString();
+        String served = name != null ? name : given.getFileName().toString().replaceFirst("\\.gguf$", "");
         props.put("llm.inference.model-name", served);
         props.put("llm.inference.weights", ServingWeights.parse(weights).label());
         props.put("mp.messaging.incoming.checkpoints.enabled", "false");
