@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = "Serve one checkpoint directory (this suite's or a Hugging Face GPT-2) over the OpenAI-style API, without Kafka.")
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors, a training job's directory (its newest step), "
+    @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors (or pytorch_model.bin), a training job's directory (its newest step), "
             + "or a GGUF file (converted once into work/converted/)")
     Path model;
 
@@ -39,8 +39,8 @@ final class ServeCommand implements Callable<Integer> {
         Path dir = ModelFiles.detect(given) == ModelFiles.Format.GGUF
                 ? ConvertCommand.cachedHfCopy(given, root.resolve("work/converted"))
                 : HfCheckpoint.newestIn(given);
-        if (!Files.isRegularFile(dir.resolve("config.json")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
-            throw new IllegalArgumentException(dir + " has no config.json and model.safetensors");
+        if (!Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG)) || !HfCheckpoint.hasWeights(dir)) {
+            throw new IllegalArgumentException(dir + " has no config.json with model.safetensors or pytorch_model.bin");
         }
         ServiceProcess.requireFree(port, "inference-service");
         Map<String, String> props = new LinkedHashMap<>();

@@ -1,6 +1,7 @@
 package dev.llmsuite.engine.io;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.io.torch.TorchCheckpointFile;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.ParameterLayout;
@@ -21,11 +22,15 @@ import java.util.Map;
  * Checkpoints in the Hugging Face GPT-2 layout: {@code config.json} plus {@code model.safetensors} with
  * GPT2LMHeadModel's tensor names ({@code transformer.h.N.attn.c_attn.weight}, …) and Conv1D's [in, out]
  * layout for the four projection matrices. A model saved here loads in transformers; a GPT-2 that a
- * user downloads loads here (names with or without the {@code transformer.} prefix).
+ * user downloads loads here (names with or without the {@code transformer.} prefix), its weights in
+ * {@code model.safetensors} or, in older uploads, PyTorch's {@code pytorch_model.bin} (read without
+ * running its pickle: {@link TorchCheckpointFile}).
  */
 public final class HfCheckpoint {
     public static final String CONFIG = "config.json";
     public static final String WEIGHTS = "model.safetensors";
+    /** The weights of older Hugging Face uploads, read when there is no model.safetensors. */
+    public static final String TORCH_WEIGHTS = "pytorch_model.bin";
     private static final String PREFIX = "transformer.";
 
     private HfCheckpoint() {}
@@ -60,10 +65,23 @@ public final class HfCheckpoint {
      * reached. Anything else comes back unchanged, for the loader to say what is missing.
      */
     public static Path newestIn(Path dir) throws IOException {
-        if (Files.isRegularFile(dir.resolve(WEIGHTS)) || !Files.isDirectory(dir)) return dir;
+        if (hasWeights(dir) || !Files.isDirectory(dir)) return dir;
         return stepsNewestFirst(dir).stream()
-                .filter(p -> Files.isRegularFile(p.resolve(WEIGHTS)) && Files.isRegularFile(p.resolve(CONFIG)))
+                .filter(p -> hasWeights(p) && Files.isRegularFile(p.resolve(CONFIG)))
                 .findFirst().orElse(dir);
+    }
+
+    /** Whether dir holds weights in either file this layout uses. */
+    public static boolean hasWeights(Path dir) {
+        return Files.isRegularFile(dir.resolve(WEIGHTS)) || Files.isRegularFile(dir.resolve(TORCH_WEIGHTS));
+    }
+
+    /** The weights file of a directory: model.safetensors, else pytorch_model.bin. */
+    static TensorFile openWeights(Path dir) throws IOException {
+        if (!Files.isRegularFile(dir.resolve(WEIGHTS)) && Files.isRegularFile(dir.resolve(TORCH_WEIGHTS))) {
+            return TorchCheckpointFile.open(dir.resolve(TORCH_WEIGHTS));
+        }
+        return Safetensors.open(dir.resolve(WEIGHTS));
     }
 
     /** A job's step-N directories, highest N first (by number: step-100 after step-99). */
@@ -78,18 +96,18 @@ public final class HfCheckpoint {
     /** Reads a checkpoint directory into a new model on the given backend. */
     public static GptModel load(ComputeBackend backend, Path dir) throws IOException {
         GptConfig c = readConfig(dir);
-        try (Safetensors.Reader r = Safetensors.open(dir.resolve(WEIGHTS))) {
-            boolean prefixed = r.entries().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
+        try (TensorFile r = openWeights(dir)) {
+            boolean prefixed = r.shapes().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
             if (!c.qkvBias()) {
                 // A zero qkv bias (as saved above) keeps the model without one.
                 String bias = (prefixed ? PREFIX : "") + "h.0.attn.c_attn.bias";
-                if (r.entries().containsKey(bias)) {
+                if (r.shapes().containsKey(bias)) {
                     for (float f : r.floats(bias)) {
                         if (f != 0f) { c = c.withQkvBias(true); break; }
                     }
                 }
             }
-            ParameterLayout layout = checkedLayout(c, r, prefixed, dir.resolve(WEIGHTS));
+            ParameterLayout layout = checkedLayout(c, r, prefixed, dir);
             GptModel model = new GptModel(backend, c);
             for (ParameterLayout.Spec s : layout.specs()) {
                 String name = fileName(s, prefixed);
@@ -106,19 +124,19 @@ public final class HfCheckpoint {
      * before anything is allocated, so a config.json that claims more than the weights hold (a huge context,
      * thousands of layers) fails here, not with an OutOfMemoryError.
      */
-    private static ParameterLayout checkedLayout(GptConfig c, Safetensors.Reader r, boolean prefixed, Path file) throws IOException {
+    private static ParameterLayout checkedLayout(GptConfig c, TensorFile r, boolean prefixed, Path dir) throws IOException {
         // each block has a dozen tensors: a layer count beyond the file's tensors is refused before the layout is built
-        if (c.layers() > r.entries().size()) {
-            throw new IOException(file + ": config.json claims " + c.layers() + " layers, the file holds " + r.entries().size() + " tensors");
+        if (c.layers() > r.shapes().size()) {
+            throw new IOException(dir + ": config.json claims " + c.layers() + " layers, the weights hold " + r.shapes().size() + " tensors");
         }
         ParameterLayout layout = ParameterLayout.of(c);
         for (ParameterLayout.Spec s : layout.specs()) {
             String name = fileName(s, prefixed);
-            Safetensors.Entry e = r.entries().get(name);
-            if (e == null) throw new IOException(file + ": missing tensor " + name);
+            long[] shape = r.shapes().get(name);
+            if (shape == null) throw new IOException(dir + ": missing tensor " + name);
             long[] expected = s.conv1d() ? new long[] {s.shape()[1], s.shape()[0]} : toLong(s.shape());
-            if (!Arrays.equals(e.shape(), expected)) {
-                throw new IOException(file + ": " + name + " has shape " + Arrays.toString(e.shape())
+            if (!Arrays.equals(shape, expected)) {
+                throw new IOException(dir + ": " + name + " has shape " + Arrays.toString(shape)
                         + ", config.json implies " + Arrays.toString(expected));
             }
         }

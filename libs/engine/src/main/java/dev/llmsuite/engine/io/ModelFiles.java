@@ -11,7 +11,8 @@ import java.util.Arrays;
 
 /**
  * Every weight file a user may hand over, told apart by what it is rather than its name: a directory in the Hugging
- * Face layout (or a training job's directory, for its newest step), or a GGUF file. docs/models.md says what each
+ * Face layout (weights in model.safetensors or PyTorch's pytorch_model.bin; or a training job's directory, for its
+ * newest step), or a GGUF file. docs/models.md says what each
  * reader checks.
  */
 public final class ModelFiles {
@@ -29,7 +30,7 @@ public final class ModelFiles {
             int n = in.readNBytes(head, 0, 4);
             if (n == 4 && Arrays.equals(head, new byte[] {'G', 'G', 'U', 'F'})) return Format.GGUF;
         }
-        throw new IOException(path + " is neither a checkpoint directory (config.json + model.safetensors) nor a GGUF file");
+        throw new IOException(path + " is neither a checkpoint directory (config.json + model.safetensors or pytorch_model.bin) nor a GGUF file");
     }
 
     /** Loads a model from any supported format onto the backend. */

@@ -38,7 +38,7 @@ public final class Safetensors {
     }
 
     /** A file's header, validated, with the means to read tensors from it. */
-    public static final class Reader implements AutoCloseable {
+    public static final class Reader implements TensorFile {
         private final Path path;
         private final FileChannel channel;
         private final long dataStart;
@@ -56,6 +56,13 @@ public final class Safetensors {
         public Map<String, Entry> entries() { return entries; }
 
         public Map<String, String> metadata() { return metadata; }
+
+        @Override
+        public Map<String, long[]> shapes() {
+            Map<String, long[]> shapes = new LinkedHashMap<>();
+            entries.forEach((k, e) -> shapes.put(k, e.shape().clone()));
+            return shapes;
+        }
 
         /** Reads a tensor as floats (F32 as is, F16 and BF16 widened). */
         public float[] floats(String name) throws IOException {

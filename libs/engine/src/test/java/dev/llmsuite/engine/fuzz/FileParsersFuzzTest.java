@@ -8,6 +8,7 @@ import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.Safetensors;
 import dev.llmsuite.engine.io.gguf.GgufCheckpoint;
 import dev.llmsuite.engine.io.gguf.GgufFile;
+import dev.llmsuite.engine.io.torch.TorchCheckpointFile;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.Json;
@@ -20,7 +21,7 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the readers that take files from outside: safetensors headers,
- * config.json against real weights, LoRA adapter files, GGUF files, and the JSON reader under them. Each may only
+ * config.json against real weights, LoRA adapter files, GGUF files, PyTorch checkpoints (the restricted unpickler), and the JSON reader under them. Each may only
  * refuse with its declared exception; anything else (another exception, an Error such as
  * OutOfMemoryError) is a finding. In the ordinary test run the committed seeds in
  * src/test/resources/.../FileParsersFuzzTestInputs run as regression tests; {@code JAZZER_FUZZ=1} fuzzes
@@ -100,6 +101,21 @@ class FileParsersFuzzTest {
             GgufCheckpoint.load(backend, f).close();
         } catch (IOException refused) {
             // a malformed file, or not a GPT-2 this engine runs, said so
+        }
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void torchBinFiles(FuzzedDataProvider data) throws IOException {
+        Path f = dir.resolve("pytorch_model.bin");
+        Files.write(f, data.consumeRemainingAsBytes());
+        try (TorchCheckpointFile t = TorchCheckpointFile.open(f)) {
+            for (var e : t.shapes().entrySet()) {
+                long n = 1;
+                for (long d : e.getValue()) n *= d;
+                if (n <= 1 << 20) t.floats(e.getKey());
+            }
+        } catch (IOException refused) {
+            // not a torch.save file, or one that lies, said so
         }
     }
 
