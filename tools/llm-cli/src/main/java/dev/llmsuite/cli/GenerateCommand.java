@@ -5,12 +5,14 @@ import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.ServingWeights;
+import dev.llmsuite.engine.generate.SpeculativeGenerator;
 import dev.llmsuite.engine.io.ModelFiles;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.DecodeMode;
 import dev.llmsuite.tokenizer.Encodings;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -35,6 +37,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--weights", defaultValue = "fp32", description = "fp32, bf16 or int8 linear layers (default ${DEFAULT-VALUE})") String weights;
     @Option(names = "--ids", description = "print the generated token ids after the text") boolean ids;
     @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
+    @Option(names = "--draft", description = "speculative decoding (greedy only): int8 or bf16 (the model's own weights, "
+            + "converted) or a smaller model's path; the output is the same, sooner") String draft;
+    @Option(names = "--lookahead", defaultValue = "4", description = "tokens the draft proposes a round (default ${DEFAULT-VALUE})") int lookahead;
 
     @Override
     public Integer call() throws Exception {
@@ -49,11 +54,24 @@ final class GenerateCommand implements Callable<Integer> {
             SamplingParams params = new SamplingParams(maxTokens, temperature, 0, 1, seed, Set.of(Gpt2.END_OF_TEXT));
             int[] out;
             try (Decoder decoder = Decoder.of(m, ServingWeights.parse(weights))) {
-                out = new Generator(decoder).generate(promptIds, params, null);
+                out = draft == null ? new Generator(decoder).generate(promptIds, params, null) : speculative(backend, decoder, promptIds, params);
             }
             System.out.println(prompt + tokenizer.decode(out, DecodeMode.LENIENT));
             if (ids) System.out.println(Arrays.stream(out).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         }
         return 0;
+    }
+
+    /** Greedy decoding with a draft; the draft's statistics go to stderr. */
+    private int[] speculative(CpuBackend backend, Decoder target, int[] promptIds, SamplingParams params) throws IOException {
+        if (temperature != 0) throw new IllegalArgumentException("--draft decodes greedily: leave --temperature at 0");
+        boolean self = draft.equals("int8") || draft.equals("bf16");
+        try (GptModel other = self ? null : ModelFiles.load(backend, Path.of(draft).toAbsolutePath().normalize());
+             Decoder drafter = self ? Decoder.of(target.model(), ServingWeights.parse(draft)) : Decoder.fp32(other)) {
+            SpeculativeGenerator.Result r = new SpeculativeGenerator(target, drafter, lookahead).generate(promptIds, params.maxNewTokens(), params.stopTokens(), null);
+            System.err.printf("speculative: %d tokens in %d target steps, %.0f%% of %d proposals kept%n", r.tokens().length,
+                    r.stats().targetSteps(), 100 * r.stats().acceptance(), r.stats().proposed());
+            return r.tokens();
+        }
     }
 }

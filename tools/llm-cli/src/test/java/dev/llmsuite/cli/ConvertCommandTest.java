@@ -89,13 +89,21 @@ class ConvertCommandTest {
         assertEquals(GgmlType.Q8_0, GgmlType.byId(GgufFile.open(q8).tensors().get("blk.0.ffn_up.weight").typeId()));
     }
 
-    static String generate(Path model) {
+    @Test
+    void aDraftChangesNothingButTheTime() {
+        assertEquals(generate(base), generate(base, "--draft", "int8", "--lookahead", "3"));
+        assertNotEquals(0, run(new GenerateCommand(), "--model", base.toString(), "--prompt", "x", "--draft", "int8", "--temperature", "0.8"));
+    }
+
+    static String generate(Path model, String... more) {
         PrintStream saved = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            assertEquals(0, run(new GenerateCommand(), "--model", model.toString(), "--prompt", "Once upon a time",
+            List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--prompt", "Once upon a time",
                     "--max-tokens", "12", "--ids", "--threads", "1"));
+            args.addAll(List.of(more));
+            assertEquals(0, run(new GenerateCommand(), args.toArray(String[]::new)));
         } finally {
             System.setOut(saved);
         }

@@ -149,6 +149,30 @@ public final class Decoder implements AutoCloseable {
     }
 
     /**
+     * Appends tokens to one sequence at positions cache.length() … + n − 1 in one step on the decode path (the serving
+     * weights) and returns every row's logits: speculative decoding's verification. Row i's logits are those
+     * {@link #decode} would give for tokens[i] after the rows before it, to the bit, when every product is
+     * row-independent at n rows: fp32 weights below {@link PrefixCache#MIN_ROWS} rows (each row its own dot products;
+     * {@code SpeculativeDecodingTest} holds it).
+     */
+    public float[][] decodeAll(int[] tokens, KvCache cache) {
+        int n = tokens.length, start = cache.length();
+        if (n == 0) throw new IllegalArgumentException("no tokens");
+        if (start + n > cache.capacity()) throw new IllegalStateException("the KV cache is full");
+        KvCache[] caches = new KvCache[n];
+        int[] positions = new int[n];
+        for (int i = 0; i < n; i++) {
+            caches[i] = cache;
+            positions[i] = start + i;
+        }
+        step(tokens, caches, positions, -1, serving, start);
+        cache.setLength(start + n);
+        float[][] out = new float[n][];
+        for (int i = 0; i < n; i++) out[i] = logitsOfRow(i);
+        return out;
+    }
+
+    /**
      * Appends tokens to one sequence at positions cache.length() … + n − 1 in one step (the rows attend to the
      * cache and to each other causally); returns the logits after the last of them.
      */

@@ -1,0 +1,91 @@
+package dev.llmsuite.cli;
+
+import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.Generator;
+import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.ServingWeights;
+import dev.llmsuite.engine.generate.SpeculativeGenerator;
+import dev.llmsuite.engine.io.ModelFiles;
+import dev.llmsuite.engine.model.GptConfig;
+import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.Encodings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code ./llm bench speculative}: greedy decode tokens/s of a target with and without a draft, in the same run, the
+ * two outputs compared token for token. The draft is the target's own 8-bit weights ({@code --draft int8}, the
+ * default: no second model needed) or another model with GPT-2's vocabulary.
+ */
+@Command(name = "speculative", mixinStandardHelpOptions = true,
+        description = "Greedy decode with and without speculative decoding (draft: int8 self-draft or a smaller model)")
+final class SpeculativeBenchCommand extends BenchCommand.Common implements Runnable {
+    @Option(names = "--model", description = "the target: a checkpoint directory or GGUF file (default: a random GPT-2 124M)") Path model;
+    @Option(names = "--draft", defaultValue = "int8", description = "int8 or bf16 (the target's own weights, converted), or a model path (default ${DEFAULT-VALUE})") String draft;
+    @Option(names = "--lookahead", split = ",", defaultValue = "2,4,6", description = "tokens drafted a round (default ${DEFAULT-VALUE})") int[] lookahead;
+    @Option(names = "--tokens", defaultValue = "128", description = "tokens generated (default ${DEFAULT-VALUE})") int tokens;
+    @Option(names = "--prompt", defaultValue = "It was a dark and stormy night; the rain fell in torrents, except at occasional intervals, when it was checked by",
+            description = "the prompt") String prompt;
+
+    @Override
+    public void run() {
+        try (CpuBackend be = new CpuBackend(threads)) {
+            GptModel target = model != null ? ModelFiles.load(be, model.toAbsolutePath().normalize())
+                    : preset(be);
+            int[] ids = new BpeTokenizer(Encodings.gpt2()).encode(prompt);
+            GptModel draftModel = draft.equals("int8") || draft.equals("bf16") ? target : ModelFiles.load(be, Path.of(draft).toAbsolutePath().normalize());
+            ServingWeights draftWeights = draft.equals("int8") || draft.equals("bf16") ? ServingWeights.parse(draft) : ServingWeights.FP32;
+            try (Decoder exact = Decoder.fp32(target); Decoder drafter = Decoder.of(draftModel, draftWeights)) {
+                int[] plain = null;
+                double plainRate = 0;
+                for (int warm = 0; warm < 2; warm++) {
+                    long t0 = System.nanoTime();
+                    plain = new Generator(exact).generate(ids, SamplingParams.greedy(tokens), null);
+                    plainRate = plain.length / ((System.nanoTime() - t0) / 1e9);
+                }
+                for (int k : lookahead) {
+                    SpeculativeGenerator.Result spec = null;
+                    double rate = 0;
+                    for (int warm = 0; warm < 2; warm++) {
+                        long t0 = System.nanoTime();
+                        spec = new SpeculativeGenerator(exact, drafter, k).generate(ids, tokens, Set.of(), null);
+                        rate = spec.tokens().length / ((System.nanoTime() - t0) / 1e9);
+                    }
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("bench", "speculative");
+                    row.put("target", model == null ? "gpt2-124m (random)" : model.getFileName().toString());
+                    row.put("draft", draft.equals("int8") || draft.equals("bf16") ? "self, " + draft : Path.of(draft).getFileName().toString());
+                    row.put("lookahead", k);
+                    row.put("tokens", spec.tokens().length);
+                    row.put("plain_tokens_per_s", plainRate);
+                    row.put("speculative_tokens_per_s", rate);
+                    row.put("speedup", rate / plainRate);
+                    row.put("acceptance", spec.stats().acceptance());
+                    row.put("tokens_per_target_step", (double) spec.tokens().length / spec.stats().targetSteps());
+                    row.put("identical_output", Arrays.equals(plain, spec.tokens()));
+                    row(row);
+                }
+            } finally {
+                if (draftModel != target) draftModel.close();
+                target.close();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static GptModel preset(CpuBackend be) {
+        GptModel m = new GptModel(be, GptConfig.preset("gpt2-124m").withTiedOutputHead(true));
+        m.initialize(0);
+        return m;
+    }
+}
