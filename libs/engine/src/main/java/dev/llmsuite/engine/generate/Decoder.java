@@ -156,17 +156,9 @@ public final class Decoder implements AutoCloseable {
      * {@code SpeculativeDecodingTest} holds it).
      */
     public float[][] decodeAll(int[] tokens, KvCache cache) {
-        int n = tokens.length, start = cache.length();
+        int n = tokens.length;
         if (n == 0) throw new IllegalArgumentException("no tokens");
-        if (start + n > cache.capacity()) throw new IllegalStateException("the KV cache is full");
-        KvCache[] caches = new KvCache[n];
-        int[] positions = new int[n];
-        for (int i = 0; i < n; i++) {
-            caches[i] = cache;
-            positions[i] = start + i;
-        }
-        step(tokens, caches, positions, -1, serving, start);
-        cache.setLength(start + n);
+        append(tokens, cache, -1, serving);
         float[][] out = new float[n][];
         for (int i = 0; i < n; i++) out[i] = logitsOfRow(i);
         return out;
@@ -177,6 +169,12 @@ public final class Decoder implements AutoCloseable {
      * cache and to each other causally); returns the logits after the last of them.
      */
     private float[] extend(int[] tokens, KvCache cache) {
+        append(tokens, cache, tokens.length - 1, model.weights());
+        return logitsOfRow(0);
+    }
+
+    /** One sequence's next tokens through {@link #step} at its next positions; the cache grows by them. */
+    private void append(int[] tokens, KvCache cache, int logitsRow, ModelWeights wt) {
         int n = tokens.length, start = cache.length();
         if (start + n > cache.capacity()) throw new IllegalStateException("the KV cache is full");
         KvCache[] caches = new KvCache[n];
@@ -185,9 +183,8 @@ public final class Decoder implements AutoCloseable {
             caches[i] = cache;
             positions[i] = start + i;
         }
-        step(tokens, caches, positions, n - 1, model.weights(), start);
+        step(tokens, caches, positions, logitsRow, wt, start);
         cache.setLength(start + n);
-        return logitsOfRow(0);
     }
 
     private void step(int[] tokens, KvCache[] caches, int[] positions) {
