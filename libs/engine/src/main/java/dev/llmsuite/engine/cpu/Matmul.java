@@ -180,11 +180,45 @@ public final class Matmul {
                                       int biasOff, int n, int c, int oc, int o0, int width) {
         for (int j = 0; j < width; j++) {
             int o = o0 + j;
-            for (int r = 0; r < n; r++) {
-                out[outOff + r * oc + o] = dot4(inp, inpOff + r * c, w, wOff + o * c, c)
-                        + (bias == null ? 0f : bias[biasOff + o]);
-            }
+            float b = bias == null ? 0f : bias[biasOff + o];
+            int r = 0;
+            for (; r + 2 <= n; r += 2) dot4TwoRows(out, outOff + r * oc + o, oc, inp, inpOff + r * c, c, w, wOff + o * c, b);
+            for (; r < n; r++) out[outOff + r * oc + o] = dot4(inp, inpOff + r * c, w, wOff + o * c, c) + b;
         }
+    }
+
+    /**
+     * {@link #dot4} of two input rows against one weight row, each weight vector loaded once for both: every row gets
+     * exactly dot4's operations in dot4's order, so its result is the same to the bit (a row's value does not depend on
+     * how many rows are computed with it; speculative decoding's verification relies on it).
+     */
+    private static void dot4TwoRows(float[] out, int at, int oc, float[] a, int ao, int n, float[] b, int bo, float bias) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        int a1 = ao + n, i = 0;
+        for (; i + 4 * L <= n; i += 4 * L) {
+            FloatVector w0 = FloatVector.fromArray(S, b, bo + i), w1 = FloatVector.fromArray(S, b, bo + i + L);
+            FloatVector w2 = FloatVector.fromArray(S, b, bo + i + 2 * L), w3 = FloatVector.fromArray(S, b, bo + i + 3 * L);
+            s00 = FloatVector.fromArray(S, a, ao + i).fma(w0, s00);
+            s01 = FloatVector.fromArray(S, a, ao + i + L).fma(w1, s01);
+            s02 = FloatVector.fromArray(S, a, ao + i + 2 * L).fma(w2, s02);
+            s03 = FloatVector.fromArray(S, a, ao + i + 3 * L).fma(w3, s03);
+            s10 = FloatVector.fromArray(S, a, a1 + i).fma(w0, s10);
+            s11 = FloatVector.fromArray(S, a, a1 + i + L).fma(w1, s11);
+            s12 = FloatVector.fromArray(S, a, a1 + i + 2 * L).fma(w2, s12);
+            s13 = FloatVector.fromArray(S, a, a1 + i + 3 * L).fma(w3, s13);
+        }
+        for (; i + L <= n; i += L) {
+            FloatVector w0 = FloatVector.fromArray(S, b, bo + i);
+            s00 = FloatVector.fromArray(S, a, ao + i).fma(w0, s00);
+            s10 = FloatVector.fromArray(S, a, a1 + i).fma(w0, s10);
+        }
+        float r0 = VectorMath.sum(s00.add(s01).add(s02).add(s03)), r1 = VectorMath.sum(s10.add(s11).add(s12).add(s13));
+        for (; i < n; i++) {
+            r0 += a[ao + i] * b[bo + i];
+            r1 += a[a1 + i] * b[bo + i];
+        }
+        out[at] = r0 + bias;
+        out[at + oc] = r1 + bias;
     }
 
     /** A dot product with four independent accumulators, so FMA latency does not serialize it. */
