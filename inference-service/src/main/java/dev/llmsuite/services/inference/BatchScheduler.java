@@ -2,6 +2,7 @@ package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.KvCachePool;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.TokenConstraint;
 import dev.llmsuite.engine.generate.TokenSampler;
@@ -51,6 +52,8 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     private final Decoder decoder;
+    /** Finished sequences' caches, for the next ones (only the decode thread touches it). */
+    private final KvCachePool caches;
     private final int maxBatch;
     /** New sequences, and other work on the model (classification) that must not run beside a step. */
     private final LinkedBlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
@@ -58,9 +61,13 @@ final class BatchScheduler implements AutoCloseable {
     private volatile boolean closed;
     private final Runnable onDrained;
 
-    /** @param onDrained runs on the decode thread once closed and every sequence has finished (it frees the model's memory) */
-    BatchScheduler(String name, Decoder decoder, int maxBatch, Runnable onDrained) {
+    /**
+     * @param poolBytes memory of finished sequences' KV caches kept for the next ones
+     * @param onDrained runs on the decode thread once closed and every sequence has finished (it frees the model's memory)
+     */
+    BatchScheduler(String name, Decoder decoder, int maxBatch, long poolBytes, Runnable onDrained) {
         this.decoder = decoder;
+        this.caches = new KvCachePool(decoder.model().backend(), decoder.model().config(), poolBytes);
         this.maxBatch = maxBatch;
         this.onDrained = onDrained;
         this.thread = Thread.ofPlatform().daemon().name("decode-" + name).start(this::loop);
@@ -132,13 +139,14 @@ final class BatchScheduler implements AutoCloseable {
                 // lives on, so no request waits forever and no slot stays taken
                 LOG.error("decode step failed; failing its sequences", e);
                 for (Sequence s : active) {
-                    s.done.completeExceptionally(e);
-                    s.cache.close();
+                    // one that finished in this step has given its cache to the pool already: leave it there
+                    if (s.done.completeExceptionally(e)) s.cache.close();
                 }
                 active.clear();
             }
         }
         // replaced and drained: nothing decodes here any more (a device backend reuses the memory)
+        caches.close();
         onDrained.run();
     }
 
@@ -152,17 +160,16 @@ final class BatchScheduler implements AutoCloseable {
         try {
             GptModel model = decoder.model();
             int capacity = Math.min(model.config().contextLength(), s.prompt.length + s.params.maxNewTokens());
-            s.cache = new KvCache(model.backend(), model.config(), Math.max(capacity, s.prompt.length));
+            s.cache = caches.take(Math.max(capacity, s.prompt.length));
             float[] logits = decoder.prefill(s.prompt, s.cache);
             if (offer(s, logits)) active.add(s);
         } catch (RuntimeException | Error e) {
-            s.done.completeExceptionally(e);
-            if (s.cache != null) s.cache.close();
+            if (s.done.completeExceptionally(e) && s.cache != null) s.cache.close();
         }
     }
 
     /** Picks the next token from logits; true while the sequence goes on. */
-    private static boolean offer(Sequence s, float[] logits) {
+    private boolean offer(Sequence s, float[] logits) {
         if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
         int token;
         if (s.constraint == null) {
@@ -187,8 +194,8 @@ final class BatchScheduler implements AutoCloseable {
         return true;
     }
 
-    private static boolean finish(Sequence s, Ending why) {
-        s.cache.close();
+    private boolean finish(Sequence s, Ending why) {
+        caches.give(s.cache);
         s.done.complete(why);
         return false;
     }

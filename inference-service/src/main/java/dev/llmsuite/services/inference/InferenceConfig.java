@@ -81,6 +81,14 @@ public interface InferenceConfig {
     int prefixCacheMb();
 
     /**
+     * Memory, in MiB, each served model keeps of finished requests' KV caches for the next requests (a full-context
+     * cache of GPT-2 124M is 75 MB, and allocating one per request costs more than many decode steps). It is on top of
+     * {@code max-kv-cache-bytes}, which counts the caches of admitted requests; 0 frees every cache when its request ends.
+     */
+    @WithDefault("128")
+    int kvCachePoolMb();
+
+    /**
      * Checkpoints served as {@code NAME@step-N} besides each model's promoted and newest ones: loaded on first use,
      * the least recently used let go beyond this many (each holds a whole model in memory).
      */

@@ -31,6 +31,7 @@ class GenerationGateTest {
             public int threads() { return 1; }
             public int maxPinnedSteps() { return 2; }
             public int prefixCacheMb() { return 0; }
+            public int kvCachePoolMb() { return 0; }
             public Weights weights() { return Weights.FP32; }
         };
     }

@@ -40,6 +40,9 @@ public final class KvCache implements AutoCloseable {
 
     public int capacity() { return maxT; }
 
+    /** The memory keys and values take. */
+    public long bytes() { return 2L * layers * maxT * c * Float.BYTES; }
+
     /**
      * The suite's one rule at a full context (the library's {@link Generator} and inference-service's scheduler
      * alike): a sequence ends when its cache is full, after the token that the last position's logits chose. It
