@@ -17,6 +17,8 @@ import dev.llmsuite.engine.model.GptModel;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Speculative decoding gives the target's greedy output token for token, whatever the draft: the target's own 8-bit
@@ -26,9 +28,10 @@ class SpeculativeDecodingTest {
     static final GptConfig TARGET = new GptConfig(300, 48, 64, 4, 3, 0.0, true, true);
     static final GptConfig OTHER = new GptConfig(300, 48, 32, 2, 1, 0.0, true, true);
 
-    @Test
-    void verificationRowsAreDecodeStepsToTheBit() {
-        try (CpuBackend be = new CpuBackend(2); GptModel model = new GptModel(be, TARGET); Decoder d = Decoder.fp32(model)) {
+    @ParameterizedTest
+    @EnumSource(value = ServingWeights.class, names = {"FP32", "FP32_PANELS"})
+    void verificationRowsAreDecodeStepsToTheBit(ServingWeights weights) {
+        try (CpuBackend be = new CpuBackend(2); GptModel model = new GptModel(be, TARGET); Decoder d = Decoder.of(model, weights)) {
             model.initialize(4);
             int[] prompt = {3, 141, 59, 26};
             for (int rows = 1; rows < 16; rows++) {
@@ -47,20 +50,23 @@ class SpeculativeDecodingTest {
     @Test
     void outputIsTheTargetsGreedyOutputWhateverTheDraft() {
         try (CpuBackend be = new CpuBackend(2); GptModel target = new GptModel(be, TARGET); GptModel other = new GptModel(be, OTHER);
-             Decoder exact = Decoder.fp32(target); Decoder int8 = Decoder.of(target, ServingWeights.INT8); Decoder self = Decoder.fp32(target);
-             Decoder unrelated = Decoder.fp32(other)) {
+             Decoder exact = Decoder.fp32(target); Decoder panels = Decoder.of(target, ServingWeights.FP32_PANELS);
+             Decoder int8 = Decoder.of(target, ServingWeights.INT8); Decoder self = Decoder.fp32(target); Decoder unrelated = Decoder.fp32(other)) {
             target.initialize(9);
             other.initialize(10);
             Random r = new Random(5);
             for (int trial = 0; trial < 6; trial++) {
                 int[] prompt = r.ints(1 + r.nextInt(20), 0, 300).toArray();
                 int max = 5 + r.nextInt(40); // up to the context's end (48) for the longer prompts
-                int[] plain = new Generator(exact).generate(prompt, SamplingParams.greedy(max), null);
-                for (Decoder draft : new Decoder[] {int8, self, unrelated}) {
-                    for (int k : new int[] {1, 3, 6}) {
-                        SpeculativeGenerator.Result spec = new SpeculativeGenerator(exact, draft, k).generate(prompt, max, Set.of(), null);
-                        assertArrayEquals(plain, spec.tokens(), "trial " + trial + ", k " + k + ", draft " + draft.weights() + " " + draft.model().config().layers());
-                        if (draft == self) assertEquals(1.0, spec.stats().acceptance(), "the target drafting for itself is always right");
+                for (Decoder verifier : new Decoder[] {exact, panels}) {
+                    int[] plain = new Generator(verifier).generate(prompt, SamplingParams.greedy(max), null);
+                    for (Decoder draft : new Decoder[] {int8, self, unrelated}) {
+                        for (int k : new int[] {1, 3, 6}) {
+                            SpeculativeGenerator.Result spec = new SpeculativeGenerator(verifier, draft, k).generate(prompt, max, Set.of(), null);
+                            assertArrayEquals(plain, spec.tokens(), "trial " + trial + ", target " + verifier.weights() + ", k " + k
+                                    + ", draft " + draft.weights() + " " + draft.model().config().layers());
+                            if (draft == self && verifier == exact) assertEquals(1.0, spec.stats().acceptance(), "the target drafting for itself is always right");
+                        }
                     }
                 }
             }

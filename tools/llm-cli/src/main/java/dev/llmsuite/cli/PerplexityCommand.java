@@ -4,7 +4,7 @@ import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.generate.KvCache;
-import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.ModelFiles;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
@@ -40,7 +40,7 @@ final class PerplexityCommand extends BenchCommand.Common implements Runnable {
         double fp32 = 0;
         for (ServingWeights weights : ServingWeights.values()) {
             try (CpuBackend be = new CpuBackend(threads)) {
-                GptModel loaded = HfCheckpoint.load(be, HfCheckpoint.newestIn(model));
+                GptModel loaded = ModelFiles.load(be, model.toAbsolutePath().normalize());
                 Decoder m = Decoder.of(loaded, weights);
                 long t0 = System.nanoTime();
                 double[] nll = negativeLogLikelihood(m, ids);

@@ -47,7 +47,9 @@ final class ServeCommand implements Callable<Integer> {
         props.put("llm.inference.model-dir", dir.toString());
         String served = name != null ? name : given.getFileName().toString().replaceFirst("\\.gguf$", "");
         props.put("llm.inference.model-name", served);
-        props.put("llm.inference.weights", ServingWeights.parse(weights).label());
+        ServingWeights format = ServingWeights.parse(weights);
+        if (format == ServingWeights.FP32_PANELS) throw new IllegalArgumentException("--weights: inference-service serves fp32, bf16 or int8");
+        props.put("llm.inference.weights", format.label());
         props.put("mp.messaging.incoming.checkpoints.enabled", "false");
         props.put("llm.kafka.check-on-start", "false");
         props.put("quarkus.smallrye-health.check.\"io.quarkus.kafka.client.health.KafkaHealthCheck\".enabled", "false");

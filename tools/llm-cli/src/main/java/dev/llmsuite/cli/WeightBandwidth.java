@@ -23,7 +23,7 @@ final class WeightBandwidth {
         long c = cfg.embeddingDim();
         double weights = cfg.layers() * 12.0 * c * c + (double) cfg.vocabSize() * c;
         return switch (format) {
-            case FP32 -> weights * 4;
+            case FP32, FP32_PANELS -> weights * 4;
             case BF16 -> weights * 2;
             case INT8 -> weights + weights / 64 * 4;
         };

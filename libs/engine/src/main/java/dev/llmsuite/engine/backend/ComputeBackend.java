@@ -50,6 +50,15 @@ public interface ComputeBackend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " has no 16-bit weights");
     }
 
+    /**
+     * An fp32 copy of weight[rows, cols] in a layout whose products give each input row the same floats however many
+     * rows are computed together (1 or 15), at a one-row step's speed: what speculative decoding's verification needs.
+     * A backend without it says so.
+     */
+    default Tensor panels(Tensor weight, int rows, int cols) {
+        throw new UnsupportedOperationException(name() + " has no panel weights");
+    }
+
     // ---------------------------------------------------------------- layers, forward and backward
 
     /** out[B,T,C] = wte[ids] + wpe[t]. */

@@ -93,6 +93,11 @@ public final class CpuBackend implements ComputeBackend {
         return Bf16Matrix.of(t(weight).data(), t(weight).offset(), rows, cols);
     }
 
+    @Override
+    public Tensor panels(Tensor weight, int rows, int cols) {
+        return PanelMatrix.of(t(weight).data(), t(weight).offset(), rows, cols);
+    }
+
     // ---------------------------------------------------------------- layers
 
     @Override
@@ -133,6 +138,12 @@ public final class CpuBackend implements ComputeBackend {
         if (w instanceof Bf16Matrix h) {
             if (h.rows() != oc || h.cols() != c) throw new IllegalArgumentException("16-bit weight is " + h.rows() + "x" + h.cols());
             Bf16Matmul.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), h,
+                    bias == null ? null : t(bias).data(), bias == null ? 0 : t(bias).offset(), n);
+            return;
+        }
+        if (w instanceof PanelMatrix m) {
+            if (m.rows() != oc || m.cols() != c) throw new IllegalArgumentException("panel weight is " + m.rows() + "x" + m.cols());
+            PanelMatmul.forward(pool, t(out).data(), t(out).offset(), t(inp).data(), t(inp).offset(), m,
                     bias == null ? null : t(bias).data(), bias == null ? 0 : t(bias).offset(), n);
             return;
         }

@@ -24,6 +24,8 @@ final class Int8Matmul {
             public void four(int o, int r, float b) { row4(out, outOff, inp, inpOff, w, o, r, b); }
 
             public float one(int o, int r) { return dot(inp, inpOff + r * w.cols(), w, o); }
+
+            public void two(int o, int r, float b) { row2(out, outOff, inp, inpOff, w, o, r, b); }
         });
     }
 
@@ -53,6 +55,35 @@ final class Int8Matmul {
         out[outOff + (r + 1) * oc + o] = VectorMath.sum(t1) + bias;
         out[outOff + (r + 2) * oc + o] = VectorMath.sum(t2) + bias;
         out[outOff + (r + 3) * oc + o] = VectorMath.sum(t3) + bias;
+    }
+
+    /** Two input rows against weight row o: each widened weight vector feeds two FMAs. */
+    private static void row2(float[] out, int outOff, float[] inp, int inpOff, Int8Matrix w, int o, int r, float bias) {
+        int c = w.cols(), group = w.group(), groups = c / group, oc = w.rows();
+        byte[] q = w.q();
+        int i0 = inpOff + r * c, i1 = i0 + c;
+        FloatVector t0 = FloatVector.zero(S), t1 = t0;
+        for (int g = 0; g < groups; g++) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, b0 = a0, b1 = a0;
+            int k0 = g * group, k = k0;
+            for (; k + 2 * L <= k0 + group; k += 2 * L) { // two chains a row: the FMAs do not wait on each other
+                FloatVector w0 = widen(q, o * c + k), w1 = widen(q, o * c + k + L);
+                a0 = w0.fma(FloatVector.fromArray(S, inp, i0 + k), a0);
+                b0 = w0.fma(FloatVector.fromArray(S, inp, i1 + k), b0);
+                a1 = w1.fma(FloatVector.fromArray(S, inp, i0 + k + L), a1);
+                b1 = w1.fma(FloatVector.fromArray(S, inp, i1 + k + L), b1);
+            }
+            for (; k < k0 + group; k += L) {
+                FloatVector w0 = widen(q, o * c + k);
+                a0 = w0.fma(FloatVector.fromArray(S, inp, i0 + k), a0);
+                b0 = w0.fma(FloatVector.fromArray(S, inp, i1 + k), b0);
+            }
+            FloatVector scale = FloatVector.broadcast(S, w.scales()[o * groups + g]);
+            t0 = a0.add(a1).fma(scale, t0);
+            t1 = b0.add(b1).fma(scale, t1);
+        }
+        out[outOff + r * oc + o] = VectorMath.sum(t0) + bias;
+        out[outOff + (r + 1) * oc + o] = VectorMath.sum(t1) + bias;
     }
 
     /**

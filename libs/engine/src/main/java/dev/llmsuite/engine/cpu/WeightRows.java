@@ -2,7 +2,8 @@ package dev.llmsuite.engine.cpu;
 
 /**
  * The loop the decode products over converted weights share (8-bit {@link Int8Matmul}, bfloat16 {@link Bf16Matmul}):
- * tasks of 64 weight rows; each weight row widened once for four input rows at a time, the last rows one by one.
+ * tasks of 64 weight rows; each weight row widened once for four input rows at a time, then two (a draft catching up
+ * with two tokens), the last one alone.
  */
 final class WeightRows {
     private static final int ROWS_PER_TASK = 64;
@@ -14,6 +15,9 @@ final class WeightRows {
 
         /** input row r · weight row o. */
         float one(int o, int r);
+
+        /** out[r..r+1][o] = input rows r, r+1 · weight row o + bias. */
+        void two(int o, int r, float bias);
     }
 
     private WeightRows() {}
@@ -29,6 +33,9 @@ final class WeightRows {
                     int rows = Math.min(4, n - r);
                     if (rows == 4 && fourRows) {
                         kernel.four(o, r, b);
+                    } else if (rows >= 2 && fourRows) {
+                        kernel.two(o, r, b);
+                        if (rows == 3) out[outOff + (r + 2) * oc + o] = kernel.one(o, r + 2) + b;
                     } else {
                         for (int i = 0; i < rows; i++) out[outOff + (r + i) * oc + o] = kernel.one(o, r + i) + b;
                     }

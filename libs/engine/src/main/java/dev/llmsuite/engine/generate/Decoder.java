@@ -67,6 +67,7 @@ public final class Decoder implements AutoCloseable {
             case FP32 -> model.weights();
             case BF16 -> model.weights().withLinearLayers(model.config(), (w, rows, cols) -> copies.own(be.quantize16(w, rows, cols)));
             case INT8 -> model.weights().withLinearLayers(model.config(), (w, rows, cols) -> copies.own(be.quantize8(w, rows, cols)));
+            case FP32_PANELS -> model.weights().withLinearLayers(model.config(), (w, rows, cols) -> copies.own(be.panels(w, rows, cols)));
         };
         return new Decoder(model, serving, format, copies);
     }
@@ -146,6 +147,16 @@ public final class Decoder implements AutoCloseable {
             out[i] = logitsOfRow(i);
         }
         return out;
+    }
+
+    /**
+     * As {@link #decodeAll}, the logits of the last row only (the output head, a third of GPT-2 124M's weights, runs
+     * for that row alone): a draft taking in the tokens it has not seen.
+     */
+    public float[] decodeLast(int[] tokens, KvCache cache) {
+        if (tokens.length == 0) throw new IllegalArgumentException("no tokens");
+        append(tokens, cache, tokens.length - 1, serving);
+        return logitsOfRow(0);
     }
 
     /**

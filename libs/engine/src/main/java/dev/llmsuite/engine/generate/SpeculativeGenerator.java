@@ -19,8 +19,9 @@ import java.util.function.IntPredicate;
  *   commit:    d₁ … d_m and argmax p_m;  target cache keeps t, d₁ … d_m;  draft cache cut to what it computed of them
  * </pre>
  *
- * Exact when the target's products are row-independent at k + 1 rows (fp32 target, k + 1 below 16); the target
- * decoder must serve fp32 weights. Sampling (temperature above 0) is not done here: callers decode those plainly.
+ * Exact when the target's products are row-independent at k + 1 rows: fp32 weights (k + 1 below 16; each row its own
+ * dot products, so verifying costs about k + 1 steps) or fp32 panels (any k; verifying costs about one step: the
+ * speed-up). Sampling (temperature above 0) is not done here: callers decode those plainly.
  */
 public final class SpeculativeGenerator {
     private final Decoder target, draft;
@@ -35,7 +36,9 @@ public final class SpeculativeGenerator {
     public record Result(int[] tokens, Stats stats) {}
 
     public SpeculativeGenerator(Decoder target, Decoder draft, int lookahead) {
-        if (target.weights() != ServingWeights.FP32) throw new IllegalArgumentException("the target must serve fp32 weights to verify exactly");
+        if (target.weights() != ServingWeights.FP32 && target.weights() != ServingWeights.FP32_PANELS) {
+            throw new IllegalArgumentException("the target must serve fp32 or fp32_panels weights to verify exactly");
+        }
         if (lookahead < 1 || lookahead + 1 >= PrefixCache.MIN_ROWS) {
             throw new IllegalArgumentException("lookahead must be 1 to " + (PrefixCache.MIN_ROWS - 2));
         }
@@ -103,7 +106,7 @@ public final class SpeculativeGenerator {
     private int[] propose(int[] committed, int length, KvCache dc, int k) {
         int have = dc.length();
         int[] missing = Arrays.copyOfRange(committed, have, length);
-        float[] logits = have == 0 ? draft.prefill(missing, dc) : last(draft.decodeAll(missing, dc));
+        float[] logits = have == 0 ? draft.prefill(missing, dc) : draft.decodeLast(missing, dc);
         int[] proposal = new int[k];
         for (int i = 0; i < k; i++) {
             proposal[i] = TokenSampler.argmax(logits);
@@ -111,6 +114,4 @@ public final class SpeculativeGenerator {
         }
         return proposal;
     }
-
-    private static float[] last(float[][] rows) { return rows[rows.length - 1]; }
 }
