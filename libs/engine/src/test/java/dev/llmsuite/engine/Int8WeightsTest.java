@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /** 8-bit serving weights: the quantization's error bound, the kernel against the dequantized product, the model's logits. */
 class Int8WeightsTest {
 
-    private static float[] random(Random r, int n) {
+    static float[] random(Random r, int n) {
         float[] x = new float[n];
         for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian();
         return x;
