@@ -36,6 +36,8 @@ public final class GgufFile implements AutoCloseable {
     static final int MAGIC = 0x46554747; // "GGUF" little-endian
     public static final int DEFAULT_ALIGNMENT = 32;
     static final int MAX_DIMS = 4;
+    /** Names, tokens and chat templates are short; a longer string is refused before it is allocated. */
+    static final long MAX_STRING_BYTES = 16L << 20;
 
     /** A tensor's record: ne[0] is the fastest-varying dimension (a row's length), as in ggml. */
     public record TensorInfo(String name, long[] dims, GgmlType type, long typeId, long offset) {
@@ -208,8 +210,8 @@ public final class GgufFile implements AutoCloseable {
         String string() throws IOException {
             long n = u64();
             if (n < 0 || n > size - position()) throw fail("a string of " + Long.toUnsignedString(n) + " bytes runs past the file's end");
-            byte[] b = new byte[(int) Math.min(n, Integer.MAX_VALUE - 8)];
-            if (n > b.length) throw fail("a string of " + n + " bytes is too long");
+            if (n > MAX_STRING_BYTES) throw fail("a string of " + n + " bytes is over " + MAX_STRING_BYTES);
+            byte[] b = new byte[(int) n];
             for (int done = 0; done < b.length; ) {
                 need(Math.min(window.capacity(), b.length - done));
                 int k = Math.min(window.remaining(), b.length - done);

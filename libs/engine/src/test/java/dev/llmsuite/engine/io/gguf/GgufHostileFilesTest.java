@@ -97,6 +97,7 @@ class GgufHostileFilesTest {
         refused(Header.start(1L << 40, 0).padded(64), "tensors, more than the file can hold");
         refused(Header.start(0, 1).u64(1L << 40).padded(64), "runs past the file's end");
         refused(Header.start(0, 1).u64(-5).padded(64), "runs past the file's end");
+        refused(Header.start(0, 1).u64(GgufFile.MAX_STRING_BYTES + 1).padded((int) GgufFile.MAX_STRING_BYTES + 64), "is over");
         refused(Header.start(0, 1).str("k").u32(9).u32(8).u64(Integer.MAX_VALUE).padded(256), "more than the file can hold");
         refused(Header.start(0, 1).str("k").u32(9).u32(6).u64(1L << 61).padded(256), "more than the file can hold");
     }
