@@ -38,24 +38,29 @@ class Bf16ServingTest {
 
     @Test
     void decodeStepsReadBfloat16Weights() throws Exception {
-        TestCheckpoints.announce(TestCheckpoints.write("half", 1, 23, false));
-        await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/v1/models/half").statusCode() == 200);
-        JsonNode card = new ObjectMapper().readTree(given().get("/v1/models/half").then().statusCode(200).extract().asString());
-        assertEquals("bf16", card.get("weights").asText());
+        greedyAnswersAreTheEnginesDecode("half", ServingWeights.BF16);
+    }
+
+    /** Serves a test checkpoint; its model card names the weights, and a greedy answer is the engine's decode on them. */
+    static void greedyAnswersAreTheEnginesDecode(String name, ServingWeights weights) throws Exception {
+        TestCheckpoints.announce(TestCheckpoints.write(name, 1, 23, false));
+        await().atMost(Duration.ofSeconds(30)).until(() -> given().get("/v1/models/" + name).statusCode() == 200);
+        JsonNode card = new ObjectMapper().readTree(given().get("/v1/models/" + name).then().statusCode(200).extract().asString());
+        assertEquals(weights.label(), card.get("weights").asText());
         String prompt = "Every effort moves you";
         JsonNode answer = new ObjectMapper().readTree(given().contentType("application/json")
-                .body(Map.of("model", "half", "prompt", prompt, "max_tokens", 6, "temperature", 0))
+                .body(Map.of("model", name, "prompt", prompt, "max_tokens", 6, "temperature", 0))
                 .post("/v1/completions").then().statusCode(200).extract().asString());
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         int[] ids = gpt2.encode(prompt), out = new int[6];
         try (CpuBackend be = new CpuBackend(1)) {
             GptModel m = new GptModel(be, TestCheckpoints.CFG);
             m.initialize(23);
-            try (Decoder half = Decoder.of(m, ServingWeights.BF16); KvCache cache = new KvCache(be, TestCheckpoints.CFG, ids.length + 6)) {
-                float[] logits = half.prefill(ids, cache);
+            try (Decoder served = Decoder.of(m, weights); KvCache cache = new KvCache(be, TestCheckpoints.CFG, ids.length + 6)) {
+                float[] logits = served.prefill(ids, cache);
                 for (int i = 0; i < 6; i++) {
                     out[i] = TokenSampler.argmax(logits);
-                    if (i < 5) logits = half.decode(out[i], cache);
+                    if (i < 5) logits = served.decode(out[i], cache);
                 }
             }
         }

@@ -28,7 +28,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--name", description = "the model's name in the API (default: the name of the directory given)")
     String name;
 
-    @Option(names = "--weights", defaultValue = "fp32", description = "fp32, bf16 or int8: 16- or 8-bit linear layers for "
+    @Option(names = "--weights", defaultValue = "fp32", description = "fp32, bf16, int8 or fp32_panels: 16- or 8-bit linear layers, or fp32 panels (faster small batches), for "
             + "decode steps (faster, a small perplexity cost; default ${DEFAULT-VALUE})")
     String weights;
 
@@ -47,9 +47,7 @@ final class ServeCommand implements Callable<Integer> {
         props.put("llm.inference.model-dir", dir.toString());
         String served = name != null ? name : given.getFileName().toString().replaceFirst("\\.gguf$", "");
         props.put("llm.inference.model-name", served);
-        ServingWeights format = ServingWeights.parse(weights);
-        if (format == ServingWeights.FP32_PANELS) throw new IllegalArgumentException("--weights: inference-service serves fp32, bf16 or int8");
-        props.put("llm.inference.weights", format.label());
+        props.put("llm.inference.weights", ServingWeights.parse(weights).label());
         props.put("mp.messaging.incoming.checkpoints.enabled", "false");
         props.put("llm.kafka.check-on-start", "false");
         props.put("quarkus.smallrye-health.check.\"io.quarkus.kafka.client.health.KafkaHealthCheck\".enabled", "false");
