@@ -60,12 +60,14 @@ final class ConvertCommand implements Callable<Integer> {
                 HfCheckpoint.save(model, out);
                 System.out.println("wrote " + out + " (" + HfCheckpoint.CONFIG + ", " + HfCheckpoint.WEIGHTS + ") from " + from.name().toLowerCase() + " " + in);
             } else {
-                boolean gpt2 = model.config().vocabSize() == Gpt2.VOCABULARY_SIZE;
-                GgufVocabulary vocabulary = gpt2 ? GgufTokenizers.of(Encodings.gpt2()) : null;
+                // a GGUF's own tokenizer travels with it; a checkpoint directory's is GPT-2's when its vocabulary size is
+                GgufVocabulary vocabulary = from == ModelFiles.Format.GGUF ? vocabularyOf(in)
+                        : model.config().vocabSize() == Gpt2.VOCABULARY_SIZE ? GgufTokenizers.of(Encodings.gpt2()) : null;
+                boolean withTokenizer = vocabulary != null;
                 String label = name != null ? name : in.getFileName().toString().replaceFirst("\\.gguf$", "");
                 GgufCheckpoint.save(model, label, weights, vocabulary, out);
                 System.out.printf("wrote %s (%s, %.1f MB) from %s %s%s%n", out, weights.label(), Files.size(out) / 1e6,
-                        from.name().toLowerCase(), in, gpt2 ? "" : "; no tokenizer: the model's vocabulary is not GPT-2's, llama.cpp needs one");
+                        from.name().toLowerCase(), in, withTokenizer ? "" : "; no tokenizer (none known for this model), llama.cpp needs one");
             }
         }
         return 0;
@@ -97,6 +99,12 @@ final class ConvertCommand implements Callable<Integer> {
                 throw new IllegalArgumentException(gguf + " carries a vocabulary other than GPT-2's (" + v.tokens().size()
                         + " tokens, model '" + v.model() + "'); this suite's checkpoints use GPT-2's");
             }
+        }
+    }
+
+    private static GgufVocabulary vocabularyOf(Path gguf) throws IOException {
+        try (GgufFile f = GgufFile.open(gguf)) {
+            return GgufCheckpoint.readVocabulary(f);
         }
     }
 

@@ -134,5 +134,11 @@ class ConvertCommandTest {
         }
         assertNotEquals(0, run(new ConvertCommand(), other.toString(), dir.resolve("other-hf").toString(), "--to", "hf"));
         assertTrue(Files.notExists(dir.resolve("other-hf")));
+        // gguf to gguf (another type) keeps the file's own tokenizer, never GPT-2's in its place
+        Path requantized = dir.resolve("other-q8.gguf");
+        assertEquals(0, run(new ConvertCommand(), other.toString(), requantized.toString(), "--to", "gguf", "--type", "q8_0"));
+        try (GgufFile f = GgufFile.open(requantized)) {
+            assertEquals("changed", GgufCheckpoint.readVocabulary(f).tokens().get(300));
+        }
     }
 }
