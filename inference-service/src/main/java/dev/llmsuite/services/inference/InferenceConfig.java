@@ -88,6 +88,8 @@ public interface InferenceConfig {
     @WithDefault("128")
     int kvCachePoolMb();
 
+    default long kvCachePoolBytes() { return (long) kvCachePoolMb() << 20; }
+
     /**
      * Checkpoints served as {@code NAME@step-N} besides each model's promoted and newest ones: loaded on first use,
      * the least recently used let go beyond this many (each holds a whole model in memory).

@@ -238,7 +238,7 @@ public class ModelRegistry {
         }
         SharedWeights weights = new SharedWeights(decoder);
         return new LoadedModel(a.model(), a, decoder, tokenizer, tokens, System.currentTimeMillis(),
-                new BatchScheduler(a.model(), decoder, config.maxBatch(), (long) config.kvCachePoolMb() << 20, weights::leave),
+                new BatchScheduler(a.model(), decoder, config.maxBatch(), config.kvCachePoolBytes(), weights::leave),
                 ClassifierFiles.load(model, dir), weights);
     }
 
@@ -388,7 +388,7 @@ public class ModelRegistry {
         Decoder viewDecoder = base.decoder().sharedWith(view);
         viewDecoder.usePrefixCache(prefixCache(view)); // an adapter changes keys and values: a cache of its own
         return new LoadedModel(name, base.checkpoint(), viewDecoder, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),
-                new BatchScheduler(name, viewDecoder, config.maxBatch(), (long) config.kvCachePoolMb() << 20, () -> {
+                new BatchScheduler(name, viewDecoder, config.maxBatch(), config.kvCachePoolBytes(), () -> {
                     viewDecoder.close();
                     view.close();
                     base.weights().leave();

@@ -65,10 +65,8 @@ final class GenerateCommand implements Callable<Integer> {
     /** Greedy decoding with a draft; the draft's statistics go to stderr. */
     private int[] speculative(CpuBackend backend, Decoder target, int[] promptIds, SamplingParams params) throws IOException {
         if (temperature != 0) throw new IllegalArgumentException("--draft decodes greedily: leave --temperature at 0");
-        boolean self = draft.equals("int8") || draft.equals("bf16");
-        try (GptModel other = self ? null : ModelFiles.load(backend, Path.of(draft).toAbsolutePath().normalize());
-             Decoder drafter = self ? Decoder.of(target.model(), ServingWeights.parse(draft)) : Decoder.fp32(other)) {
-            SpeculativeGenerator.Result r = new SpeculativeGenerator(target, drafter, lookahead).generate(promptIds, params.maxNewTokens(), params.stopTokens(), null);
+        try (Draft drafter = Draft.open(backend, target.model(), draft)) {
+            SpeculativeGenerator.Result r = new SpeculativeGenerator(target, drafter.decoder(), lookahead).generate(promptIds, params.maxNewTokens(), params.stopTokens(), null);
             System.err.printf("speculative: %d tokens in %d target steps, %.0f%% of %d proposals kept%n", r.tokens().length,
                     r.stats().targetSteps(), 100 * r.stats().acceptance(), r.stats().proposed());
             return r.tokens();

@@ -43,10 +43,8 @@ final class SpeculativeBenchCommand extends BenchCommand.Common implements Runna
             GptModel target = model != null ? ModelFiles.load(be, model.toAbsolutePath().normalize())
                     : preset(be);
             int[] ids = new BpeTokenizer(Encodings.gpt2()).encode(prompt);
-            GptModel draftModel = draft.equals("int8") || draft.equals("bf16") ? target : ModelFiles.load(be, Path.of(draft).toAbsolutePath().normalize());
-            ServingWeights draftWeights = draft.equals("int8") || draft.equals("bf16") ? ServingWeights.parse(draft) : ServingWeights.FP32;
             try (Decoder fp32 = Decoder.fp32(target); Decoder exact = Decoder.of(target, ServingWeights.FP32_PANELS);
-                 Decoder drafter = Decoder.of(draftModel, draftWeights)) {
+                 Draft drafter = Draft.open(be, target, draft)) {
                 int[] plain = null;
                 double plainRate = 0, fp32Rate = 0;
                 for (int warm = 0; warm < 2; warm++) {
@@ -62,13 +60,13 @@ final class SpeculativeBenchCommand extends BenchCommand.Common implements Runna
                     double rate = 0;
                     for (int warm = 0; warm < 2; warm++) {
                         long t0 = System.nanoTime();
-                        spec = new SpeculativeGenerator(exact, drafter, k).generate(ids, tokens, Set.of(), null);
+                        spec = new SpeculativeGenerator(exact, drafter.decoder(), k).generate(ids, tokens, Set.of(), null);
                         rate = spec.tokens().length / ((System.nanoTime() - t0) / 1e9);
                     }
                     Map<String, Object> row = new LinkedHashMap<>();
                     row.put("bench", "speculative");
                     row.put("target", model == null ? "gpt2-124m (random)" : model.getFileName().toString());
-                    row.put("draft", draft.equals("int8") || draft.equals("bf16") ? "self, " + draft : Path.of(draft).getFileName().toString());
+                    row.put("draft", drafter.label());
                     row.put("lookahead", k);
                     row.put("tokens", spec.tokens().length);
                     row.put("plain_fp32_tokens_per_s", fp32Rate);
@@ -82,7 +80,6 @@ final class SpeculativeBenchCommand extends BenchCommand.Common implements Runna
                     row(row);
                 }
             } finally {
-                if (draftModel != target) draftModel.close();
                 target.close();
             }
         } catch (IOException e) {

@@ -216,7 +216,7 @@ public final class Attention {
         }
     }
 
-        /**
+    /**
      * One decode step of attention for nb rows at once (sequences decoded together, or a prompt's rows of one
      * sequence): row i's k and v of qkv[nb, 3C] stored at row pos[i] of its caches [maxT, C], then its q attends
      * over rows 0..pos[i]. Every row's k and v stored first, then one parallel pass over (head, row), so a prompt of n rows is one dispatch of

@@ -23,11 +23,6 @@ final class Bf16Matmul {
             public void four(int o, int r, float b) { row4(out, outOff, inp, inpOff, w, o, r, b); }
 
             public float one(int o, int r) { return dot(inp, inpOff + r * w.cols(), w, o); }
-
-            public void two(int o, int r, float b) { // two single rows: bf16 widening is cheap next to the loads
-                out[outOff + r * w.rows() + o] = one(o, r) + b;
-                out[outOff + (r + 1) * w.rows() + o] = one(o, r + 1) + b;
-            }
         });
     }
 

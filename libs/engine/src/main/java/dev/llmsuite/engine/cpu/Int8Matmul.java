@@ -25,7 +25,10 @@ final class Int8Matmul {
 
             public float one(int o, int r) { return dot(inp, inpOff + r * w.cols(), w, o); }
 
-            public void two(int o, int r, float b) { row2(out, outOff, inp, inpOff, w, o, r, b); }
+            public boolean two(int o, int r, float b) {
+                row2(out, outOff, inp, inpOff, w, o, r, b);
+                return true;
+            }
         });
     }
 

@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * Every output is the same sequence of operations whatever N is and however rows are grouped: a row's result does not
  * depend on the rows computed beside it. One row streams the weights once (the memory bound of batch-1 decode); four
- * rows use each loaded panel vector four times, so verifying k proposed tokens costs about one decode step.
+ * rows use each loaded panel vector four times (5 rows of GPT-2 124M: ~1.6 one-row steps on 2 cores, not 5).
  */
 final class PanelMatmul {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

@@ -16,8 +16,8 @@ final class WeightRows {
         /** input row r · weight row o. */
         float one(int o, int r);
 
-        /** out[r..r+1][o] = input rows r, r+1 · weight row o + bias. */
-        void two(int o, int r, float bias);
+        /** out[r..r+1][o] = input rows r, r+1 · weight row o + bias, if this kernel has a two-row form (false: it has not). */
+        default boolean two(int o, int r, float bias) { return false; }
     }
 
     private WeightRows() {}
@@ -33,8 +33,7 @@ final class WeightRows {
                     int rows = Math.min(4, n - r);
                     if (rows == 4 && fourRows) {
                         kernel.four(o, r, b);
-                    } else if (rows >= 2 && fourRows) {
-                        kernel.two(o, r, b);
+                    } else if (rows >= 2 && fourRows && kernel.two(o, r, b)) {
                         if (rows == 3) out[outOff + (r + 2) * oc + o] = kernel.one(o, r + 2) + b;
                     } else {
                         for (int i = 0; i < rows; i++) out[outOff + (r + i) * oc + o] = kernel.one(o, r + i) + b;

@@ -19,7 +19,7 @@ public final class KvCachePool implements AutoCloseable {
     private final long budgetBytes;
     private final ArrayDeque<KvCache> kept = new ArrayDeque<>(); // oldest first
     private long keptBytes;
-    private long reused, allocated;
+    private long reused;
 
     public KvCachePool(ComputeBackend be, GptConfig cfg, long budgetBytes) {
         if (budgetBytes < 0) throw new IllegalArgumentException("a negative budget");
@@ -35,10 +35,7 @@ public final class KvCachePool implements AutoCloseable {
         for (KvCache c : kept) {
             if (c.capacity() >= capacity && c.capacity() <= capacity + slack && (best == null || c.capacity() < best.capacity())) best = c;
         }
-        if (best == null) {
-            allocated++;
-            return new KvCache(be, cfg, capacity);
-        }
+        if (best == null) return new KvCache(be, cfg, capacity);
         kept.remove(best);
         keptBytes -= best.bytes();
         best.setLength(0);
@@ -64,10 +61,8 @@ public final class KvCachePool implements AutoCloseable {
 
     public long keptBytes() { return keptBytes; }
 
-    /** Caches handed out from the pool, and made new. */
+    /** Caches handed out from the pool rather than made new. */
     public long reused() { return reused; }
-
-    public long allocated() { return allocated; }
 
     /** Frees every kept cache. */
     @Override

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,6 +45,7 @@ public final class Safetensors {
         private final long dataStart;
         private final Map<String, Entry> entries;
         private final Map<String, String> metadata;
+        private final Map<String, long[]> shapes = new LinkedHashMap<>();
 
         private Reader(Path path, FileChannel ch, long dataStart, Map<String, Entry> entries, Map<String, String> metadata) {
             this.path = path;
@@ -51,6 +53,7 @@ public final class Safetensors {
             this.dataStart = dataStart;
             this.entries = entries;
             this.metadata = metadata;
+            entries.forEach((k, e) -> shapes.put(k, e.shape().clone()));
         }
 
         public Map<String, Entry> entries() { return entries; }
@@ -58,11 +61,7 @@ public final class Safetensors {
         public Map<String, String> metadata() { return metadata; }
 
         @Override
-        public Map<String, long[]> shapes() {
-            Map<String, long[]> shapes = new LinkedHashMap<>();
-            entries.forEach((k, e) -> shapes.put(k, e.shape().clone()));
-            return shapes;
-        }
+        public Map<String, long[]> shapes() { return Collections.unmodifiableMap(shapes); }
 
         /** Reads a tensor as floats (F32 as is, F16 and BF16 widened). */
         public float[] floats(String name) throws IOException {

@@ -113,12 +113,10 @@ public final class GgufCheckpoint {
     /** Reads a gpt2 GGUF file into a new model on the backend (weights dequantized to fp32). */
     public static GptModel load(ComputeBackend backend, Path file) throws IOException {
         try (GgufFile f = GgufFile.open(file)) {
-            GptConfig c = readConfig(f);
-            boolean tied = true;
-            if (f.tensors().containsKey("output.weight")) {
-                requireShape(f, "output.weight", new int[] {c.vocabSize(), c.embeddingDim()});
-                tied = Arrays.equals(f.floats("output.weight"), f.floats("token_embd.weight"));
-            }
+            GptConfig c = readConfig(f); // output.weight, when there, checked [V, C] with the rest
+            float[] embeddings = f.floats("token_embd.weight");
+            float[] output = f.tensors().containsKey("output.weight") ? f.floats("output.weight") : null;
+            boolean tied = output == null || Arrays.equals(output, embeddings);
             boolean qkvBias = false;
             for (int l = 0; l < c.layers() && !qkvBias; l++) {
                 for (float x : f.floats("blk." + l + ".attn_qkv.bias")) if (x != 0f) { qkvBias = true; break; }
@@ -126,7 +124,11 @@ public final class GgufCheckpoint {
             c = c.withTiedOutputHead(tied).withQkvBias(qkvBias);
             GptModel model = new GptModel(backend, c);
             for (ParameterLayout.Spec s : model.layout().specs()) {
-                float[] v = f.floats(ggufName(s.name()));
+                float[] v = switch (s.name()) { // the two big ones were read above: not decoded twice
+                    case "wte" -> embeddings;
+                    case "lm_head.weight" -> output;
+                    default -> f.floats(ggufName(s.name()));
+                };
                 model.backend().write(model.parameters(), s.offset(), v, 0, v.length);
             }
             return model;
