@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -24,12 +25,13 @@ import picocli.CommandLine.Parameters;
  * {@code --force}.
  */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = "Converts a model: a Hugging Face directory (or a training job's newest step) or a GGUF file, to hf or gguf.")
+        description = "Converts a model: a Hugging Face directory (or a training job's newest step), OpenAI's GPT-2 release "
+                + "(hparams.json + model.ckpt, as the book downloads it) or a GGUF file, to hf or gguf.")
 final class ConvertCommand implements Callable<Integer> {
     /** Output formats. */
     enum Target { HF, GGUF }
 
-    @Parameters(index = "0", description = "a checkpoint directory, a training job's directory, or a .gguf file") Path input;
+    @Parameters(index = "0", description = "a checkpoint directory, a training job's directory, OpenAI's GPT-2 directory, or a .gguf file") Path input;
     @Parameters(index = "1", description = "the directory (hf) or file (gguf) to write") Path output;
     @Option(names = "--to", required = true, description = "hf or gguf") String to;
     @Option(names = "--type", defaultValue = "f32", description = "gguf only: f32, f16, bf16 or q8_0 for the weight matrices "
@@ -74,21 +76,35 @@ final class ConvertCommand implements Callable<Integer> {
     }
 
     /**
-     * A Hugging Face directory holding a GGUF file's model, converted once into cacheRoot and reused while the file
-     * keeps its size and modification time (what {@code ./llm serve --model FILE.gguf} serves: the services read one
-     * format).
+     * A Hugging Face directory holding the model of a GGUF file or an OpenAI (TensorFlow) directory, converted once
+     * into cacheRoot and reused while its files keep their sizes and modification times (what {@code ./llm serve
+     * --model} serves: the services read one format).
      */
-    static Path cachedHfCopy(Path gguf, Path cacheRoot) throws IOException {
-        requireGpt2Tokenizer(gguf);
-        String stem = gguf.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("\\.gguf$", "");
-        String key = Long.toHexString(Files.size(gguf)) + "-" + Long.toHexString(Files.getLastModifiedTime(gguf).toMillis());
-        Path dir = cacheRoot.resolve(stem + "-" + key);
+    static Path cachedHfCopy(Path source, Path cacheRoot) throws IOException {
+        boolean gguf = ModelFiles.detect(source) == ModelFiles.Format.GGUF;
+        if (gguf) requireGpt2Tokenizer(source);
+        String stem = source.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("\\.gguf$", "");
+        Path dir = cacheRoot.resolve(stem + "-" + identity(source));
         if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG)) && Files.isRegularFile(dir.resolve(HfCheckpoint.WEIGHTS))) return dir;
         try (CpuBackend backend = new CpuBackend(Runtime.getRuntime().availableProcessors());
-             GptModel model = ModelFiles.load(backend, gguf)) {
+             GptModel model = ModelFiles.load(backend, source)) {
             HfCheckpoint.save(model, dir); // config.json last: a half-written copy is not taken for a whole one
         }
         return dir;
+    }
+
+    /** Sizes and modification times of a file, or of a directory's files: changes when any of them is replaced. */
+    private static String identity(Path source) throws IOException {
+        if (!Files.isDirectory(source)) {
+            return Long.toHexString(Files.size(source)) + "-" + Long.toHexString(Files.getLastModifiedTime(source).toMillis());
+        }
+        StringBuilder all = new StringBuilder();
+        try (Stream<Path> files = Files.list(source)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                all.append(f.getFileName()).append('/').append(Files.size(f)).append('/').append(Files.getLastModifiedTime(f).toMillis()).append('\n');
+            }
+        }
+        return Integer.toHexString(all.toString().hashCode()) + "-" + Integer.toHexString(all.length());
     }
 
     /** This suite's Hugging Face directories serve GPT-2's tokenizer: a GGUF with another vocabulary would be served wrong. */

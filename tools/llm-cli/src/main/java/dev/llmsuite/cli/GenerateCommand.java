@@ -27,9 +27,9 @@ import picocli.CommandLine.Option;
  * token ids too (to compare with another runtime token for token).
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Completes a prompt with a checkpoint directory or a GGUF file (greedy by default).")
+        description = "Completes a prompt with a checkpoint directory, OpenAI's GPT-2 directory or a GGUF file (greedy by default).")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, description = "a checkpoint directory, a training job's directory, or a .gguf file") Path model;
+    @Option(names = "--model", required = true, description = "a checkpoint directory, a training job's directory, OpenAI's GPT-2 directory (hparams.json + model.ckpt), or a .gguf file") Path model;
     @Option(names = "--prompt", required = true, description = "the text to complete") String prompt;
     @Option(names = "--max-tokens", defaultValue = "64", description = "tokens to generate (default ${DEFAULT-VALUE})") int maxTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 is greedy (default ${DEFAULT-VALUE})") double temperature;

@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
         description = "Serve one checkpoint directory (this suite's or a Hugging Face GPT-2) over the OpenAI-style API, without Kafka.")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors (or pytorch_model.bin), a training job's directory (its newest step), "
-            + "or a GGUF file (converted once into work/converted/)")
+            + "OpenAI's GPT-2 directory (hparams.json + model.ckpt) or a GGUF file (both converted once into work/converted/)")
     Path model;
 
     @Option(names = "--port", defaultValue = "8084", description = "HTTP port (default ${DEFAULT-VALUE})")
@@ -36,9 +36,9 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path given = model.toAbsolutePath().normalize();
-        Path dir = ModelFiles.detect(given) == ModelFiles.Format.GGUF
-                ? ConvertCommand.cachedHfCopy(given, root.resolve("work/converted"))
-                : HfCheckpoint.newestIn(given);
+        Path dir = ModelFiles.detect(given) == ModelFiles.Format.HF
+                ? HfCheckpoint.newestIn(given)
+                : ConvertCommand.cachedHfCopy(given, root.resolve("work/converted"));
         if (!Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG)) || !HfCheckpoint.hasWeights(dir)) {
             throw new IllegalArgumentException(dir + " has no config.json with model.safetensors or pytorch_model.bin");
         }

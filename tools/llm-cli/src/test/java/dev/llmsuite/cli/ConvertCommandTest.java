@@ -110,6 +110,22 @@ class ConvertCommandTest {
         return captured.toString(StandardCharsets.UTF_8);
     }
 
+    /** OpenAI's layout (a TensorFlow checkpoint and hparams.json: libs/engine's fixture) converts without a change. */
+    @Test
+    void openAisGpt2DirectoryConvertsToHfAndGgufAndIsCachedForServing() throws Exception {
+        Path openAi = Path.of("../../libs/engine/src/test/resources/fixtures/tf-checkpoint/gpt2").toAbsolutePath().normalize();
+        assertEquals(ModelFiles.Format.TF, ModelFiles.detect(openAi));
+        Path hf = dir.resolve("openai-hf"), gguf = dir.resolve("openai.gguf");
+        assertEquals(0, run(new ConvertCommand(), openAi.toString(), hf.toString(), "--to", "hf"));
+        assertEquals(0, run(new ConvertCommand(), openAi.toString(), gguf.toString(), "--to", "gguf"));
+        float[] original = parameters(openAi);
+        assertArrayEquals(original, parameters(hf));
+        assertArrayEquals(original, parameters(gguf));
+        Path cached = ConvertCommand.cachedHfCopy(openAi, dir.resolve("converted"));
+        assertArrayEquals(original, parameters(cached));
+        assertEquals(cached, ConvertCommand.cachedHfCopy(openAi, dir.resolve("converted")), "converted once, then reused");
+    }
+
     @Test
     void refusalsLeaveEverythingAsItWas() throws Exception {
         Path existing = dir.resolve("existing.gguf");

@@ -97,25 +97,38 @@ public final class HfCheckpoint {
     public static GptModel load(ComputeBackend backend, Path dir) throws IOException {
         GptConfig c = readConfig(dir);
         try (TensorFile r = openWeights(dir)) {
-            boolean prefixed = r.shapes().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
-            if (!c.qkvBias()) {
-                // A zero qkv bias (as saved above) keeps the model without one.
-                String bias = (prefixed ? PREFIX : "") + "h.0.attn.c_attn.bias";
-                if (r.shapes().containsKey(bias)) {
-                    for (float f : r.floats(bias)) {
-                        if (f != 0f) { c = c.withQkvBias(true); break; }
-                    }
+            return load(backend, c, r, dir, CONFIG);
+        }
+    }
+
+    /**
+     * A model of configuration c from tensors named as in this layout (with or without the {@code transformer.}
+     * prefix, Conv1D's [in, out] matrices): what other layouts rename theirs to. source and configFile name the files
+     * in messages.
+     */
+    public static GptModel load(ComputeBackend backend, GptConfig c, TensorFile r, Path source, String configFile) throws IOException {
+        boolean prefixed = r.shapes().keySet().stream().anyMatch(k -> k.startsWith(PREFIX));
+        if (!c.qkvBias()) {
+            // A zero qkv bias (as saved above) keeps the model without one.
+            String bias = (prefixed ? PREFIX : "") + "h.0.attn.c_attn.bias";
+            if (r.shapes().containsKey(bias)) {
+                for (float f : r.floats(bias)) {
+                    if (f != 0f) { c = c.withQkvBias(true); break; }
                 }
             }
-            ParameterLayout layout = checkedLayout(c, r, prefixed, dir);
-            GptModel model = new GptModel(backend, c);
+        }
+        ParameterLayout layout = checkedLayout(c, r, prefixed, source, configFile);
+        GptModel model = new GptModel(backend, c);
+        try {
             for (ParameterLayout.Spec s : layout.specs()) {
-                String name = fileName(s, prefixed);
-                float[] v = r.floats(name);
+                float[] v = r.floats(fileName(s, prefixed));
                 if (s.conv1d()) v = transpose(v, s.shape()[1], s.shape()[0]);
                 model.backend().write(model.parameters(), s.offset(), v, 0, v.length);
             }
             return model;
+        } catch (IOException | RuntimeException e) {
+            model.close();
+            throw e;
         }
     }
 
@@ -124,10 +137,10 @@ public final class HfCheckpoint {
      * before anything is allocated, so a config.json that claims more than the weights hold (a huge context,
      * thousands of layers) fails here, not with an OutOfMemoryError.
      */
-    private static ParameterLayout checkedLayout(GptConfig c, TensorFile r, boolean prefixed, Path dir) throws IOException {
+    private static ParameterLayout checkedLayout(GptConfig c, TensorFile r, boolean prefixed, Path dir, String configFile) throws IOException {
         // each block has a dozen tensors: a layer count beyond the file's tensors is refused before the layout is built
         if (c.layers() > r.shapes().size()) {
-            throw new IOException(dir + ": config.json claims " + c.layers() + " layers, the weights hold " + r.shapes().size() + " tensors");
+            throw new IOException(dir + ": " + configFile + " claims " + c.layers() + " layers, the weights hold " + r.shapes().size() + " tensors");
         }
         ParameterLayout layout = ParameterLayout.of(c);
         for (ParameterLayout.Spec s : layout.specs()) {
@@ -137,7 +150,7 @@ public final class HfCheckpoint {
             long[] expected = s.conv1d() ? new long[] {s.shape()[1], s.shape()[0]} : toLong(s.shape());
             if (!Arrays.equals(shape, expected)) {
                 throw new IOException(dir + ": " + name + " has shape " + Arrays.toString(shape)
-                        + ", config.json implies " + Arrays.toString(expected));
+                        + ", " + configFile + " implies " + Arrays.toString(expected));
             }
         }
         return layout;

@@ -8,6 +8,8 @@ import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.Safetensors;
 import dev.llmsuite.engine.io.gguf.GgufCheckpoint;
 import dev.llmsuite.engine.io.gguf.GgufFile;
+import dev.llmsuite.engine.io.tf.OpenAiCheckpoint;
+import dev.llmsuite.engine.io.tf.TensorBundle;
 import dev.llmsuite.engine.io.torch.TorchCheckpointFile;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
@@ -21,7 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the readers that take files from outside: safetensors headers,
- * config.json against real weights, LoRA adapter files, GGUF files, PyTorch checkpoints (the restricted unpickler), and the JSON reader under them. Each may only
+ * config.json against real weights, LoRA adapter files, GGUF files, PyTorch checkpoints (the restricted unpickler), TensorFlow checkpoint indexes, and the JSON reader under them. Each may only
  * refuse with its declared exception; anything else (another exception, an Error such as
  * OutOfMemoryError) is a finding. In the ordinary test run the committed seeds in
  * src/test/resources/.../FileParsersFuzzTestInputs run as regression tests; {@code JAZZER_FUZZ=1} fuzzes
@@ -116,6 +118,31 @@ class FileParsersFuzzTest {
             }
         } catch (IOException refused) {
             // not a torch.save file, or one that lies, said so
+        }
+    }
+
+    /** A TensorFlow checkpoint's index over the GPT-2 fixture's data shard and hparams.json. */
+    @FuzzTest(maxDuration = "15s")
+    void tfCheckpoints(FuzzedDataProvider data) throws IOException {
+        Path tf = dir.resolve("tf");
+        if (!Files.isDirectory(tf)) {
+            Files.createDirectories(tf);
+            for (String f : new String[] {"hparams.json", "model.ckpt.data-00000-of-00001"}) {
+                try (var in = FileParsersFuzzTest.class.getResourceAsStream("/fixtures/tf-checkpoint/gpt2/" + f)) {
+                    Files.write(tf.resolve(f), in.readAllBytes());
+                }
+            }
+        }
+        Files.write(tf.resolve("model.ckpt.index"), data.consumeRemainingAsBytes());
+        try (TensorBundle b = TensorBundle.open(tf.resolve("model.ckpt"))) {
+            for (var e : b.shapes().entrySet()) {
+                long n = 1;
+                for (long d : e.getValue()) n *= d;
+                if (n <= 1 << 20) b.floats(e.getKey());
+            }
+            OpenAiCheckpoint.load(backend, tf).close();
+        } catch (IOException refused) {
+            // not a checkpoint index, or one that lies, said so
         }
     }
 

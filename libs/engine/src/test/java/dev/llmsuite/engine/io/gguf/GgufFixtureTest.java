@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
+import dev.llmsuite.engine.io.ReferenceLogits;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.Json;
 import java.nio.ByteBuffer;
@@ -33,24 +34,11 @@ class GgufFixtureTest {
     @ValueSource(strings = {"f32", "f16", "bf16", "q8_0"})
     void readsLlamaCppFilesWithPyTorchsLogits(String type) throws Exception {
         Map<?, ?> expected = (Map<?, ?>) Json.parse(Files.readString(fixture("gguf-tiny-gpt2-logits.json"), StandardCharsets.UTF_8));
-        int[] ids = ((List<?>) expected.get("ids")).stream().mapToInt(o -> ((Long) o).intValue()).toArray();
         List<?> rows = (List<?>) ((Map<?, ?>) expected.get("logits")).get(type);
         try (CpuBackend be = new CpuBackend(2); GptModel model = GgufCheckpoint.load(be, fixture("gguf-tiny-gpt2-" + type + ".gguf"))) {
             assertTrue(model.config().tiedOutputHead(), "output.weight equals token_embd.weight: read back tied");
             assertTrue(model.config().qkvBias());
-            model.forward(ids, null, 1, ids.length, false, 0);
-            float[] logits = model.logits();
-            double scale = 0, worst = 0;
-            int v = model.config().vocabSize();
-            for (int t = 0; t < ids.length; t++) {
-                List<?> row = (List<?>) rows.get(t);
-                for (int j = 0; j < v; j++) {
-                    double e = ((Number) row.get(j)).doubleValue();
-                    scale = Math.max(scale, Math.abs(e));
-                    worst = Math.max(worst, Math.abs(e - logits[t * v + j]));
-                }
-            }
-            assertTrue(worst <= 1e-4 * scale, type + ": max |difference| " + worst + " against max |logit| " + scale);
+            ReferenceLogits.assertMatch(model, (List<?>) expected.get("ids"), rows, type);
         }
     }
 
