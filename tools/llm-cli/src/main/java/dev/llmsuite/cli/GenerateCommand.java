@@ -37,8 +37,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--weights", defaultValue = "fp32", description = "fp32, bf16 or int8 linear layers (default ${DEFAULT-VALUE})") String weights;
     @Option(names = "--ids", description = "print the generated token ids after the text") boolean ids;
     @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
-    @Option(names = "--draft", description = "speculative decoding (greedy only): int8 or bf16 (the model's own weights, "
-            + "converted) or a smaller model's path; the output is the same, sooner") String draft;
+    @Option(names = "--draft", description = "speculative decoding: int8 or bf16 (the model's own weights, "
+            + "converted) or a smaller model's path; greedy output is the same, sooner; sampled output is drawn from the same distribution") String draft;
     @Option(names = "--lookahead", defaultValue = "4", description = "tokens the draft proposes a round (default ${DEFAULT-VALUE})") int lookahead;
 
     @Override
@@ -62,11 +62,10 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Greedy decoding with a draft; the draft's statistics go to stderr. */
+    /** Decoding with a draft (greedy: the same tokens; sampling: the same distribution); its statistics go to stderr. */
     private int[] speculative(CpuBackend backend, Decoder target, int[] promptIds, SamplingParams params) throws IOException {
-        if (temperature != 0) throw new IllegalArgumentException("--draft decodes greedily: leave --temperature at 0");
         try (Draft drafter = Draft.open(backend, target.model(), draft)) {
-            SpeculativeGenerator.Result r = new SpeculativeGenerator(target, drafter.decoder(), lookahead).generate(promptIds, params.maxNewTokens(), params.stopTokens(), null);
+            SpeculativeGenerator.Result r = new SpeculativeGenerator(target, drafter.decoder(), lookahead).generate(promptIds, params, null);
             System.err.printf("speculative: %d tokens in %d target steps, %.0f%% of %d proposals kept%n", r.tokens().length,
                     r.stats().targetSteps(), 100 * r.stats().acceptance(), r.stats().proposed());
             return r.tokens();

@@ -60,7 +60,7 @@ final class SpeculativeBenchCommand extends BenchCommand.Common implements Runna
                     double rate = 0;
                     for (int warm = 0; warm < 2; warm++) {
                         long t0 = System.nanoTime();
-                        spec = new SpeculativeGenerator(exact, drafter.decoder(), k).generate(ids, tokens, Set.of(), null);
+                        spec = new SpeculativeGenerator(exact, drafter.decoder(), k).generate(ids, SamplingParams.greedy(tokens), null);
                         rate = spec.tokens().length / ((System.nanoTime() - t0) / 1e9);
                     }
                     Map<String, Object> row = new LinkedHashMap<>();

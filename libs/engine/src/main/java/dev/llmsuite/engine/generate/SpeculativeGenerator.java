@@ -1,27 +1,33 @@
 package dev.llmsuite.engine.generate;
 
 import java.util.Arrays;
-import java.util.Set;
 import java.util.function.IntPredicate;
 
 /**
- * Greedy generation sped up by a draft: each round the draft proposes up to k tokens one by one (cheap: a smaller
- * model, or the target's own 8-bit weights), the target checks them all in one step ({@link Decoder#decodeAll}: k + 1
- * rows read each weight once: 1.6 decode steps for 5 rows with fp32 panels on 2 cores, docs/benchmarks.md), and the longest run of proposals that equals the
- * target's own argmax is kept, plus the target's token after it. Every kept token is the target's argmax over exactly
- * the prefix plain decoding would have, computed to the same bits, so the output is the target's greedy output token
- * for token; the draft only decides how many tokens a target step yields.
+ * Generation sped up by a draft: each round the draft proposes up to k tokens one by one (cheap: a smaller model, or
+ * the target's own 8-bit weights), the target checks them all in one step ({@link Decoder#decodeAll}: k + 1 rows read
+ * each weight once: 1.6 decode steps for 5 rows with fp32 panels on 2 cores, docs/benchmarks.md), and a run of
+ * proposals is kept, plus one token of the target's own after it.
  *
  * <pre>
  *   committed: s₀ … sₙ₋₁ t        target cache: s₀ … sₙ₋₁        draft cache: a prefix of s₀ … sₙ₋₁ t
- *   draft:     feed what it lacks, then d₁ = argmax, d₂ = argmax after d₁, … d_k
- *   target:    rows [t, d₁ … d_k] → logits p₀ … p_k;  m = the longest run with argmax p_{i−1} = d_i
- *   commit:    d₁ … d_m and argmax p_m;  target cache keeps t, d₁ … d_m;  draft cache cut to what it computed of them
+ *   draft:     feed what it lacks, then d₁ … d_k, each from its own next-token distribution q₁ … q_k
+ *   target:    rows [t, d₁ … d_k] → logits p₀ … p_k (p_i: the target's logits after d_i)
+ *   keep:      greedy: the longest run with argmax p_{i−1} = d_i, then argmax p_m
+ *              sampling: d_i while u < P_{i−1}(d_i) / q_i(d_i) (u uniform, P the target's distribution); at the
+ *              first rejection a token from max(0, P_{i−1} − q_i) renormalized; after k acceptances one from P_k
+ *   commit:    d₁ … d_m and that token;  target cache keeps t, d₁ … d_m;  draft cache cut to what it computed of them
  * </pre>
  *
+ * Greedy: every kept token is the target's argmax over exactly the prefix plain decoding would have, computed to the
+ * same bits, so the output is the target's greedy output token for token; the draft only decides how many tokens a
+ * target step yields. Sampling (Leviathan et al. 2023; Chen et al. 2023): each kept token is distributed exactly as
+ * the target's own sampling (temperature, top-k, top-p: both sides use {@link TokenSampler#distribution}) would draw
+ * it; the draws differ from plain sampling's, so a seeded request reproduces itself, not the plain path's text.
+ *
  * Exact when the target's products are row-independent at k + 1 rows: fp32 weights (k + 1 below 16; each row its own
- * dot products, so verifying costs about k + 1 steps) or fp32 panels (any k; verifying costs a fraction
- * of k + 1 steps: the speed-up). Sampling (temperature above 0) is not done here: callers decode those plainly.
+ * dot products, so verifying costs about k + 1 steps) or fp32 panels (any k; verifying costs a fraction of k + 1
+ * steps: the speed-up).
  */
 public final class SpeculativeGenerator {
     private final Decoder target, draft;
@@ -34,6 +40,12 @@ public final class SpeculativeGenerator {
 
     /** The tokens generated and how. */
     public record Result(int[] tokens, Stats stats) {}
+
+    /**
+     * One round's tokens to commit in order (the kept proposals, then the target's own token) with the target's logits
+     * each was chosen from, and how many proposals were made and kept.
+     */
+    public record Round(int[] tokens, float[][] logits, int proposed, int accepted) {}
 
     public SpeculativeGenerator(Decoder target, Decoder draft, int lookahead) {
         if (target.weights() != ServingWeights.FP32 && target.weights() != ServingWeights.FP32_PANELS) {
@@ -50,68 +62,108 @@ public final class SpeculativeGenerator {
         this.lookahead = lookahead;
     }
 
-    /** Up to maxNewTokens greedy tokens after prompt; stops at a stop token (not emitted), a full context, or onToken false. */
-    public Result generate(int[] prompt, int maxNewTokens, Set<Integer> stopTokens, IntPredicate onToken) {
+    public Decoder draft() {
+        return draft;
+    }
+
+    /** Up to params.maxNewTokens() tokens after prompt; stops at a stop token (not emitted), a full context, or onToken false. */
+    public Result generate(int[] prompt, SamplingParams params, IntPredicate onToken) {
         int ctx = target.model().config().contextLength();
         int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
         if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
+        int maxNewTokens = params.maxNewTokens();
+        TokenSampler sampler = new TokenSampler(params);
         int[] out = new int[maxNewTokens];
         int produced = 0, steps = 0, proposed = 0, accepted = 0;
         try (KvCache tc = new KvCache(target.model().backend(), target.model().config());
              KvCache dc = new KvCache(draft.model().backend(), draft.model().config())) {
             int[] committed = Arrays.copyOf(seq, seq.length + maxNewTokens); // the prompt, then every kept token
             int length = seq.length;
-            int next = TokenSampler.argmax(target.prefill(seq, tc));
+            int[] pending = {sampler.next(target.prefill(seq, tc))};
             steps++;
-            while (produced < maxNewTokens) {
-                if (stopTokens.contains(next)) break;
-                out[produced++] = next;
-                committed[length++] = next;
-                if ((onToken != null && !onToken.test(next)) || produced == maxNewTokens || tc.full()) break;
-                int k = Math.min(lookahead, Math.min(maxNewTokens - produced, Math.min(tc.capacity() - tc.length() - 1,
-                        dc.capacity() - length)));
-                if (k < 1) { // no room to draft: a plain step
-                    next = TokenSampler.argmax(target.decode(next, tc));
-                    steps++;
-                    continue;
-                }
-                int[] proposal = propose(committed, length, dc, k);
-                int[] rows = new int[k + 1];
-                rows[0] = next;
-                System.arraycopy(proposal, 0, rows, 1, k);
-                float[][] logits = target.decodeAll(rows, tc);
-                steps++;
-                proposed += k;
-                int m = 0;
-                while (m < k && TokenSampler.argmax(logits[m]) == proposal[m]) m++;
-                accepted += m;
-                tc.setLength(tc.length() - (k - m)); // keep t, d₁ … d_m
-                dc.setLength(Math.min(dc.length(), length + m));
-                boolean stopped = false;
-                for (int i = 0; i < m && !stopped; i++) {
-                    int token = proposal[i];
-                    if (stopTokens.contains(token)) { stopped = true; break; }
+            generating:
+            while (true) {
+                for (int token : pending) {
+                    if (produced == maxNewTokens || params.stopTokens().contains(token)) break generating;
                     out[produced++] = token;
                     committed[length++] = token;
-                    stopped = (onToken != null && !onToken.test(token)) || produced == maxNewTokens;
+                    if (onToken != null && !onToken.test(token)) break generating;
                 }
-                if (stopped) break;
-                next = TokenSampler.argmax(logits[m]);
+                if (produced == maxNewTokens || tc.full()) break;
+                int k = Math.min(lookahead, Math.min(maxNewTokens - produced, Math.min(tc.capacity() - tc.length() - 1, dc.capacity() - length)));
+                if (k < 1) { // no room to draft: a plain step
+                    pending = new int[] {sampler.next(target.decode(committed[length - 1], tc))};
+                } else {
+                    Round r = round(committed, length, tc, dc, k, sampler, params.temperature() > 0);
+                    pending = r.tokens();
+                    proposed += r.proposed();
+                    accepted += r.accepted();
+                }
+                steps++;
             }
             return new Result(Arrays.copyOf(out, produced), new Stats(steps, proposed, accepted));
         }
     }
 
-    /** The draft's k greedy tokens after committed[0, length): it first takes in whatever of them its cache lacks. */
-    private int[] propose(int[] committed, int length, KvCache dc, int k) {
+    /**
+     * One round after committed[0, length), whose last token the target cache lacks (it holds the tokens before it)
+     * and of which the draft cache holds a prefix; k proposals (k + 1 rows must fit the target cache). The target cache
+     * ends holding committed[0, length) and the kept proposals; the draft cache no more than it computed of them.
+     */
+    public Round round(int[] committed, int length, KvCache tc, KvCache dc, int k, TokenSampler sampler, boolean sampling) {
+        int[] proposal = new int[k];
+        double[][] q = sampling ? new double[k][] : null;
+        propose(committed, length, dc, proposal, q, sampler);
+        int[] rows = new int[k + 1];
+        rows[0] = committed[length - 1];
+        System.arraycopy(proposal, 0, rows, 1, k);
+        float[][] logits = target.decodeAll(rows, tc);
+        int m = 0;
+        int last;
+        if (!sampling) {
+            while (m < k && TokenSampler.argmax(logits[m]) == proposal[m]) m++;
+            last = TokenSampler.argmax(logits[m]);
+        } else {
+            double[] p = sampler.distribution(logits[0]);
+            while (m < k && sampler.uniform() * q[m][proposal[m]] < p[proposal[m]]) {
+                m++;
+                p = sampler.distribution(logits[m]);
+            }
+            last = m < k ? sampler.draw(residual(p, q[m])) : sampler.draw(p);
+        }
+        tc.setLength(tc.length() - (k - m)); // keep t, d₁ … d_m
+        dc.setLength(Math.min(dc.length(), length + m));
+        int[] tokens = Arrays.copyOf(proposal, m + 1);
+        tokens[m] = last;
+        return new Round(tokens, Arrays.copyOf(logits, m + 1), k, m);
+    }
+
+    /** max(0, p − q) renormalized: where a rejected proposal's probability goes; p itself where q covers p exactly. */
+    static double[] residual(double[] p, double[] q) {
+        double[] r = new double[p.length];
+        double sum = 0;
+        for (int i = 0; i < p.length; i++) sum += (r[i] = Math.max(0, p[i] - q[i]));
+        if (!(sum > 0)) return p;
+        for (int i = 0; i < r.length; i++) r[i] /= sum;
+        return r;
+    }
+
+    /**
+     * The draft's k tokens after committed[0, length) into proposal (greedy, or drawn with q filled with each one's
+     * distribution): it first takes in whatever of them its cache lacks.
+     */
+    private void propose(int[] committed, int length, KvCache dc, int[] proposal, double[][] q, TokenSampler sampler) {
         int have = dc.length();
         int[] missing = Arrays.copyOfRange(committed, have, length);
         float[] logits = have == 0 ? draft.prefill(missing, dc) : draft.decodeLast(missing, dc);
-        int[] proposal = new int[k];
-        for (int i = 0; i < k; i++) {
-            proposal[i] = TokenSampler.argmax(logits);
-            if (i + 1 < k) logits = draft.decode(proposal[i], dc);
+        for (int i = 0; i < proposal.length; i++) {
+            if (q == null) {
+                proposal[i] = TokenSampler.argmax(logits);
+            } else {
+                q[i] = sampler.distribution(logits);
+                proposal[i] = sampler.draw(q[i]);
+            }
+            if (i + 1 < proposal.length) logits = draft.decode(proposal[i], dc);
         }
-        return proposal;
     }
 }

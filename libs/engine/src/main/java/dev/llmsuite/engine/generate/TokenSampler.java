@@ -1,20 +1,29 @@
 package dev.llmsuite.engine.generate;
 
 import java.util.Arrays;
-import java.util.Random;
+import java.util.SplittableRandom;
 
 /** Turns one row of logits into a token id under {@link SamplingParams}. */
 public final class TokenSampler {
     private final SamplingParams params;
-    private final Random random;
+    /** SplittableRandom mixes its seed: java.util.Random's first draws for seeds 1, 2, 3 … (n choices) are nearly equal. */
+    private final SplittableRandom random;
 
     public TokenSampler(SamplingParams params) {
         this.params = params;
-        this.random = new Random(params.seed());
+        this.random = new SplittableRandom(params.seed());
     }
 
     public int next(float[] logits) {
-        if (params.temperature() == 0) return argmax(logits);
+        return params.temperature() == 0 ? argmax(logits) : draw(distribution(logits));
+    }
+
+    /**
+     * The probabilities {@link #next} draws from when sampling (temperature above 0): logits over the temperature,
+     * cut to the top k, softmax, cut to the top p and renormalized. Speculative sampling compares two of these.
+     */
+    public double[] distribution(float[] logits) {
+        if (params.temperature() == 0) throw new IllegalStateException("greedy decoding draws from no distribution");
         int v = logits.length;
         double[] scaled = new double[v];
         for (int i = 0; i < v; i++) scaled[i] = logits[i] / params.temperature();
@@ -45,13 +54,23 @@ public final class TokenSampler {
             for (int i = 0; i < v; i++) if (keep[i]) kept += p[i]; else p[i] = 0;
             for (int i = 0; i < v; i++) p[i] /= kept;
         }
+        return p;
+    }
+
+    /** A token drawn from p (which sums to 1, up to rounding) with this sampler's generator. */
+    public int draw(double[] p) {
         double u = random.nextDouble(), cum = 0;
-        for (int i = 0; i < v; i++) {
+        for (int i = 0; i < p.length; i++) {
             cum += p[i];
             if (u < cum) return i;
         }
-        for (int i = v - 1; i >= 0; i--) if (p[i] > 0) return i; // rounding left u just above the total
-        return argmax(logits);
+        for (int i = p.length - 1; i >= 0; i--) if (p[i] > 0) return i; // rounding left u just above the total
+        throw new IllegalArgumentException("a distribution with nothing in it");
+    }
+
+    /** A uniform number in [0, 1) from this sampler's generator. */
+    public double uniform() {
+        return random.nextDouble();
     }
 
     public static int argmax(float[] logits) {
