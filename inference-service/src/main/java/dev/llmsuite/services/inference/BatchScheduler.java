@@ -4,10 +4,12 @@ import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.KvCachePool;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.SpeculativeGenerator.Round;
 import dev.llmsuite.engine.generate.TokenConstraint;
 import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.model.GptModel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -19,7 +21,10 @@ import org.jboss.logging.Logger;
  * Continuous batching for one loaded model: one thread owns the model; each step it admits new
  * requests (prefill), then runs one decode step for every active sequence together
  * ({@link Decoder#decodeBatch}), so each weight is read once per step however many requests are in
- * flight. A sequence leaves when it finishes; others keep going and new ones join at the next step.
+ * flight. A sequence leaves when it finishes; others keep going and new ones join at the next step. A sequence
+ * decoding alone, with nothing waiting, takes speculative rounds instead when the model has a draft ({@link Speculation}):
+ * the draft proposes, one step of the model checks, several tokens come out. A little over 250 lines: plain steps and
+ * speculative rounds hand their tokens through the same per-token rules (stops, listener, limits), kept in one place.
  */
 final class BatchScheduler implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchScheduler.class);
@@ -37,13 +42,21 @@ final class BatchScheduler implements AutoCloseable {
         final TokenListener onToken;
         /** Structured output: what the next token may be (null: anything). */
         final TokenConstraint constraint;
+        /** Whether speculative rounds may make its tokens (not for seeded sampling: its draws would depend on load). */
+        final boolean mayDraft;
+        /** The prompt, then every token made: what a draft continues. */
+        final int[] committed;
+        int length;
         final CompletableFuture<Ending> done = new CompletableFuture<>();
         KvCache cache;
         int produced;
         int next;
 
-        Sequence(int[] prompt, SamplingParams params, TokenListener onToken, TokenConstraint constraint) {
+        Sequence(int[] prompt, SamplingParams params, TokenListener onToken, TokenConstraint constraint, boolean mayDraft) {
             this.prompt = prompt;
+            this.mayDraft = mayDraft && constraint == null;
+            this.committed = Arrays.copyOf(prompt, prompt.length + params.maxNewTokens());
+            this.length = prompt.length;
             this.params = params;
             this.sampler = new TokenSampler(params);
             this.onToken = onToken;
@@ -52,6 +65,8 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     private final Decoder decoder;
+    /** The model's draft, or null. */
+    private final Speculation speculation;
     /** Finished sequences' caches, for the next ones (only the decode thread touches it). */
     private final KvCachePool caches;
     private final int maxBatch;
@@ -63,10 +78,12 @@ final class BatchScheduler implements AutoCloseable {
 
     /**
      * @param poolBytes memory of finished sequences' KV caches kept for the next ones
+     * @param speculation the model's draft (closed when drained), or null
      * @param onDrained runs on the decode thread once closed and every sequence has finished (it frees the model's memory)
      */
-    BatchScheduler(String name, Decoder decoder, int maxBatch, long poolBytes, Runnable onDrained) {
+    BatchScheduler(String name, Decoder decoder, int maxBatch, long poolBytes, Speculation speculation, Runnable onDrained) {
         this.decoder = decoder;
+        this.speculation = speculation;
         this.caches = new KvCachePool(decoder.model().backend(), decoder.model().config(), poolBytes);
         this.maxBatch = maxBatch;
         this.onDrained = onDrained;
@@ -82,12 +99,15 @@ final class BatchScheduler implements AutoCloseable {
     enum Ending { STOP_TOKEN, LISTENER, MAX_TOKENS, CONTEXT_FULL }
 
     CompletableFuture<Ending> submit(int[] prompt, SamplingParams params, TokenListener onToken) {
-        return submit(prompt, params, onToken, null);
+        return submit(prompt, params, onToken, null, params.temperature() == 0);
     }
 
-    /** As above, each token drawn within {@code constraint} (structured output); the sequence ends when it is complete. */
-    CompletableFuture<Ending> submit(int[] prompt, SamplingParams params, TokenListener onToken, TokenConstraint constraint) {
-        Sequence s = new Sequence(prompt, params, onToken, constraint);
+    /**
+     * As above, each token drawn within {@code constraint} (structured output; the sequence ends when it is complete);
+     * mayDraft: whether a draft may make its tokens when it decodes alone (never with a constraint).
+     */
+    CompletableFuture<Ending> submit(int[] prompt, SamplingParams params, TokenListener onToken, TokenConstraint constraint, boolean mayDraft) {
+        Sequence s = new Sequence(prompt, params, onToken, constraint, mayDraft);
         if (closed) s.done.completeExceptionally(new IllegalStateException("the model is being replaced; retry"));
         else incoming.add(s);
         return s.done;
@@ -122,6 +142,10 @@ final class BatchScheduler implements AutoCloseable {
                 Object s;
                 while (active.size() < maxBatch && (s = incoming.poll()) != null) admit(s, active);
                 if (active.isEmpty()) continue;
+                if (speculation != null && active.size() == 1 && incoming.isEmpty() && active.get(0).mayDraft) {
+                    if (!speculate(active.get(0))) active.clear();
+                    continue;
+                }
                 int[] tokens = new int[active.size()];
                 KvCache[] caches = new KvCache[active.size()];
                 for (int i = 0; i < tokens.length; i++) {
@@ -138,6 +162,7 @@ final class BatchScheduler implements AutoCloseable {
                 // an OutOfMemoryError included: the step's sequences fail and give their caches back, the thread
                 // lives on, so no request waits forever and no slot stays taken
                 LOG.error("decode step failed; failing its sequences", e);
+                if (speculation != null) speculation.forgetAll();
                 for (Sequence s : active) {
                     // one that finished in this step has given its cache to the pool already: leave it there
                     if (s.done.completeExceptionally(e)) s.cache.close();
@@ -147,6 +172,7 @@ final class BatchScheduler implements AutoCloseable {
         }
         // replaced and drained: nothing decodes here any more (a device backend reuses the memory)
         caches.close();
+        if (speculation != null) speculation.close();
         onDrained.run();
     }
 
@@ -168,6 +194,19 @@ final class BatchScheduler implements AutoCloseable {
         }
     }
 
+    /** A speculative round for s (or a plain step when there is no room to draft); true while it goes on. */
+    private boolean speculate(Sequence s) {
+        int cached = s.cache.length();
+        Round r = speculation.round(s, s.committed, s.length, s.cache, s.params.maxNewTokens() - s.produced, s.sampler,
+                s.params.temperature() > 0);
+        if (r == null) return offer(s, decoder.decode(s.next, s.cache));
+        for (int i = 0; i < r.tokens().length; i++) {
+            // token i is what a plain step would make once the cache held cached + 1 + i tokens
+            if (!emit(s, r.tokens()[i], r.logits()[i], cached + 1 + i)) return false;
+        }
+        return true;
+    }
+
     /** Picks the next token from logits; true while the sequence goes on. */
     private boolean offer(Sequence s, float[] logits) {
         if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
@@ -178,6 +217,11 @@ final class BatchScheduler implements AutoCloseable {
             int left = Math.min(s.params.maxNewTokens() - s.produced, s.cache.capacity() - s.cache.length() + 1);
             token = s.constraint.next(logits, s.sampler, left);
         }
+        return emit(s, token, logits, s.cache.length());
+    }
+
+    /** Hands on a token made from logits when the cache held cached tokens; true while the sequence goes on. */
+    private boolean emit(Sequence s, int token, float[] logits, int cached) {
         if (s.params.stopTokens().contains(token)) return finish(s, Ending.STOP_TOKEN);
         s.produced++;
         boolean go;
@@ -189,12 +233,14 @@ final class BatchScheduler implements AutoCloseable {
         if (!go) return finish(s, Ending.LISTENER);
         if (s.constraint != null && s.constraint.complete()) return finish(s, Ending.STOP_TOKEN);
         if (s.produced >= s.params.maxNewTokens()) return finish(s, Ending.MAX_TOKENS);
-        if (s.cache.full()) return finish(s, Ending.CONTEXT_FULL);
+        if (cached >= s.cache.capacity()) return finish(s, Ending.CONTEXT_FULL);
         s.next = token;
+        s.committed[s.length++] = token;
         return true;
     }
 
     private boolean finish(Sequence s, Ending why) {
+        if (speculation != null) speculation.forget(s);
         caches.give(s.cache);
         s.done.complete(why);
         return false;

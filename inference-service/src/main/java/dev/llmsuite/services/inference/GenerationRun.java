@@ -42,9 +42,10 @@ final class GenerationRun {
     /**
      * Runs the n choices to their ends and answers their results by index. Choice i samples with
      * seed + i. {@code logprobs} < 0: none; otherwise each token's logprob and that many alternatives. {@code grammar}:
-     * structured output (each choice's tokens drawn within it), or null.
+     * structured output (each choice's tokens drawn within it), or null. {@code mayDraft}: whether speculative rounds
+     * may make a choice's tokens when it decodes alone.
      */
-    static List<Result> run(LoadedModel m, int[] prompt, SamplingParams params, int n, int logprobs, List<String> stops,
+    static List<Result> run(LoadedModel m, int[] prompt, SamplingParams params, boolean mayDraft, int n, int logprobs, List<String> stops,
                             JsonGrammar grammar, GenerationGate.Ticket ticket, AtomicBoolean cancelled, PieceListener listener) {
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         ticket.start();
@@ -52,7 +53,7 @@ final class GenerationRun {
             SamplingParams p = new SamplingParams(params.maxNewTokens(), params.temperature(), params.topK(), params.topP(),
                     params.seed() + i, params.stopTokens());
             Choice c = new Choice(i, m.tokenizer(), logprobs, stops, ticket, cancelled, events);
-            m.scheduler().submit(prompt, p, c, grammar == null ? null : grammar.constraint())
+            m.scheduler().submit(prompt, p, c, grammar == null ? null : grammar.constraint(), mayDraft)
                     .whenComplete((ending, error) -> events.add(c.end(ending, error)));
         }
         Result[] results = new Result[n];

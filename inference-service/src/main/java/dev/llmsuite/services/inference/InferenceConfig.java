@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithName;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 
 /** inference-service settings, under {@code llm.inference.*}. */
@@ -109,6 +110,19 @@ public interface InferenceConfig {
 
     /** The engine's {@code ServingWeights}, declared here so the manifests' check (deploy/manifest-tests) reads this mapping without the engine. */
     enum Weights { FP32, BF16, INT8, FP32_PANELS }
+
+    /**
+     * Speculative decoding per served model: {@code llm.inference.drafts.NAME=int8} (or {@code bf16}: the model's own
+     * weights, converted, propose tokens), or a checkpoint directory of a smaller model with the same vocabulary. A
+     * request decoding alone then takes up to {@link #lookahead()} + 1 tokens a step: greedy ones the same tokens as
+     * without it, sampled ones (without a seed) from the same distribution (docs/api.md, "Speculative decoding").
+     * Needs {@code weights} fp32 or fp32_panels (the target verifies exactly); otherwise it is left off, with a warning.
+     */
+    Map<String, String> drafts();
+
+    /** Tokens a draft proposes each round (1 to 14). */
+    @WithDefault("4")
+    int lookahead();
 
     /** Threads for the GPT engine (0 = all cores). */
     @WithDefault("0")

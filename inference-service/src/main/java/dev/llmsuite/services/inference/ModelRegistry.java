@@ -5,8 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.Draft;
 import dev.llmsuite.engine.generate.PrefixCache;
 import dev.llmsuite.engine.generate.ServingWeights;
+import dev.llmsuite.engine.generate.SpeculativeGenerator;
 import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.AnnouncedCheckpoints;
 import dev.llmsuite.engine.io.ClassifierFiles;
@@ -80,6 +82,7 @@ public class ModelRegistry {
     private final Counter rejected;
     /** Prompt tokens whose keys and values came from a prefix cache, and those computed. */
     private final Counter promptRestored, promptComputed;
+    private final Counter draftProposed, draftAccepted;
     private final InferenceConfig config;
     private final AnnouncedCheckpoints checkpoints;
 
@@ -92,6 +95,8 @@ public class ModelRegistry {
         this.rejected = registry.counter("llm.inference.checkpoints", "outcome", "rejected");
         this.promptRestored = registry.counter("llm.inference.prompt.tokens", "prefill", "restored");
         this.promptComputed = registry.counter("llm.inference.prompt.tokens", "prefill", "computed");
+        this.draftProposed = registry.counter("llm.inference.draft.tokens", "outcome", "proposed");
+        this.draftAccepted = registry.counter("llm.inference.draft.tokens", "outcome", "accepted");
     }
 
     /** Serves llm.inference.model-dir, when set, before any announcement arrives (the operator's directory: no hashes). */
@@ -238,8 +243,31 @@ public class ModelRegistry {
         }
         SharedWeights weights = new SharedWeights(decoder);
         return new LoadedModel(a.model(), a, decoder, tokenizer, tokens, System.currentTimeMillis(),
-                new BatchScheduler(a.model(), decoder, config.maxBatch(), config.kvCachePoolBytes(), weights::leave),
+                new BatchScheduler(a.model(), decoder, config.maxBatch(), config.kvCachePoolBytes(), speculation(a.model(), decoder), weights::leave),
                 ClassifierFiles.load(model, dir), weights);
+    }
+
+    /**
+     * The draft llm.inference.drafts names for a model, or null: none named, or one that cannot serve (the model's
+     * weights are not fp32 or fp32_panels, the draft's vocabulary differs, its directory does not load), said in the log.
+     */
+    private Speculation speculation(String name, Decoder target) {
+        String spec = config.drafts().get(name);
+        if (spec == null || spec.isBlank() || spec.equals("none")) return null;
+        Draft draft = null;
+        try {
+            draft = Draft.open(backend, target.model(), spec);
+            SpeculativeGenerator generator = new SpeculativeGenerator(target, draft.decoder(), config.lookahead());
+            LOG.infof("serving %s with draft %s, %d tokens a round", name, draft.label(), config.lookahead());
+            return new Speculation(generator, draft, config.lookahead(), (proposed, accepted) -> {
+                draftProposed.increment(proposed);
+                draftAccepted.increment(accepted);
+            });
+        } catch (IOException | RuntimeException e) {
+            if (draft != null) draft.close();
+            LOG.warnf("serving %s without its draft '%s': %s", name, spec, e.getMessage());
+            return null;
+        }
     }
 
     /** A prefix cache of llm.inference.prefix-cache-mb for a model's decoder (null: turned off with 0). */
@@ -388,7 +416,7 @@ public class ModelRegistry {
         Decoder viewDecoder = base.decoder().sharedWith(view);
         viewDecoder.usePrefixCache(prefixCache(view)); // an adapter changes keys and values: a cache of its own
         return new LoadedModel(name, base.checkpoint(), viewDecoder, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),
-                new BatchScheduler(name, viewDecoder, config.maxBatch(), config.kvCachePoolBytes(), () -> {
+                new BatchScheduler(name, viewDecoder, config.maxBatch(), config.kvCachePoolBytes(), null, () -> {
                     viewDecoder.close();
                     view.close();
                     base.weights().leave();

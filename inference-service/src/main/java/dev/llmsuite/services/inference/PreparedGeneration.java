@@ -25,12 +25,13 @@ import java.util.Set;
  * within their caps, the sampling values are in range. Defaults follow OpenAI's (max_tokens 16,
  * temperature 1, top_p 1, n 1). {@link #cancel()} stops it (the client left).
  *
+ * @param mayDraft whether the model's draft may make its tokens (greedy, or sampled without a seed)
  * @param logprobs alternatives to list per token, or -1 for no logprobs
  * @param grammar  structured output ({@link StructuredOutput}), or null for free text
  * @param ticket   its place at the gate, taken before the prompt was tokenized; closed when the generation ends
  * @param client   the connection, asked before each streamed event whether the client is still there
  */
-record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, List<String> stops, int n, int logprobs,
+record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, boolean mayDraft, List<String> stops, int n, int logprobs,
                           JsonGrammar grammar, GenerationGate.Ticket ticket, AtomicBoolean cancelled, AtomicReference<HttpServerResponse> client) {
     private static final int END_OF_TEXT = Gpt2.END_OF_TEXT;
     /** OpenAI's own limit on alternatives per token. */
@@ -94,7 +95,9 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
             if (prompt.length > context) {
                 throw ProblemException.badRequest("prompt is " + prompt.length + " tokens; the model's context is " + context + " tokens");
             }
-            return new PreparedGeneration(m, prompt, params, stops, n, alternatives == null ? -1 : alternatives, grammar, ticket,
+            // greedy, or sampled without a seed: a seeded request's draws must not depend on whether it decoded alone
+            boolean mayDraft = params.temperature() == 0 || req.seed() == null;
+            return new PreparedGeneration(m, prompt, params, mayDraft, stops, n, alternatives == null ? -1 : alternatives, grammar, ticket,
                     new AtomicBoolean(), new AtomicReference<>());
         } catch (RuntimeException e) {
             ticket.close();
@@ -157,7 +160,7 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
 
     List<GenerationRun.Result> run(GenerationRun.PieceListener listener) {
         try (ticket) {
-            return GenerationRun.run(model, prompt, params, n, logprobs, stops, grammar, ticket, cancelled, listener);
+            return GenerationRun.run(model, prompt, params, mayDraft, n, logprobs, stops, grammar, ticket, cancelled, listener);
         }
     }
 

@@ -35,6 +35,7 @@ record TokenLogprob(int id, String token, byte[] bytes, double logprob, List<Tok
     /** The k largest logits' indices, largest first (k is small: a partial insertion sort). */
     static int[] topIndices(float[] logits, int k) {
         k = Math.min(k, logits.length);
+        if (k <= 0) return new int[0]; // logprobs: 0 asks for each token's own logprob and no alternatives
         int[] best = new int[k];
         int n = 0;
         for (int i = 0; i < logits.length; i++) {

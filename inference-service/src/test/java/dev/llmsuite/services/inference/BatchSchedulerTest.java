@@ -23,7 +23,7 @@ class BatchSchedulerTest {
         try (CpuBackend be = new CpuBackend(1)) {
             GptModel model = new GptModel(be, GptConfig.TINY);
             model.initialize(1);
-            BatchScheduler scheduler = new BatchScheduler("m", Decoder.fp32(model), 4, 1 << 20, () -> {});
+            BatchScheduler scheduler = new BatchScheduler("m", Decoder.fp32(model), 4, 1 << 20, null, () -> {});
             SamplingParams params = new SamplingParams(8, 0, 0, 1.0, 1, Set.of());
             var failing = scheduler.submit(new int[] {1, 2, 3}, params, (token, logits) -> {
                 throw new OutOfMemoryError("a test's stand-in for a real one");
@@ -42,8 +42,8 @@ class BatchSchedulerTest {
         try (CpuBackend be = new CpuBackend(1)) {
             GptModel model = new GptModel(be, GptConfig.TINY);
             model.initialize(3);
-            BatchScheduler pooled = new BatchScheduler("pooled", Decoder.fp32(model), 4, 64 << 20, () -> {});
-            BatchScheduler fresh = new BatchScheduler("fresh", Decoder.fp32(model), 4, 0, () -> {});
+            BatchScheduler pooled = new BatchScheduler("pooled", Decoder.fp32(model), 4, 64 << 20, null, () -> {});
+            BatchScheduler fresh = new BatchScheduler("fresh", Decoder.fp32(model), 4, 0, null, () -> {});
             SamplingParams params = new SamplingParams(10, 0, 0, 1.0, 1, Set.of());
             List<List<Integer>> a = new ArrayList<>(), b = new ArrayList<>();
             for (int[] prompt : new int[][] {{5, 6, 7, 8, 9, 10}, {1, 2}, {3, 1, 4, 1, 5}, {1, 2}}) {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.llmsuite.service.ProblemException;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -33,6 +34,8 @@ class GenerationGateTest {
             public int prefixCacheMb() { return 0; }
             public int kvCachePoolMb() { return 0; }
             public Weights weights() { return Weights.FP32; }
+            public Map<String, String> drafts() { return Map.of(); }
+            public int lookahead() { return 4; }
         };
     }
 

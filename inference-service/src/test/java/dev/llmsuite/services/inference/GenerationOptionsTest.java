@@ -129,6 +129,20 @@ class GenerationOptionsTest {
             assertArrayEquals(t.get("token").asText().getBytes(StandardCharsets.UTF_8), bytes);
             assertTrue(t.get("logprob").asDouble() <= 0);
         }
+        // no alternatives asked (logprobs: 0; chat's logprobs without top_logprobs): each token's own logprob, nothing
+        // more, and the whole answer (it once ended after one token: "length", with nothing in it)
+        JsonNode bare = post("/v1/completions", Map.of("model", "logprobs", "prompt", PROMPT, "max_tokens", 4, "temperature", 0, "logprobs", 0));
+        assertEquals(4, bare.get("usage").get("completion_tokens").asInt());
+        assertEquals(r.get("choices").get(0).get("text").asText(), bare.get("choices").get(0).get("text").asText());
+        JsonNode bareLp = bare.get("choices").get(0).get("logprobs");
+        for (int i = 0; i < 4; i++) {
+            assertEquals(lp.get("token_logprobs").get(i).asDouble(), bareLp.get("token_logprobs").get(i).asDouble());
+            assertEquals(0, bareLp.get("top_logprobs").get(i).size());
+        }
+        JsonNode bareChat = post("/v1/chat/completions", Map.of("model", "logprobs", "max_tokens", 3, "temperature", 0,
+                "messages", List.of(Map.of("role", "user", "content", "Say hi.")), "logprobs", true));
+        assertEquals(3, bareChat.get("choices").get(0).get("logprobs").get("content").size());
+        for (JsonNode t : bareChat.get("choices").get(0).get("logprobs").get("content")) assertEquals(0, t.get("top_logprobs").size());
         given().contentType("application/json").body(Map.of("model", "logprobs", "top_logprobs", 2,
                 "messages", List.of(Map.of("role", "user", "content", "x")))).post("/v1/chat/completions").then()
                 .statusCode(400).body("detail", containsString("'top_logprobs' needs 'logprobs': true"));

@@ -2,6 +2,7 @@ package dev.llmsuite.cli;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.Draft;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.ServingWeights;

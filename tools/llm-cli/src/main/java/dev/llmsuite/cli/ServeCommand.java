@@ -32,6 +32,13 @@ final class ServeCommand implements Callable<Integer> {
             + "decode steps (faster, a small perplexity cost; default ${DEFAULT-VALUE})")
     String weights;
 
+    @Option(names = "--draft", description = "speculative decoding: int8 or bf16 (the model's own weights, converted) or a smaller "
+            + "model's directory; a request decoding alone makes several tokens a step (greedy: the same tokens; needs --weights fp32 or fp32_panels)")
+    String draft;
+
+    @Option(names = "--lookahead", defaultValue = "4", description = "tokens the draft proposes a round (default ${DEFAULT-VALUE})")
+    int lookahead;
+
     @Override
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
@@ -48,6 +55,11 @@ final class ServeCommand implements Callable<Integer> {
         String served = name != null ? name : given.getFileName().toString().replaceFirst("\\.gguf$", "");
         props.put("llm.inference.model-name", served);
         props.put("llm.inference.weights", ServingWeights.parse(weights).label());
+        if (draft != null) {
+            String spec = draft.equals("int8") || draft.equals("bf16") ? draft : Path.of(draft).toAbsolutePath().normalize().toString();
+            props.put("llm.inference.drafts.\"" + served + "\"", spec);
+            props.put("llm.inference.lookahead", Integer.toString(lookahead));
+        }
         props.put("mp.messaging.incoming.checkpoints.enabled", "false");
         props.put("llm.kafka.check-on-start", "false");
         props.put("quarkus.smallrye-health.check.\"io.quarkus.kafka.client.health.KafkaHealthCheck\".enabled", "false");

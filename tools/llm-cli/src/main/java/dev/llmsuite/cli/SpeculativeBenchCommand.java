@@ -2,6 +2,7 @@ package dev.llmsuite.cli;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.Draft;
 import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.ServingWeights;
@@ -22,18 +23,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code ./llm bench speculative}: greedy decode tokens/s of a target with and without a draft, in the same run, the
- * two outputs compared token for token. The target serves fp32 panels (verification at about one step's cost); plain
+ * {@code ./llm bench speculative}: decode tokens/s of a target with and without a draft, in the same run; greedy, the
+ * two outputs compared token for token, or sampled ({@code --temperature}). The target serves fp32 panels (verification at about one step's cost); plain
  * decoding on those and on plain fp32 is timed beside it. The draft is the target's own 8-bit weights ({@code --draft int8}, the
  * default: no second model needed) or another model with GPT-2's vocabulary.
  */
 @Command(name = "speculative", mixinStandardHelpOptions = true,
-        description = "Greedy decode with and without speculative decoding (draft: int8 self-draft or a smaller model)")
+        description = "Decode with and without speculative decoding (draft: int8 self-draft or a smaller model), greedy or sampled")
 final class SpeculativeBenchCommand extends BenchCommand.Common implements Runnable {
     @Option(names = "--model", description = "the target: a checkpoint directory or GGUF file (default: a random GPT-2 124M)") Path model;
     @Option(names = "--draft", defaultValue = "int8", description = "int8 or bf16 (the target's own weights, converted), or a model path (default ${DEFAULT-VALUE})") String draft;
     @Option(names = "--lookahead", split = ",", defaultValue = "2,4,6", description = "tokens drafted a round (default ${DEFAULT-VALUE})") int[] lookahead;
     @Option(names = "--tokens", defaultValue = "128", description = "tokens generated (default ${DEFAULT-VALUE})") int tokens;
+    @Option(names = "--temperature", defaultValue = "0", description = "0: greedy, outputs compared token for token; above 0: "
+            + "sampled (seed 1), the same distribution but other draws (default ${DEFAULT-VALUE})") double temperature;
     @Option(names = "--prompt", defaultValue = "It was a dark and stormy night; the rain fell in torrents, except at occasional intervals, when it was checked by",
             description = "the prompt") String prompt;
 
@@ -43,15 +46,16 @@ final class SpeculativeBenchCommand extends BenchCommand.Common implements Runna
             GptModel target = model != null ? ModelFiles.load(be, model.toAbsolutePath().normalize())
                     : preset(be);
             int[] ids = new BpeTokenizer(Encodings.gpt2()).encode(prompt);
+            SamplingParams params = new SamplingParams(tokens, temperature, 0, 1, 1, Set.of());
             try (Decoder fp32 = Decoder.fp32(target); Decoder exact = Decoder.of(target, ServingWeights.FP32_PANELS);
                  Draft drafter = Draft.open(be, target, draft)) {
                 int[] plain = null;
                 double plainRate = 0, fp32Rate = 0;
                 for (int warm = 0; warm < 2; warm++) {
                     long t0 = System.nanoTime();
-                    int[] reference = new Generator(fp32).generate(ids, SamplingParams.greedy(tokens), null);
+                    int[] reference = new Generator(fp32).generate(ids, params, null);
                     long t1 = System.nanoTime();
-                    plain = new Generator(exact).generate(ids, SamplingParams.greedy(tokens), null);
+                    plain = new Generator(exact).generate(ids, params, null);
                     fp32Rate = reference.length / ((t1 - t0) / 1e9);
                     plainRate = plain.length / ((System.nanoTime() - t1) / 1e9);
                 }
@@ -60,7 +64,7 @@ final class SpeculativeBenchCommand extends BenchCommand.Common implements Runna
                     double rate = 0;
                     for (int warm = 0; warm < 2; warm++) {
                         long t0 = System.nanoTime();
-                        spec = new SpeculativeGenerator(exact, drafter.decoder(), k).generate(ids, SamplingParams.greedy(tokens), null);
+                        spec = new SpeculativeGenerator(exact, drafter.decoder(), k).generate(ids, params, null);
                         rate = spec.tokens().length / ((System.nanoTime() - t0) / 1e9);
                     }
                     Map<String, Object> row = new LinkedHashMap<>();
@@ -76,7 +80,8 @@ final class SpeculativeBenchCommand extends BenchCommand.Common implements Runna
                     row.put("speedup_over_fp32", rate / fp32Rate);
                     row.put("acceptance", spec.stats().acceptance());
                     row.put("tokens_per_target_step", (double) spec.tokens().length / spec.stats().targetSteps());
-                    row.put("identical_output", Arrays.equals(plain, spec.tokens()));
+                    row.put("temperature", temperature);
+                    row.put("identical_output", temperature > 0 ? "n/a (sampled)" : Arrays.equals(plain, spec.tokens()));
                     row(row);
                 }
             } finally {
