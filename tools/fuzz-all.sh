@@ -14,6 +14,7 @@ TARGETS=(
   "libs/engine FileParsersFuzzTest#ggufFiles"
   "libs/engine FileParsersFuzzTest#torchBinFiles"
   "libs/engine FileParsersFuzzTest#tfCheckpoints"
+  "libs/engine FileParsersFuzzTest#llamaConfigs"
   "libs/engine FileParsersFuzzTest#json"
   "libs/records RecordDecodersFuzzTest#trainingBatches"
   "libs/records RecordDecodersFuzzTest#tokenChunks"

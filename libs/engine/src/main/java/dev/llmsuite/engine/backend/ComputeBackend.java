@@ -143,6 +143,39 @@ public interface ComputeBackend extends AutoCloseable {
     /** Turns logits into dlogits in place, scaled by lossScale (for gradient accumulation). */
     void crossEntropyBackward(Tensor logits, int[] targets, Tensor lse, int n, int v, float lossScale);
 
+    // ---------------------------------------------------------------- Llama and Qwen3 (forward; model/llama)
+
+    /** out[N,C] = table[ids[n]]: a token embedding without positions (Llama's come from rotating q and k). */
+    default void embeddingForward(Tensor out, int[] ids, Tensor table, int n, int c) {
+        for (int i = 0; i < n; i++) copy(slice(out, (long) i * c, c), slice(table, (long) ids[i] * c, c));
+    }
+
+    /** out[N,C] = inp · rstd · weight, rstd[N] = 1/sqrt(mean(inp²) + eps) kept for backward; out may be inp. */
+    default void rmsNormForward(Tensor out, Tensor rstd, Tensor inp, Tensor weight, int n, int c, float eps) {
+        throw new UnsupportedOperationException(name() + " has no RMSNorm kernel yet");
+    }
+
+    /**
+     * Rotary position embeddings, in place on x[N, heads·d] ("rotate half" layout): row r at position start + r, pair
+     * (i, i + d/2) of each head turned by (start + r) · invFreq[i].
+     */
+    default void ropeForward(Tensor x, int n, int heads, int d, int start, float[] invFreq) {
+        throw new UnsupportedOperationException(name() + " has no rotary embedding kernel yet");
+    }
+
+    /** out[n] = silu(gate) · up; out may be gate. */
+    default void swigluForward(Tensor out, Tensor gate, Tensor up, int n) {
+        throw new UnsupportedOperationException(name() + " has no SwiGLU kernel yet");
+    }
+
+    /**
+     * Causal grouped-query attention of t new positions start … start + t − 1 of one sequence: q[t, nh·d] against the
+     * keys and values by position, k and v [≥ start + t, nkv·d] (a KV cache, the new rows in place), into out[t, nh·d].
+     */
+    default void groupedAttentionForward(Tensor out, Tensor q, Tensor k, Tensor v, int start, int t, int nh, int nkv, int d) {
+        throw new UnsupportedOperationException(name() + " has no grouped-query attention kernel yet");
+    }
+
     // ---------------------------------------------------------------- optimizer
 
     /** Σ x², for gradient clipping. */

@@ -205,6 +205,28 @@ public final class CpuBackend implements ComputeBackend {
     }
 
     @Override
+    public void rmsNormForward(Tensor out, Tensor rstd, Tensor inp, Tensor w, int n, int c, float eps) {
+        RmsNorm.forward(pool, t(out).data(), t(out).offset(), t(rstd).data(), t(rstd).offset(), t(inp).data(), t(inp).offset(),
+                t(w).data(), t(w).offset(), n, c, eps);
+    }
+
+    @Override
+    public void ropeForward(Tensor x, int n, int heads, int d, int start, float[] invFreq) {
+        Rope.forward(pool, t(x).data(), t(x).offset(), n, heads, d, start, invFreq);
+    }
+
+    @Override
+    public void swigluForward(Tensor out, Tensor gate, Tensor up, int n) {
+        SwiGlu.forward(pool, t(out).data(), t(out).offset(), t(gate).data(), t(gate).offset(), t(up).data(), t(up).offset(), n);
+    }
+
+    @Override
+    public void groupedAttentionForward(Tensor out, Tensor q, Tensor k, Tensor v, int start, int rows, int nh, int nkv, int d) {
+        GroupedAttention.forward(pool, t(out).data(), t(out).offset(), t(q).data(), t(q).offset(), t(k).data(), t(k).offset(),
+                t(v).data(), t(v).offset(), start, rows, nh, nkv, d);
+    }
+
+    @Override
     public void residualForward(Tensor out, Tensor a, Tensor b, int n) {
         Residual.forward(pool, t(out).data(), t(out).offset(), t(a).data(), t(a).offset(), t(b).data(), t(b).offset(), n);
     }

@@ -37,7 +37,13 @@ public final class ModelFiles {
     /** Loads a model from any supported format onto the backend. */
     public static GptModel load(ComputeBackend backend, Path path) throws IOException {
         return switch (detect(path)) {
-            case HF -> HfCheckpoint.load(backend, HfCheckpoint.newestIn(path));
+            case HF -> {
+                if (LlamaCheckpoint.isOne(path)) {
+                    throw new IOException(path + " holds a " + LlamaCheckpoint.readConfig(path).architecture().hfName + " model: the engine runs "
+                            + "it (model/llama) but commands and services take GPT-2 models so far (docs/models.md)");
+                }
+                yield HfCheckpoint.load(backend, HfCheckpoint.newestIn(path));
+            }
             case TF -> OpenAiCheckpoint.load(backend, path);
             case GGUF -> GgufCheckpoint.load(backend, path);
         };

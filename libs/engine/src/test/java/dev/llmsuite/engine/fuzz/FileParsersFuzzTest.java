@@ -5,6 +5,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.io.Safetensors;
 import dev.llmsuite.engine.io.gguf.GgufCheckpoint;
 import dev.llmsuite.engine.io.gguf.GgufFile;
@@ -13,17 +14,19 @@ import dev.llmsuite.engine.io.tf.TensorBundle;
 import dev.llmsuite.engine.io.torch.TorchCheckpointFile;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.llama.LlamaModel;
 import dev.llmsuite.records.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the readers that take files from outside: safetensors headers,
- * config.json against real weights, LoRA adapter files, GGUF files, PyTorch checkpoints (the restricted unpickler), TensorFlow checkpoint indexes, and the JSON reader under them. Each may only
+ * config.json against real weights, LoRA adapter files, GGUF files, PyTorch checkpoints (the restricted unpickler), TensorFlow checkpoint indexes, Llama/Qwen3 configurations, and the JSON reader under them. Each may only
  * refuse with its declared exception; anything else (another exception, an Error such as
  * OutOfMemoryError) is a finding. In the ordinary test run the committed seeds in
  * src/test/resources/.../FileParsersFuzzTestInputs run as regression tests; {@code JAZZER_FUZZ=1} fuzzes
@@ -143,6 +146,24 @@ class FileParsersFuzzTest {
             OpenAiCheckpoint.load(backend, tf).close();
         } catch (IOException refused) {
             // not a checkpoint index, or one that lies, said so
+        }
+    }
+
+    /** A Llama/Qwen3 config.json over the Llama fixture's weights. */
+    @FuzzTest(maxDuration = "15s")
+    void llamaConfigs(FuzzedDataProvider data) throws IOException {
+        Path llama = dir.resolve("llama");
+        if (!Files.isDirectory(llama)) {
+            Files.createDirectories(llama);
+            try (var in = FileParsersFuzzTest.class.getResourceAsStream("/fixtures/llama/llama/model.safetensors")) {
+                Files.write(llama.resolve("model.safetensors"), in.readAllBytes());
+            }
+        }
+        Files.write(llama.resolve("config.json"), data.consumeRemainingAsBytes());
+        try (LlamaModel model = LlamaCheckpoint.load(backend, llama)) {
+            model.forward(Arrays.copyOf(new int[] {1, 2, 3}, Math.min(3, model.config().contextLength())));
+        } catch (IOException refused) {
+            // not a config the engine runs, or one the weights disagree with, said so
         }
     }
 

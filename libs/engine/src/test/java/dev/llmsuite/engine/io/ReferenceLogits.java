@@ -13,10 +13,13 @@ public final class ReferenceLogits {
     public static void assertMatch(GptModel model, List<?> ids, List<?> rows, String what) {
         int[] tokens = ids.stream().mapToInt(o -> ((Long) o).intValue()).toArray();
         model.forward(tokens, null, 1, tokens.length, false, 0);
-        float[] logits = model.logits();
-        int v = model.config().vocabSize();
+        assertMatch(model.logits(), rows, tokens.length, model.config().vocabSize(), what);
+    }
+
+    /** logits [positions, v] against rows, to 1e-4 of the largest. */
+    public static void assertMatch(float[] logits, List<?> rows, int positions, int v, String what) {
         double scale = 0, worst = 0;
-        for (int t = 0; t < tokens.length; t++) {
+        for (int t = 0; t < positions; t++) {
             for (int j = 0; j < v; j++) {
                 double e = ((Number) ((List<?>) rows.get(t)).get(j)).doubleValue();
                 scale = Math.max(scale, Math.abs(e));

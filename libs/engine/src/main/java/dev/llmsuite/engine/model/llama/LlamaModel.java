@@ -1,0 +1,181 @@
+package dev.llmsuite.engine.model.llama;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Llama 3 and Qwen3 (one family: pre-norm blocks of RMSNorm, grouped-query attention with rotary positions, SwiGLU),
+ * forward over a prompt. Read top to bottom:
+ *
+ * <pre>
+ *   x = embed[ids]                                                   [T, H]
+ *   per layer:
+ *     h = rmsnorm(x) · input_norm
+ *     q = h·Wqᵀ [T, NH·D]   k = h·Wkᵀ, v = h·Wvᵀ [T, NKV·D]
+ *     (Qwen3) q, k = rmsnorm over each head's D · q_norm, k_norm
+ *     q, k = rope(q, k)                                               positions start … start+T−1 (k, v into the cache)
+ *     x += attention(q, k, v) · Woᵀ                                   causal, NH query heads on NKV kv heads
+ *     h = rmsnorm(x) · post_attention_norm
+ *     x += (silu(h·Wgateᵀ) ⊙ h·Wupᵀ) · Wdownᵀ                         [T, I] inside
+ *   logits = (rmsnorm(x) · final_norm) · headᵀ                        head = embed when tied  [T, V]
+ * </pre>
+ *
+ * Keys and values go into a {@link LlamaCache} as they are made, so a prompt and then one token at a time (KV-cached
+ * decoding) run the same code. This is the family's first slice in the engine: forward and cached decoding on the CPU
+ * backend, checked against an independent PyTorch reference (LlamaFixtureTest). The backward (LoRA), 8-bit weights,
+ * the tokenizers and the services come next (docs/models.md).
+ */
+public final class LlamaModel implements AutoCloseable {
+    /** One block's weights, nn.Linear's [out, in] layout. qNorm and kNorm are null unless the config has QK-norm. */
+    public record Layer(Tensor inputNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo, Tensor qNorm, Tensor kNorm,
+                        Tensor postNorm, Tensor wGate, Tensor wUp, Tensor wDown) {}
+
+    private final ComputeBackend be;
+    private final LlamaConfig config;
+    private final Tensor embed, finalNorm, head;
+    private final List<Layer> layers;
+    private final float[] invFreq;
+
+    /** Weights as loaded (LlamaCheckpoint); head is embed for a tied model. The model owns them from here. */
+    public LlamaModel(ComputeBackend be, LlamaConfig config, Tensor embed, List<Layer> layers, Tensor finalNorm, Tensor head) {
+        if (layers.size() != config.layers()) throw new IllegalArgumentException(layers.size() + " layers for a config of " + config.layers());
+        this.be = be;
+        this.config = config;
+        this.embed = embed;
+        this.layers = List.copyOf(layers);
+        this.finalNorm = finalNorm;
+        this.head = head;
+        this.invFreq = config.inverseFrequencies();
+    }
+
+    /** Random weights (normal, std 0.02; norms 1), for benchmarks and tests: a model of this shape, not a trained one. */
+    public static LlamaModel initialized(ComputeBackend be, LlamaConfig c, long seed) {
+        Random random = new Random(seed);
+        int h = c.hidden(), d = c.headDim();
+        Tensor embed = normal(be, (long) c.vocabSize() * h, random);
+        List<Layer> layers = new ArrayList<>();
+        for (int n = 0; n < c.layers(); n++) {
+            layers.add(new Layer(ones(be, h), normal(be, (long) c.heads() * d * h, random), normal(be, (long) c.kvHeads() * d * h, random),
+                    normal(be, (long) c.kvHeads() * d * h, random), normal(be, (long) h * c.heads() * d, random),
+                    c.qkNorm() ? ones(be, d) : null, c.qkNorm() ? ones(be, d) : null, ones(be, h),
+                    normal(be, (long) c.intermediate() * h, random), normal(be, (long) c.intermediate() * h, random),
+                    normal(be, (long) h * c.intermediate(), random)));
+        }
+        Tensor head = c.tiedEmbeddings() ? embed : normal(be, (long) c.vocabSize() * h, random);
+        return new LlamaModel(be, c, embed, layers, ones(be, h), head);
+    }
+
+    private static Tensor normal(ComputeBackend be, long n, Random random) {
+        Tensor t = be.allocate(n);
+        float[] chunk = new float[(int) Math.min(n, 1 << 20)];
+        for (long at = 0; at < n; at += chunk.length) {
+            int len = (int) Math.min(chunk.length, n - at);
+            for (int i = 0; i < len; i++) chunk[i] = (float) (random.nextGaussian() * 0.02);
+            be.write(t, at, chunk, 0, len);
+        }
+        return t;
+    }
+
+    private static Tensor ones(ComputeBackend be, int n) {
+        Tensor t = be.allocate(n);
+        float[] one = new float[n];
+        Arrays.fill(one, 1f);
+        be.write(t, 0, one, 0, n);
+        return t;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public ComputeBackend backend() {
+        return be;
+    }
+
+    /** Logits [T, V] of every position of ids (T at most the context), from a fresh start. */
+    public float[] forward(int[] ids) {
+        try (LlamaCache cache = new LlamaCache(be, config, Math.max(1, Math.min(ids.length, config.contextLength())))) {
+            return forward(ids, cache, true);
+        }
+    }
+
+    /**
+     * Takes ids in after the positions cache holds (a prompt, or one token of a decode step) and returns the logits of
+     * every new row [T, V] (allRows) or of the last one [V]. Keys and values go into the cache as they are made.
+     */
+    public float[] forward(int[] ids, LlamaCache cache, boolean allRows) {
+        LlamaConfig c = config;
+        int t = ids.length, start = cache.length(), h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d;
+        if (t < 1 || t > cache.capacity() - start) {
+            throw new IllegalArgumentException(t + " tokens after " + start + " do not fit a cache of " + cache.capacity());
+        }
+        for (int id : ids) if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
+        int outRows = allRows ? t : 1;
+        if ((long) outRows * c.vocabSize() > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(t + " rows of logits do not fit one array");
+        List<Tensor> scratch = new ArrayList<>();
+        try {
+            Tensor x = keep(scratch, (long) t * h), norm = keep(scratch, (long) t * h), rstd = keep(scratch, (long) t * c.heads());
+            Tensor q = keep(scratch, (long) t * qw), attended = keep(scratch, (long) t * qw), projected = keep(scratch, (long) t * h);
+            Tensor gate = keep(scratch, (long) t * c.intermediate()), up = keep(scratch, (long) t * c.intermediate());
+            be.embeddingForward(x, ids, embed, t, h);
+            for (int n = 0; n < layers.size(); n++) {
+                Layer l = layers.get(n);
+                // this step's keys and values are computed straight into their rows of the cache
+                Tensor k = be.slice(cache.keys(n), (long) start * kvw, (long) t * kvw);
+                Tensor v = be.slice(cache.values(n), (long) start * kvw, (long) t * kvw);
+                be.rmsNormForward(norm, rstd, x, l.inputNorm(), t, h, c.rmsNormEps());
+                be.matmulForward(q, norm, l.wq(), null, t, h, qw);
+                be.matmulForward(k, norm, l.wk(), null, t, h, kvw);
+                be.matmulForward(v, norm, l.wv(), null, t, h, kvw);
+                if (c.qkNorm()) {
+                    be.rmsNormForward(q, rstd, q, l.qNorm(), t * c.heads(), d, c.rmsNormEps());
+                    be.rmsNormForward(k, rstd, k, l.kNorm(), t * c.kvHeads(), d, c.rmsNormEps());
+                }
+                be.ropeForward(q, t, c.heads(), d, start, invFreq);
+                be.ropeForward(k, t, c.kvHeads(), d, start, invFreq);
+                be.groupedAttentionForward(attended, q, cache.keys(n), cache.values(n), start, t, c.heads(), c.kvHeads(), d);
+                be.matmulForward(projected, attended, l.wo(), null, t, qw, h);
+                be.residualForward(x, x, projected, t * h);
+                be.rmsNormForward(norm, rstd, x, l.postNorm(), t, h, c.rmsNormEps());
+                be.matmulForward(gate, norm, l.wGate(), null, t, h, c.intermediate());
+                be.matmulForward(up, norm, l.wUp(), null, t, h, c.intermediate());
+                be.swigluForward(gate, gate, up, t * c.intermediate());
+                be.matmulForward(projected, gate, l.wDown(), null, t, c.intermediate(), h);
+                be.residualForward(x, x, projected, t * h);
+            }
+            cache.advance(t);
+            Tensor last = allRows ? x : be.slice(x, (long) (t - 1) * h, h);
+            be.rmsNormForward(norm, rstd, last, finalNorm, outRows, h, c.rmsNormEps());
+            Tensor logits = keep(scratch, (long) outRows * c.vocabSize());
+            be.matmulForward(logits, norm, head, null, outRows, h, c.vocabSize());
+            float[] out = new float[outRows * c.vocabSize()];
+            be.read(logits, 0, out, 0, out.length);
+            return out;
+        } finally {
+            for (Tensor s : scratch) be.release(s);
+        }
+    }
+
+    private Tensor keep(List<Tensor> scratch, long size) {
+        Tensor tensor = be.allocate(size);
+        scratch.add(tensor);
+        return tensor;
+    }
+
+    @Override
+    public void close() {
+        be.release(embed);
+        be.release(finalNorm);
+        if (head != embed) be.release(head);
+        for (Layer l : layers) {
+            for (Tensor w : new Tensor[] {l.inputNorm(), l.wq(), l.wk(), l.wv(), l.wo(), l.qNorm(), l.kNorm(), l.postNorm(),
+                    l.wGate(), l.wUp(), l.wDown()}) {
+                if (w != null) be.release(w);
+            }
+        }
+    }
+}
