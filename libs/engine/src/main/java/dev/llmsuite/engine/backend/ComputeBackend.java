@@ -143,7 +143,7 @@ public interface ComputeBackend extends AutoCloseable {
     /** Turns logits into dlogits in place, scaled by lossScale (for gradient accumulation). */
     void crossEntropyBackward(Tensor logits, int[] targets, Tensor lse, int n, int v, float lossScale);
 
-    // ---------------------------------------------------------------- Llama and Qwen3 (forward; model/llama)
+    // ---------------------------------------------------------------- Llama and Qwen3 (model/llama)
 
     /** out[N,C] = table[ids[n]]: a token embedding without positions (Llama's come from rotating q and k). */
     default void embeddingForward(Tensor out, int[] ids, Tensor table, int n, int c) {
@@ -155,6 +155,11 @@ public interface ComputeBackend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " has no RMSNorm kernel yet");
     }
 
+    /** dinp += ∂/∂inp, dweight += ∂/∂weight of {@link #rmsNormForward}, from inp and the rstd it kept. */
+    default void rmsNormBackward(Tensor dinp, Tensor dweight, Tensor dout, Tensor inp, Tensor weight, Tensor rstd, int n, int c) {
+        throw new UnsupportedOperationException(name() + " has no RMSNorm kernel yet");
+    }
+
     /**
      * Rotary position embeddings, in place on x[N, heads·d] ("rotate half" layout): row r at position start + r, pair
      * (i, i + d/2) of each head turned by (start + r) · invFreq[i].
@@ -163,8 +168,18 @@ public interface ComputeBackend extends AutoCloseable {
         throw new UnsupportedOperationException(name() + " has no rotary embedding kernel yet");
     }
 
+    /** The gradient through {@link #ropeForward}, in place on dx: the turn by the opposite angle. */
+    default void ropeBackward(Tensor dx, int n, int heads, int d, int start, float[] invFreq) {
+        throw new UnsupportedOperationException(name() + " has no rotary embedding kernel yet");
+    }
+
     /** out[n] = silu(gate) · up; out may be gate. */
     default void swigluForward(Tensor out, Tensor gate, Tensor up, int n) {
+        throw new UnsupportedOperationException(name() + " has no SwiGLU kernel yet");
+    }
+
+    /** dgate, dup += the gradient of {@link #swigluForward}. */
+    default void swigluBackward(Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up, int n) {
         throw new UnsupportedOperationException(name() + " has no SwiGLU kernel yet");
     }
 
@@ -173,6 +188,12 @@ public interface ComputeBackend extends AutoCloseable {
      * keys and values by position, k and v [≥ start + t, nkv·d] (a KV cache, the new rows in place), into out[t, nh·d].
      */
     default void groupedAttentionForward(Tensor out, Tensor q, Tensor k, Tensor v, int start, int t, int nh, int nkv, int d) {
+        throw new UnsupportedOperationException(name() + " has no grouped-query attention kernel yet");
+    }
+
+    /** dq, dk, dv += the gradient of {@link #groupedAttentionForward} over a whole sequence (start 0, t rows). */
+    default void groupedAttentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dout, Tensor q, Tensor k, Tensor v, int t, int nh,
+                                          int nkv, int d) {
         throw new UnsupportedOperationException(name() + " has no grouped-query attention kernel yet");
     }
 

@@ -6,7 +6,8 @@ import java.util.Arrays;
 
 /**
  * The default backend: Java float arrays, kernels on the JDK Vector API, all cores through one
- * persistent {@link WorkerPool}.
+ * persistent {@link WorkerPool}. Over 250 lines because it is only a switchboard: one short method per
+ * {@link ComputeBackend} operation, each handing its arrays and offsets to the kernel class that owns the math.
  */
 public final class CpuBackend implements ComputeBackend {
     private static final int CHUNK = 1 << 16;
@@ -208,6 +209,31 @@ public final class CpuBackend implements ComputeBackend {
     public void rmsNormForward(Tensor out, Tensor rstd, Tensor inp, Tensor w, int n, int c, float eps) {
         RmsNorm.forward(pool, t(out).data(), t(out).offset(), t(rstd).data(), t(rstd).offset(), t(inp).data(), t(inp).offset(),
                 t(w).data(), t(w).offset(), n, c, eps);
+    }
+
+    @Override
+    public void rmsNormBackward(Tensor dinp, Tensor dw, Tensor dout, Tensor inp, Tensor w, Tensor rstd, int n, int c) {
+        RmsNorm.backward(pool, t(dinp).data(), t(dinp).offset(), t(dw).data(), t(dw).offset(), t(dout).data(), t(dout).offset(),
+                t(inp).data(), t(inp).offset(), t(w).data(), t(w).offset(), t(rstd).data(), t(rstd).offset(), n, c);
+    }
+
+    @Override
+    public void ropeBackward(Tensor dx, int n, int heads, int d, int start, float[] invFreq) {
+        Rope.backward(pool, t(dx).data(), t(dx).offset(), n, heads, d, start, invFreq);
+    }
+
+    @Override
+    public void swigluBackward(Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up, int n) {
+        SwiGlu.backward(pool, t(dgate).data(), t(dgate).offset(), t(dup).data(), t(dup).offset(), t(dout).data(), t(dout).offset(),
+                t(gate).data(), t(gate).offset(), t(up).data(), t(up).offset(), n);
+    }
+
+    @Override
+    public void groupedAttentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dout, Tensor q, Tensor k, Tensor v, int rows, int nh,
+                                         int nkv, int d) {
+        GroupedAttention.backward(pool, t(dq).data(), t(dq).offset(), t(dk).data(), t(dk).offset(), t(dv).data(), t(dv).offset(),
+                t(dout).data(), t(dout).offset(), t(q).data(), t(q).offset(), t(k).data(), t(k).offset(), t(v).data(), t(v).offset(),
+                rows, nh, nkv, d);
     }
 
     @Override

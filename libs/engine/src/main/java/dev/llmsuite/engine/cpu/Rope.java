@@ -17,6 +17,15 @@ public final class Rope {
     private Rope() {}
 
     public static void forward(WorkerPool pool, float[] x, int off, int n, int heads, int d, int start, float[] invFreq) {
+        turn(pool, x, off, n, heads, d, start, invFreq, 1);
+    }
+
+    /** The gradient through a turn by θ is the turn by −θ, in place on dx [N, heads · d]. */
+    public static void backward(WorkerPool pool, float[] dx, int off, int n, int heads, int d, int start, float[] invFreq) {
+        turn(pool, dx, off, n, heads, d, start, invFreq, -1);
+    }
+
+    private static void turn(WorkerPool pool, float[] x, int off, int n, int heads, int d, int start, float[] invFreq, int sign) {
         int half = d / 2;
         pool.run((n + ROWS - 1) / ROWS, task -> {
             float[] cos = new float[half], sin = new float[half];
@@ -24,7 +33,7 @@ public final class Rope {
                 for (int i = 0; i < half; i++) {
                     double angle = (double) (start + r) * invFreq[i];
                     cos[i] = (float) Math.cos(angle);
-                    sin[i] = (float) Math.sin(angle);
+                    sin[i] = sign * (float) Math.sin(angle);
                 }
                 for (int h = 0; h < heads; h++) {
                     int base = off + r * heads * d + h * d;
