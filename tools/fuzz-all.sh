@@ -22,6 +22,7 @@ TARGETS=(
   "libs/tokenizer TokenizerInputsFuzzTest#decodingIds"
   "libs/tokenizer TokenizerInputsFuzzTest#encodingAndBack"
   "libs/tokenizer TokenizerInputsFuzzTest#tiktokenFiles"
+  "libs/tokenizer TokenizerInputsFuzzTest#hfTokenizerFiles"
 )
 printf '| target | duration | executions | exec/s | coverage (edges) | result |\n| --- | --- | ---: | ---: | ---: | --- |\n'
 for t in "${TARGETS[@]}"; do

@@ -4,11 +4,13 @@ import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of what the tokenizer takes from outside: token ids to decode, text to
- * encode, and uploaded tiktoken vocabulary files. Each may only refuse with IllegalArgumentException (or
+ * encode, uploaded tiktoken vocabulary files, and Hugging Face tokenizer.json files. Each may only refuse with IllegalArgumentException (or
  * IOException for a file); anything else, Errors included, is a finding. Seeds under
  * src/test/resources/.../TokenizerInputsFuzzTestInputs; {@code JAZZER_FUZZ=1} fuzzes (docs/fuzzing.md).
  */
@@ -43,6 +45,21 @@ class TokenizerInputsFuzzTest {
             Vocabulary.fromRanks("fuzz", TiktokenFormat.readRanks(new ByteArrayInputStream(file)), Map.of());
         } catch (IOException | IllegalArgumentException refused) {
             // a malformed file, or ranks that are no byte-level vocabulary
+        }
+    }
+
+    /** A tokenizer.json: read, then encode and decode a text with it. */
+    @FuzzTest(maxDuration = "10s")
+    void hfTokenizerFiles(byte[] json) throws IOException {
+        Path file = Files.createTempFile("fuzz-tokenizer", ".json");
+        try {
+            Files.write(file, json);
+            HfTokenizer tokenizer = HfTokenizer.read(file);
+            tokenizer.decode(tokenizer.encode("The cafe\u0301's 12345 <|end|>\n\n  x!?\r\n", true));
+        } catch (IOException refused) {
+            // not a tokenizer.json this reader takes, said so
+        } finally {
+            Files.delete(file);
         }
     }
 }

@@ -1,0 +1,129 @@
+package dev.llmsuite.tokenizer;
+
+import dev.llmsuite.records.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.Normalizer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A byte-level BPE tokenizer as a Hugging Face {@code tokenizer.json} describes it (Llama 3, Qwen2/3, GPT-2 and most
+ * models since): the model's vocabulary and ordered merges, its pre-tokenizer pattern, an optional NFC normalizer, and
+ * its added tokens. Encoding, as the tokenizers library does with add_special_tokens false:
+ *
+ * <pre>
+ *   text → split out added tokens (when the policy allows them) → NFC (if the file says so) → the pattern's matches
+ *        (and whatever lies between, "Isolated") → each piece's UTF-8 bytes → the piece's own id if it is a token and
+ *        the file says ignore_merges (Llama 3), else byte-pair merges by rank (BytePairMerger, as for GPT-2)
+ * </pre>
+ *
+ * {@link TokenizerJson} reads the file and refuses what is not implemented here. Checked id for id against
+ * transformers.js on Llama 3's and Qwen3's files (HfTokenizerTest).
+ */
+public final class HfTokenizer {
+    /** The file is read whole; real ones are 2–12 MB. */
+    static final long MAX_FILE_BYTES = 64L << 20;
+
+    private final Vocabulary vocab;
+    private final BytePairMerger merger;
+    private final BpeTokenizer decoder;
+    private final Pattern pattern;
+    private final boolean nfc;
+    private final boolean ignoreMerges;
+    /** Added tokens by their text, longest first (so a longer one wins where two start together). */
+    private final Map<String, Integer> added;
+
+    HfTokenizer(Vocabulary vocab, Pattern pattern, boolean nfc, boolean ignoreMerges, Map<String, Integer> added) {
+        this.vocab = vocab;
+        this.merger = new BytePairMerger(vocab.merges(), vocab.byteIds());
+        this.decoder = new BpeTokenizer(vocab);
+        this.pattern = pattern;
+        this.nfc = nfc;
+        this.ignoreMerges = ignoreMerges;
+        Map<String, Integer> sorted = new LinkedHashMap<>();
+        added.entrySet().stream().sorted((a, b) -> b.getKey().length() - a.getKey().length()).forEach(e -> sorted.put(e.getKey(), e.getValue()));
+        this.added = sorted;
+    }
+
+    public static HfTokenizer read(Path file) throws IOException {
+        if (Files.size(file) > MAX_FILE_BYTES) throw new IOException(file + " is over " + (MAX_FILE_BYTES >> 20) + " MiB");
+        try {
+            if (!(Json.parse(Files.readString(file, StandardCharsets.UTF_8)) instanceof Map<?, ?> json)) {
+                throw new IOException(file + " is not a JSON object");
+            }
+            return TokenizerJson.parse(file.getFileName().toString(), json);
+        } catch (IllegalArgumentException | ClassCastException | ArithmeticException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Vocabulary vocabulary() { return vocab; }
+
+    /** The added tokens (special or not) by their text. */
+    public Map<String, Integer> addedTokens() { return added; }
+
+    /** Encodes text with no added token recognized in it: a user's text, whatever it spells. */
+    public int[] encode(String text) {
+        return encode(text, false);
+    }
+
+    /** Encodes text; with allowAdded, spellings of added tokens become those tokens (a rendered chat template). */
+    public int[] encode(String text, boolean allowAdded) {
+        IntList out = new IntList(text.length() / 3 + 8);
+        BytePairMerger.Scratch scratch = new BytePairMerger.Scratch();
+        int pos = 0;
+        while (pos < text.length()) {
+            int at = -1;
+            String found = null;
+            if (allowAdded) {
+                for (String a : added.keySet()) {
+                    int i = text.indexOf(a, pos);
+                    if (i >= 0 && (at < 0 || i < at)) {
+                        at = i;
+                        found = a;
+                    }
+                }
+            }
+            int end = at < 0 ? text.length() : at;
+            if (end > pos) encodeOrdinary(text.substring(pos, end), out, scratch);
+            if (at < 0) break;
+            out.add(added.get(found));
+            pos = at + found.length();
+        }
+        return out.toArray();
+    }
+
+    private void encodeOrdinary(String text, IntList out, BytePairMerger.Scratch scratch) {
+        String t = nfc ? Normalizer.normalize(text, Normalizer.Form.NFC) : text;
+        Matcher m = pattern.matcher(t);
+        int last = 0;
+        while (m.find()) {
+            if (m.start() > last) piece(t.substring(last, m.start()), out, scratch);
+            if (m.end() > m.start()) piece(t.substring(m.start(), m.end()), out, scratch);
+            last = m.end();
+        }
+        if (last < t.length()) piece(t.substring(last), out, scratch);
+    }
+
+    private void piece(String piece, IntList out, BytePairMerger.Scratch scratch) {
+        byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
+        if (ignoreMerges) {
+            int whole = vocab.index().get(bytes, 0, bytes.length);
+            if (whole >= 0) {
+                out.add(whole);
+                return;
+            }
+        }
+        merger.merge(bytes, 0, bytes.length, scratch, out);
+    }
+
+    /** The text of ids (added tokens as their text; bytes that end mid-character as U+FFFD). */
+    public String decode(int[] ids) {
+        return decoder.decode(ids);
+    }
+}
