@@ -7,6 +7,7 @@ import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.generate.SpeculativeGenerator;
+import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.io.ModelFiles;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.Gpt2;
@@ -14,6 +15,7 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.DecodeMode;
 import dev.llmsuite.tokenizer.Encodings;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -28,7 +30,7 @@ import picocli.CommandLine.Option;
  * token ids too (to compare with another runtime token for token).
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-        description = "Completes a prompt with a checkpoint directory, OpenAI's GPT-2 directory or a GGUF file (greedy by default).")
+        description = "Completes a prompt with a checkpoint directory (GPT-2, Llama 3, Qwen3), OpenAI's GPT-2 directory or a GGUF file (greedy by default).")
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "a checkpoint directory, a training job's directory, OpenAI's GPT-2 directory (hparams.json + model.ckpt), or a .gguf file") Path model;
     @Option(names = "--prompt", required = true, description = "the text to complete") String prompt;
@@ -47,6 +49,14 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxTokens < 1 || maxTokens > 100_000) throw new IllegalArgumentException("--max-tokens must be 1 to 100000");
         BpeTokenizer tokenizer = new BpeTokenizer(Encodings.gpt2());
         try (CpuBackend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
+            Path dir = model.toAbsolutePath().normalize();
+            if (Files.isDirectory(dir) && LlamaCheckpoint.isOne(dir)) {
+                if (draft != null || !weights.equals("fp32")) throw new IllegalArgumentException("--draft and --weights are for GPT-2 models so far");
+                LlamaGenerate.Completion c = LlamaGenerate.run(backend, dir, prompt, maxTokens, temperature, seed);
+                System.out.println(prompt + c.text());
+                if (ids) System.out.println(Arrays.stream(c.ids()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+                return 0;
+            }
             GptModel m = ModelFiles.load(backend, model.toAbsolutePath().normalize());
             if (m.config().vocabSize() != Gpt2.VOCABULARY_SIZE) {
                 throw new IllegalArgumentException(model + " has " + m.config().vocabSize() + " token ids; this command speaks GPT-2's tokens");

@@ -35,21 +35,43 @@ public final class Generator {
         int ctx = model.config().contextLength();
         int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
         if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
-        TokenSampler sampler = new TokenSampler(params);
         try (KvCache cache = new KvCache(model.backend(), model.config()); Decoder own = decoder == null ? Decoder.fp32(model) : null) {
             Decoder decoder = own != null ? own : this.decoder;
-            float[] logits = decoder.prefill(seq, cache);
-            int[] out = new int[params.maxNewTokens()];
-            int produced = 0;
-            while (produced < params.maxNewTokens()) {
-                int next = sampler.next(logits);
-                if (params.stopTokens().contains(next)) break;
-                out[produced++] = next;
-                if (onToken != null && !onToken.test(next)) break;
-                if (produced == params.maxNewTokens() || cache.full()) break;
-                logits = decoder.decode(next, cache);
-            }
-            return Arrays.copyOf(out, produced);
+            return loop(seq, params, onToken, new Steps() {
+                @Override public float[] prefill(int[] prompt) { return decoder.prefill(prompt, cache); }
+                @Override public float[] next(int token) { return decoder.decode(token, cache); }
+                @Override public boolean full() { return cache.full(); }
+            });
         }
+    }
+
+    /** A model with its KV cache, as the loop drives it: the prompt once, then one token at a time. */
+    public interface Steps {
+        float[] prefill(int[] prompt);
+
+        float[] next(int token);
+
+        /** Whether the cache has no room for another token. */
+        boolean full();
+    }
+
+    /**
+     * The one generation loop (GPT-2's decoder here, Llama's in LlamaGenerator): pick from the logits, stop at a stop
+     * token (not emitted), at maxNewTokens, when onToken answers false, or when the cache is full.
+     */
+    public static int[] loop(int[] prompt, SamplingParams params, IntPredicate onToken, Steps steps) {
+        TokenSampler sampler = new TokenSampler(params);
+        float[] logits = steps.prefill(prompt);
+        int[] out = new int[params.maxNewTokens()];
+        int produced = 0;
+        while (produced < params.maxNewTokens()) {
+            int next = sampler.next(logits);
+            if (params.stopTokens().contains(next)) break;
+            out[produced++] = next;
+            if (onToken != null && !onToken.test(next)) break;
+            if (produced == params.maxNewTokens() || steps.full()) break;
+            logits = steps.next(next);
+        }
+        return Arrays.copyOf(out, produced);
     }
 }

@@ -85,6 +85,69 @@ public final class LlamaCheckpoint {
         }
     }
 
+    /** Writes config.json and model.safetensors (f32) into dir, in the layout {@link #load} reads. */
+    public static void save(LlamaModel model, Path dir) throws IOException {
+        LlamaConfig c = model.config();
+        Files.createDirectories(dir);
+        Map<String, long[]> shapes = expectedShapes(c);
+        Map<String, Tensor> weights = new LinkedHashMap<>();
+        weights.put("model.embed_tokens.weight", model.embedding());
+        for (int n = 0; n < c.layers(); n++) {
+            String p = "model.layers." + n + ".";
+            LlamaModel.Layer l = model.layers().get(n);
+            weights.put(p + "input_layernorm.weight", l.inputNorm());
+            weights.put(p + "self_attn.q_proj.weight", l.wq());
+            weights.put(p + "self_attn.k_proj.weight", l.wk());
+            weights.put(p + "self_attn.v_proj.weight", l.wv());
+            weights.put(p + "self_attn.o_proj.weight", l.wo());
+            if (c.qkNorm()) {
+                weights.put(p + "self_attn.q_norm.weight", l.qNorm());
+                weights.put(p + "self_attn.k_norm.weight", l.kNorm());
+            }
+            weights.put(p + "post_attention_layernorm.weight", l.postNorm());
+            weights.put(p + "mlp.gate_proj.weight", l.wGate());
+            weights.put(p + "mlp.up_proj.weight", l.wUp());
+            weights.put(p + "mlp.down_proj.weight", l.wDown());
+        }
+        weights.put("model.norm.weight", model.finalNorm());
+        if (!c.tiedEmbeddings()) weights.put("lm_head.weight", model.head());
+        Map<String, Safetensors.Data> tensors = new LinkedHashMap<>();
+        for (var e : weights.entrySet()) {
+            long[] shape = shapes.get(e.getKey());
+            long n = 1;
+            for (long d : shape) n *= d;
+            float[] values = new float[Math.toIntExact(n)];
+            model.backend().read(e.getValue(), 0, values, 0, values.length);
+            tensors.put(e.getKey(), Safetensors.Data.of(values, shape));
+        }
+        Safetensors.write(dir.resolve(HfCheckpoint.WEIGHTS), tensors, Map.of("format", "pt"));
+        Files.writeString(dir.resolve(HfCheckpoint.CONFIG), Json.write(configJson(c)), StandardCharsets.UTF_8);
+    }
+
+    /** The Hugging Face config.json of c. */
+    static Map<String, Object> configJson(LlamaConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architectures", List.of(c.architecture().hfName));
+        m.put("model_type", c.architecture() == Architecture.QWEN3 ? "qwen3" : "llama");
+        m.put("vocab_size", c.vocabSize());
+        m.put("hidden_size", c.hidden());
+        m.put("intermediate_size", c.intermediate());
+        m.put("num_hidden_layers", c.layers());
+        m.put("num_attention_heads", c.heads());
+        m.put("num_key_value_heads", c.kvHeads());
+        m.put("head_dim", c.headDim());
+        m.put("max_position_embeddings", c.contextLength());
+        m.put("rms_norm_eps", (double) c.rmsNormEps());
+        m.put("rope_theta", c.ropeTheta());
+        RopeScaling s = c.ropeScaling();
+        m.put("rope_scaling", s == null ? null : new LinkedHashMap<>(Map.of("rope_type", "llama3", "factor", s.factor(),
+                "low_freq_factor", s.lowFreqFactor(), "high_freq_factor", s.highFreqFactor(), "original_max_position_embeddings", s.originalContext())));
+        m.put("tie_word_embeddings", c.tiedEmbeddings());
+        m.put("hidden_act", "silu");
+        m.put("attention_bias", false);
+        return m;
+    }
+
     /** Every tensor the configuration implies, with its shape. */
     static Map<String, long[]> expectedShapes(LlamaConfig c) {
         long h = c.hidden(), d = c.headDim(), i = c.intermediate();
@@ -145,6 +208,11 @@ public final class LlamaCheckpoint {
     private static Map<?, ?> configJson(Path dir) throws IOException {
         Path file = dir.resolve(HfCheckpoint.CONFIG);
         if (!Files.isRegularFile(file)) throw new IOException(dir + " has no " + HfCheckpoint.CONFIG);
+        return jsonObject(file);
+    }
+
+    /** A small JSON file beside the weights (config.json, tokenizer_config.json, …) as an object: at most 1 MiB. */
+    public static Map<?, ?> jsonObject(Path file) throws IOException {
         if (Files.size(file) > 1 << 20) throw new IOException(file + " is over 1 MiB");
         try {
             if (Json.parse(Files.readString(file, StandardCharsets.UTF_8)) instanceof Map<?, ?> m) return m;

@@ -39,8 +39,8 @@ public final class ModelFiles {
         return switch (detect(path)) {
             case HF -> {
                 if (LlamaCheckpoint.isOne(path)) {
-                    throw new IOException(path + " holds a " + LlamaCheckpoint.readConfig(path).architecture().hfName + " model: the engine runs "
-                            + "it (model/llama) but commands and services take GPT-2 models so far (docs/models.md)");
+                    throw new IOException(path + " holds a " + LlamaCheckpoint.readConfig(path).architecture().hfName + " model: ./llm generate runs "
+                            + "it (model/llama); the other commands and the services take GPT-2 models so far (docs/models.md)");
                 }
                 yield HfCheckpoint.load(backend, HfCheckpoint.newestIn(path));
             }

@@ -96,6 +96,15 @@ public final class LlamaModel implements AutoCloseable {
         return be;
     }
 
+    /** The weights, for saving: the embedding, the blocks, the final norm, and the head (the embedding when tied). */
+    public Tensor embedding() { return embed; }
+
+    public List<Layer> layers() { return layers; }
+
+    public Tensor finalNorm() { return finalNorm; }
+
+    public Tensor head() { return head; }
+
     /** Logits [T, V] of every position of ids (T at most the context), from a fresh start. */
     public float[] forward(int[] ids) {
         try (LlamaCache cache = new LlamaCache(be, config, Math.max(1, Math.min(ids.length, config.contextLength())))) {
