@@ -90,27 +90,7 @@ public final class LlamaCheckpoint {
         LlamaConfig c = model.config();
         Files.createDirectories(dir);
         Map<String, long[]> shapes = expectedShapes(c);
-        Map<String, Tensor> weights = new LinkedHashMap<>();
-        weights.put("model.embed_tokens.weight", model.embedding());
-        for (int n = 0; n < c.layers(); n++) {
-            String p = "model.layers." + n + ".";
-            LlamaModel.Layer l = model.layers().get(n);
-            weights.put(p + "input_layernorm.weight", l.inputNorm());
-            weights.put(p + "self_attn.q_proj.weight", l.wq());
-            weights.put(p + "self_attn.k_proj.weight", l.wk());
-            weights.put(p + "self_attn.v_proj.weight", l.wv());
-            weights.put(p + "self_attn.o_proj.weight", l.wo());
-            if (c.qkNorm()) {
-                weights.put(p + "self_attn.q_norm.weight", l.qNorm());
-                weights.put(p + "self_attn.k_norm.weight", l.kNorm());
-            }
-            weights.put(p + "post_attention_layernorm.weight", l.postNorm());
-            weights.put(p + "mlp.gate_proj.weight", l.wGate());
-            weights.put(p + "mlp.up_proj.weight", l.wUp());
-            weights.put(p + "mlp.down_proj.weight", l.wDown());
-        }
-        weights.put("model.norm.weight", model.finalNorm());
-        if (!c.tiedEmbeddings()) weights.put("lm_head.weight", model.head());
+        Map<String, Tensor> weights = byName(c, model.embedding(), model.layers(), model.finalNorm(), model.head());
         Map<String, Safetensors.Data> tensors = new LinkedHashMap<>();
         for (var e : weights.entrySet()) {
             long[] shape = shapes.get(e.getKey());
@@ -122,6 +102,32 @@ public final class LlamaCheckpoint {
         }
         Safetensors.write(dir.resolve(HfCheckpoint.WEIGHTS), tensors, Map.of("format", "pt"));
         Files.writeString(dir.resolve(HfCheckpoint.CONFIG), Json.write(configJson(c)), StandardCharsets.UTF_8);
+    }
+
+    /** Tensors laid out as a model's weights (the weights, or their gradients) under their Hugging Face names. */
+    public static Map<String, Tensor> byName(LlamaConfig c, Tensor embed, List<LlamaModel.Layer> layers, Tensor finalNorm, Tensor head) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", embed);
+        for (int n = 0; n < c.layers(); n++) {
+            String p = "model.layers." + n + ".";
+            LlamaModel.Layer l = layers.get(n);
+            m.put(p + "input_layernorm.weight", l.inputNorm());
+            m.put(p + "self_attn.q_proj.weight", l.wq());
+            m.put(p + "self_attn.k_proj.weight", l.wk());
+            m.put(p + "self_attn.v_proj.weight", l.wv());
+            m.put(p + "self_attn.o_proj.weight", l.wo());
+            if (c.qkNorm()) {
+                m.put(p + "self_attn.q_norm.weight", l.qNorm());
+                m.put(p + "self_attn.k_norm.weight", l.kNorm());
+            }
+            m.put(p + "post_attention_layernorm.weight", l.postNorm());
+            m.put(p + "mlp.gate_proj.weight", l.wGate());
+            m.put(p + "mlp.up_proj.weight", l.wUp());
+            m.put(p + "mlp.down_proj.weight", l.wDown());
+        }
+        m.put("model.norm.weight", finalNorm);
+        if (!c.tiedEmbeddings()) m.put("lm_head.weight", head);
+        return m;
     }
 
     /** The Hugging Face config.json of c. */

@@ -1,0 +1,196 @@
+package dev.llmsuite.engine.model.llama;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.model.llama.LlamaModel.Layer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The training arithmetic of a {@link LlamaModel} over one sequence of T tokens: the forward keeping what the backward
+ * needs, the mean cross-entropy against targets, and the gradient of every weight — the backward reads as the forward
+ * in reverse (llm.c). What each layer keeps, for T positions:
+ *
+ * <pre>
+ *   xIn, norm1 [T, H], rstd1 [T]          the block's input and its first RMSNorm
+ *   qRaw, qRot [T, NH·D], rstdQ [T·NH]    the query projection, and after QK-norm (Qwen3) and rotation
+ *   kRaw, kRot, v [T, NKV·D], rstdK       the same for keys; values as projected
+ *   att [T, NH·D]                         attention's output (its softmax is recomputed in the backward)
+ *   xMid, norm2 [T, H], rstd2             after the attention residual, and its second RMSNorm
+ *   gate, up, act [T, I]                  SwiGLU's two projections and silu(gate)·up
+ * </pre>
+ *
+ * The tied head's gradient lands in the embedding's, as autograd adds them. Checked against PyTorch's autograd on the
+ * fixtures' Llama and Qwen3 (LlamaTrainingTest). The parameter update and LoRA on top of it come next.
+ */
+public final class LlamaTrainingStep implements AutoCloseable {
+    /** Gradients shaped as the weights (a Layer of gradients each block); head is embed for a tied model. */
+    public record Gradients(Tensor embed, List<Layer> layers, Tensor finalNorm, Tensor head) {}
+
+    /** One block's kept activations. */
+    private record Kept(Tensor xIn, Tensor norm1, Tensor rstd1, Tensor qRaw, Tensor qRot, Tensor rstdQ, Tensor kRaw, Tensor kRot,
+                        Tensor rstdK, Tensor v, Tensor att, Tensor xMid, Tensor norm2, Tensor rstd2, Tensor gate, Tensor up, Tensor act) {}
+
+    private final LlamaModel model;
+    private final ComputeBackend be;
+    private final int t;
+    private final List<Tensor> owned = new ArrayList<>();
+    private final List<Kept> kept = new ArrayList<>();
+    private final Tensor xOut, normF, rstdF, logits, losses, lse, proj;
+    private final Gradients grads;
+    /** Backward scratch, zeroed before each use. */
+    private final Tensor dx, dxMid, dnorm, dq, dk, dv, datt, dgate, dup, dact, dqRaw, dkRaw;
+    private final float[] invFreq;
+
+    /** Buffers for sequences of t tokens. */
+    public LlamaTrainingStep(LlamaModel model, int t) {
+        LlamaConfig c = model.config();
+        if (t < 1 || t > c.contextLength()) throw new IllegalArgumentException(t + " tokens; the context holds 1 to " + c.contextLength());
+        this.model = model;
+        this.be = model.backend();
+        this.t = t;
+        this.invFreq = c.inverseFrequencies();
+        int h = c.hidden(), qw = c.heads() * c.headDim(), kvw = c.kvHeads() * c.headDim(), in = c.intermediate();
+        for (int l = 0; l < c.layers(); l++) {
+            kept.add(new Kept(own((long) t * h), own((long) t * h), own(t), own((long) t * qw), own((long) t * qw), own((long) t * c.heads()),
+                    own((long) t * kvw), own((long) t * kvw), own((long) t * c.kvHeads()), own((long) t * kvw), own((long) t * qw),
+                    own((long) t * h), own((long) t * h), own(t), own((long) t * in), own((long) t * in), own((long) t * in)));
+        }
+        xOut = own((long) t * h);
+        normF = own((long) t * h);
+        rstdF = own(t);
+        logits = own((long) t * c.vocabSize());
+        losses = own(t);
+        lse = own(t);
+        proj = own((long) t * h);
+        dx = own((long) t * h);
+        dxMid = own((long) t * h);
+        dnorm = own((long) t * h);
+        dq = own((long) t * qw);
+        dk = own((long) t * kvw);
+        dv = own((long) t * kvw);
+        datt = own((long) t * qw);
+        dgate = own((long) t * in);
+        dup = own((long) t * in);
+        dact = own((long) t * in);
+        dqRaw = own((long) t * qw);
+        dkRaw = own((long) t * kvw);
+        Tensor dEmbed = own((long) c.vocabSize() * h);
+        List<Layer> layers = new ArrayList<>();
+        for (int l = 0; l < c.layers(); l++) {
+            layers.add(new Layer(own(h), own((long) qw * h), own((long) kvw * h), own((long) kvw * h), own((long) h * qw),
+                    c.qkNorm() ? own(c.headDim()) : null, c.qkNorm() ? own(c.headDim()) : null, own(h),
+                    own((long) in * h), own((long) in * h), own((long) h * in)));
+        }
+        grads = new Gradients(dEmbed, layers, own(h), c.tiedEmbeddings() ? dEmbed : own((long) c.vocabSize() * h));
+    }
+
+    public Gradients gradients() {
+        return grads;
+    }
+
+    /** Zeroes the gradients, runs forward and backward, and returns the mean cross-entropy over targets (-100: none). */
+    public double lossAndGradients(int[] ids, int[] targets) {
+        LlamaConfig c = model.config();
+        if (ids.length != t || targets.length != t) throw new IllegalArgumentException("ids and targets must hold " + t + " tokens");
+        for (int id : ids) if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
+        for (Tensor g : owned) be.zero(g); // activations are overwritten anyway; zeroing them too keeps this simple
+        double loss = forward(ids, targets);
+        backward(ids, targets);
+        return loss;
+    }
+
+    private double forward(int[] ids, int[] targets) {
+        LlamaConfig c = model.config();
+        int h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d, in = c.intermediate();
+        float eps = c.rmsNormEps();
+        be.embeddingForward(kept.get(0).xIn(), ids, model.embedding(), t, h);
+        for (int l = 0; l < c.layers(); l++) {
+            Layer w = model.layers().get(l);
+            Kept a = kept.get(l);
+            be.rmsNormForward(a.norm1(), a.rstd1(), a.xIn(), w.inputNorm(), t, h, eps);
+            be.matmulForward(a.qRaw(), a.norm1(), w.wq(), null, t, h, qw);
+            be.matmulForward(a.kRaw(), a.norm1(), w.wk(), null, t, h, kvw);
+            be.matmulForward(a.v(), a.norm1(), w.wv(), null, t, h, kvw);
+            if (c.qkNorm()) {
+                be.rmsNormForward(a.qRot(), a.rstdQ(), a.qRaw(), w.qNorm(), t * c.heads(), d, eps);
+                be.rmsNormForward(a.kRot(), a.rstdK(), a.kRaw(), w.kNorm(), t * c.kvHeads(), d, eps);
+            } else {
+                be.copy(a.qRot(), a.qRaw());
+                be.copy(a.kRot(), a.kRaw());
+            }
+            be.ropeForward(a.qRot(), t, c.heads(), d, 0, invFreq);
+            be.ropeForward(a.kRot(), t, c.kvHeads(), d, 0, invFreq);
+            be.groupedAttentionForward(a.att(), a.qRot(), a.kRot(), a.v(), 0, t, c.heads(), c.kvHeads(), d);
+            be.matmulForward(proj, a.att(), w.wo(), null, t, qw, h);
+            be.residualForward(a.xMid(), a.xIn(), proj, t * h);
+            be.rmsNormForward(a.norm2(), a.rstd2(), a.xMid(), w.postNorm(), t, h, eps);
+            be.matmulForward(a.gate(), a.norm2(), w.wGate(), null, t, h, in);
+            be.matmulForward(a.up(), a.norm2(), w.wUp(), null, t, h, in);
+            be.swigluForward(a.act(), a.gate(), a.up(), t * in);
+            be.matmulForward(proj, a.act(), w.wDown(), null, t, in, h);
+            be.residualForward(l + 1 < c.layers() ? kept.get(l + 1).xIn() : xOut, a.xMid(), proj, t * h);
+        }
+        be.rmsNormForward(normF, rstdF, xOut, model.finalNorm(), t, h, eps);
+        be.matmulForward(logits, normF, model.head(), null, t, h, c.vocabSize());
+        return be.crossEntropyForward(logits, targets, losses, lse, t, c.vocabSize());
+    }
+
+    private void backward(int[] ids, int[] targets) {
+        LlamaConfig c = model.config();
+        int h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d, in = c.intermediate();
+        be.crossEntropyBackward(logits, targets, lse, t, c.vocabSize(), 1f); // logits now hold dlogits
+        be.matmulBackward(dnorm, grads.head(), null, logits, normF, model.head(), t, h, c.vocabSize());
+        be.rmsNormBackward(dx, grads.finalNorm(), dnorm, xOut, model.finalNorm(), rstdF, t, h);
+        for (int l = c.layers() - 1; l >= 0; l--) {
+            Layer w = model.layers().get(l), dw = grads.layers().get(l);
+            Kept a = kept.get(l);
+            // x_next = xMid + act · Wdownᵀ: dx reaches xMid whole, and the feed-forward through Wdown
+            be.copy(dxMid, dx);
+            zero(dact, dgate, dup, dnorm);
+            be.matmulBackward(dact, dw.wDown(), null, dx, a.act(), w.wDown(), t, in, h);
+            be.swigluBackward(dgate, dup, dact, a.gate(), a.up(), t * in);
+            be.matmulBackward(dnorm, dw.wGate(), null, dgate, a.norm2(), w.wGate(), t, h, in);
+            be.matmulBackward(dnorm, dw.wUp(), null, dup, a.norm2(), w.wUp(), t, h, in);
+            be.rmsNormBackward(dxMid, dw.postNorm(), dnorm, a.xMid(), w.postNorm(), a.rstd2(), t, h);
+            // xMid = xIn + att · Woᵀ
+            be.copy(dx, dxMid);
+            zero(datt, dq, dk, dv, dnorm);
+            be.matmulBackward(datt, dw.wo(), null, dxMid, a.att(), w.wo(), t, qw, h);
+            be.groupedAttentionBackward(dq, dk, dv, datt, a.qRot(), a.kRot(), a.v(), t, c.heads(), c.kvHeads(), d);
+            be.ropeBackward(dq, t, c.heads(), d, 0, invFreq);
+            be.ropeBackward(dk, t, c.kvHeads(), d, 0, invFreq);
+            Tensor dqIn = dq, dkIn = dk;
+            if (c.qkNorm()) {
+                zero(dqRaw, dkRaw);
+                be.rmsNormBackward(dqRaw, dw.qNorm(), dq, a.qRaw(), w.qNorm(), a.rstdQ(), t * c.heads(), d);
+                be.rmsNormBackward(dkRaw, dw.kNorm(), dk, a.kRaw(), w.kNorm(), a.rstdK(), t * c.kvHeads(), d);
+                dqIn = dqRaw;
+                dkIn = dkRaw;
+            }
+            be.matmulBackward(dnorm, dw.wq(), null, dqIn, a.norm1(), w.wq(), t, h, qw);
+            be.matmulBackward(dnorm, dw.wk(), null, dkIn, a.norm1(), w.wk(), t, h, kvw);
+            be.matmulBackward(dnorm, dw.wv(), null, dv, a.norm1(), w.wv(), t, h, kvw);
+            be.rmsNormBackward(dx, dw.inputNorm(), dnorm, a.xIn(), w.inputNorm(), a.rstd1(), t, h);
+        }
+        for (int i = 0; i < t; i++) { // the embedding: each position's gradient into its token's row
+            Tensor row = be.slice(grads.embed(), (long) ids[i] * h, h);
+            be.residualForward(row, row, be.slice(dx, (long) i * h, h), h);
+        }
+    }
+
+    private void zero(Tensor... tensors) {
+        for (Tensor x : tensors) be.zero(x);
+    }
+
+    private Tensor own(long size) {
+        Tensor x = be.allocate(size);
+        owned.add(x);
+        return x;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor x : owned) be.release(x);
+    }
+}
