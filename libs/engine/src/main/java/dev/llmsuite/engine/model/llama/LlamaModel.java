@@ -2,6 +2,7 @@ package dev.llmsuite.engine.model.llama;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.generate.ServingWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,6 +40,11 @@ public final class LlamaModel implements AutoCloseable {
     private final Tensor embed, finalNorm, head;
     private final List<Layer> layers;
     private final float[] invFreq;
+    /** Decode steps' copies of the linear layers and head (bf16, int8, panels), or null: fp32 throughout. */
+    private List<Layer> servingLayers;
+    private Tensor servingHead;
+    private ServingWeights serving = ServingWeights.FP32;
+    private final List<Tensor> servingCopies = new ArrayList<>();
 
     /** Weights as loaded (LlamaCheckpoint); head is embed for a tied model. The model owns them from here. */
     public LlamaModel(ComputeBackend be, LlamaConfig config, Tensor embed, List<Layer> layers, Tensor finalNorm, Tensor head) {
@@ -92,6 +98,43 @@ public final class LlamaModel implements AutoCloseable {
         return config;
     }
 
+    /**
+     * What decode steps (one token) read the linear layers and the head from from now on: bf16 or int8 copies (half or a
+     * quarter of the bytes a token) or fp32 panels, as GPT-2's {@code Decoder} serves; prompts still run in fp32.
+     */
+    public void serve(ServingWeights weights) {
+        for (Tensor copy : servingCopies) be.release(copy);
+        servingCopies.clear();
+        servingLayers = null;
+        servingHead = null;
+        serving = weights;
+        if (weights == ServingWeights.FP32) return;
+        LlamaConfig c = config;
+        int h = c.hidden(), qw = c.heads() * c.headDim(), kvw = c.kvHeads() * c.headDim(), in = c.intermediate();
+        List<Layer> copies = new ArrayList<>();
+        for (Layer l : layers) {
+            copies.add(new Layer(l.inputNorm(), copy(l.wq(), qw, h), copy(l.wk(), kvw, h), copy(l.wv(), kvw, h), copy(l.wo(), h, qw),
+                    l.qNorm(), l.kNorm(), l.postNorm(), copy(l.wGate(), in, h), copy(l.wUp(), in, h), copy(l.wDown(), h, in)));
+        }
+        servingLayers = copies;
+        servingHead = copy(head, c.vocabSize(), h);
+    }
+
+    public ServingWeights serving() {
+        return serving;
+    }
+
+    private Tensor copy(Tensor w, int rows, int cols) {
+        Tensor t = switch (serving) {
+            case BF16 -> be.quantize16(w, rows, cols);
+            case INT8 -> be.quantize8(w, rows, cols);
+            case FP32_PANELS -> be.panels(w, rows, cols);
+            case FP32 -> throw new IllegalStateException("fp32 serves the model's own weights");
+        };
+        servingCopies.add(t);
+        return t;
+    }
+
     public ComputeBackend backend() {
         return be;
     }
@@ -131,8 +174,9 @@ public final class LlamaModel implements AutoCloseable {
             Tensor q = keep(scratch, (long) t * qw), attended = keep(scratch, (long) t * qw), projected = keep(scratch, (long) t * h);
             Tensor gate = keep(scratch, (long) t * c.intermediate()), up = keep(scratch, (long) t * c.intermediate());
             be.embeddingForward(x, ids, embed, t, h);
+            boolean decodeStep = t == 1 && servingLayers != null;
             for (int n = 0; n < layers.size(); n++) {
-                Layer l = layers.get(n);
+                Layer l = decodeStep ? servingLayers.get(n) : layers.get(n);
                 // this step's keys and values are computed straight into their rows of the cache
                 Tensor k = be.slice(cache.keys(n), (long) start * kvw, (long) t * kvw);
                 Tensor v = be.slice(cache.values(n), (long) start * kvw, (long) t * kvw);
@@ -160,7 +204,7 @@ public final class LlamaModel implements AutoCloseable {
             Tensor last = allRows ? x : be.slice(x, (long) (t - 1) * h, h);
             be.rmsNormForward(norm, rstd, last, finalNorm, outRows, h, c.rmsNormEps());
             Tensor logits = keep(scratch, (long) outRows * c.vocabSize());
-            be.matmulForward(logits, norm, head, null, outRows, h, c.vocabSize());
+            be.matmulForward(logits, norm, decodeStep ? servingHead : head, null, outRows, h, c.vocabSize());
             float[] out = new float[outRows * c.vocabSize()];
             be.read(logits, 0, out, 0, out.length);
             return out;
@@ -177,6 +221,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
+        for (Tensor copy : servingCopies) be.release(copy);
         be.release(embed);
         be.release(finalNorm);
         if (head != embed) be.release(head);

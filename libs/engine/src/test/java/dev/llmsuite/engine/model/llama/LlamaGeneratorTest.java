@@ -2,9 +2,11 @@ package dev.llmsuite.engine.model.llama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.generate.TokenSampler;
 import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.model.llama.LlamaConfig.Architecture;
@@ -48,6 +50,38 @@ class LlamaGeneratorTest {
             try (LlamaModel back = LlamaCheckpoint.load(be, dir.resolve(a.name()))) {
                 assertEquals(model.config(), back.config());
                 assertArrayEquals(model.forward(prompt), back.forward(prompt));
+            }
+        }
+    }
+
+    /** Decode steps on 8- and 16-bit copies stay close to fp32's logits, panels equal them; prompts stay fp32. */
+    @ParameterizedTest
+    @EnumSource(value = ServingWeights.class, names = {"INT8", "BF16", "FP32_PANELS"})
+    void servingWeightsChangeDecodeStepsOnly(ServingWeights weights) {
+        try (CpuBackend be = new CpuBackend(2); LlamaModel model = LlamaModel.initialized(be, config(Architecture.QWEN3, 64), 7)) {
+            int[] prompt = {7, 100, 250, 3};
+            float[] promptFp32, stepFp32;
+            try (LlamaCache cache = new LlamaCache(be, model.config(), 8)) {
+                promptFp32 = model.forward(prompt, cache, true);
+                stepFp32 = model.forward(new int[] {42}, cache, false);
+            }
+            model.serve(weights);
+            try (LlamaCache cache = new LlamaCache(be, model.config(), 8)) {
+                assertArrayEquals(promptFp32, model.forward(prompt, cache, true), "a prompt runs in fp32");
+                float[] step = model.forward(new int[] {42}, cache, false);
+                double scale = 0, worst = 0;
+                for (int i = 0; i < step.length; i++) {
+                    scale = Math.max(scale, Math.abs(stepFp32[i]));
+                    worst = Math.max(worst, Math.abs(step[i] - stepFp32[i]));
+                }
+                double tolerance = weights == ServingWeights.FP32_PANELS ? 1e-5 : weights == ServingWeights.BF16 ? 0.02 : 0.05;
+                assertTrue(worst <= tolerance * scale, weights + ": max |difference| " + worst + " against max |logit| " + scale);
+                if (weights != ServingWeights.FP32_PANELS) assertTrue(worst > 0, weights + " copies are not the fp32 weights");
+            }
+            model.serve(ServingWeights.FP32);
+            try (LlamaCache cache = new LlamaCache(be, model.config(), 8)) {
+                model.forward(prompt, cache, true);
+                assertArrayEquals(stepFp32, model.forward(new int[] {42}, cache, false), "back on fp32");
             }
         }
     }
