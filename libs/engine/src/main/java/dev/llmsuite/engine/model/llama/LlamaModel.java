@@ -40,11 +40,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Tensor embed, finalNorm, head;
     private final List<Layer> layers;
     private final float[] invFreq;
-    /** Decode steps' copies of the linear layers and head (bf16, int8, panels), or null: fp32 throughout. */
-    private List<Layer> servingLayers;
-    private Tensor servingHead;
-    private ServingWeights serving = ServingWeights.FP32;
-    private final List<Tensor> servingCopies = new ArrayList<>();
+    /** What decode steps read (bf16, int8 or panel copies), or null: fp32 throughout. */
+    private LlamaDecodeWeights decodeWeights;
 
     /** Weights as loaded (LlamaCheckpoint); head is embed for a tied model. The model owns them from here. */
     public LlamaModel(ComputeBackend be, LlamaConfig config, Tensor embed, List<Layer> layers, Tensor finalNorm, Tensor head) {
@@ -103,36 +100,12 @@ public final class LlamaModel implements AutoCloseable {
      * quarter of the bytes a token) or fp32 panels, as GPT-2's {@code Decoder} serves; prompts still run in fp32.
      */
     public void serve(ServingWeights weights) {
-        for (Tensor copy : servingCopies) be.release(copy);
-        servingCopies.clear();
-        servingLayers = null;
-        servingHead = null;
-        serving = weights;
-        if (weights == ServingWeights.FP32) return;
-        LlamaConfig c = config;
-        int h = c.hidden(), qw = c.heads() * c.headDim(), kvw = c.kvHeads() * c.headDim(), in = c.intermediate();
-        List<Layer> copies = new ArrayList<>();
-        for (Layer l : layers) {
-            copies.add(new Layer(l.inputNorm(), copy(l.wq(), qw, h), copy(l.wk(), kvw, h), copy(l.wv(), kvw, h), copy(l.wo(), h, qw),
-                    l.qNorm(), l.kNorm(), l.postNorm(), copy(l.wGate(), in, h), copy(l.wUp(), in, h), copy(l.wDown(), h, in)));
-        }
-        servingLayers = copies;
-        servingHead = copy(head, c.vocabSize(), h);
+        if (decodeWeights != null) decodeWeights.release();
+        decodeWeights = weights == ServingWeights.FP32 ? null : LlamaDecodeWeights.of(be, config, layers, head, weights);
     }
 
     public ServingWeights serving() {
-        return serving;
-    }
-
-    private Tensor copy(Tensor w, int rows, int cols) {
-        Tensor t = switch (serving) {
-            case BF16 -> be.quantize16(w, rows, cols);
-            case INT8 -> be.quantize8(w, rows, cols);
-            case FP32_PANELS -> be.panels(w, rows, cols);
-            case FP32 -> throw new IllegalStateException("fp32 serves the model's own weights");
-        };
-        servingCopies.add(t);
-        return t;
+        return decodeWeights == null ? ServingWeights.FP32 : decodeWeights.format();
     }
 
     public ComputeBackend backend() {
@@ -173,17 +146,27 @@ public final class LlamaModel implements AutoCloseable {
             Tensor x = keep(scratch, (long) t * h), norm = keep(scratch, (long) t * h), rstd = keep(scratch, (long) t * c.heads());
             Tensor q = keep(scratch, (long) t * qw), attended = keep(scratch, (long) t * qw), projected = keep(scratch, (long) t * h);
             Tensor gate = keep(scratch, (long) t * c.intermediate()), up = keep(scratch, (long) t * c.intermediate());
+            boolean decodeStep = t == 1 && decodeWeights != null;
+            // a decode step's stacked products: [q k v] and [gate up] of its one row
+            Tensor qkv = decodeStep ? keep(scratch, qw + 2L * kvw) : null, gateUp = decodeStep ? keep(scratch, 2L * c.intermediate()) : null;
             be.embeddingForward(x, ids, embed, t, h);
-            boolean decodeStep = t == 1 && servingLayers != null;
             for (int n = 0; n < layers.size(); n++) {
-                Layer l = decodeStep ? servingLayers.get(n) : layers.get(n);
-                // this step's keys and values are computed straight into their rows of the cache
+                Layer l = layers.get(n);
+                LlamaDecodeWeights.Block f = decodeStep ? decodeWeights.blocks().get(n) : null;
+                // this step's keys and values go into their rows of the cache
                 Tensor k = be.slice(cache.keys(n), (long) start * kvw, (long) t * kvw);
                 Tensor v = be.slice(cache.values(n), (long) start * kvw, (long) t * kvw);
                 be.rmsNormForward(norm, rstd, x, l.inputNorm(), t, h, c.rmsNormEps());
-                be.matmulForward(q, norm, l.wq(), null, t, h, qw);
-                be.matmulForward(k, norm, l.wk(), null, t, h, kvw);
-                be.matmulForward(v, norm, l.wv(), null, t, h, kvw);
+                if (decodeStep) {
+                    be.matmulForward(qkv, norm, f.qkv(), null, 1, h, qw + 2 * kvw);
+                    be.copy(q, be.slice(qkv, 0, qw));
+                    be.copy(k, be.slice(qkv, qw, kvw));
+                    be.copy(v, be.slice(qkv, qw + kvw, kvw));
+                } else {
+                    be.matmulForward(q, norm, l.wq(), null, t, h, qw);
+                    be.matmulForward(k, norm, l.wk(), null, t, h, kvw);
+                    be.matmulForward(v, norm, l.wv(), null, t, h, kvw);
+                }
                 if (c.qkNorm()) {
                     be.rmsNormForward(q, rstd, q, l.qNorm(), t * c.heads(), d, c.rmsNormEps());
                     be.rmsNormForward(k, rstd, k, l.kNorm(), t * c.kvHeads(), d, c.rmsNormEps());
@@ -191,20 +174,25 @@ public final class LlamaModel implements AutoCloseable {
                 be.ropeForward(q, t, c.heads(), d, start, invFreq);
                 be.ropeForward(k, t, c.kvHeads(), d, start, invFreq);
                 be.groupedAttentionForward(attended, q, cache.keys(n), cache.values(n), start, t, c.heads(), c.kvHeads(), d);
-                be.matmulForward(projected, attended, l.wo(), null, t, qw, h);
+                be.matmulForward(projected, attended, decodeStep ? f.wo() : l.wo(), null, t, qw, h);
                 be.residualForward(x, x, projected, t * h);
                 be.rmsNormForward(norm, rstd, x, l.postNorm(), t, h, c.rmsNormEps());
-                be.matmulForward(gate, norm, l.wGate(), null, t, h, c.intermediate());
-                be.matmulForward(up, norm, l.wUp(), null, t, h, c.intermediate());
-                be.swigluForward(gate, gate, up, t * c.intermediate());
-                be.matmulForward(projected, gate, l.wDown(), null, t, c.intermediate(), h);
+                if (decodeStep) {
+                    be.matmulForward(gateUp, norm, f.gateUp(), null, 1, h, 2 * c.intermediate());
+                    be.swigluForward(gate, be.slice(gateUp, 0, c.intermediate()), be.slice(gateUp, c.intermediate(), c.intermediate()), c.intermediate());
+                } else {
+                    be.matmulForward(gate, norm, l.wGate(), null, t, h, c.intermediate());
+                    be.matmulForward(up, norm, l.wUp(), null, t, h, c.intermediate());
+                    be.swigluForward(gate, gate, up, t * c.intermediate());
+                }
+                be.matmulForward(projected, gate, decodeStep ? f.wDown() : l.wDown(), null, t, c.intermediate(), h);
                 be.residualForward(x, x, projected, t * h);
             }
             cache.advance(t);
             Tensor last = allRows ? x : be.slice(x, (long) (t - 1) * h, h);
             be.rmsNormForward(norm, rstd, last, finalNorm, outRows, h, c.rmsNormEps());
             Tensor logits = keep(scratch, (long) outRows * c.vocabSize());
-            be.matmulForward(logits, norm, decodeStep ? servingHead : head, null, outRows, h, c.vocabSize());
+            be.matmulForward(logits, norm, decodeStep ? decodeWeights.head() : head, null, outRows, h, c.vocabSize());
             float[] out = new float[outRows * c.vocabSize()];
             be.read(logits, 0, out, 0, out.length);
             return out;
@@ -221,7 +209,7 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Tensor copy : servingCopies) be.release(copy);
+        if (decodeWeights != null) decodeWeights.release();
         be.release(embed);
         be.release(finalNorm);
         if (head != embed) be.release(head);
