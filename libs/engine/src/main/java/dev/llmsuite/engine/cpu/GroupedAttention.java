@@ -10,6 +10,9 @@ package dev.llmsuite.engine.cpu;
  *   q   [t, nh · d]      k, v [≥ start + t, nkv · d]      out [t, nh · d]
  *   out[r, h] = Σ_{s ≤ start + r} softmax_s(q[r, h] · k[s, h / g] / sqrt(d)) · v[s, h / g],   g = nh / nkv
  * </pre>
+ *
+ * The dot products and weighted sums along d are GPT-2's attention's vector kernels ({@link Attention#dot},
+ * {@link Attention#axpy}).
  */
 public final class GroupedAttention {
     private GroupedAttention() {}
@@ -25,10 +28,7 @@ public final class GroupedAttention {
             softmax(q, qi, k, kOff, kvh, nkv, d, last, scale, weights);
             int oi = outOff + row * nh * d + h * d;
             for (int i = 0; i < d; i++) out[oi + i] = 0;
-            for (int s = 0; s <= last; s++) {
-                int vi = vOff + s * nkv * d + kvh * d;
-                for (int i = 0; i < d; i++) out[oi + i] += weights[s] * v[vi + i];
-            }
+            for (int s = 0; s <= last; s++) Attention.axpy(weights[s], v, vOff + s * nkv * d + kvh * d, out, oi, d);
         });
     }
 
@@ -56,22 +56,16 @@ public final class GroupedAttention {
                     float weighted = 0;
                     for (int s = 0; s <= row; s++) {
                         int vi = vOff + s * nkv * d + kvh * d, dvi = dvOff + s * nkv * d + kvh * d;
-                        float g = 0;
-                        for (int i = 0; i < d; i++) {
-                            dv[dvi + i] += p[s] * dout[oi + i];
-                            g += dout[oi + i] * v[vi + i];
-                        }
-                        dp[s] = g;
-                        weighted += p[s] * g;
+                        Attention.axpy(p[s], dout, oi, dv, dvi, d);
+                        dp[s] = Attention.dot(dout, oi, v, vi, d);
+                        weighted += p[s] * dp[s];
                     }
                     int dqi = dqOff + row * nh * d + h * d;
                     for (int s = 0; s <= row; s++) {
                         float ds = p[s] * (dp[s] - weighted) * scale;
                         int ki = kOff + s * nkv * d + kvh * d, dki = dkOff + s * nkv * d + kvh * d;
-                        for (int i = 0; i < d; i++) {
-                            dq[dqi + i] += ds * k[ki + i];
-                            dk[dki + i] += ds * q[qi + i];
-                        }
+                        Attention.axpy(ds, k, ki, dq, dqi, d);
+                        Attention.axpy(ds, q, qi, dk, dki, d);
                     }
                 }
             }
@@ -82,10 +76,7 @@ public final class GroupedAttention {
     private static void softmax(float[] q, int qi, float[] k, int kOff, int kvh, int nkv, int d, int last, float scale, float[] p) {
         float max = Float.NEGATIVE_INFINITY;
         for (int s = 0; s <= last; s++) {
-            int ki = kOff + s * nkv * d + kvh * d;
-            float dot = 0;
-            for (int i = 0; i < d; i++) dot += q[qi + i] * k[ki + i];
-            p[s] = dot * scale;
+            p[s] = Attention.dot(q, qi, k, kOff + s * nkv * d + kvh * d, d) * scale;
             max = Math.max(max, p[s]);
         }
         float sum = 0;
