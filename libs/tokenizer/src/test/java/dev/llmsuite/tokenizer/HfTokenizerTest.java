@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -100,7 +102,7 @@ class HfTokenizerTest {
     @Test
     void whatIsNotReadIsRefusedByName() {
         Map<String, Object> pre = Map.of("type", "ByteLevel", "add_prefix_space", false, "use_regex", true);
-        Map<String, Object> vocab = new java.util.LinkedHashMap<>();
+        Map<String, Object> vocab = new LinkedHashMap<>();
         for (int b = 0; b < 256; b++) vocab.put(ByteLevel.toString(new byte[] {(byte) b}), (long) b);
         Map<String, Object> good = Map.of("type", "BPE", "vocab", vocab, "merges", List.of());
         assertEquals(256, TokenizerJson.parse("ok", Map.of("model", good, "pre_tokenizer", pre)).vocabulary().size());
@@ -114,8 +116,8 @@ class HfTokenizerTest {
                 {"merge", "names a token not in the vocabulary"},
                 {"pattern", "the pre-tokenizer pattern is not one run here"}};
         for (String[] c : cases) {
-            Map<String, Object> model = new java.util.HashMap<>(good);
-            Map<String, Object> json = new java.util.HashMap<>(Map.of("model", model, "pre_tokenizer", pre));
+            Map<String, Object> model = new HashMap<>(good);
+            Map<String, Object> json = new HashMap<>(Map.of("model", model, "pre_tokenizer", pre));
             switch (c[0]) {
                 case "Unigram" -> model.put("type", "Unigram");
                 case "fallback" -> model.put("byte_fallback", true);
