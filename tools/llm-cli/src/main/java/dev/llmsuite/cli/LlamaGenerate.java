@@ -2,6 +2,7 @@ package dev.llmsuite.cli;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.model.llama.LlamaGenerator;
 import dev.llmsuite.engine.model.llama.LlamaModel;
@@ -54,7 +55,7 @@ final class LlamaGenerate {
     }
 
     private static Map<?, ?> json(Path file) throws IOException {
-        return LlamaCheckpoint.jsonObject(file);
+        return HfCheckpoint.jsonObject(file);
     }
 
     /** An id or a list of ids (eos_token_id is either); nothing for anything else. */

@@ -207,9 +207,21 @@ public final class HfCheckpoint {
         return m;
     }
 
-    private static int intOf(Map<?, ?> m, String key) {
+    /** A config's integer field (JSON integers parse as Long), or an IllegalArgumentException naming it. */
+    public static int intOf(Map<?, ?> m, String key) {
         if (!(m.get(key) instanceof Long l)) throw new IllegalArgumentException("'" + key + "' must be an integer");
         return Math.toIntExact(l);
+    }
+
+    /** A small JSON file beside the weights (config.json, hparams.json, tokenizer_config.json, …) as an object: at most 1 MiB. */
+    public static Map<?, ?> jsonObject(Path file) throws IOException {
+        if (Files.size(file) > 1 << 20) throw new IOException(file + " is over 1 MiB");
+        try {
+            if (Json.parse(Files.readString(file, StandardCharsets.UTF_8)) instanceof Map<?, ?> m) return m;
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage());
+        }
+        throw new IOException(file + " is not a JSON object");
     }
 
     private static String hfName(String internal) {

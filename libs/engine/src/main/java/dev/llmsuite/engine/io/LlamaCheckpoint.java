@@ -198,13 +198,13 @@ public final class LlamaCheckpoint {
             for (String flag : new String[] {"attention_bias", "mlp_bias", "use_sliding_window"}) {
                 if (Boolean.TRUE.equals(m.get(flag))) throw new IllegalArgumentException("'" + flag + "' is true; the engine runs the architecture without it");
             }
-            int hidden = intOf(m, "hidden_size"), heads = intOf(m, "num_attention_heads");
-            int kvHeads = m.containsKey("num_key_value_heads") && m.get("num_key_value_heads") != null ? intOf(m, "num_key_value_heads") : heads;
-            int headDim = m.get("head_dim") != null ? intOf(m, "head_dim") : hidden / Math.max(1, heads);
+            int hidden = HfCheckpoint.intOf(m, "hidden_size"), heads = HfCheckpoint.intOf(m, "num_attention_heads");
+            int kvHeads = m.containsKey("num_key_value_heads") && m.get("num_key_value_heads") != null ? HfCheckpoint.intOf(m, "num_key_value_heads") : heads;
+            int headDim = m.get("head_dim") != null ? HfCheckpoint.intOf(m, "head_dim") : hidden / Math.max(1, heads);
             if (m.get("head_dim") == null && hidden % heads != 0) throw new IllegalArgumentException("hidden_size does not divide into heads");
             boolean tied = Boolean.TRUE.equals(m.get("tie_word_embeddings"));
-            return new LlamaConfig(arch, intOf(m, "vocab_size"), hidden, intOf(m, "intermediate_size"), intOf(m, "num_hidden_layers"),
-                    heads, kvHeads, headDim, intOf(m, "max_position_embeddings"), (float) numberOf(m, "rms_norm_eps"),
+            return new LlamaConfig(arch, HfCheckpoint.intOf(m, "vocab_size"), hidden, HfCheckpoint.intOf(m, "intermediate_size"), HfCheckpoint.intOf(m, "num_hidden_layers"),
+                    heads, kvHeads, headDim, HfCheckpoint.intOf(m, "max_position_embeddings"), (float) numberOf(m, "rms_norm_eps"),
                     numberOf(m, "rope_theta"), ropeScaling(m.get("rope_scaling")), arch == Architecture.QWEN3, tied);
         } catch (IllegalArgumentException | ClassCastException | ArithmeticException e) {
             throw new IOException(file + ": " + e.getMessage());
@@ -214,18 +214,7 @@ public final class LlamaCheckpoint {
     private static Map<?, ?> configJson(Path dir) throws IOException {
         Path file = dir.resolve(HfCheckpoint.CONFIG);
         if (!Files.isRegularFile(file)) throw new IOException(dir + " has no " + HfCheckpoint.CONFIG);
-        return jsonObject(file);
-    }
-
-    /** A small JSON file beside the weights (config.json, tokenizer_config.json, …) as an object: at most 1 MiB. */
-    public static Map<?, ?> jsonObject(Path file) throws IOException {
-        if (Files.size(file) > 1 << 20) throw new IOException(file + " is over 1 MiB");
-        try {
-            if (Json.parse(Files.readString(file, StandardCharsets.UTF_8)) instanceof Map<?, ?> m) return m;
-        } catch (IllegalArgumentException e) {
-            throw new IOException(file + ": " + e.getMessage());
-        }
-        throw new IOException(file + " is not a JSON object");
+        return HfCheckpoint.jsonObject(file);
     }
 
     private static Architecture architecture(Map<?, ?> m) {
@@ -240,17 +229,12 @@ public final class LlamaCheckpoint {
         Object type = s.get("rope_type") != null ? s.get("rope_type") : s.get("type");
         if (!"llama3".equals(type)) throw new IllegalArgumentException("rope_scaling type '" + type + "' is not run here (llama3 or none)");
         return new RopeScaling(numberOf(s, "factor"), numberOf(s, "low_freq_factor"), numberOf(s, "high_freq_factor"),
-                intOf(s, "original_max_position_embeddings"));
+                HfCheckpoint.intOf(s, "original_max_position_embeddings"));
     }
 
     private static void require(Map<?, ?> m, String key, String value) {
         Object v = m.get(key);
         if (v != null && !value.equals(v)) throw new IllegalArgumentException("'" + key + "' is " + v + "; the engine runs " + value);
-    }
-
-    private static int intOf(Map<?, ?> m, String key) {
-        if (!(m.get(key) instanceof Long l)) throw new IllegalArgumentException("'" + key + "' must be an integer");
-        return Math.toIntExact(l);
     }
 
     private static double numberOf(Map<?, ?> m, String key) {

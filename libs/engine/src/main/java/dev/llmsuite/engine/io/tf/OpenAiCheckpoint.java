@@ -5,7 +5,6 @@ import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.TensorFile;
 import dev.llmsuite.engine.model.GptConfig;
 import dev.llmsuite.engine.model.GptModel;
-import dev.llmsuite.records.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -91,10 +90,10 @@ public final class OpenAiCheckpoint {
     public static GptConfig readConfig(Path dir) throws IOException {
         Path file = dir.resolve(HPARAMS);
         if (!Files.isRegularFile(file)) throw new IOException(dir + " has no " + HPARAMS);
-        if (Files.size(file) > 1 << 20) throw new IOException(file + " is over 1 MiB; hparams.json holds five numbers");
+        Map<?, ?> m = HfCheckpoint.jsonObject(file);
         try {
-            if (!(Json.parse(Files.readString(file, StandardCharsets.UTF_8)) instanceof Map<?, ?> m)) throw new IOException(file + " is not a JSON object");
-            return new GptConfig(intOf(m, "n_vocab"), intOf(m, "n_ctx"), intOf(m, "n_embd"), intOf(m, "n_head"), intOf(m, "n_layer"),
+            return new GptConfig(HfCheckpoint.intOf(m, "n_vocab"), HfCheckpoint.intOf(m, "n_ctx"), HfCheckpoint.intOf(m, "n_embd"),
+                    HfCheckpoint.intOf(m, "n_head"), HfCheckpoint.intOf(m, "n_layer"),
                     0.1, true, true);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new IOException(file + ": " + e.getMessage());
@@ -144,10 +143,5 @@ public final class OpenAiCheckpoint {
         String part = m.group(2) != null ? m.group(2) : m.group(4).replace('/', '.');
         String kind = m.group(2) != null ? m.group(3) : m.group(5);
         return "h." + m.group(1) + "." + part + "." + (kind.equals("b") ? "bias" : "weight");
-    }
-
-    private static int intOf(Map<?, ?> m, String key) {
-        if (!(m.get(key) instanceof Long l)) throw new IllegalArgumentException("'" + key + "' must be an integer");
-        return Math.toIntExact(l);
     }
 }
