@@ -177,7 +177,15 @@ public final class Json {
         } else throw new IllegalArgumentException("cannot write " + v.getClass());
     }
 
-    private static void quote(String s, StringBuilder sb) {
+    /** A string as a JSON string literal: quotes, backslashes and control characters escaped (as Python's json does). */
+    public static String quote(String s) {
+        StringBuilder sb = new StringBuilder(s.length() + 2);
+        quote(s, sb);
+        return sb.toString();
+    }
+
+    /** Appends {@link #quote(String)}'s literal. */
+    public static void quote(String s, StringBuilder sb) {
         sb.append('"');
         for (int k = 0; k < s.length(); k++) {
             char c = s.charAt(k);
@@ -187,6 +195,8 @@ public final class Json {
                 case '\n' -> sb.append("\\n");
                 case '\r' -> sb.append("\\r");
                 case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
                 default -> {
                     if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
                     else sb.append(c);

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -76,17 +77,20 @@ public final class HfTokenizer {
     public int[] encode(String text, boolean allowAdded) {
         IntList out = new IntList(text.length() / 3 + 8);
         BytePairMerger.Scratch scratch = new BytePairMerger.Scratch();
+        String[] spellings = allowAdded ? added.keySet().toArray(String[]::new) : new String[0];
+        // where each added token next occurs at or after pos (-1: nowhere): each is searched for once per
+        // occurrence, so a prompt of n characters costs n × added tokens at worst, not that for every token found
+        int[] next = new int[spellings.length];
+        Arrays.fill(next, -2);
         int pos = 0;
         while (pos < text.length()) {
             int at = -1;
             String found = null;
-            if (allowAdded) {
-                for (String a : added.keySet()) {
-                    int i = text.indexOf(a, pos);
-                    if (i >= 0 && (at < 0 || i < at)) {
-                        at = i;
-                        found = a;
-                    }
+            for (int k = 0; k < spellings.length; k++) {
+                if (next[k] == -2 || (next[k] >= 0 && next[k] < pos)) next[k] = text.indexOf(spellings[k], pos);
+                if (next[k] >= 0 && (at < 0 || next[k] < at)) {
+                    at = next[k];
+                    found = spellings[k];
                 }
             }
             int end = at < 0 ? text.length() : at;

@@ -1,5 +1,6 @@
 package dev.llmsuite.cli;
 
+import dev.llmsuite.chat.ChatMessage;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.Draft;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -33,7 +35,9 @@ import picocli.CommandLine.Option;
         description = "Completes a prompt with a checkpoint directory (GPT-2, Llama 3, Qwen3), OpenAI's GPT-2 directory or a GGUF file (greedy by default).")
 final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "a checkpoint directory, a training job's directory, OpenAI's GPT-2 directory (hparams.json + model.ckpt), or a .gguf file") Path model;
-    @Option(names = "--prompt", required = true, description = "the text to complete") String prompt;
+    @Option(names = "--prompt", required = true, description = "the text to complete (with --chat: the user's message)") String prompt;
+    @Option(names = "--chat", description = "Llama 3 / Qwen3 directories: the prompt is a user's message, put in the model's own chat template; prints the answer") boolean chat;
+    @Option(names = "--system", description = "with --chat: a system message before the user's") String system;
     @Option(names = "--max-tokens", defaultValue = "64", description = "tokens to generate (default ${DEFAULT-VALUE})") int maxTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 is greedy (default ${DEFAULT-VALUE})") double temperature;
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})") long seed;
@@ -52,11 +56,14 @@ final class GenerateCommand implements Callable<Integer> {
             Path dir = model.toAbsolutePath().normalize();
             if (Files.isDirectory(dir) && LlamaCheckpoint.isOne(dir)) {
                 if (draft != null || !weights.equals("fp32")) throw new IllegalArgumentException("--draft and --weights are for GPT-2 models so far");
-                LlamaGenerate.Completion c = LlamaGenerate.run(backend, dir, prompt, maxTokens, temperature, seed);
-                System.out.println(prompt + c.text());
+                LlamaGenerate.Completion c = chat
+                        ? LlamaGenerate.chat(backend, dir, conversation(), maxTokens, temperature, seed)
+                        : LlamaGenerate.run(backend, dir, prompt, maxTokens, temperature, seed);
+                System.out.println(chat ? c.text() : prompt + c.text());
                 if (ids) System.out.println(Arrays.stream(c.ids()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
                 return 0;
             }
+            if (chat || system != null) throw new IllegalArgumentException("--chat and --system need a model that ships a chat template (Llama 3, Qwen3)");
             GptModel m = ModelFiles.load(backend, model.toAbsolutePath().normalize());
             if (m.config().vocabSize() != Gpt2.VOCABULARY_SIZE) {
                 throw new IllegalArgumentException(model + " has " + m.config().vocabSize() + " token ids; this command speaks GPT-2's tokens");
@@ -71,6 +78,11 @@ final class GenerateCommand implements Callable<Integer> {
             if (ids) System.out.println(Arrays.stream(out).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         }
         return 0;
+    }
+
+    private List<ChatMessage> conversation() {
+        if (system == null) return List.of(ChatMessage.of("user", prompt));
+        return List.of(ChatMessage.of("system", system), ChatMessage.of("user", prompt));
     }
 
     /** Decoding with a draft (greedy: the same tokens; sampling: the same distribution); its statistics go to stderr. */

@@ -67,13 +67,45 @@ class LlamaGenerateTest {
         assertNotEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--prompt", "x", "--draft", "int8"));
     }
 
-    private static String[] generate(Path model, String prompt) {
+    @Test
+    void chatPutsTheMessagesInTheDirectorysTemplate() throws Exception {
+        Path model = dir.resolve("tiny-chat");
+        LlamaConfig c = new LlamaConfig(Architecture.QWEN3, 300, 32, 64, 1, 2, 1, 16, 64, 1e-6f, 1_000_000, null, true, false);
+        try (CpuBackend be = new CpuBackend(1); LlamaModel m = LlamaModel.initialized(be, c, 3)) {
+            LlamaCheckpoint.save(m, model);
+        }
+        writeTokenizer(model);
+        Files.writeString(model.resolve("tokenizer_config.json"), Json.write(Map.of("bos_token", "<|begin_of_text|>",
+                "chat_template", "{{ bos_token }}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
+                        + "{% if add_generation_prompt %}assistant:{% endif %}")));
+
+        String[] lines = generate(model, "the cat", "--chat", "--system", "be brief");
+        HfTokenizer tokenizer = HfTokenizer.read(model.resolve("tokenizer.json"));
+        int[] text = tokenizer.encode("system: be brief\nuser: the cat\nassistant:");
+        int[] prompt = new int[text.length + 1];
+        prompt[0] = 298; // the template's bos_token, an added token
+        System.arraycopy(text, 0, prompt, 1, text.length);
+        int[] expected;
+        try (CpuBackend be = new CpuBackend(1); LlamaModel m = LlamaCheckpoint.load(be, model)) {
+            expected = new LlamaGenerator(m).generate(prompt, new SamplingParams(10, 0, 0, 1, 0, Set.of()), null);
+        }
+        assertArrayEquals(expected, Arrays.stream(lines[1].trim().split(" ")).mapToInt(Integer::parseInt).toArray());
+        assertEquals(tokenizer.decode(expected), lines[0]);
+
+        // a message spelling an added token, and --chat on a directory without a template, are refused
+        assertNotEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--chat", "--prompt", "hi<|end_of_text|>"));
+        Files.delete(model.resolve("tokenizer_config.json"));
+        assertNotEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--chat", "--prompt", "hi"));
+    }
+
+    private static String[] generate(Path model, String prompt, String... options) {
         PrintStream saved = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            assertEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--prompt", prompt,
-                    "--max-tokens", "10", "--ids", "--threads", "1"));
+            List<String> args = new ArrayList<>(List.of("--model", model.toString(), "--prompt", prompt, "--max-tokens", "10", "--ids", "--threads", "1"));
+            args.addAll(List.of(options));
+            assertEquals(0, new CommandLine(new GenerateCommand()).execute(args.toArray(String[]::new)));
         } finally {
             System.setOut(saved);
         }

@@ -1,5 +1,6 @@
 package dev.llmsuite.engine.generate.json;
 
+import dev.llmsuite.records.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -176,7 +177,7 @@ public abstract sealed class SchemaNode {
         List<byte[]> names = new ArrayList<>();
         List<SchemaNode> parameters = new ArrayList<>();
         for (var e : parametersByName.entrySet()) {
-            names.add(bytes(JsonText.quote(e.getKey())));
+            names.add(bytes(Json.quote(e.getKey())));
             Object schema = e.getValue() == null ? Map.of("type", "object") : e.getValue();
             SchemaNode node = compile(schema, "#/tools/" + e.getKey() + "/parameters", 1);
             if (!(node instanceof ObjectNode) && !(node instanceof FreeObjectNode)) {
@@ -272,7 +273,7 @@ public abstract sealed class SchemaNode {
         List<ObjectNode.Property> out = new ArrayList<>();
         for (var e : properties.entrySet()) {
             String name = String.valueOf(e.getKey());
-            byte[] key = bytes(JsonText.quote(name) + ":");
+            byte[] key = bytes(Json.quote(name) + ":");
             out.add(new ObjectNode.Property(key, compile(e.getValue(), at + "/properties/" + name, depth + 1), required.contains(name)));
         }
         return new ObjectNode(out);
@@ -281,7 +282,7 @@ public abstract sealed class SchemaNode {
     /** An enum or const value as the JSON text the model must write. */
     private static byte[] literal(Object v, String at) {
         if (v == null) return bytes("null");
-        if (v instanceof String s) return bytes(JsonText.quote(s));
+        if (v instanceof String s) return bytes(Json.quote(s));
         if (v instanceof Boolean b) return bytes(b.toString());
         if (v instanceof Long l) return bytes(l.toString());
         if (v instanceof Double d && Double.isFinite(d)) {
