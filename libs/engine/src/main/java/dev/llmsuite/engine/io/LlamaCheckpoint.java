@@ -155,7 +155,7 @@ public final class LlamaCheckpoint {
     }
 
     /** Every tensor the configuration implies, with its shape. */
-    static Map<String, long[]> expectedShapes(LlamaConfig c) {
+    public static Map<String, long[]> expectedShapes(LlamaConfig c) {
         long h = c.hidden(), d = c.headDim(), i = c.intermediate();
         Map<String, long[]> m = new LinkedHashMap<>();
         m.put("model.embed_tokens.weight", new long[] {c.vocabSize(), h});

@@ -40,7 +40,7 @@ public final class GgufCheckpoint {
     public static final String ARCHITECTURE = "gpt2";
     static final double LAYER_NORM_EPS = 1e-5;
     /** general.file_type: llama.cpp's LLAMA_FTYPE for the type most tensors have. */
-    private static final Map<GgmlType, Long> FILE_TYPE = Map.of(GgmlType.F32, 0L, GgmlType.F16, 1L, GgmlType.Q8_0, 7L, GgmlType.BF16, 32L);
+    static final Map<GgmlType, Long> FILE_TYPE = Map.of(GgmlType.F32, 0L, GgmlType.F16, 1L, GgmlType.Q8_0, 7L, GgmlType.BF16, 32L);
 
     private GgufCheckpoint() {}
 
@@ -57,16 +57,7 @@ public final class GgufCheckpoint {
         meta.put(key("block_count"), GgufValue.uint32(c.layers()));
         meta.put(key("attention.head_count"), GgufValue.uint32(c.heads()));
         meta.put(key("attention.layer_norm_epsilon"), GgufValue.float32(LAYER_NORM_EPS));
-        if (vocabulary != null) {
-            meta.put("tokenizer.ggml.model", GgufValue.string(vocabulary.model()));
-            meta.put("tokenizer.ggml.pre", GgufValue.string(vocabulary.pre()));
-            meta.put("tokenizer.ggml.tokens", GgufValue.strings(vocabulary.tokens()));
-            meta.put("tokenizer.ggml.token_type", GgufValue.int32s(vocabulary.types()));
-            meta.put("tokenizer.ggml.merges", GgufValue.strings(vocabulary.merges()));
-            meta.put("tokenizer.ggml.bos_token_id", GgufValue.uint32(vocabulary.bos()));
-            meta.put("tokenizer.ggml.eos_token_id", GgufValue.uint32(vocabulary.eos()));
-            meta.put("tokenizer.ggml.add_bos_token", GgufValue.bool(false)); // GPT-2 text starts without one
-        }
+        if (vocabulary != null) vocabulary.writeTo(meta, false); // GPT-2 text starts without a BOS
         float[] all = new float[Math.toIntExact(model.layout().totalSize())];
         model.backend().read(model.parameters(), 0, all, 0, all.length);
         List<GgufWriter.Tensor> tensors = new ArrayList<>();
@@ -154,7 +145,7 @@ public final class GgufCheckpoint {
         }
     }
 
-    private static void requireShape(GgufFile f, String name, int[] shape) throws IOException {
+    static void requireShape(GgufFile f, String name, int[] shape) throws IOException {
         TensorInfo t = f.tensors().get(name);
         if (t == null) throw new IOException(f.path() + ": missing tensor " + name);
         long[] expected = new long[shape.length];

@@ -1,6 +1,7 @@
 package dev.llmsuite.engine.io.gguf;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The tokenizer a GGUF file carries for llama.cpp ({@code tokenizer.ggml.*}): every token as its byte-level string
@@ -12,6 +13,18 @@ import java.util.List;
 public record GgufVocabulary(String model, String pre, List<String> tokens, List<Long> types, List<String> merges, long bos, long eos) {
     /** llama.cpp's token types. */
     public static final long NORMAL = 1, CONTROL = 3;
+
+    /** Puts the tokenizer.ggml.* keys into a file's metadata; addBos: whether text starts with bos (add_bos_token). */
+    void writeTo(Map<String, GgufValue> meta, boolean addBos) {
+        meta.put("tokenizer.ggml.model", GgufValue.string(model));
+        meta.put("tokenizer.ggml.pre", GgufValue.string(pre));
+        meta.put("tokenizer.ggml.tokens", GgufValue.strings(tokens));
+        meta.put("tokenizer.ggml.token_type", GgufValue.int32s(types));
+        meta.put("tokenizer.ggml.merges", GgufValue.strings(merges));
+        meta.put("tokenizer.ggml.bos_token_id", GgufValue.uint32(bos));
+        meta.put("tokenizer.ggml.eos_token_id", GgufValue.uint32(eos));
+        meta.put("tokenizer.ggml.add_bos_token", GgufValue.bool(addBos));
+    }
 
     public GgufVocabulary {
         if (tokens.size() != types.size()) throw new IllegalArgumentException("one type per token: " + tokens.size() + " tokens, " + types.size() + " types");
