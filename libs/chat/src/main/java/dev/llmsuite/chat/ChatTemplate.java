@@ -45,6 +45,7 @@ public final class ChatTemplate {
     private static final long MAX_CONFIG_BYTES = 32L << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    private final String text;
     private final String source;
     private final String bosToken;
     private final String eosToken;
@@ -54,6 +55,7 @@ public final class ChatTemplate {
         if (source.length() > MAX_TEMPLATE_CHARS) {
             throw new ChatTemplateException("the chat template has " + source.length() + " characters (limit " + MAX_TEMPLATE_CHARS + ")");
         }
+        this.text = source;
         this.source = JinjavaDialect.rewrite(source);
         this.bosToken = bosToken;
         this.eosToken = eosToken;
@@ -104,6 +106,11 @@ public final class ChatTemplate {
         if (value instanceof String s) return s;
         if (value instanceof Map<?, ?> m && m.get("content") instanceof String s) return s;
         return null;
+    }
+
+    /** The template as the model ships it (to carry into another format: GGUF's tokenizer.chat_template). */
+    public String text() {
+        return text;
     }
 
     public String bosToken() {

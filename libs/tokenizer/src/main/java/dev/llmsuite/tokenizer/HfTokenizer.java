@@ -9,6 +9,7 @@ import java.text.Normalizer;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,17 +34,22 @@ public final class HfTokenizer {
     private final Vocabulary vocab;
     private final BytePairMerger merger;
     private final BpeTokenizer decoder;
+    private final PreTokenizer preTokenizer;
     private final Pattern pattern;
     private final boolean nfc;
     private final boolean ignoreMerges;
     /** Added tokens by their text, longest first (so a longer one wins where two start together). */
     private final Map<String, Integer> added;
+    /** Added tokens that are not special ("special": false): text-like markup (llama.cpp's user-defined tokens). */
+    private final Set<String> plainAdded;
 
-    HfTokenizer(Vocabulary vocab, Pattern pattern, boolean nfc, boolean ignoreMerges, Map<String, Integer> added) {
+    HfTokenizer(Vocabulary vocab, PreTokenizer preTokenizer, boolean nfc, boolean ignoreMerges, Map<String, Integer> added, Set<String> plainAdded) {
         this.vocab = vocab;
         this.merger = new BytePairMerger(vocab.merges(), vocab.byteIds());
         this.decoder = new BpeTokenizer(vocab);
-        this.pattern = pattern;
+        this.preTokenizer = preTokenizer;
+        this.pattern = preTokenizer.pattern;
+        this.plainAdded = Set.copyOf(plainAdded);
         this.nfc = nfc;
         this.ignoreMerges = ignoreMerges;
         Map<String, Integer> sorted = new LinkedHashMap<>();
@@ -57,13 +63,36 @@ public final class HfTokenizer {
             if (!(Json.parse(Files.readString(file, StandardCharsets.UTF_8)) instanceof Map<?, ?> json)) {
                 throw new IOException(file + " is not a JSON object");
             }
-            return TokenizerJson.parse(file.getFileName().toString(), json);
+            return fromJson(file.getFileName().toString(), json);
         } catch (IllegalArgumentException | ClassCastException | ArithmeticException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
     }
 
+    /**
+     * A tokenizer from tokenizer.json's contents (parsed JSON: maps, lists, strings, Longs), e.g. one assembled from a
+     * GGUF file's tokenizer.ggml keys; refused as {@link #read} refuses a file.
+     */
+    public static HfTokenizer fromJson(String name, Map<?, ?> json) {
+        try {
+            return TokenizerJson.parse(name, json);
+        } catch (ClassCastException | ArithmeticException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+        }
+    }
+
     public Vocabulary vocabulary() { return vocab; }
+
+    public PreTokenizer preTokenizer() { return preTokenizer; }
+
+    /** Whether text is NFC-normalized before it is split (Qwen). */
+    public boolean normalizesNfc() { return nfc; }
+
+    /** Whether a piece that is a token is taken whole before merging (Llama 3's ignore_merges). */
+    public boolean ignoresMerges() { return ignoreMerges; }
+
+    /** Whether an added token is special (control markup), not one marked "special": false. */
+    public boolean isSpecial(String addedToken) { return added.containsKey(addedToken) && !plainAdded.contains(addedToken); }
 
     /** The added tokens (special or not) by their text. */
     public Map<String, Integer> addedTokens() { return added; }

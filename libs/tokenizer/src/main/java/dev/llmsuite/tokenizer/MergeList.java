@@ -9,13 +9,15 @@ import java.util.List;
  * A vocabulary's merges as an ordered list of pairs, the form vocab.bpe, Hugging Face's tokenizer.json and GGUF's
  * {@code tokenizer.ggml.merges} hold. A tiktoken vocabulary has ranks, not merges: each token's merge is recovered by
  * running BPE on its own bytes with only the merges ranked before it, which ends in exactly the two parts that merge
- * last (for GPT-2 this gives vocab.bpe's 50,000 merges in its order).
+ * last (for GPT-2 this gives vocab.bpe's 50,000 merges in its order). A vocabulary read from a merge list gives that
+ * list back (Llama 3's holds tokens no merge makes, taken whole: the reconstruction does not apply).
  */
 public final class MergeList {
     private MergeList() {}
 
     /** (left id, right id) pairs, the earliest merge first. */
     public static List<int[]> of(Vocabulary v) {
+        if (v.mergeList() != null) return v.mergeList().stream().map(int[]::clone).toList();
         MergeTable table = v.merges();
         List<int[]> merges = new ArrayList<>(); // {priority, left, right}
         for (int id = 0; id < v.ordinaryCount(); id++) {

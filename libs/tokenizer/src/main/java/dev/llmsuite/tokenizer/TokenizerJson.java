@@ -4,10 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A Hugging Face {@code tokenizer.json}, parsed, into an {@link HfTokenizer}: the BPE model's vocabulary (byte-level
@@ -16,27 +18,9 @@ import java.util.regex.Pattern;
  * The pattern is Rust/Oniguruma syntax, compiled with Java's Unicode character classes (so {@code \s} and {@code \p{L}}
  * mean what they mean there). What is not implemented is refused by name: another model type, byte fallback, word
  * prefixes or suffixes, BPE dropout, other pre-tokenizers or normalizers, added tokens that strip spaces, a pattern
- * that is not one of {@link #KNOWN_PATTERNS}.
+ * that is not one of {@link PreTokenizer}'s.
  */
 final class TokenizerJson {
-    /** ByteLevel's own pattern (use_regex true): GPT-2's. */
-    static final String GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-    /**
-     * The pre-tokenizer patterns run here, by who uses them. A file's pattern runs on every text, so only these are
-     * taken (an arbitrary one could take exponential time on a crafted text); another is refused by name.
-     */
-    static final Map<String, String> KNOWN_PATTERNS = Map.of(
-            GPT2_PATTERN, "GPT-2",
-            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-            "Llama 3 (cl100k)",
-            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
-            "Qwen2, Qwen3");
-    private static final Map<String, Pattern> COMPILED = new HashMap<>();
-
-    static {
-        for (String regex : KNOWN_PATTERNS.keySet()) COMPILED.put(regex, Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS));
-    }
-
     private TokenizerJson() {}
 
     static HfTokenizer parse(String name, Map<?, ?> json) {
@@ -47,7 +31,7 @@ final class TokenizerJson {
             if (model.get(affix) instanceof String s && !s.isEmpty()) throw new IllegalArgumentException(affix + " '" + s + "' is not supported");
         }
         if (model.get("dropout") instanceof Number) throw new IllegalArgumentException("BPE dropout is for training, not read here");
-        Pattern pattern = pattern(json.get("pre_tokenizer"));
+        PreTokenizer preTokenizer = preTokenizer(json.get("pre_tokenizer"));
         boolean nfc = normalizer(json.get("normalizer"));
 
         Map<?, ?> vocabJson = object(model.get("vocab"), "model.vocab");
@@ -81,6 +65,7 @@ final class TokenizerJson {
             merges.add(new int[] {a, b});
         }
         Map<String, Integer> added = new LinkedHashMap<>();
+        Set<String> plainAdded = new HashSet<>(); // added tokens with "special": false (Qwen's <think>, <tool_call>)
         for (Object o : list(json.get("added_tokens") == null ? List.of() : json.get("added_tokens"), "added_tokens")) {
             Map<?, ?> t = object(o, "an added token");
             for (String flag : new String[] {"lstrip", "rstrip", "single_word"}) {
@@ -98,13 +83,14 @@ final class TokenizerJson {
                 tokens[id] = null;
             }
             added.put(content, id);
+            if (Boolean.FALSE.equals(t.get("special"))) plainAdded.add(content);
         }
         Vocabulary vocab = Vocabulary.fromMerges("hf:" + name, tokens, merges, added);
-        return new HfTokenizer(vocab, pattern, nfc, Boolean.TRUE.equals(model.get("ignore_merges")), added);
+        return new HfTokenizer(vocab, preTokenizer, nfc, Boolean.TRUE.equals(model.get("ignore_merges")), added, plainAdded);
     }
 
     /** The pre-tokenizer's pattern: Split(Regex, Isolated) then ByteLevel without its own regex, or ByteLevel's GPT-2 one. */
-    private static Pattern pattern(Object pre) {
+    private static PreTokenizer preTokenizer(Object pre) {
         Map<?, ?> p = object(pre, "pre_tokenizer");
         List<?> steps = "Sequence".equals(p.get("type")) ? list(p.get("pretokenizers"), "pretokenizers") : List.of(p);
         String regex = null;
@@ -125,7 +111,7 @@ final class TokenizerJson {
                     if (Boolean.TRUE.equals(step.get("add_prefix_space"))) throw new IllegalArgumentException("ByteLevel add_prefix_space is not supported");
                     if (!Boolean.FALSE.equals(step.get("use_regex"))) {
                         if (regex != null) throw new IllegalArgumentException("two pre-tokenizer patterns");
-                        regex = GPT2_PATTERN;
+                        regex = PreTokenizer.GPT2.regex;
                     }
                     byteLevel = true;
                 }
@@ -133,10 +119,12 @@ final class TokenizerJson {
             }
         }
         if (!byteLevel || regex == null) throw new IllegalArgumentException("not a byte-level BPE with a splitting pattern");
-        if (!KNOWN_PATTERNS.containsKey(regex)) {
-            throw new IllegalArgumentException("the pre-tokenizer pattern is not one run here (" + String.join(", ", KNOWN_PATTERNS.values()) + ")");
+        PreTokenizer preTokenizer = PreTokenizer.ofRegex(regex);
+        if (preTokenizer == null) {
+            throw new IllegalArgumentException("the pre-tokenizer pattern is not one run here ("
+                    + Arrays.stream(PreTokenizer.values()).map(known -> known.users).collect(Collectors.joining(", ")) + ")");
         }
-        return COMPILED.get(regex);
+        return preTokenizer;
     }
 
     private static boolean normalizer(Object n) {

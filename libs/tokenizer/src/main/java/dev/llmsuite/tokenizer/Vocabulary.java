@@ -21,12 +21,15 @@ public final class Vocabulary {
     private final Map<String, Integer> specials;
     private final TokenIndex index;
     private final MergeTable merges;
+    /** The merges in order when the vocabulary was built from a list of them (vocab.bpe, tokenizer.json); else null. */
+    private final List<int[]> mergeList;
     private final int[] byteIds = new int[256];
     private final String hash;
     private final int longestTokenBytes;
 
-    private Vocabulary(String name, byte[][] tokens, Map<String, Integer> specials, MergeTable merges) {
+    private Vocabulary(String name, byte[][] tokens, Map<String, Integer> specials, MergeTable merges, List<int[]> mergeList) {
         this.name = name;
+        this.mergeList = mergeList;
         this.tokens = tokens;
         this.specials = Collections.unmodifiableMap(new LinkedHashMap<>(specials));
         this.index = new TokenIndex(tokens);
@@ -69,7 +72,7 @@ public final class Vocabulary {
                 if (right >= 0) merges.put(left, right, id, id);
             }
         }
-        return new Vocabulary(name, ranks, specials, merges);
+        return new Vocabulary(name, ranks, specials, merges, null);
     }
 
     /** From an id table and an ordered merge list (vocab.bpe): only listed merges, earlier first. */
@@ -89,7 +92,7 @@ public final class Vocabulary {
             }
             merges.put(p[0], p[1], merged, i);
         }
-        return new Vocabulary(name, tokens, specials, merges);
+        return new Vocabulary(name, tokens, specials, merges, mergePairs.stream().map(int[]::clone).toList());
     }
 
     public String name() { return name; }
@@ -120,6 +123,8 @@ public final class Vocabulary {
     TokenIndex index() { return index; }
 
     MergeTable merges() { return merges; }
+
+    List<int[]> mergeList() { return mergeList; }
 
     int[] byteIds() { return byteIds; }
 

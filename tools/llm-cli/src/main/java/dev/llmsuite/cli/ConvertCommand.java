@@ -2,17 +2,22 @@ package dev.llmsuite.cli;
 
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.io.ModelFiles;
 import dev.llmsuite.engine.io.gguf.GgmlType;
 import dev.llmsuite.engine.io.gguf.GgufCheckpoint;
 import dev.llmsuite.engine.io.gguf.GgufFile;
 import dev.llmsuite.engine.io.gguf.GgufVocabulary;
+import dev.llmsuite.engine.io.gguf.LlamaGguf;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.Gpt2;
+import dev.llmsuite.records.Json;
 import dev.llmsuite.tokenizer.Encodings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -54,6 +59,7 @@ final class ConvertCommand implements Callable<Integer> {
         }
         if (target == Target.GGUF && Files.isDirectory(out)) throw new IllegalArgumentException(out + " is a directory; gguf writes a file");
         if (target == Target.HF && Files.isRegularFile(out)) throw new IllegalArgumentException(out + " is a file; hf writes a directory");
+        if (LlamaBundle.isOne(in)) return convertLlama(in, out, target, weights);
         ModelFiles.Format from = ModelFiles.detect(in);
         if (from == ModelFiles.Format.GGUF && target == Target.HF) requireGpt2Tokenizer(in);
         try (CpuBackend backend = new CpuBackend(Runtime.getRuntime().availableProcessors())) {
@@ -73,6 +79,39 @@ final class ConvertCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * Llama 3 / Qwen3, a Hugging Face directory or GGUF file, to either; the tokenizer, its BOS setting, the end tokens
+     * and the chat template go along (GGUF: tokenizer.ggml.*, tokenizer.chat_template; Hugging Face: tokenizer.json,
+     * tokenizer_config.json, config.json's bos_token_id and eos_token_id).
+     */
+    private int convertLlama(Path in, Path out, Target target, GgmlType weights) throws IOException {
+        try (CpuBackend backend = new CpuBackend(Runtime.getRuntime().availableProcessors()); LlamaBundle b = LlamaBundle.open(backend, in)) {
+            GgufVocabulary v = b.vocabulary();
+            if (target == Target.GGUF) {
+                String label = name != null ? name : in.getFileName().toString().replaceFirst("\\.gguf$", "");
+                LlamaGguf.save(b.model(), label, weights, v, out);
+                System.out.printf("wrote %s (%s %s, %.1f MB) from %s%n", out, LlamaGguf.architecture(b.model().config()), weights.label(),
+                        Files.size(out) / 1e6, in);
+                return 0;
+            }
+            LlamaCheckpoint.save(b.model(), out);
+            Files.writeString(out.resolve("tokenizer.json"), Json.write(GgufTokenizers.tokenizerJson(v)));
+            Map<String, Object> tokenizerConfig = new LinkedHashMap<>();
+            tokenizerConfig.put("add_bos_token", b.addBos());
+            tokenizerConfig.put("bos_token", v.tokens().get(Math.toIntExact(v.bos())));
+            tokenizerConfig.put("eos_token", v.tokens().get(Math.toIntExact(v.eos())));
+            b.chatTemplate().ifPresent(t -> tokenizerConfig.put("chat_template", t.text()));
+            Files.writeString(out.resolve("tokenizer_config.json"), Json.write(tokenizerConfig));
+            Map<String, Object> config = new LinkedHashMap<>();
+            HfCheckpoint.jsonObject(out.resolve(HfCheckpoint.CONFIG)).forEach((k, val) -> config.put((String) k, val));
+            config.put("bos_token_id", v.bos());
+            config.put("eos_token_id", b.ends().stream().map(Integer::longValue).toList());
+            Files.writeString(out.resolve(HfCheckpoint.CONFIG), Json.write(config));
+            System.out.println("wrote " + out + " (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) from " + in);
+            return 0;
+        }
     }
 
     /**

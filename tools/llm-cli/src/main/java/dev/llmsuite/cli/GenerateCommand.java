@@ -8,7 +8,6 @@ import dev.llmsuite.engine.generate.Generator;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.generate.SpeculativeGenerator;
-import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.io.ModelFiles;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.Gpt2;
@@ -54,7 +53,7 @@ final class GenerateCommand implements Callable<Integer> {
         BpeTokenizer tokenizer = new BpeTokenizer(Encodings.gpt2());
         try (CpuBackend backend = new CpuBackend(threads != null ? threads : Runtime.getRuntime().availableProcessors())) {
             Path dir = model.toAbsolutePath().normalize();
-            if (Files.isDirectory(dir) && LlamaCheckpoint.isOne(dir)) {
+            if (LlamaBundle.isOne(dir)) {
                 if (draft != null || !weights.equals("fp32")) throw new IllegalArgumentException("--draft and --weights are for GPT-2 models so far");
                 LlamaGenerate.Completion c = chat
                         ? LlamaGenerate.chat(backend, dir, conversation(), maxTokens, temperature, seed)

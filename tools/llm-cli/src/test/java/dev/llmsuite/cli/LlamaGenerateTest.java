@@ -98,7 +98,7 @@ class LlamaGenerateTest {
         assertNotEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--chat", "--prompt", "hi"));
     }
 
-    private static String[] generate(Path model, String prompt, String... options) {
+    static String[] generate(Path model, String prompt, String... options) {
         PrintStream saved = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
@@ -113,7 +113,7 @@ class LlamaGenerateTest {
     }
 
     /** 256 byte tokens, 42 merges of letter pairs and spaces, and two added tokens: 300 ids. */
-    private static void writeTokenizer(Path model) throws Exception {
+    static void writeTokenizer(Path model) throws Exception {
         Map<String, Object> vocab = new LinkedHashMap<>();
         for (int b = 0; b < 256; b++) vocab.put(ByteLevel.toString(new byte[] {(byte) b}), (long) b);
         List<String> merges = new ArrayList<>();

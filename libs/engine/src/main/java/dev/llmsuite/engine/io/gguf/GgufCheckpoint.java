@@ -57,7 +57,7 @@ public final class GgufCheckpoint {
         meta.put(key("block_count"), GgufValue.uint32(c.layers()));
         meta.put(key("attention.head_count"), GgufValue.uint32(c.heads()));
         meta.put(key("attention.layer_norm_epsilon"), GgufValue.float32(LAYER_NORM_EPS));
-        if (vocabulary != null) vocabulary.writeTo(meta, false); // GPT-2 text starts without a BOS
+        if (vocabulary != null) vocabulary.writeTo(meta);
         float[] all = new float[Math.toIntExact(model.layout().totalSize())];
         model.backend().read(model.parameters(), 0, all, 0, all.length);
         List<GgufWriter.Tensor> tensors = new ArrayList<>();
@@ -139,7 +139,9 @@ public final class GgufCheckpoint {
                     f.get("tokenizer.ggml.pre") == null ? "default" : f.get("tokenizer.ggml.pre").asString("tokenizer.ggml.pre"),
                     names, typeList, merges == null ? List.of() : merges.asList("tokenizer.ggml.merges", Type.STRING, String.class),
                     f.require("tokenizer.ggml.bos_token_id").asLong("tokenizer.ggml.bos_token_id"),
-                    f.require("tokenizer.ggml.eos_token_id").asLong("tokenizer.ggml.eos_token_id"));
+                    f.require("tokenizer.ggml.eos_token_id").asLong("tokenizer.ggml.eos_token_id"),
+                    f.get("tokenizer.ggml.add_bos_token") != null && Boolean.TRUE.equals(f.get("tokenizer.ggml.add_bos_token").value()),
+                    f.get("tokenizer.chat_template") == null ? null : f.get("tokenizer.chat_template").asString("tokenizer.chat_template"));
         } catch (IllegalArgumentException e) {
             throw new IOException(f.path() + ": " + e.getMessage(), e);
         }

@@ -62,7 +62,7 @@ public final class LlamaGguf {
         return arch != null && arch.type() == GgufValue.Type.STRING && (arch.value().equals("llama") || arch.value().equals("qwen3"));
     }
 
-    /** Writes the model to file: matrices in weights, 1-D tensors (norms, rope_freqs) F32; the vocabulary when given. */
+    /** Writes the model to file: matrices in weights, 1-D tensors (norms, rope_freqs) F32; the tokenizer when given. */
     public static void save(LlamaModel model, String name, GgmlType weights, GgufVocabulary vocabulary, Path file) throws IOException {
         LlamaConfig c = model.config();
         String arch = architecture(c);
@@ -82,8 +82,7 @@ public final class LlamaGguf {
         meta.put(arch + ".rope.freq_base", GgufValue.float32(c.ropeTheta()));
         meta.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.float32(c.rmsNormEps()));
         meta.put(arch + ".vocab_size", GgufValue.uint32(c.vocabSize()));
-        // Llama 3 base models start text with <|begin_of_text|>; Qwen has no BOS
-        if (vocabulary != null) vocabulary.writeTo(meta, c.architecture() == Architecture.LLAMA);
+        if (vocabulary != null) vocabulary.writeTo(meta);
         Map<String, long[]> shapes = LlamaCheckpoint.expectedShapes(c);
         Map<String, Tensor> byName = LlamaCheckpoint.byName(c, model.embedding(), model.layers(), model.finalNorm(), model.head());
         List<GgufWriter.Tensor> tensors = new ArrayList<>();
