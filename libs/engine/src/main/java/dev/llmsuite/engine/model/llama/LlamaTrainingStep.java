@@ -21,7 +21,11 @@ import java.util.List;
  * </pre>
  *
  * The tied head's gradient lands in the embedding's, as autograd adds them. Checked against PyTorch's autograd on the
- * fixtures' Llama and Qwen3 (LlamaTrainingTest). The parameter update and LoRA on top of it come next.
+ * fixtures' Llama and Qwen3 (LlamaTrainingTest).
+ *
+ * <p>With {@link LlamaLora} adapters the base is frozen: each adapted product adds its adapter's term in the forward
+ * and its adapter's gradients in the backward, the base weights get no gradient (no buffers for them, their products
+ * compute only the input's gradient), and {@link #gradients()} is null: the adapters hold theirs.
  */
 public final class LlamaTrainingStep implements AutoCloseable {
     /** Gradients shaped as the weights (a Layer of gradients each block); head is embed for a tied model. */
@@ -32,6 +36,7 @@ public final class LlamaTrainingStep implements AutoCloseable {
                         Tensor rstdK, Tensor v, Tensor att, Tensor xMid, Tensor norm2, Tensor rstd2, Tensor gate, Tensor up, Tensor act) {}
 
     private final LlamaModel model;
+    private final LlamaLora lora;
     private final ComputeBackend be;
     private final int t;
     private final List<Tensor> owned = new ArrayList<>();
@@ -40,13 +45,23 @@ public final class LlamaTrainingStep implements AutoCloseable {
     private final Gradients grads;
     /** Backward scratch, zeroed before each use. */
     private final Tensor dx, dxMid, dnorm, dq, dk, dv, datt, dgate, dup, dact, dqRaw, dkRaw;
+    /** With adapters: where the frozen norms' weight gradients go (the kernels write them; nobody reads them). */
+    private final Tensor normSink, headNormSink;
     private final float[] invFreq;
 
-    /** Buffers for sequences of t tokens. */
+    /** Buffers for sequences of t tokens; every weight trained. */
     public LlamaTrainingStep(LlamaModel model, int t) {
+        this(model, null, t);
+    }
+
+    /** Buffers for sequences of t tokens; with lora non-null only its adapters are trained. */
+    public LlamaTrainingStep(LlamaModel model, LlamaLora lora, int t) {
         LlamaConfig c = model.config();
         if (t < 1 || t > c.contextLength()) throw new IllegalArgumentException(t + " tokens; the context holds 1 to " + c.contextLength());
+        if (lora != null && !lora.config().equals(c)) throw new IllegalArgumentException("the adapters were made for another configuration");
         this.model = model;
+        this.lora = lora;
+        if (lora != null) lora.prepare(t);
         this.be = model.backend();
         this.t = t;
         this.invFreq = c.inverseFrequencies();
@@ -75,6 +90,14 @@ public final class LlamaTrainingStep implements AutoCloseable {
         dact = own((long) t * in);
         dqRaw = own((long) t * qw);
         dkRaw = own((long) t * kvw);
+        if (lora != null) {
+            grads = null;
+            normSink = own(h);
+            headNormSink = own(c.headDim());
+            return;
+        }
+        normSink = null;
+        headNormSink = null;
         Tensor dEmbed = own((long) c.vocabSize() * h);
         List<Layer> layers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
@@ -85,6 +108,7 @@ public final class LlamaTrainingStep implements AutoCloseable {
         grads = new Gradients(dEmbed, layers, own(h), c.tiedEmbeddings() ? dEmbed : own((long) c.vocabSize() * h));
     }
 
+    /** Every weight's gradient after {@link #lossAndGradients}; null when adapters are trained (they hold theirs). */
     public Gradients gradients() {
         return grads;
     }
@@ -95,6 +119,7 @@ public final class LlamaTrainingStep implements AutoCloseable {
         if (ids.length != t || targets.length != t) throw new IllegalArgumentException("ids and targets must hold " + t + " tokens");
         for (int id : ids) if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
         for (Tensor g : owned) be.zero(g); // activations are overwritten anyway; zeroing them too keeps this simple
+        if (lora != null) be.zero(lora.gradients());
         double loss = forward(ids, targets);
         backward(ids, targets);
         return loss;
@@ -109,9 +134,9 @@ public final class LlamaTrainingStep implements AutoCloseable {
             Layer w = model.layers().get(l);
             Kept a = kept.get(l);
             be.rmsNormForward(a.norm1(), a.rstd1(), a.xIn(), w.inputNorm(), t, h, eps);
-            be.matmulForward(a.qRaw(), a.norm1(), w.wq(), null, t, h, qw);
-            be.matmulForward(a.kRaw(), a.norm1(), w.wk(), null, t, h, kvw);
-            be.matmulForward(a.v(), a.norm1(), w.wv(), null, t, h, kvw);
+            linear(a.qRaw(), a.norm1(), w.wq(), l, LlamaLora.Target.Q, h, qw);
+            linear(a.kRaw(), a.norm1(), w.wk(), l, LlamaLora.Target.K, h, kvw);
+            linear(a.v(), a.norm1(), w.wv(), l, LlamaLora.Target.V, h, kvw);
             if (c.qkNorm()) {
                 be.rmsNormForward(a.qRot(), a.rstdQ(), a.qRaw(), w.qNorm(), t * c.heads(), d, eps);
                 be.rmsNormForward(a.kRot(), a.rstdK(), a.kRaw(), w.kNorm(), t * c.kvHeads(), d, eps);
@@ -122,13 +147,13 @@ public final class LlamaTrainingStep implements AutoCloseable {
             be.ropeForward(a.qRot(), t, c.heads(), d, 0, invFreq);
             be.ropeForward(a.kRot(), t, c.kvHeads(), d, 0, invFreq);
             be.groupedAttentionForward(a.att(), a.qRot(), a.kRot(), a.v(), 0, t, c.heads(), c.kvHeads(), d);
-            be.matmulForward(proj, a.att(), w.wo(), null, t, qw, h);
+            linear(proj, a.att(), w.wo(), l, LlamaLora.Target.O, qw, h);
             be.residualForward(a.xMid(), a.xIn(), proj, t * h);
             be.rmsNormForward(a.norm2(), a.rstd2(), a.xMid(), w.postNorm(), t, h, eps);
-            be.matmulForward(a.gate(), a.norm2(), w.wGate(), null, t, h, in);
-            be.matmulForward(a.up(), a.norm2(), w.wUp(), null, t, h, in);
+            linear(a.gate(), a.norm2(), w.wGate(), l, LlamaLora.Target.GATE, h, in);
+            linear(a.up(), a.norm2(), w.wUp(), l, LlamaLora.Target.UP, h, in);
             be.swigluForward(a.act(), a.gate(), a.up(), t * in);
-            be.matmulForward(proj, a.act(), w.wDown(), null, t, in, h);
+            linear(proj, a.act(), w.wDown(), l, LlamaLora.Target.DOWN, in, h);
             be.residualForward(l + 1 < c.layers() ? kept.get(l + 1).xIn() : xOut, a.xMid(), proj, t * h);
         }
         be.rmsNormForward(normF, rstdF, xOut, model.finalNorm(), t, h, eps);
@@ -140,43 +165,57 @@ public final class LlamaTrainingStep implements AutoCloseable {
         LlamaConfig c = model.config();
         int h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d, in = c.intermediate();
         be.crossEntropyBackward(logits, targets, lse, t, c.vocabSize(), 1f); // logits now hold dlogits
-        be.matmulBackward(dnorm, grads.head(), null, logits, normF, model.head(), t, h, c.vocabSize());
-        be.rmsNormBackward(dx, grads.finalNorm(), dnorm, xOut, model.finalNorm(), rstdF, t, h);
+        be.matmulBackward(dnorm, grads == null ? null : grads.head(), null, logits, normF, model.head(), t, h, c.vocabSize());
+        be.rmsNormBackward(dx, grads == null ? normSink : grads.finalNorm(), dnorm, xOut, model.finalNorm(), rstdF, t, h);
         for (int l = c.layers() - 1; l >= 0; l--) {
-            Layer w = model.layers().get(l), dw = grads.layers().get(l);
+            Layer w = model.layers().get(l), dw = grads == null ? null : grads.layers().get(l);
             Kept a = kept.get(l);
             // x_next = xMid + act · Wdownᵀ: dx reaches xMid whole, and the feed-forward through Wdown
             be.copy(dxMid, dx);
             zero(dact, dgate, dup, dnorm);
-            be.matmulBackward(dact, dw.wDown(), null, dx, a.act(), w.wDown(), t, in, h);
+            linearBackward(dact, dw == null ? null : dw.wDown(), dx, a.act(), w.wDown(), l, LlamaLora.Target.DOWN, in, h);
             be.swigluBackward(dgate, dup, dact, a.gate(), a.up(), t * in);
-            be.matmulBackward(dnorm, dw.wGate(), null, dgate, a.norm2(), w.wGate(), t, h, in);
-            be.matmulBackward(dnorm, dw.wUp(), null, dup, a.norm2(), w.wUp(), t, h, in);
-            be.rmsNormBackward(dxMid, dw.postNorm(), dnorm, a.xMid(), w.postNorm(), a.rstd2(), t, h);
+            linearBackward(dnorm, dw == null ? null : dw.wGate(), dgate, a.norm2(), w.wGate(), l, LlamaLora.Target.GATE, h, in);
+            linearBackward(dnorm, dw == null ? null : dw.wUp(), dup, a.norm2(), w.wUp(), l, LlamaLora.Target.UP, h, in);
+            be.rmsNormBackward(dxMid, dw == null ? normSink : dw.postNorm(), dnorm, a.xMid(), w.postNorm(), a.rstd2(), t, h);
             // xMid = xIn + att · Woᵀ
             be.copy(dx, dxMid);
             zero(datt, dq, dk, dv, dnorm);
-            be.matmulBackward(datt, dw.wo(), null, dxMid, a.att(), w.wo(), t, qw, h);
+            linearBackward(datt, dw == null ? null : dw.wo(), dxMid, a.att(), w.wo(), l, LlamaLora.Target.O, qw, h);
             be.groupedAttentionBackward(dq, dk, dv, datt, a.qRot(), a.kRot(), a.v(), t, c.heads(), c.kvHeads(), d);
             be.ropeBackward(dq, t, c.heads(), d, 0, invFreq);
             be.ropeBackward(dk, t, c.kvHeads(), d, 0, invFreq);
             Tensor dqIn = dq, dkIn = dk;
             if (c.qkNorm()) {
                 zero(dqRaw, dkRaw);
-                be.rmsNormBackward(dqRaw, dw.qNorm(), dq, a.qRaw(), w.qNorm(), a.rstdQ(), t * c.heads(), d);
-                be.rmsNormBackward(dkRaw, dw.kNorm(), dk, a.kRaw(), w.kNorm(), a.rstdK(), t * c.kvHeads(), d);
+                be.rmsNormBackward(dqRaw, dw == null ? headNormSink : dw.qNorm(), dq, a.qRaw(), w.qNorm(), a.rstdQ(), t * c.heads(), d);
+                be.rmsNormBackward(dkRaw, dw == null ? headNormSink : dw.kNorm(), dk, a.kRaw(), w.kNorm(), a.rstdK(), t * c.kvHeads(), d);
                 dqIn = dqRaw;
                 dkIn = dkRaw;
             }
-            be.matmulBackward(dnorm, dw.wq(), null, dqIn, a.norm1(), w.wq(), t, h, qw);
-            be.matmulBackward(dnorm, dw.wk(), null, dkIn, a.norm1(), w.wk(), t, h, kvw);
-            be.matmulBackward(dnorm, dw.wv(), null, dv, a.norm1(), w.wv(), t, h, kvw);
-            be.rmsNormBackward(dx, dw.inputNorm(), dnorm, a.xIn(), w.inputNorm(), a.rstd1(), t, h);
+            linearBackward(dnorm, dw == null ? null : dw.wq(), dqIn, a.norm1(), w.wq(), l, LlamaLora.Target.Q, h, qw);
+            linearBackward(dnorm, dw == null ? null : dw.wk(), dkIn, a.norm1(), w.wk(), l, LlamaLora.Target.K, h, kvw);
+            linearBackward(dnorm, dw == null ? null : dw.wv(), dv, a.norm1(), w.wv(), l, LlamaLora.Target.V, h, kvw);
+            be.rmsNormBackward(dx, dw == null ? normSink : dw.inputNorm(), dnorm, a.xIn(), w.inputNorm(), a.rstd1(), t, h);
         }
+        if (grads == null) return; // adapters: the embedding is frozen
         for (int i = 0; i < t; i++) { // the embedding: each position's gradient into its token's row
             Tensor row = be.slice(grads.embed(), (long) ids[i] * h, h);
             be.residualForward(row, row, be.slice(dx, (long) i * h, h), h);
         }
+    }
+
+    /** out = x · Wᵀ, plus the adapter's term when layer l's target is adapted. */
+    private void linear(Tensor out, Tensor x, Tensor weight, int l, LlamaLora.Target target, int in, int outWidth) {
+        be.matmulForward(out, x, weight, null, t, in, outWidth);
+        if (lora != null && lora.covers(target)) lora.forward(l, target, x, out, t);
+    }
+
+    /** dx += dout · W (and dW += doutᵀ · x when dW is given), plus the adapter's share. */
+    private void linearBackward(Tensor dxOut, Tensor dWeight, Tensor dout, Tensor x, Tensor weight, int l, LlamaLora.Target target,
+                                int in, int outWidth) {
+        be.matmulBackward(dxOut, dWeight, null, dout, x, weight, t, in, outWidth);
+        if (lora != null && lora.covers(target)) lora.backward(l, target, dxOut, dout, x, t);
     }
 
     private void zero(Tensor... tensors) {
