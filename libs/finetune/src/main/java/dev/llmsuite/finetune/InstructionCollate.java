@@ -29,6 +29,11 @@ public final class InstructionCollate {
      * @param promptLengths    per sequence, how many leading tokens are prompt, masked in the targets (null: none)
      */
     public static Batch collate(List<int[]> sequences, Integer allowedMaxLength, int[] promptLengths) {
+        return collate(sequences, allowedMaxLength, promptLengths, END_OF_TEXT);
+    }
+
+    /** The same with another model's end-of-text token (Llama 3's, Qwen3's) as the pad. */
+    public static Batch collate(List<int[]> sequences, Integer allowedMaxLength, int[] promptLengths, int endOfText) {
         if (sequences.isEmpty()) throw new IllegalArgumentException("an empty batch");
         int longest = 0;
         for (int[] s : sequences) longest = Math.max(longest, s.length + 1);
@@ -40,12 +45,12 @@ public final class InstructionCollate {
             int[] s = sequences.get(i);
             // new_item = item + [pad]; padded to the batch's longest + 1
             int[] padded = Arrays.copyOf(s, longest);
-            Arrays.fill(padded, s.length, longest, END_OF_TEXT);
+            Arrays.fill(padded, s.length, longest, endOfText);
             int[] target = Arrays.copyOfRange(padded, 1, longest);
             // every target equal to the pad token but the first becomes -100 (exactly the book's rule)
             boolean first = true;
             for (int j = 0; j < target.length; j++) {
-                if (target[j] != END_OF_TEXT) continue;
+                if (target[j] != endOfText) continue;
                 if (first) first = false;
                 else target[j] = IGNORE;
             }

@@ -80,10 +80,16 @@ public final class InstructionRun {
     public static Outcome run(GptModel model, List<InstructionExample> all, Settings s, Judge judge, Function<String, int[]> encode,
                               Function<int[], String> decode, Consumer<String> progress, Consumer<Stage> stages)
             throws InterruptedException {
+        return run(new GptLearner(model, s.weightDecay(), encode, decode), all, s, judge, progress, stages);
+    }
+
+    /** The same on any learner: a GPT-2 trained whole, or a Llama / Qwen3 through LoRA adapters. */
+    public static Outcome run(InstructionLearner model, List<InstructionExample> all, Settings s, Judge judge, Consumer<String> progress,
+                              Consumer<Stage> stages) throws InterruptedException {
         InstructionData.Split split = InstructionData.split(all);
-        progress.accept(String.format("%d examples, split %d/%d/%d (train/test/validation); base %s", all.size(), split.train().size(),
-                split.test().size(), split.validation().size(), model.config()));
-        var report = InstructionTraining.train(model, split.train(), split.validation(), encode,
+        progress.accept(String.format("%d examples, split %d/%d/%d (train/test/validation); %s", all.size(), split.train().size(),
+                split.test().size(), split.validation().size(), model.description()));
+        var report = InstructionTraining.train(model, split.train(), split.validation(),
                 new InstructionTraining.Settings(s.epochs(), s.batchSize(), s.learningRate(), s.weightDecay(), s.maxLength(), s.maskPrompt(),
                         s.seed()), progress);
         progress.accept(String.format("loss %.3f -> %.3f, validation %.3f; %d steps in %.0f s", report.firstLoss(), report.lastTrainLoss(),
@@ -94,7 +100,7 @@ public final class InstructionRun {
         List<Response> responses = new ArrayList<>();
         for (int i = 0; i < split.test().size(); i++) {
             InstructionExample e = split.test().get(i);
-            responses.add(new Response(e, InstructionTraining.respond(model, e, encode, decode, s.maxNewTokens())));
+            responses.add(new Response(e, InstructionTraining.respond(model, e, s.maxNewTokens())));
             if ((i + 1) % 10 == 0 || i + 1 == split.test().size()) {
                 progress.accept(String.format("responses %d/%d (%.0f s)", i + 1, split.test().size(), (System.nanoTime() - t0) / 1e9));
             }

@@ -1,23 +1,18 @@
 package dev.llmsuite.finetune;
 
-import dev.llmsuite.engine.generate.Generator;
-import dev.llmsuite.engine.generate.SamplingParams;
-import dev.llmsuite.engine.model.GptModel;
-import dev.llmsuite.engine.train.AdamW;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * Instruction fine-tuning as the book's chapter 7 runs it: each example as prompt + response, batches
  * collated the book's way (padding to the batch's longest + 1, padding targets after the first masked
- * with -100, optional truncation and prompt masking), the language-model loss, AdamW over every
- * parameter; then the model's greedy response to each test prompt.
+ * with -100, optional truncation and prompt masking), the language-model loss, the learner's AdamW step (every
+ * parameter of a GPT-2; the LoRA adapters of a Llama / Qwen3: {@link InstructionLearner}); then the model's greedy
+ * response to each test prompt.
  */
 public final class InstructionTraining {
     public record Settings(int epochs, int batchSize, double learningRate, double weightDecay, int maxLength, boolean maskPrompt,
@@ -27,11 +22,11 @@ public final class InstructionTraining {
 
     private InstructionTraining() {}
 
-    public static Report train(GptModel model, List<InstructionExample> train, List<InstructionExample> validation,
-                               Function<String, int[]> tokenizer, Settings s, Consumer<String> progress) {
+    /** The book's loop on a learner (its optimizer set up with s.weightDecay()). */
+    public static Report train(InstructionLearner model, List<InstructionExample> train, List<InstructionExample> validation,
+                               Settings s, Consumer<String> progress) {
         long t0 = System.nanoTime();
-        AdamW opt = new AdamW(model, new AdamW.Settings(0.9f, 0.999f, 1e-8f, (float) s.weightDecay()));
-        int max = Math.min(s.maxLength(), model.config().contextLength());
+        int max = Math.min(s.maxLength(), model.contextLength());
         List<InstructionExample> order = new ArrayList<>(train);
         Random rnd = new Random(s.seed());
         int total = s.epochs() * ((train.size() + s.batchSize() - 1) / s.batchSize()), step = 0;
@@ -39,8 +34,8 @@ public final class InstructionTraining {
         for (int epoch = 0; epoch < s.epochs(); epoch++) {
             Collections.shuffle(order, rnd);
             for (int from = 0; from < order.size(); from += s.batchSize()) {
-                InstructionCollate.Batch b = collate(order.subList(from, Math.min(order.size(), from + s.batchSize())), tokenizer, max, s.maskPrompt());
-                double loss = LanguageModelStep.run(model, opt, b.inputs(), b.targets(), b.batchSize(), b.length(), step, s.learningRate());
+                InstructionCollate.Batch b = collate(order.subList(from, Math.min(order.size(), from + s.batchSize())), model, max, s.maskPrompt());
+                double loss = model.trainStep(b, step, s.learningRate());
                 if (step == 0) first = loss;
                 last = loss;
                 step++;
@@ -54,31 +49,29 @@ public final class InstructionTraining {
         double val = 0;
         int batches = 0;
         for (int from = 0; from < validation.size(); from += s.batchSize()) {
-            InstructionCollate.Batch b = collate(validation.subList(from, Math.min(validation.size(), from + s.batchSize())), tokenizer, max, s.maskPrompt());
-            val += model.forward(b.inputs(), b.targets(), b.batchSize(), b.length(), false, 0);
+            InstructionCollate.Batch b = collate(validation.subList(from, Math.min(validation.size(), from + s.batchSize())), model, max, s.maskPrompt());
+            val += model.loss(b);
             batches++;
         }
         return new Report(first, last, batches == 0 ? Double.NaN : val / batches, step, (System.nanoTime() - t0) / 1e9);
     }
 
-    static InstructionCollate.Batch collate(List<InstructionExample> examples, Function<String, int[]> tokenizer, int max, boolean maskPrompt) {
+    static InstructionCollate.Batch collate(List<InstructionExample> examples, InstructionLearner model, int max, boolean maskPrompt) {
         List<int[]> seqs = new ArrayList<>();
         int[] prompts = new int[examples.size()];
         for (int i = 0; i < examples.size(); i++) {
-            seqs.add(tokenizer.apply(examples.get(i).text()));
-            prompts[i] = tokenizer.apply(examples.get(i).prompt()).length;
+            seqs.add(model.encode(examples.get(i).text()));
+            prompts[i] = model.encode(examples.get(i).prompt()).length;
         }
-        return InstructionCollate.collate(seqs, max, maskPrompt ? prompts : null);
+        return InstructionCollate.collate(seqs, max, maskPrompt ? prompts : null, model.endOfText());
     }
 
     /** The model's greedy response to an example's prompt, up to maxNewTokens, ending at end-of-text. */
-    public static String respond(GptModel model, InstructionExample e, Function<String, int[]> tokenizer,
-                                 Function<int[], String> detokenizer, int maxNewTokens) {
-        int[] prompt = tokenizer.apply(e.prompt());
-        int ctx = model.config().contextLength();
+    public static String respond(InstructionLearner model, InstructionExample e, int maxNewTokens) {
+        int[] prompt = model.encode(e.prompt());
+        int ctx = model.contextLength();
         if (prompt.length >= ctx) prompt = Arrays.copyOfRange(prompt, prompt.length - (ctx - 1), prompt.length);
         int room = Math.min(maxNewTokens, ctx - prompt.length);
-        int[] out = new Generator(model).generate(prompt, new SamplingParams(room, 0, 0, 1, 0, Set.of(InstructionCollate.END_OF_TEXT)), null);
-        return detokenizer.apply(out).strip();
+        return model.decode(model.complete(prompt, room)).strip();
     }
 }

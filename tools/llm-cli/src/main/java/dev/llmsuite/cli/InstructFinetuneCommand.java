@@ -3,14 +3,18 @@ package dev.llmsuite.cli;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.cpu.CpuBackend;
 import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.llama.LlamaLora;
 import dev.llmsuite.finetune.InstructionData;
 import dev.llmsuite.finetune.InstructionExample;
 import dev.llmsuite.finetune.InstructionRun;
 import dev.llmsuite.finetune.JudgeClient;
+import dev.llmsuite.finetune.LlamaLearner;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.Encodings;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -24,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "finetune-instruct", mixinStandardHelpOptions = true,
         description = "Instruction fine-tuning (the book's chapter 7), test responses, and judge scores.")
 final class InstructFinetuneCommand implements Callable<Integer> {
-    @Option(names = "--base", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout), or a training job's directory: its newest step") Path base;
+    @Option(names = "--base", required = true, description = "checkpoint directory (Hugging Face GPT-2 layout; Llama 3 / Qwen3: LoRA), or a training job's directory: its newest step") Path base;
     @Option(names = "--data", required = true, description = "Alpaca JSON array or JSON lines (instruction, input, output)") Path data;
     @Option(names = "--epochs", defaultValue = "2") int epochs;
     @Option(names = "--batch", defaultValue = "8") int batch;
@@ -37,6 +41,8 @@ final class InstructFinetuneCommand implements Callable<Integer> {
     @Option(names = "--judge-url", description = "OpenAI-compatible base URL, e.g. http://localhost:8084/v1") String judgeUrl;
     @Option(names = "--judge-model", description = "the judge's model name") String judgeModel;
     @Option(names = "--judge-key", description = "API key for the judge (or env LLM_JUDGE_API_KEY)") String judgeKey;
+    @Option(names = "--lora-rank", defaultValue = "16", description = "Llama 3 / Qwen3 bases: the adapters' rank (default ${DEFAULT-VALUE})") int loraRank;
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "Llama 3 / Qwen3 bases: the adapters' alpha (default ${DEFAULT-VALUE})") double loraAlpha;
     @Option(names = "--threads", defaultValue = "0") int threads;
     @Option(names = "--seed", defaultValue = "123") long seed;
 
@@ -47,24 +53,41 @@ final class InstructFinetuneCommand implements Callable<Integer> {
         BpeTokenizer gpt2 = new BpeTokenizer(Encodings.gpt2());
         InstructionRun.Judge judge = judgeUrl == null ? null : new InstructionRun.Judge(
                 new JudgeClient(judgeUrl, judgeModel, judgeKey != null ? judgeKey : System.getenv("LLM_JUDGE_API_KEY")), judgeModel);
+        var settings = new InstructionRun.Settings(epochs, batch, lr, weightDecay, maxLength, maskPrompt, maxNewTokens, seed);
         try (ComputeBackend be = threads > 0 ? new CpuBackend(threads) : CpuBackend.allCores()) {
-            GptModel model = HfCheckpoint.load(be, HfCheckpoint.newestIn(base));
+            Path dir = HfCheckpoint.newestIn(base);
             System.out.println(data.getFileName() + ":");
-            InstructionRun.Outcome outcome = InstructionRun.run(model, all,
-                    new InstructionRun.Settings(epochs, batch, lr, weightDecay, maxLength, maskPrompt, maxNewTokens, seed), judge,
-                    gpt2::encode, gpt2::decode, System.out::println, stage -> { });
-            if (!outcome.responses().isEmpty()) System.out.println("first test response: " + outcome.responses().getFirst().modelResponse());
-            InstructionRun.Judged verdict = outcome.result().judge();
-            if (verdict != null && verdict.error() != null) System.out.println("judge " + judgeModel + ": " + verdict.error());
-            if (verdict != null && verdict.error() == null) {
-                System.out.printf("judge %s: mean score %s over %d scored, %d unparseable%n", judgeModel,
-                        verdict.mean() == null ? "-" : String.format("%.2f", verdict.mean()), verdict.scored(), verdict.unparseable());
+            if (LlamaCheckpoint.isOne(dir)) {
+                try (LlamaLearner learner = LlamaLearner.open(be, dir, new LlamaLora.Settings(loraRank, loraAlpha, EnumSet.allOf(LlamaLora.Target.class)),
+                        weightDecay, seed)) {
+                    InstructionRun.Outcome outcome = InstructionRun.run(learner, all, settings, judge, System.out::println, stage -> { });
+                    report(outcome);
+                    if (out != null) {
+                        learner.save(out, out.resolve("adapter"));
+                        outcome.writeResponses(out.resolve(InstructionRun.RESPONSES));
+                        System.out.println("model (adapters merged), adapter/ and " + InstructionRun.RESPONSES + " written to " + out);
+                    }
+                }
+                return 0;
             }
+            GptModel model = HfCheckpoint.load(be, dir);
+            InstructionRun.Outcome outcome = InstructionRun.run(model, all, settings, judge, gpt2::encode, gpt2::decode, System.out::println, stage -> { });
+            report(outcome);
             if (out != null) {
                 outcome.save(model, out);
                 System.out.println("model and " + InstructionRun.RESPONSES + " written to " + out);
             }
         }
         return 0;
+    }
+
+    private void report(InstructionRun.Outcome outcome) {
+        if (!outcome.responses().isEmpty()) System.out.println("first test response: " + outcome.responses().getFirst().modelResponse());
+        InstructionRun.Judged verdict = outcome.result().judge();
+        if (verdict != null && verdict.error() != null) System.out.println("judge " + judgeModel + ": " + verdict.error());
+        if (verdict != null && verdict.error() == null) {
+            System.out.printf("judge %s: mean score %s over %d scored, %d unparseable%n", judgeModel,
+                    verdict.mean() == null ? "-" : String.format("%.2f", verdict.mean()), verdict.scored(), verdict.unparseable());
+        }
     }
 }

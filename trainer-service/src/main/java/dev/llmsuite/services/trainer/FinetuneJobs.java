@@ -2,13 +2,18 @@ package dev.llmsuite.services.trainer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.llama.LlamaLora;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.ClassificationRun;
 import dev.llmsuite.finetune.FinetuneResult;
+import dev.llmsuite.finetune.GptLearner;
+import dev.llmsuite.finetune.InstructionLearner;
 import dev.llmsuite.finetune.InstructionRun;
 import dev.llmsuite.finetune.ClassifierTraining;
 import dev.llmsuite.finetune.JudgeClient;
+import dev.llmsuite.finetune.LlamaLearner;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.Names;
@@ -25,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +42,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Fine-tuning jobs: a pre-trained checkpoint, a dataset from finetune.examples, and the book's chapter 6
- * (a classifier: last block, LoRA or everything trained) or chapter 7 (instruction following). A job waits
+ * (a classifier: last block, LoRA or everything trained) or chapter 7 (instruction following: a GPT-2 trained
+ * whole, a Llama 3 / Qwen3 through LoRA adapters). A job waits
  * for its dataset to be closed, runs on the service's one fine-tuning thread with progress in its status
  * (an instruction job then answers its test prompts and, given a judge endpoint, has them scored),
  * and ends as a checkpoint that inference-service serves under the job's id (announced on
@@ -139,6 +146,7 @@ public class FinetuneJobs {
             throw ProblemException.notFound("no checkpoint at " + Names.quoted(spec.base()));
         }
         if (!Files.isRegularFile(base.resolve("model.safetensors"))) throw ProblemException.notFound("no checkpoint at " + Names.quoted(spec.base()));
+        spec = fittingTheBase(raw, spec, LlamaCheckpoint.isOne(base));
         Job job = new Job(spec, base);
         if (jobs.putIfAbsent(spec.id(), job) != null || Files.exists(directories.of(spec.id()))) {
             jobs.remove(spec.id(), job);
@@ -153,6 +161,23 @@ public class FinetuneJobs {
         datasets.get(spec.dataset()).ifPresent(d -> start(job, d));
         LOG.infof("fine-tuning job %s (%s, %s) on %s from %s", spec.id(), spec.task(), spec.mode(), spec.dataset(), base);
         return job.status(datasets);
+    }
+
+    /**
+     * A Llama 3 / Qwen3 base fine-tunes instructions through LoRA adapters (its default mode); a GPT-2 base as the book
+     * does (every weight). Classification jobs take GPT-2 bases.
+     */
+    private static FinetuneSpec fittingTheBase(FinetuneSpec raw, FinetuneSpec spec, boolean llama) {
+        if (!llama) {
+            if (!spec.classification() && spec.mode().equals("lora")) {
+                throw ProblemException.badRequest("instruction jobs on a GPT-2 base train every weight (mode all); lora is for Llama 3 / Qwen3 bases");
+            }
+            return spec;
+        }
+        if (spec.classification()) throw ProblemException.badRequest("classification jobs take GPT-2 bases; " + spec.base() + " is a Llama 3 / Qwen3 model");
+        if (raw.mode() == null) return spec.withMode("lora");
+        if (!spec.mode().equals("lora")) throw ProblemException.badRequest("a Llama 3 / Qwen3 base fine-tunes with mode lora");
+        return spec;
     }
 
     // ---------------------------------------------------------------- jobs kept across restarts
@@ -261,6 +286,12 @@ public class FinetuneJobs {
         job.state = FinetuneState.RUNNING;
         GptModel model = null;
         try {
+            if (LlamaCheckpoint.isOne(job.base)) {
+                instructLlama(job, d);
+                job.state = FinetuneState.COMPLETED;
+                LOG.infof("fine-tuning job %s completed: %s", job.spec.id(), job.result);
+                return;
+            }
             model = HfCheckpoint.load(backend.get(), job.base);
             if (model.config().vocabSize() != Gpt2.VOCABULARY_SIZE) {
                 throw new IllegalArgumentException("the base must use GPT-2's vocabulary (" + Gpt2.VOCABULARY_SIZE + " ids)");
@@ -287,41 +318,70 @@ public class FinetuneJobs {
                 s.adaptLearningRate(), s.adaptLeftOut(), s.keepBest(), s.seed());
         ClassificationRun.Outcome outcome = ClassificationRun.run(model, raw, settings, gpt2::encodeOrdinary, job::report, null);
         Path adapter = directories.adapter(s.id());
-        publish(job, outcome.result().steps(), outcome.result(), Map.of("test_accuracy", outcome.result().testAccuracy()), dir -> {
+        publish(job, outcome.result().steps(), outcome.result(), Map.of("test_accuracy", outcome.result().testAccuracy()), Encodings.gpt2().hash(), dir -> {
             if (outcome.save(model, dir, adapter)) job.adapter = adapter.toString();
         });
     }
 
     /** The book's chapter 7 ({@link InstructionRun}), judged when the spec names a judge its hosts allow. */
     private void instruct(Job job, GptModel model, FinetuneDatasets.Dataset d) throws Exception {
+        InstructionRun.Outcome outcome = instructionRun(job, new GptLearner(model, job.spec.weightDecay(), gpt2::encode, gpt2::decode), d);
+        publishInstruction(job, outcome, Encodings.gpt2().hash(), dir -> outcome.save(model, dir));
+    }
+
+    /**
+     * Chapter 7 on a Llama 3 / Qwen3 base through LoRA adapters on every linear layer: the checkpoint holds the base
+     * with the adapters merged in (config.json, model.safetensors, the base's tokenizer files) and the test responses;
+     * the adapters go apart, in PEFT's files, under checkpoint-dir/adapters/ID as a GPT-2 classifier's do.
+     */
+    private void instructLlama(Job job, FinetuneDatasets.Dataset d) throws Exception {
+        FinetuneSpec s = job.spec;
+        var lora = new LlamaLora.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LlamaLora.Target.class));
+        try (LlamaLearner learner = LlamaLearner.open(backend.get(), job.base, lora, s.weightDecay(), s.seed())) {
+            InstructionRun.Outcome outcome = instructionRun(job, learner, d);
+            Path adapter = directories.adapter(s.id());
+            publishInstruction(job, outcome, learner.tokenizer().vocabulary().hash(), dir -> {
+                learner.save(dir, adapter);
+                outcome.writeResponses(dir.resolve(InstructionRun.RESPONSES));
+                job.adapter = adapter.toString();
+            });
+        }
+    }
+
+    private InstructionRun.Outcome instructionRun(Job job, InstructionLearner learner, FinetuneDatasets.Dataset d) throws Exception {
         FinetuneSpec s = job.spec;
         String judgeRefused = s.judgeUrl() == null ? null : judgeHosts().refusal(s.judgeUrl()); // the list may have changed since
         InstructionRun.Judge judge = s.judgeUrl() == null || judgeRefused != null ? null
                 : new InstructionRun.Judge(new JudgeClient(s.judgeUrl(), s.judgeModel(), config.finetune().judgeApiKey().orElse(null)),
                         s.judgeModel());
-        InstructionRun.Outcome outcome = InstructionRun.run(model, d.instructions(),
+        InstructionRun.Outcome outcome = InstructionRun.run(learner, d.instructions(),
                 new InstructionRun.Settings(s.epochs(), s.batchSize(), s.learningRate(), s.weightDecay(), s.maxLength(), s.maskPrompt(),
                         s.maxNewTokens(), s.seed()),
-                judge, gpt2::encode, gpt2::decode, job::report,
+                judge, job::report,
                 stage -> job.state = stage == InstructionRun.Stage.RESPONDING ? FinetuneState.RESPONDING : FinetuneState.JUDGING);
-        InstructionRun.Result result = judgeRefused == null ? outcome.result()
-                : outcome.result().withJudge(InstructionRun.Judged.failed(s.judgeModel(), judgeRefused));
+        return judgeRefused == null ? outcome
+                : new InstructionRun.Outcome(outcome.result().withJudge(InstructionRun.Judged.failed(s.judgeModel(), judgeRefused)), outcome.responses());
+    }
+
+    private void publishInstruction(Job job, InstructionRun.Outcome outcome, String vocabularyHash, CheckpointWriter.Contents files)
+            throws Exception {
+        InstructionRun.Result result = outcome.result();
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("loss", result.lastTrainLoss());
         if (!Double.isNaN(result.validationLoss())) metrics.put("val_loss", result.validationLoss());
-        publish(job, result.steps(), result, metrics, dir -> outcome.save(model, dir));
+        publish(job, result.steps(), result, metrics, vocabularyHash, files);
     }
 
     /** Writes the result as a checkpoint (plus trainer.json) and announces it for inference-service. */
-    private void publish(Job job, int steps, FinetuneResult result, Map<String, Double> metrics, CheckpointWriter.Contents files)
-            throws Exception {
+    private void publish(Job job, int steps, FinetuneResult result, Map<String, Double> metrics, String vocabularyHash,
+                         CheckpointWriter.Contents files) throws Exception {
         if (job.cancelled) throw new Cancelled(); // a cancelled run writes and announces nothing
         Path dir = directories.of(job.spec.id()).resolve("step-" + steps);
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("dataset", job.spec.dataset());
         meta.put("step", steps);
         meta.put("tokens", 0);
-        meta.put("vocabularyHash", Encodings.gpt2().hash());
+        meta.put("vocabularyHash", vocabularyHash);
         meta.put("finetune", Map.of("spec", job.spec, "base", job.base.toString(), "result", result));
         Map<String, String> hashes = CheckpointWriter.write(dir, tmp -> {
             files.writeInto(tmp);

@@ -11,7 +11,8 @@ import java.util.Set;
  * @param task      {@code classification} (the book's chapter 6) or {@code instruction} (chapter 7)
  * @param base      the pre-trained checkpoint: a directory under llm.trainer.checkpoint-dir, e.g. "demo/step-558"
  * @param dataset   the dataset on finetune.examples
- * @param mode      classification: last_block (the book), lora or all; instruction: all (the book's)
+ * @param mode      classification: last_block (the book), lora or all; instruction: all (the book's, GPT-2 bases) or lora
+ *                  (Llama 3 / Qwen3 bases: adapters of loraRank and loraAlpha on every linear layer)
  * @param email     classification texts are raw e-mails: clean them first
  * @param maxNewTokens instruction: the longest response generated for each test example
  * @param judgeUrl  instruction: an OpenAI-compatible endpoint (e.g. http://host:8084/v1) whose model scores the
@@ -30,6 +31,12 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
 
     boolean classification() { return "classification".equals(task); }
 
+    FinetuneSpec withMode(String newMode) {
+        return new FinetuneSpec(id, task, base, dataset, newMode, epochs, batchSize, learningRate, weightDecay, maxLength, loraRank,
+                loraAlpha, maskPrompt, email, seed, maxNewTokens, judgeUrl, judgeModel, adaptEpochs, adaptLearningRate, adaptLeftOut,
+                keepBest);
+    }
+
     FinetuneSpec resolved() {
         try {
             JobDirectories.requireJobId("id", id);
@@ -43,8 +50,8 @@ public record FinetuneSpec(String id, String task, String base, String dataset, 
         if (base == null || base.isBlank()) throw ProblemException.badRequest("base (a checkpoint directory) is required");
         boolean cls = classification();
         String m = mode == null ? (cls ? "last_block" : "all") : mode.toLowerCase();
-        if (!(cls ? Set.of("last_block", "lora", "all") : Set.of("all")).contains(m)) {
-            throw ProblemException.badRequest("mode for " + task + " must be " + (cls ? "last_block, lora or all" : "all"));
+        if (!(cls ? Set.of("last_block", "lora", "all") : Set.of("all", "lora")).contains(m)) {
+            throw ProblemException.badRequest("mode for " + task + " must be " + (cls ? "last_block, lora or all" : "all or lora"));
         }
         FinetuneSpec r = new FinetuneSpec(id, task, base, dataset, m, or(epochs, cls ? 5 : 2), or(batchSize, 8),
                 or(learningRate, 5e-5), or(weightDecay, 0.1), or(maxLength, cls ? 256 : 1024), or(loraRank, 16),

@@ -230,8 +230,10 @@ class FinetuneJobsTest {
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptLearningRate must be"));
         given().contentType("application/json").body(job("t9", "classification", "short", Map.of("adaptLeftOut", true)))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("adaptLeftOut needs adaptEpochs"));
-        given().contentType("application/json").body(job("t4", "instruction", "short", Map.of("mode", "lora")))
+        given().contentType("application/json").body(job("t4", "instruction", "short", Map.of("mode", "last_block")))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("mode for instruction"));
+        given().contentType("application/json").body(job("t10", "instruction", "short", Map.of("mode", "lora")))
+                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("lora is for Llama 3 / Qwen3 bases"));
         given().contentType("application/json").body(job("counted", "classification", "short", Map.of()))
                 .post("/v1/finetune-jobs").then().statusCode(409);
         given().get("/v1/finetune-jobs/none").then().statusCode(404);

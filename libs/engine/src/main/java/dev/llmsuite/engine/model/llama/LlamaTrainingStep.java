@@ -108,6 +108,11 @@ public final class LlamaTrainingStep implements AutoCloseable {
         grads = new Gradients(dEmbed, layers, own(h), c.tiedEmbeddings() ? dEmbed : own((long) c.vocabSize() * h));
     }
 
+    /** The sequence length these buffers are for. */
+    public int length() {
+        return t;
+    }
+
     /** Every weight's gradient after {@link #lossAndGradients}; null when adapters are trained (they hold theirs). */
     public Gradients gradients() {
         return grads;
@@ -115,14 +120,27 @@ public final class LlamaTrainingStep implements AutoCloseable {
 
     /** Zeroes the gradients, runs forward and backward, and returns the mean cross-entropy over targets (-100: none). */
     public double lossAndGradients(int[] ids, int[] targets) {
+        for (Tensor g : owned) be.zero(g); // activations are overwritten anyway; zeroing them too keeps this simple
+        if (lora != null) be.zero(lora.gradients());
+        return addLossAndGradients(ids, targets, 1f);
+    }
+
+    /**
+     * Adds weight × the gradients of this sequence's mean cross-entropy to those already there (a batch of sequences:
+     * weight = this one's share of the batch's targets) and returns its mean cross-entropy.
+     */
+    public double addLossAndGradients(int[] ids, int[] targets, float weight) {
+        double loss = loss(ids, targets);
+        backward(ids, targets, weight);
+        return loss;
+    }
+
+    /** The mean cross-entropy over targets (-100: none), forward only. */
+    public double loss(int[] ids, int[] targets) {
         LlamaConfig c = model.config();
         if (ids.length != t || targets.length != t) throw new IllegalArgumentException("ids and targets must hold " + t + " tokens");
         for (int id : ids) if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
-        for (Tensor g : owned) be.zero(g); // activations are overwritten anyway; zeroing them too keeps this simple
-        if (lora != null) be.zero(lora.gradients());
-        double loss = forward(ids, targets);
-        backward(ids, targets);
-        return loss;
+        return forward(ids, targets);
     }
 
     private double forward(int[] ids, int[] targets) {
@@ -161,10 +179,11 @@ public final class LlamaTrainingStep implements AutoCloseable {
         return be.crossEntropyForward(logits, targets, losses, lse, t, c.vocabSize());
     }
 
-    private void backward(int[] ids, int[] targets) {
+    private void backward(int[] ids, int[] targets, float weight) {
         LlamaConfig c = model.config();
         int h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d, in = c.intermediate();
-        be.crossEntropyBackward(logits, targets, lse, t, c.vocabSize(), 1f); // logits now hold dlogits
+        zero(dx, dnorm); // the head's and final norm's products accumulate into them
+        be.crossEntropyBackward(logits, targets, lse, t, c.vocabSize(), weight); // logits now hold dlogits
         be.matmulBackward(dnorm, grads == null ? null : grads.head(), null, logits, normF, model.head(), t, h, c.vocabSize());
         be.rmsNormBackward(dx, grads == null ? normSink : grads.finalNorm(), dnorm, xOut, model.finalNorm(), rstdF, t, h);
         for (int l = c.layers() - 1; l >= 0; l--) {

@@ -1,0 +1,186 @@
+package dev.llmsuite.finetune;
+
+import dev.llmsuite.engine.backend.ComputeBackend;
+import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.LlamaCheckpoint;
+import dev.llmsuite.engine.model.llama.LlamaGenerator;
+import dev.llmsuite.engine.model.llama.LlamaLora;
+import dev.llmsuite.engine.model.llama.LlamaModel;
+import dev.llmsuite.engine.model.llama.LlamaTrainingStep;
+import dev.llmsuite.engine.train.AdamW;
+import dev.llmsuite.tokenizer.HfTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A Llama 3 / Qwen3 model fine-tuned through LoRA adapters on its frozen weights ({@link LlamaLora}), with its own
+ * tokenizer.json: each example starts with the model's BOS when its tokenizer_config.json says add_bos_token and ends
+ * with its EOS (config.json's first eos_token_id). A batch is its rows one after the other, each row's gradient
+ * weighted by its share of the batch's targets, so the step is on the batch's mean loss as GPT-2's is. Answers come
+ * from the base with the adapters merged in (after which it trains no more).
+ */
+public final class LlamaLearner implements InstructionLearner, AutoCloseable {
+    /** The base's files a fine-tuned checkpoint carries over as they are (its config.json: the same shape, with its ids). */
+    private static final List<String> BASE_FILES = List.of("config.json", "tokenizer.json", "tokenizer_config.json",
+            "generation_config.json", "chat_template.jinja");
+
+    private final Path baseDir;
+    private final LlamaModel model;
+    private final LlamaLora lora;
+    private final HfTokenizer tokenizer;
+    private final int eos;
+    private final Integer bos;
+    private final AdamW optimizer;
+    private LlamaTrainingStep step;
+    private boolean merged;
+
+    private LlamaLearner(Path baseDir, LlamaModel model, LlamaLora lora, HfTokenizer tokenizer, int eos, Integer bos, double weightDecay) {
+        this.baseDir = baseDir;
+        this.model = model;
+        this.lora = lora;
+        this.tokenizer = tokenizer;
+        this.eos = eos;
+        this.bos = bos;
+        this.optimizer = new AdamW(model.backend(), lora.parameters(), lora.gradients(), lora.specs(),
+                new AdamW.Settings(0.9f, 0.999f, 1e-8f, (float) weightDecay));
+    }
+
+    /** The model of a Hugging Face Llama / Qwen3 directory with new adapters of the given settings. */
+    public static LlamaLearner open(ComputeBackend backend, Path dir, LlamaLora.Settings settings, double weightDecay, long seed)
+            throws IOException {
+        Path tokenizerFile = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokenizerFile)) throw new IllegalArgumentException(dir + " has no tokenizer.json");
+        HfTokenizer tokenizer = HfTokenizer.read(tokenizerFile);
+        Map<?, ?> config = HfCheckpoint.jsonObject(dir.resolve("config.json"));
+        Object eosValue = config.get("eos_token_id") instanceof List<?> list && !list.isEmpty() ? list.getFirst() : config.get("eos_token_id");
+        if (!(eosValue instanceof Long eos)) throw new IllegalArgumentException(dir + ": config.json names no eos_token_id");
+        boolean addBos = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
+                && Boolean.TRUE.equals(HfCheckpoint.jsonObject(dir.resolve("tokenizer_config.json")).get("add_bos_token"));
+        Integer bos = addBos && config.get("bos_token_id") instanceof Long id ? Math.toIntExact(id) : null;
+        LlamaModel model = LlamaCheckpoint.load(backend, dir);
+        try {
+            if (eos >= model.config().vocabSize()) throw new IllegalArgumentException(dir + ": eos_token_id " + eos + " outside the vocabulary");
+            return new LlamaLearner(dir, model, new LlamaLora(backend, model.config(), settings, seed), tokenizer, Math.toIntExact(eos), bos,
+                    weightDecay);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    public LlamaModel model() { return model; }
+
+    public LlamaLora adapters() { return lora; }
+
+    public HfTokenizer tokenizer() { return tokenizer; }
+
+    @Override public int contextLength() { return model.config().contextLength(); }
+
+    @Override public int endOfText() { return eos; }
+
+    @Override
+    public int[] encode(String text) {
+        int[] ids = tokenizer.encode(text);
+        if (bos == null) return ids;
+        int[] out = new int[ids.length + 1];
+        out[0] = bos;
+        System.arraycopy(ids, 0, out, 1, ids.length);
+        return out;
+    }
+
+    @Override public String decode(int[] ids) { return tokenizer.decode(ids); }
+
+    @Override
+    public double trainStep(InstructionCollate.Batch b, int stepNumber, double learningRate) {
+        if (merged) throw new IllegalStateException("the adapters were merged into the model: it trains no more");
+        int total = counted(b.targets(), 0, b.targets().length);
+        if (total == 0) return Double.NaN;
+        LlamaTrainingStep s = stepFor(b.length());
+        model.backend().zero(lora.gradients());
+        double loss = 0;
+        for (int row = 0; row < b.batchSize(); row++) {
+            int from = row * b.length(), to = from + b.length(), n = counted(b.targets(), from, to);
+            if (n == 0) continue;
+            float share = (float) n / total;
+            loss += share * s.addLossAndGradients(Arrays.copyOfRange(b.inputs(), from, to), Arrays.copyOfRange(b.targets(), from, to), share);
+        }
+        optimizer.clipGradientNorm(1.0);
+        optimizer.step((float) learningRate);
+        return loss;
+    }
+
+    @Override
+    public double loss(InstructionCollate.Batch b) {
+        int total = counted(b.targets(), 0, b.targets().length);
+        if (total == 0) return Double.NaN;
+        LlamaTrainingStep s = stepFor(b.length());
+        double loss = 0;
+        for (int row = 0; row < b.batchSize(); row++) {
+            int from = row * b.length(), to = from + b.length(), n = counted(b.targets(), from, to);
+            if (n > 0) loss += (double) n / total * s.loss(Arrays.copyOfRange(b.inputs(), from, to), Arrays.copyOfRange(b.targets(), from, to));
+        }
+        return loss;
+    }
+
+    @Override
+    public int[] complete(int[] prompt, int maxNewTokens) {
+        mergeAdapters();
+        return new LlamaGenerator(model).generate(prompt, new SamplingParams(maxNewTokens, 0, 0, 1, 0, Set.of(eos)), null);
+    }
+
+    /** Folds the adapters into the weights (once): the model then answers, and is saved, as base + adapters. */
+    public void mergeAdapters() {
+        if (merged) return;
+        lora.mergeInto(model);
+        merged = true;
+    }
+
+    /**
+     * Writes the fine-tuned model into dir: the base with the adapters merged in (model.safetensors) and the base's
+     * config and tokenizer files; and the adapters apart, in PEFT's files, into adapterDir.
+     */
+    public void save(Path dir, Path adapterDir) throws IOException {
+        mergeAdapters();
+        LlamaCheckpoint.save(model, dir);
+        for (String file : BASE_FILES) {
+            if (Files.isRegularFile(baseDir.resolve(file))) Files.copy(baseDir.resolve(file), dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+        }
+        lora.save(adapterDir);
+    }
+
+    @Override
+    public String description() {
+        return "base " + model.config().architecture() + " " + model.config().parameterCount() + " parameters, LoRA rank "
+                + lora.settings().rank() + " on " + lora.settings().targets();
+    }
+
+    /** The training step for sequences of t tokens: one kept at a time (a step holds t × vocabulary logits). */
+    private LlamaTrainingStep stepFor(int t) {
+        if (step == null || step.length() != t) {
+            if (step != null) step.close();
+            step = new LlamaTrainingStep(model, lora, t);
+        }
+        return step;
+    }
+
+    private static int counted(int[] targets, int from, int to) {
+        int n = 0;
+        for (int i = from; i < to; i++) if (targets[i] != InstructionCollate.IGNORE) n++;
+        return n;
+    }
+
+    @Override
+    public void close() {
+        if (step != null) step.close();
+        optimizer.close();
+        lora.close();
+        model.close();
+    }
+}
