@@ -9,6 +9,7 @@ import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.io.Safetensors;
 import dev.llmsuite.engine.io.gguf.GgufCheckpoint;
 import dev.llmsuite.engine.io.gguf.GgufFile;
+import dev.llmsuite.engine.io.gguf.LlamaGguf;
 import dev.llmsuite.engine.io.tf.OpenAiCheckpoint;
 import dev.llmsuite.engine.io.tf.TensorBundle;
 import dev.llmsuite.engine.io.torch.TorchCheckpointFile;
@@ -106,6 +107,18 @@ class FileParsersFuzzTest {
             GgufCheckpoint.load(backend, f).close();
         } catch (IOException refused) {
             // a malformed file, or not a GPT-2 this engine runs, said so
+        }
+    }
+
+    /** A llama / qwen3 GGUF file: read, loaded (q/k rows un-permuted, rope_freqs turned into scaling) and run. */
+    @FuzzTest(maxDuration = "15s")
+    void llamaGgufFiles(FuzzedDataProvider data) throws IOException {
+        Path f = dir.resolve("fuzz-llama.gguf");
+        Files.write(f, data.consumeRemainingAsBytes());
+        try (LlamaModel model = LlamaGguf.load(backend, f)) {
+            model.forward(Arrays.copyOf(new int[] {1, 2, 3}, Math.min(3, model.config().contextLength())));
+        } catch (IOException refused) {
+            // a malformed file, or not a Llama / Qwen3 this engine runs, said so
         }
     }
 

@@ -155,7 +155,7 @@ public final class GgufCheckpoint {
         if (!Arrays.equals(t.shape(), expected)) {
             throw new IOException(f.path() + ": " + name + " has shape " + Arrays.toString(t.shape()) + ", the header implies " + Arrays.toString(expected));
         }
-        if (t.type() == null) throw new IOException(f.path() + ": " + name + " is ggml type " + t.typeId() + "; this suite reads f32, f16, bf16 and q8_0");
+        if (t.type() == null) throw new IOException(f.path() + ": " + name + " is ggml type " + t.typeId() + "; this suite reads f32, f16, bf16, q8_0, q4_k, q5_k and q6_k");
     }
 
     private static int intKey(GgufFile f, String k) throws IOException {

@@ -143,7 +143,7 @@ public final class GgufFile implements AutoCloseable {
     public float[] floats(String name) throws IOException {
         TensorInfo t = tensors.get(name);
         if (t == null) throw new IOException(path + ": no tensor '" + name + "'");
-        if (t.type() == null) throw new IOException(path + ": " + name + " is ggml type " + t.typeId() + ", which this suite does not decode (f32, f16, bf16, q8_0)");
+        if (t.type() == null) throw new IOException(path + ": " + name + " is ggml type " + t.typeId() + ", which this suite does not decode (f32, f16, bf16, q8_0, q4_k, q5_k, q6_k)");
         if (t.elements() > Integer.MAX_VALUE - 8) throw new IOException(path + ": " + name + " is too large for one array");
         float[] out = new float[(int) t.elements()];
         int blocksPerRead = Math.max(1, (1 << 20) / t.type().blockBytes);

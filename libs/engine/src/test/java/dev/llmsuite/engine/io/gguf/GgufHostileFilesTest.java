@@ -147,12 +147,12 @@ class GgufHostileFilesTest {
 
     @Test
     void aTypeThisSuiteDoesNotDecodeIsNamed() throws Exception {
-        byte[] bytes = Header.start(1, 0).str("t").u32(1).u64(256).u32(12).u64(0).padded(512);
-        Path f = dir.resolve("q4k.gguf");
+        byte[] bytes = Header.start(1, 0).str("t").u32(1).u64(256).u32(2).u64(0).padded(512); // Q4_0
+        Path f = dir.resolve("q4_0.gguf");
         Files.write(f, bytes);
         try (GgufFile g = GgufFile.open(f)) {
             IOException e = assertThrows(IOException.class, () -> g.floats("t"));
-            assertTrue(e.getMessage().contains("ggml type 12"), e.getMessage());
+            assertTrue(e.getMessage().contains("ggml type 2"), e.getMessage());
         }
     }
 
