@@ -13,7 +13,6 @@ date_string.
 import json
 import pathlib
 
-from jinja2.exceptions import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -49,8 +48,10 @@ def main():
             context = dict(conversation["context"])
             try:
                 result = {"rendered": template.render(**context)}
-            except (RaisedByTemplate, TemplateError) as e:
+            except RaisedByTemplate as e:  # the template's own refusal: its words must come through
                 result = {"error": str(e)}
+            except Exception as e:  # the template failed on this input (a Python error inside Jinja2): any refusal
+                result = {"failure": f"{type(e).__name__}: {e}"}
             cases.append({"template": path.name, "conversation": conversation["name"], **result})
     (TEMPLATES / "expected.json").write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{len(cases)} renderings written")

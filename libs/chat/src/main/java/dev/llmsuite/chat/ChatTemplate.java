@@ -228,6 +228,8 @@ public final class ChatTemplate {
             throw new ResourceNotFoundException("a chat template reads no files (" + name + ")");
         });
         jinjava.getGlobalContext().registerFilter(new TojsonFilter(MAX_OUTPUT_CHARS));
+        jinjava.getGlobalContext().registerFilter(new ItemsFilter());
+        jinjava.getGlobalContext().registerFilter(new TrimFilter());
         jinjava.getGlobalContext().registerExpTest(new IterableTest());
         jinjava.getGlobalContext().registerFunction(function("raise_exception", "raiseException", String.class));
         jinjava.getGlobalContext().registerFunction(function("strftime_now", "strftimeNow", String.class));

@@ -6,7 +6,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Three places where Jinjava reads Jinja2 syntax otherwise than Jinja2, rewritten in the template's source (inside
+ * Four places where Jinjava reads Jinja2 syntax otherwise than Jinja2, rewritten in the template's source (inside
  * {@code {{ }}} and {@code {% %}} only, never in its text or string literals) before Jinjava parses it:
  * <ul>
  *   <li>{@code seq[::-1]}, Python's reversed slice (Qwen3 walks its messages backwards with it), which Jinjava's
@@ -17,8 +17,10 @@ import java.util.regex.Pattern;
  *   <li>{@code not x is defined}: Jinja2 tests before negating, Jinjava negates {@code x} first (so Llama 3.1's
  *       {@code not date_string is defined} was false with no date given): becomes {@code x is not defined}, and
  *       {@code not x is not none} becomes {@code x is none}, for a name, attribute or subscript x.</li>
+ *   <li>{@code loop.previtem} / {@code loop.nextitem}, which Jinjava's loop lacks: the loop's sequence indexed
+ *       around {@code loop.index0} (Hermes' tool templates).</li>
  * </ul>
- * Everything else is Jinjava's: these three are what the templates checked in ChatTemplateFixtureTest needed.
+ * Everything else is Jinjava's: these are what the templates checked in ChatTemplateFixtureTest needed.
  */
 final class JinjavaDialect {
     private JinjavaDialect() {}
@@ -26,6 +28,7 @@ final class JinjavaDialect {
     static String rewrite(String template) {
         StringBuilder out = new StringBuilder(template.length() + 64);
         int depth = 0; // block tags open
+        List<String> loops = new ArrayList<>(); // the sequences of the for-loops open, innermost last
         int i = 0;
         while (i < template.length()) {
             int open = nextTag(template, i);
@@ -40,13 +43,20 @@ final class JinjavaDialect {
                 break;
             }
             String inside = template.substring(open + 2, end);
+            String sequence = null;
             if (close.equals("%}")) {
                 depth += blockDepthChange(inside);
                 // Jinjava renders nested blocks by recursion: thousands deep overflow the stack
                 if (depth > MAX_NESTING) throw new ChatTemplateException("the chat template nests blocks more than " + MAX_NESTING + " deep");
+                Matcher loop = FOR_TAG.matcher(inside);
+                if (loop.matches()) sequence = loop.group(1).strip();
+                else if (TAG_NAME.matcher(inside).find() && tagName(inside).equals("endfor") && !loops.isEmpty()) loops.removeLast();
             }
+            String rewritten = rewriteExpression(inside);
+            if (!loops.isEmpty()) rewritten = neighbours(rewritten, loops.getLast());
+            if (sequence != null) loops.add(rewriteExpression(sequence));
             out.append(template, i, open + 2);
-            out.append(rewriteExpression(inside));
+            out.append(rewritten);
             out.append(close);
             i = end + 2;
         }
@@ -54,6 +64,35 @@ final class JinjavaDialect {
     }
 
     private static final Pattern TAG_NAME = Pattern.compile("^[-+]?\\s*(\\w+)");
+    /** {% for TARGETS in SEQUENCE %}: the sequence (a for with an if-clause or recursive is left as it is). */
+    private static final Pattern FOR_TAG = Pattern.compile("^[-+]?\\s*for\\s+[\\w\\s,]+?\\s+in\\s+(.+?)\\s*[-+]?$", Pattern.DOTALL);
+    private static final Pattern NEIGHBOUR = Pattern.compile("\\bloop\\.(previtem|nextitem)\\b");
+
+    private static String tagName(String tag) {
+        Matcher m = TAG_NAME.matcher(tag);
+        return m.find() ? m.group(1) : "";
+    }
+
+    /**
+     * {@code loop.previtem} and {@code loop.nextitem} (Jinja2's; Hermes' tool templates look back at the previous
+     * message) as the loop's own sequence indexed around {@code loop.index0}, none at the ends; Jinjava's loop has
+     * neither.
+     */
+    private static String neighbours(String expression, String sequence) {
+        boolean[] inString = stringMask(expression);
+        Matcher m = NEIGHBOUR.matcher(expression);
+        StringBuilder out = new StringBuilder();
+        int last = 0;
+        while (m.find()) {
+            if (inString[m.start()]) continue;
+            String replacement = m.group(1).equals("previtem")
+                    ? "(none if loop.first else (" + sequence + ")[loop.index0 - 1])"
+                    : "(none if loop.last else (" + sequence + ")[loop.index0 + 1])";
+            out.append(expression, last, m.start()).append(replacement);
+            last = m.end();
+        }
+        return out.append(expression, last, expression.length()).toString();
+    }
 
     /** +1 for a tag that opens a block (if, for, macro, call, filter), -1 for its end tag. */
     private static int blockDepthChange(String tag) {

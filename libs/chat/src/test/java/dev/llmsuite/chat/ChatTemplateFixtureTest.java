@@ -19,10 +19,11 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Five models' own chat templates (Llama 3, 3.1, 3.2, Qwen2.5, Qwen3) over eight conversations — tools offered,
- * a tool-call round, reasoning in history, escapes, a template refusing a conversation — rendered here and by
- * Jinja2 as transformers configures it ({@code src/test/python/make_chat_fixture.py} wrote expected.json): the same
- * text to the character, or the same refusal.
+ * Thirteen models' own chat templates (Llama 3, 3.1, 3.2, 3.3, Qwen2.5, Qwen3, DeepSeek-R1's two distills, Phi-3.5,
+ * Mistral NeMo, Hermes 2 Pro and 3, FireFunction v2) over eight conversations — tools offered, a tool-call round,
+ * reasoning in history, escapes, a template refusing a conversation — rendered here and by Jinja2 as transformers
+ * configures it ({@code src/test/python/make_chat_fixture.py} wrote expected.json): the same text to the character,
+ * or the same refusal.
  */
 class ChatTemplateFixtureTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,9 +54,11 @@ class ChatTemplateFixtureTest {
             if (context.has(name)) variables.put(name, JSON.convertValue(context.get(name), Object.class));
         }
         boolean generationPrompt = context.get("add_generation_prompt").asBoolean();
-        if (expected.has("error")) {
+        if (expected.has("error")) { // raise_exception: the template's own words
             ChatTemplateException e = assertThrows(ChatTemplateException.class, () -> template.render(messages, tools, generationPrompt, variables));
             assertEquals(expected.get("error").asText(), e.getMessage());
+        } else if (expected.has("failure")) { // Jinja2 failed inside the template (e.g. str + dict): refused here too
+            assertThrows(ChatTemplateException.class, () -> template.render(messages, tools, generationPrompt, variables), expected.get("failure").asText());
         } else {
             assertEquals(expected.get("rendered").asText(), template.render(messages, tools, generationPrompt, variables));
         }

@@ -26,6 +26,23 @@ class JinjaPythonBehaviourTest {
         assertEquals("{% if m['role'] is none %}", JinjavaDialect.rewrite("{% if not m['role'] is not none %}"));
         assertEquals("{{ 'not x is defined' }}", JinjavaDialect.rewrite("{{ 'not x is defined' }}"));
         assertEquals("{# f(a=b - 1) #}", JinjavaDialect.rewrite("{# f(a=b - 1) #}"));
+        assertEquals("{% for m in messages %}{{ (none if loop.first else (messages)[loop.index0 - 1]) }}{% endfor %}{{ loop.previtem }}",
+                JinjavaDialect.rewrite("{% for m in messages %}{{ loop.previtem }}{% endfor %}{{ loop.previtem }}"));
+    }
+
+    @Test
+    void neighboursItemsAndTrimAreJinja2s() {
+        ChatTemplate t = new ChatTemplate("{% for m in messages %}[{{ loop.previtem.content if loop.previtem else '-' }}>"
+                + "{{ m.content }}<{{ loop.nextitem.content if loop.nextitem else '-' }}]{% endfor %}"
+                + "{% for k, v in d|items %}{{ k }}={{ v }};{% endfor %}|{{ missing|trim }}|{{ '  x  '|trim }}|{{ 'xxaxx'|trim('x') }}", null, null);
+        Map<String, Object> variables = new LinkedHashMap<>();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("b", 1);
+        d.put("a", 2);
+        variables.put("d", d);
+        assertEquals("[->one<two][one>two<three][two>three<-]b=1;a=2;||x|a", t.render(
+                List.of(ChatMessage.of("user", "one"), ChatMessage.of("assistant", "two"), ChatMessage.of("user", "three")),
+                List.of(), false, variables));
     }
 
     @Test
