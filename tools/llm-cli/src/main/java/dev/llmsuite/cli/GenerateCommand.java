@@ -37,6 +37,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, description = "the text to complete (with --chat: the user's message)") String prompt;
     @Option(names = "--chat", description = "Llama 3 / Qwen3 directories: the prompt is a user's message, put in the model's own chat template; prints the answer") boolean chat;
     @Option(names = "--system", description = "with --chat: a system message before the user's") String system;
+    @Option(names = "--adapter", description = "Llama 3 / Qwen3: a LoRA adapter directory (PEFT's adapter_config.json + adapter_model.safetensors), merged into the weights") Path adapter;
     @Option(names = "--max-tokens", defaultValue = "64", description = "tokens to generate (default ${DEFAULT-VALUE})") int maxTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 is greedy (default ${DEFAULT-VALUE})") double temperature;
     @Option(names = "--seed", defaultValue = "0", description = "sampling seed (default ${DEFAULT-VALUE})") long seed;
@@ -56,13 +57,14 @@ final class GenerateCommand implements Callable<Integer> {
             if (LlamaBundle.isOne(dir)) {
                 if (draft != null || !weights.equals("fp32")) throw new IllegalArgumentException("--draft and --weights are for GPT-2 models so far");
                 LlamaGenerate.Completion c = chat
-                        ? LlamaGenerate.chat(backend, dir, conversation(), maxTokens, temperature, seed)
-                        : LlamaGenerate.run(backend, dir, prompt, maxTokens, temperature, seed);
+                        ? LlamaGenerate.chat(backend, dir, adapter, conversation(), maxTokens, temperature, seed)
+                        : LlamaGenerate.run(backend, dir, adapter, prompt, maxTokens, temperature, seed);
                 System.out.println(chat ? c.text() : prompt + c.text());
                 if (ids) System.out.println(Arrays.stream(c.ids()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
                 return 0;
             }
             if (chat || system != null) throw new IllegalArgumentException("--chat and --system need a model that ships a chat template (Llama 3, Qwen3)");
+            if (adapter != null) throw new IllegalArgumentException("--adapter is for Llama 3 / Qwen3 models (GPT-2 adapters are served by ./llm serve)");
             GptModel m = ModelFiles.load(backend, model.toAbsolutePath().normalize());
             if (m.config().vocabSize() != Gpt2.VOCABULARY_SIZE) {
                 throw new IllegalArgumentException(model + " has " + m.config().vocabSize() + " token ids; this command speaks GPT-2's tokens");

@@ -9,6 +9,7 @@ import dev.llmsuite.engine.io.gguf.GgufFile;
 import dev.llmsuite.engine.io.gguf.GgufValue;
 import dev.llmsuite.engine.io.gguf.GgufVocabulary;
 import dev.llmsuite.engine.io.gguf.LlamaGguf;
+import dev.llmsuite.engine.model.llama.LlamaLora;
 import dev.llmsuite.engine.model.llama.LlamaModel;
 import dev.llmsuite.tokenizer.HfTokenizer;
 import java.io.IOException;
@@ -54,6 +55,19 @@ record LlamaBundle(LlamaModel model, HfTokenizer tokenizer, List<Integer> ends, 
 
     static LlamaBundle open(ComputeBackend backend, Path path) throws IOException {
         return Files.isDirectory(path) ? fromDirectory(backend, path) : fromGguf(backend, path);
+    }
+
+    /** The same with a LoRA adapter directory (PEFT's files) merged into the weights, when adapter is not null. */
+    static LlamaBundle open(ComputeBackend backend, Path path, Path adapter) throws IOException {
+        LlamaBundle b = open(backend, path);
+        if (adapter == null) return b;
+        try (LlamaLora lora = LlamaLora.load(backend, b.model().config(), adapter)) {
+            lora.mergeInto(b.model());
+        } catch (IOException | RuntimeException e) {
+            b.close();
+            throw e;
+        }
+        return b;
     }
 
     private static LlamaBundle fromDirectory(ComputeBackend backend, Path dir) throws IOException {

@@ -23,8 +23,9 @@ final class LlamaGenerate {
     /** The prompt's ids as the model expects them, and the completion's ids. */
     record Completion(int[] promptIds, int[] ids, String text) {}
 
-    static Completion run(CpuBackend backend, Path model, String prompt, int maxTokens, double temperature, long seed) throws IOException {
-        try (LlamaBundle b = LlamaBundle.open(backend, model)) {
+    static Completion run(CpuBackend backend, Path model, Path adapter, String prompt, int maxTokens, double temperature, long seed)
+            throws IOException {
+        try (LlamaBundle b = LlamaBundle.open(backend, model, adapter)) {
             int[] text = b.tokenizer().encode(prompt);
             int[] promptIds = text;
             if (b.addBos()) {
@@ -37,8 +38,9 @@ final class LlamaGenerate {
     }
 
     /** The assistant's answer to a conversation, its prompt written by the model's chat template. */
-    static Completion chat(CpuBackend backend, Path model, List<ChatMessage> messages, int maxTokens, double temperature, long seed) throws IOException {
-        try (LlamaBundle b = LlamaBundle.open(backend, model)) {
+    static Completion chat(CpuBackend backend, Path model, Path adapter, List<ChatMessage> messages, int maxTokens, double temperature, long seed)
+            throws IOException {
+        try (LlamaBundle b = LlamaBundle.open(backend, model, adapter)) {
             var template = b.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
                     model + " has no chat template (chat_template.jinja, tokenizer_config.json or tokenizer.chat_template)"));
             return generate(b, ChatPrompt.encode(b.tokenizer(), template, messages, List.of(), true, Map.of()), maxTokens, temperature, seed);

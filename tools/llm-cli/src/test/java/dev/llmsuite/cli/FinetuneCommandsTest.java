@@ -101,5 +101,8 @@ class FinetuneCommandsTest {
             assertTrue(Files.isRegularFile(out.resolve(file)), "missing " + file);
         }
         assertTrue(LlamaCheckpoint.isOne(out));
+        // the base with the adapter merged at load gives the fine-tuned model's tokens
+        assertEquals(LlamaGenerateTest.generate(out, "the cat")[1],
+                LlamaGenerateTest.generate(llama, "the cat", "--adapter", out.resolve("adapter").toString())[1]);
     }
 }

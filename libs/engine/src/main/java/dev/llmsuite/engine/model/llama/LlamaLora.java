@@ -2,6 +2,7 @@ package dev.llmsuite.engine.model.llama;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.Safetensors;
 import dev.llmsuite.engine.model.ParameterLayout;
 import dev.llmsuite.records.Json;
@@ -10,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,7 +32,8 @@ import java.util.Set;
  * Every adapter lives in one parameter buffer and one gradient buffer ({@link #specs()}: PEFT's tensor names), so one
  * AdamW group steps them all. {@link LlamaTrainingStep} calls {@link #forward}/{@link #backward} beside each base
  * product; {@link #mergeInto} folds the adapters into the weights (W += s·B·A) for decoding; {@link #save} writes
- * PEFT's adapter_model.safetensors and adapter_config.json.
+ * PEFT's adapter_model.safetensors and adapter_config.json, and {@link #load} reads them (ours, or PEFT's for a
+ * Llama / Qwen3: plain LoRA on these modules; DoRA, rsLoRA, per-layer choices and extra trained modules refused).
  */
 public final class LlamaLora implements AutoCloseable {
 
@@ -248,6 +251,72 @@ public final class LlamaLora implements AutoCloseable {
         adapterConfig.put("bias", "none");
         adapterConfig.put("target_modules", EnumSet.copyOf(settings.targets()).stream().map(Target::peftName).toList());
         Files.writeString(dir.resolve("adapter_config.json"), Json.write(adapterConfig), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * PEFT's adapter files in dir for a model of config c: adapter_config.json checked to be plain LoRA on modules
+     * named here, every tensor of adapter_model.safetensors one of the expected A/B pairs with its shape (checked
+     * before anything is allocated), none missing, none left over.
+     */
+    public static LlamaLora load(ComputeBackend backend, LlamaConfig c, Path dir) throws IOException {
+        Path configFile = dir.resolve("adapter_config.json"), weights = dir.resolve("adapter_model.safetensors");
+        if (!Files.isRegularFile(configFile) || !Files.isRegularFile(weights)) {
+            throw new IOException(dir + " holds no adapter_config.json and adapter_model.safetensors (PEFT's adapter files)");
+        }
+        Map<?, ?> m = HfCheckpoint.jsonObject(configFile);
+        Settings settings;
+        try {
+            if (m.get("peft_type") != null && !"LORA".equals(m.get("peft_type"))) throw new IllegalArgumentException("peft_type " + m.get("peft_type") + " is not LORA");
+            for (String flag : new String[] {"use_rslora", "use_dora", "fan_in_fan_out"}) {
+                if (Boolean.TRUE.equals(m.get(flag))) throw new IllegalArgumentException(flag + " is set; plain LoRA is applied here");
+            }
+            if (m.get("layers_to_transform") != null) throw new IllegalArgumentException("layers_to_transform is set; adapters on every layer are applied here");
+            if (m.get("modules_to_save") instanceof List<?> saved && !saved.isEmpty()) throw new IllegalArgumentException("modules_to_save " + saved + " are not applied here");
+            if (m.get("bias") != null && !"none".equals(m.get("bias"))) throw new IllegalArgumentException("bias " + m.get("bias") + " is not applied here");
+            Object modules = m.get("target_modules");
+            List<?> names = modules instanceof String one ? List.of(one) : modules instanceof List<?> list ? list : List.of();
+            Set<Target> targets = EnumSet.noneOf(Target.class);
+            for (Object name : names) {
+                Target t = null;
+                for (Target candidate : Target.values()) if (candidate.peftName().equals(name)) t = candidate;
+                if (t == null) throw new IllegalArgumentException("target module " + name + " is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
+                targets.add(t);
+            }
+            if (!(m.get("r") instanceof Long r) || !(m.get("lora_alpha") instanceof Number alpha)) throw new IllegalArgumentException("r and lora_alpha must be numbers");
+            settings = new Settings(Math.toIntExact(Math.min(r, Integer.MAX_VALUE)), alpha.doubleValue(), targets);
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new IOException(configFile + ": " + e.getMessage(), e);
+        }
+        try (Safetensors.Reader r = Safetensors.open(weights)) {
+            Map<String, long[]> expected = new LinkedHashMap<>();
+            for (int l = 0; l < c.layers(); l++) {
+                for (Target t : settings.targets()) {
+                    expected.put(name(l, t, "A"), new long[] {settings.rank(), t.in(c)});
+                    expected.put(name(l, t, "B"), new long[] {t.out(c), settings.rank()});
+                }
+            }
+            for (String held : r.entries().keySet()) {
+                if (!expected.containsKey(held)) throw new IOException(weights + ": " + held + " is not an adapter matrix of this model and settings");
+            }
+            for (var e : expected.entrySet()) {
+                Safetensors.Entry entry = r.entries().get(e.getKey());
+                if (entry == null) throw new IOException(weights + ": missing " + e.getKey());
+                if (!Arrays.equals(entry.shape(), e.getValue())) {
+                    throw new IOException(weights + ": " + e.getKey() + " has shape " + Arrays.toString(entry.shape()) + ", expected " + Arrays.toString(e.getValue()));
+                }
+            }
+            LlamaLora lora = new LlamaLora(backend, c, settings, 0);
+            try {
+                for (ParameterLayout.Spec s : lora.specs) {
+                    float[] v = r.floats(s.name());
+                    backend.write(lora.params, s.offset(), v, 0, v.length);
+                }
+            } catch (IOException | RuntimeException e) {
+                lora.close();
+                throw e;
+            }
+            return lora;
+        }
     }
 
     private float[] read(Tensor x, long n) {

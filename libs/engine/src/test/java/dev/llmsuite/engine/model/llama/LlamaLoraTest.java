@@ -11,13 +11,16 @@ import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.model.ParameterLayout;
 import dev.llmsuite.engine.train.AdamW;
 import dev.llmsuite.records.Json;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -105,7 +108,37 @@ class LlamaLoraTest {
             Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("adapter_config.json")));
             assertEquals("LORA", config.get("peft_type"));
             assertEquals(List.of("q_proj", "v_proj", "down_proj"), config.get("target_modules"));
-            assertTrue(Files.size(dir.resolve("adapter_model.safetensors")) > 0);
+            try (LlamaLora back = LlamaLora.load(be, model.config(), dir)) {
+                assertEquals(lora.settings(), back.settings());
+                assertArrayEquals(read(be, lora.parameters(), lora.parameters().size()), read(be, back.parameters(), back.parameters().size()));
+            }
+        }
+    }
+
+    /** PEFT adapter files that are not plain LoRA on this model, or whose tensors disagree with their config, are refused. */
+    @Test
+    void adapterFilesThatDoNotFitAreRefusedWithTheReason() throws Exception {
+        try (CpuBackend be = new CpuBackend(1); LlamaModel model = LlamaCheckpoint.load(be, LlamaFixtureTest.fixtures().resolve("llama"));
+             LlamaLora lora = new LlamaLora(be, model.config(), new LlamaLora.Settings(4, 8, Set.of(LlamaLora.Target.Q, LlamaLora.Target.UP)), 2)) {
+            lora.save(dir);
+            Map<String, Object> good = new LinkedHashMap<>((Map<String, Object>) Json.parse(Files.readString(dir.resolve("adapter_config.json"))));
+            List<Map.Entry<Consumer<Map<String, Object>>, String>> lies = List.of(
+                    Map.entry(c -> c.put("r", 5L), "has shape"),
+                    Map.entry(c -> c.put("target_modules", List.of("embed_tokens", "up_proj")), "target module embed_tokens"),
+                    Map.entry(c -> c.put("target_modules", List.of("up_proj")), "is not an adapter matrix"),
+                    Map.entry(c -> c.put("use_rslora", true), "use_rslora is set"),
+                    Map.entry(c -> c.put("use_dora", true), "use_dora is set"),
+                    Map.entry(c -> c.put("layers_to_transform", List.of(0L)), "layers_to_transform"),
+                    Map.entry(c -> c.put("peft_type", "IA3"), "not LORA"),
+                    Map.entry(c -> c.put("r", "4"), "r and lora_alpha must be numbers"),
+                    Map.entry(c -> c.put("r", 100_000L), "rank must be 1 to 1024"));
+            for (var lie : lies) {
+                Map<String, Object> changed = new LinkedHashMap<>(good);
+                lie.getKey().accept(changed);
+                Files.writeString(dir.resolve("adapter_config.json"), Json.write(changed));
+                IOException e = assertThrows(IOException.class, () -> LlamaLora.load(be, model.config(), dir).close(), lie.getValue());
+                assertTrue(e.getMessage().contains(lie.getValue()), "expected '" + lie.getValue() + "' in: " + e.getMessage());
+            }
         }
     }
 
