@@ -43,6 +43,10 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path given = model.toAbsolutePath().normalize();
+        if (LlamaBundle.isOne(given) || Files.isDirectory(given) && LlamaBundle.isOne(HfCheckpoint.newestIn(given))) {
+            throw new IllegalArgumentException(given + " is a Llama 3 / Qwen3 model: inference-service serves GPT-2 models so far "
+                    + "(./llm generate [--chat] and ./llm finetune-instruct take it)");
+        }
         Path dir = ModelFiles.detect(given) == ModelFiles.Format.HF
                 ? HfCheckpoint.newestIn(given)
                 : ConvertCommand.cachedHfCopy(given, root.resolve("work/converted"));
