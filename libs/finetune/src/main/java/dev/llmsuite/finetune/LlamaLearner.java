@@ -4,6 +4,7 @@ import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.LlamaCheckpoint;
+import dev.llmsuite.engine.model.llama.LlamaAdamW;
 import dev.llmsuite.engine.model.llama.LlamaGenerator;
 import dev.llmsuite.engine.model.llama.LlamaLora;
 import dev.llmsuite.engine.model.llama.LlamaModel;
@@ -20,8 +21,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A Llama 3 / Qwen3 model fine-tuned through LoRA adapters on its frozen weights ({@link LlamaLora}), with its own
- * tokenizer.json: each example starts with the model's BOS when its tokenizer_config.json says add_bos_token and ends
+ * A Llama 3 / Qwen3 model fine-tuned through LoRA adapters on its frozen weights ({@link LlamaLora}), or whole
+ * ({@link LlamaAdamW} over every weight), with its own tokenizer.json: each example starts with the model's BOS when its tokenizer_config.json says add_bos_token and ends
  * with its EOS (config.json's first eos_token_id). A batch is its rows one after the other, each row's gradient
  * weighted by its share of the batch's targets, so the step is on the batch's mean loss as GPT-2's is. Answers come
  * from the base with the adapters merged in (after which it trains no more).
@@ -33,11 +34,13 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
 
     private final Path baseDir;
     private final LlamaModel model;
+    /** The adapters trained, or null when every weight is. */
     private final LlamaLora lora;
     private final HfTokenizer tokenizer;
     private final int eos;
     private final Integer bos;
-    private final AdamW optimizer;
+    private final AdamW optimizer;      // LoRA: the adapters' buffer
+    private final LlamaAdamW whole;     // every weight
     private LlamaTrainingStep step;
     private boolean merged;
 
@@ -48,11 +51,12 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
         this.tokenizer = tokenizer;
         this.eos = eos;
         this.bos = bos;
-        this.optimizer = new AdamW(model.backend(), lora.parameters(), lora.gradients(), lora.specs(),
-                new AdamW.Settings(0.9f, 0.999f, 1e-8f, (float) weightDecay));
+        AdamW.Settings adamW = new AdamW.Settings(0.9f, 0.999f, 1e-8f, (float) weightDecay);
+        this.optimizer = lora == null ? null : new AdamW(model.backend(), lora.parameters(), lora.gradients(), lora.specs(), adamW);
+        this.whole = lora == null ? new LlamaAdamW(model, adamW) : null;
     }
 
-    /** The model of a Hugging Face Llama / Qwen3 directory with new adapters of the given settings. */
+    /** The model of a Hugging Face Llama / Qwen3 directory with new adapters of the given settings (null: every weight trained). */
     public static LlamaLearner open(ComputeBackend backend, Path dir, LlamaLora.Settings settings, double weightDecay, long seed)
             throws IOException {
         Path tokenizerFile = dir.resolve("tokenizer.json");
@@ -67,8 +71,8 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
         LlamaModel model = LlamaCheckpoint.load(backend, dir);
         try {
             if (eos >= model.config().vocabSize()) throw new IllegalArgumentException(dir + ": eos_token_id " + eos + " outside the vocabulary");
-            return new LlamaLearner(dir, model, new LlamaLora(backend, model.config(), settings, seed), tokenizer, Math.toIntExact(eos), bos,
-                    weightDecay);
+            LlamaLora lora = settings == null ? null : new LlamaLora(backend, model.config(), settings, seed);
+            return new LlamaLearner(dir, model, lora, tokenizer, Math.toIntExact(eos), bos, weightDecay);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -77,6 +81,7 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
 
     public LlamaModel model() { return model; }
 
+    /** The adapters trained, or null when every weight is. */
     public LlamaLora adapters() { return lora; }
 
     public HfTokenizer tokenizer() { return tokenizer; }
@@ -103,7 +108,7 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
         int total = counted(b.targets(), 0, b.targets().length);
         if (total == 0) return Double.NaN;
         LlamaTrainingStep s = stepFor(b.length());
-        model.backend().zero(lora.gradients());
+        s.zeroGradients();
         double loss = 0;
         for (int row = 0; row < b.batchSize(); row++) {
             int from = row * b.length(), to = from + b.length(), n = counted(b.targets(), from, to);
@@ -111,8 +116,13 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
             float share = (float) n / total;
             loss += share * s.addLossAndGradients(Arrays.copyOfRange(b.inputs(), from, to), Arrays.copyOfRange(b.targets(), from, to), share);
         }
-        optimizer.clipGradientNorm(1.0);
-        optimizer.step((float) learningRate);
+        if (lora != null) {
+            optimizer.clipGradientNorm(1.0);
+            optimizer.step((float) learningRate);
+        } else {
+            whole.clipGradientNorm(s.gradients(), 1.0);
+            whole.step(s.gradients(), (float) learningRate);
+        }
         return loss;
     }
 
@@ -137,14 +147,15 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
 
     /** Folds the adapters into the weights (once): the model then answers, and is saved, as base + adapters. */
     public void mergeAdapters() {
-        if (merged) return;
+        if (merged || lora == null) return;
         lora.mergeInto(model);
         merged = true;
     }
 
     /**
      * Writes the fine-tuned model into dir: the base with the adapters merged in (model.safetensors) and the base's
-     * config and tokenizer files; and the adapters apart, in PEFT's files, into adapterDir.
+     * config and tokenizer files; and the adapters apart, in PEFT's files, into adapterDir (none when every weight
+     * was trained).
      */
     public void save(Path dir, Path adapterDir) throws IOException {
         mergeAdapters();
@@ -152,20 +163,20 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
         for (String file : BASE_FILES) {
             if (Files.isRegularFile(baseDir.resolve(file))) Files.copy(baseDir.resolve(file), dir.resolve(file), StandardCopyOption.REPLACE_EXISTING);
         }
-        lora.save(adapterDir);
+        if (lora != null) lora.save(adapterDir);
     }
 
     @Override
     public String description() {
-        return "base " + model.config().architecture() + " " + model.config().parameterCount() + " parameters, LoRA rank "
-                + lora.settings().rank() + " on " + lora.settings().targets();
+        return "base " + model.config().architecture() + " " + model.config().parameterCount() + " parameters, "
+                + (lora == null ? "every weight trained" : "LoRA rank " + lora.settings().rank() + " on " + lora.settings().targets());
     }
 
     /** The training step for sequences of t tokens: one kept at a time (a step holds t × vocabulary logits). */
     private LlamaTrainingStep stepFor(int t) {
         if (step == null || step.length() != t) {
             if (step != null) step.close();
-            step = new LlamaTrainingStep(model, lora, t);
+            step = lora == null ? new LlamaTrainingStep(model, t) : new LlamaTrainingStep(model, lora, t);
         }
         return step;
     }
@@ -179,8 +190,9 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
     @Override
     public void close() {
         if (step != null) step.close();
-        optimizer.close();
-        lora.close();
+        if (optimizer != null) optimizer.close();
+        if (whole != null) whole.close();
+        if (lora != null) lora.close();
         model.close();
     }
 }

@@ -20,19 +20,22 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A Llama learner's batch is its rows weighted by their share of the batch's targets (the batch's mean loss, as
  * GPT-2's one forward over B × T gives it); its sequences start with BOS and end with EOS as the base's files say;
- * training lowers the loss; after the adapters are merged for answering it refuses to train.
+ * training lowers the loss, through LoRA adapters or every weight; after the adapters are merged for answering it
+ * refuses to train.
  */
 class LlamaLearnerTest {
     @TempDir Path dir;
 
-    @Test
-    void aBatchIsItsRowsWeightedByTheirTargets() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void aBatchIsItsRowsWeightedByTheirTargets(boolean lora) throws Exception {
         LlamaConfig c = new LlamaConfig(LlamaConfig.Architecture.QWEN3, 260, 32, 64, 2, 2, 1, 16, 64, 1e-6f, 1_000_000, null, true, false);
         try (CpuBackend be = new CpuBackend(1)) {
             try (LlamaModel m = LlamaModel.initialized(be, c, 4)) {
@@ -49,14 +52,16 @@ class LlamaLearnerTest {
                     "pre_tokenizer", Map.of("type", "ByteLevel", "add_prefix_space", false, "use_regex", true),
                     "added_tokens", List.of(Map.of("id", 256L, "content", "<|end|>", "special", true), Map.of("id", 258L, "content", "<|begin|>", "special", true)))));
 
-            try (LlamaLearner learner = LlamaLearner.open(be, dir, new LlamaLora.Settings(4, 8, EnumSet.allOf(LlamaLora.Target.class)), 0.0, 1)) {
+            LlamaLora.Settings adapters = lora ? new LlamaLora.Settings(4, 8, EnumSet.allOf(LlamaLora.Target.class)) : null;
+            try (LlamaLearner learner = LlamaLearner.open(be, dir, adapters, 0.0, 1)) {
                 assertEquals(256, learner.endOfText());
                 assertArrayEquals(new int[] {258, 'h', 'i'}, learner.encode("hi"));
                 InstructionCollate.Batch b = InstructionCollate.collate(List.of(learner.encode("hello there"), learner.encode("hey")),
                         null, null, learner.endOfText());
                 double expected = 0;
                 int total = 0;
-                try (LlamaTrainingStep step = new LlamaTrainingStep(learner.model(), learner.adapters(), b.length())) {
+                try (LlamaTrainingStep step = lora ? new LlamaTrainingStep(learner.model(), learner.adapters(), b.length())
+                        : new LlamaTrainingStep(learner.model(), b.length())) {
                     double[] rows = new double[2];
                     int[] counts = new int[2];
                     for (int r = 0; r < 2; r++) {
@@ -73,7 +78,8 @@ class LlamaLearnerTest {
                 for (int i = 1; i < 20; i++) last = learner.trainStep(b, i, 1e-2);
                 assertTrue(last < 0.95 * first, "20 steps on one batch: " + first + " -> " + last);
                 learner.complete(learner.encode("hi"), 3);
-                assertThrows(IllegalStateException.class, () -> learner.trainStep(b, 20, 1e-2));
+                if (lora) assertThrows(IllegalStateException.class, () -> learner.trainStep(b, 20, 1e-2)); // merged for answering
+                else assertTrue(learner.trainStep(b, 20, 1e-2) < first, "every weight trained: it trains on after answering");
             }
         }
     }

@@ -41,6 +41,7 @@ final class InstructFinetuneCommand implements Callable<Integer> {
     @Option(names = "--judge-url", description = "OpenAI-compatible base URL, e.g. http://localhost:8084/v1") String judgeUrl;
     @Option(names = "--judge-model", description = "the judge's model name") String judgeModel;
     @Option(names = "--judge-key", description = "API key for the judge (or env LLM_JUDGE_API_KEY)") String judgeKey;
+    @Option(names = "--mode", description = "Llama 3 / Qwen3 bases: lora (default) or all (every weight); GPT-2 bases train every weight") String mode;
     @Option(names = "--lora-rank", defaultValue = "16", description = "Llama 3 / Qwen3 bases: the adapters' rank (default ${DEFAULT-VALUE})") int loraRank;
     @Option(names = "--lora-alpha", defaultValue = "16", description = "Llama 3 / Qwen3 bases: the adapters' alpha (default ${DEFAULT-VALUE})") double loraAlpha;
     @Option(names = "--threads", defaultValue = "0") int threads;
@@ -58,18 +59,21 @@ final class InstructFinetuneCommand implements Callable<Integer> {
             Path dir = HfCheckpoint.newestIn(base);
             System.out.println(data.getFileName() + ":");
             if (LlamaCheckpoint.isOne(dir)) {
-                try (LlamaLearner learner = LlamaLearner.open(be, dir, new LlamaLora.Settings(loraRank, loraAlpha, EnumSet.allOf(LlamaLora.Target.class)),
-                        weightDecay, seed)) {
+                if (mode != null && !mode.equals("lora") && !mode.equals("all")) throw new IllegalArgumentException("--mode must be lora or all");
+                var adapters = "all".equals(mode) ? null : new LlamaLora.Settings(loraRank, loraAlpha, EnumSet.allOf(LlamaLora.Target.class));
+                try (LlamaLearner learner = LlamaLearner.open(be, dir, adapters, weightDecay, seed)) {
                     InstructionRun.Outcome outcome = InstructionRun.run(learner, all, settings, judge, System.out::println, stage -> { });
                     report(outcome);
                     if (out != null) {
                         learner.save(out, out.resolve("adapter"));
                         outcome.writeResponses(out.resolve(InstructionRun.RESPONSES));
-                        System.out.println("model (adapters merged), adapter/ and " + InstructionRun.RESPONSES + " written to " + out);
+                        System.out.println("model" + (adapters == null ? "" : " (adapters merged), adapter/") + " and " + InstructionRun.RESPONSES
+                                + " written to " + out);
                     }
                 }
                 return 0;
             }
+            if (mode != null && !mode.equals("all")) throw new IllegalArgumentException("a GPT-2 base trains every weight (--mode all); lora is for Llama 3 / Qwen3 bases");
             GptModel model = HfCheckpoint.load(be, dir);
             InstructionRun.Outcome outcome = InstructionRun.run(model, all, settings, judge, gpt2::encode, gpt2::decode, System.out::println, stage -> { });
             report(outcome);

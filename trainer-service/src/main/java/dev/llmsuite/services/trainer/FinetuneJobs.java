@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.llama.LlamaConfig;
 import dev.llmsuite.engine.model.llama.LlamaLora;
 import dev.llmsuite.finetune.ClassificationExample;
 import dev.llmsuite.finetune.ClassificationRun;
@@ -146,7 +147,7 @@ public class FinetuneJobs {
             throw ProblemException.notFound("no checkpoint at " + Names.quoted(spec.base()));
         }
         if (!Files.isRegularFile(base.resolve("model.safetensors"))) throw ProblemException.notFound("no checkpoint at " + Names.quoted(spec.base()));
-        spec = fittingTheBase(raw, spec, LlamaCheckpoint.isOne(base));
+        spec = fittingTheBase(raw, spec, base);
         Job job = new Job(spec, base);
         if (jobs.putIfAbsent(spec.id(), job) != null || Files.exists(directories.of(spec.id()))) {
             jobs.remove(spec.id(), job);
@@ -164,20 +165,41 @@ public class FinetuneJobs {
     }
 
     /**
-     * A Llama 3 / Qwen3 base fine-tunes instructions through LoRA adapters (its default mode); a GPT-2 base as the book
-     * does (every weight). Classification jobs take GPT-2 bases.
+     * A Llama 3 / Qwen3 base fine-tunes instructions through LoRA adapters (its default mode) or whole (mode all), if
+     * the job fits llm.trainer.max-job-bytes; a GPT-2 base as the book does (every weight). Classification jobs take
+     * GPT-2 bases.
      */
-    private static FinetuneSpec fittingTheBase(FinetuneSpec raw, FinetuneSpec spec, boolean llama) {
-        if (!llama) {
+    private FinetuneSpec fittingTheBase(FinetuneSpec raw, FinetuneSpec spec, Path base) {
+        if (!LlamaCheckpoint.isOne(base)) {
             if (!spec.classification() && spec.mode().equals("lora")) {
                 throw ProblemException.badRequest("instruction jobs on a GPT-2 base train every weight (mode all); lora is for Llama 3 / Qwen3 bases");
             }
             return spec;
         }
         if (spec.classification()) throw ProblemException.badRequest("classification jobs take GPT-2 bases; " + spec.base() + " is a Llama 3 / Qwen3 model");
-        if (raw.mode() == null) return spec.withMode("lora");
-        if (!spec.mode().equals("lora")) throw ProblemException.badRequest("a Llama 3 / Qwen3 base fine-tunes with mode lora");
-        return spec;
+        FinetuneSpec fitted = raw.mode() == null ? spec.withMode("lora") : spec;
+        LlamaConfig c;
+        try {
+            c = LlamaCheckpoint.readConfig(base);
+        } catch (IOException e) {
+            throw ProblemException.badRequest(e.getMessage());
+        }
+        long bytes = llamaJobBytes(c, fitted);
+        if (bytes > config.maxJobBytes()) {
+            throw ProblemException.badRequest("the job needs about " + (bytes >> 20) + " MiB (weights" + (fitted.mode().equals("all")
+                    ? ", gradients and AdamW's moments" : "") + ", and activations and logits for " + Math.min(fitted.maxLength(), c.contextLength())
+                    + " tokens); a job may take " + (config.maxJobBytes() >> 20) + " MiB (llm.trainer.max-job-bytes)");
+        }
+        return fitted;
+    }
+
+    /** Bytes a Llama fine-tuning job holds: its weights (four copies when all are trained) and one sequence's activations. */
+    static long llamaJobBytes(LlamaConfig c, FinetuneSpec s) {
+        long t = Math.min(s.maxLength(), c.contextLength());
+        long qw = (long) c.heads() * c.headDim(), kvw = (long) c.kvHeads() * c.headDim();
+        long perPosition = c.layers() * (4L * c.hidden() + 3 * qw + 3 * kvw + 3L * c.intermediate()) + 3L * c.hidden() + c.vocabSize();
+        long weights = c.parameterCount() * (s.mode().equals("all") ? 4 : 1);
+        return 4 * (weights + t * perPosition);
     }
 
     // ---------------------------------------------------------------- jobs kept across restarts
@@ -330,20 +352,21 @@ public class FinetuneJobs {
     }
 
     /**
-     * Chapter 7 on a Llama 3 / Qwen3 base through LoRA adapters on every linear layer: the checkpoint holds the base
-     * with the adapters merged in (config.json, model.safetensors, the base's tokenizer files) and the test responses;
-     * the adapters go apart, in PEFT's files, under checkpoint-dir/adapters/ID as a GPT-2 classifier's do.
+     * Chapter 7 on a Llama 3 / Qwen3 base, through LoRA adapters on every linear layer (mode lora) or every weight
+     * (all): the checkpoint holds the fine-tuned model (adapters merged in; config.json, model.safetensors, the base's
+     * tokenizer files) and the test responses; LoRA adapters also go apart, in PEFT's files, under
+     * checkpoint-dir/adapters/ID as a GPT-2 classifier's do.
      */
     private void instructLlama(Job job, FinetuneDatasets.Dataset d) throws Exception {
         FinetuneSpec s = job.spec;
-        var lora = new LlamaLora.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LlamaLora.Target.class));
+        var lora = s.mode().equals("lora") ? new LlamaLora.Settings(s.loraRank(), s.loraAlpha(), EnumSet.allOf(LlamaLora.Target.class)) : null;
         try (LlamaLearner learner = LlamaLearner.open(backend.get(), job.base, lora, s.weightDecay(), s.seed())) {
             InstructionRun.Outcome outcome = instructionRun(job, learner, d);
             Path adapter = directories.adapter(s.id());
             publishInstruction(job, outcome, learner.tokenizer().vocabulary().hash(), dir -> {
                 learner.save(dir, adapter);
                 outcome.writeResponses(dir.resolve(InstructionRun.RESPONSES));
-                job.adapter = adapter.toString();
+                if (lora != null) job.adapter = adapter.toString();
             });
         }
     }

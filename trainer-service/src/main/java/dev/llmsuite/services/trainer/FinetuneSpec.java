@@ -11,8 +11,9 @@ import java.util.Set;
  * @param task      {@code classification} (the book's chapter 6) or {@code instruction} (chapter 7)
  * @param base      the pre-trained checkpoint: a directory under llm.trainer.checkpoint-dir, e.g. "demo/step-558"
  * @param dataset   the dataset on finetune.examples
- * @param mode      classification: last_block (the book), lora or all; instruction: all (the book's, GPT-2 bases) or lora
- *                  (Llama 3 / Qwen3 bases: adapters of loraRank and loraAlpha on every linear layer)
+ * @param mode      classification: last_block (the book), lora or all; instruction: all (every weight: the book's, and
+ *                  GPT-2 bases' only mode) or lora (Llama 3 / Qwen3 bases' default: adapters of loraRank and loraAlpha
+ *                  on every linear layer)
  * @param email     classification texts are raw e-mails: clean them first
  * @param maxNewTokens instruction: the longest response generated for each test example
  * @param judgeUrl  instruction: an OpenAI-compatible endpoint (e.g. http://host:8084/v1) whose model scores the

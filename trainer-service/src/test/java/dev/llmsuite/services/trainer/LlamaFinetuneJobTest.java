@@ -34,7 +34,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An instruction job on a Llama 3-shaped base (random weights, a byte-level tokenizer.json with an end token): the same
  * POST /v1/finetune-jobs and finetune.examples as GPT-2's, trained through LoRA adapters (the default mode for such a
- * base), published as the merged model with the base's tokenizer files and PEFT's adapter files apart.
+ * base), published as the merged model with the base's tokenizer files and PEFT's adapter files apart; and whole
+ * (mode all), published without adapters.
  */
 @QuarkusTest
 @WithTestResource(KafkaBrokerResource.class)
@@ -80,8 +81,6 @@ class LlamaFinetuneJobTest {
 
         given().contentType("application/json").body(job("llama-c", "classification", Map.of()))
                 .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("classification jobs take GPT-2 bases"));
-        given().contentType("application/json").body(job("llama-all", "instruction", Map.of("mode", "all")))
-                .post("/v1/finetune-jobs").then().statusCode(400).body("detail", containsString("fine-tunes with mode lora"));
 
         given().contentType("application/json").body(job("llama-words", "instruction", Map.of("epochs", 3, "learningRate", 1e-2,
                 "batchSize", 4, "maxNewTokens", 4, "loraRank", 4, "loraAlpha", 8.0, "maxLength", 96)))
@@ -111,5 +110,17 @@ class LlamaFinetuneJobTest {
             for (int i = 0; i < a.length; i++) diff = Math.max(diff, Math.abs(a[i] - b[i]));
             assertTrue(diff > 1e-3, "logits moved by " + diff);
         }
+
+        // every weight (mode all): the fine-tuned model alone, no adapter
+        given().contentType("application/json").body(job("llama-all", "instruction", Map.of("mode", "all", "epochs", 1, "learningRate", 1e-3,
+                "batchSize", 4, "maxNewTokens", 2, "maxLength", 96))).post("/v1/finetune-jobs").then().statusCode(201);
+        await().atMost(Duration.ofSeconds(180)).until(() -> {
+            String state = given().get("/v1/finetune-jobs/llama-all").then().statusCode(200).extract().path("state");
+            return state.equals("completed") || state.equals("failed");
+        });
+        JsonNode all = JSON.readTree(given().get("/v1/finetune-jobs/llama-all").then().extract().asString());
+        assertEquals("completed", all.get("state").asText(), all.toString());
+        assertTrue(all.get("adapter").isNull(), all.toString());
+        assertTrue(LlamaCheckpoint.isOne(Path.of(all.get("checkpoint").asText())));
     }
 }

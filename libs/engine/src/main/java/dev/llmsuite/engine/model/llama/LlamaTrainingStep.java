@@ -120,9 +120,14 @@ public final class LlamaTrainingStep implements AutoCloseable {
 
     /** Zeroes the gradients, runs forward and backward, and returns the mean cross-entropy over targets (-100: none). */
     public double lossAndGradients(int[] ids, int[] targets) {
+        zeroGradients();
+        return addLossAndGradients(ids, targets, 1f);
+    }
+
+    /** Zeroes the gradients (the adapters' with adapters), before a batch's rows are added up. */
+    public void zeroGradients() {
         for (Tensor g : owned) be.zero(g); // activations are overwritten anyway; zeroing them too keeps this simple
         if (lora != null) be.zero(lora.gradients());
-        return addLossAndGradients(ids, targets, 1f);
     }
 
     /**
