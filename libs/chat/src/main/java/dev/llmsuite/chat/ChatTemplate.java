@@ -36,6 +36,9 @@ import jinjava.javax.el.CompositeELResolver;
  * strings, lists and dictionaries it is given, and its output, strings, lists and loops are capped
  * ({@link #MAX_OUTPUT_CHARS}, {@code range} to 10,000). Renders are checked against Jinja2 itself
  * (ChatTemplateFixtureTest).
+ *
+ * <p>Over 250 lines because finding a model's template, turning messages into transformers' dictionaries and
+ * configuring Jinjava's limits and Python pieces are one concept: what a render is.
  */
 public final class ChatTemplate {
     /** The longest prompt text a render may produce, and the longest string or JSON text within it. */

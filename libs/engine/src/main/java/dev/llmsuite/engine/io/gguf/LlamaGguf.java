@@ -44,6 +44,9 @@ import java.util.Map;
  * <p><b>rope_freqs.</b> Llama 3.1's scaling has no keys; the converter stores, per frequency, what llama.cpp divides
  * it by (1 kept, the factor for long wavelengths, a blend between). Read back, the divisors are turned into the
  * {@code rope_scaling} parameters that give the same frequencies ({@link #scalingOf}), or refused.
+ *
+ * <p>Over 250 lines because the mapping is read and written here side by side (as GgufCheckpoint does GPT-2's),
+ * with the two transforms each way: the permutation and the rope divisors.
  */
 public final class LlamaGguf {
     /** The original context assumed for rope scaling read from divisors (only ratios to it matter; Llama 3's). */

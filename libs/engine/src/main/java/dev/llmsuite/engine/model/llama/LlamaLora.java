@@ -34,6 +34,9 @@ import java.util.Set;
  * product; {@link #mergeInto} folds the adapters into the weights (W += s·B·A) for decoding; {@link #save} writes
  * PEFT's adapter_model.safetensors and adapter_config.json, and {@link #load} reads them (ours, or PEFT's for a
  * Llama / Qwen3: plain LoRA on these modules; DoRA, rsLoRA, per-layer choices and extra trained modules refused).
+ *
+ * <p>Over 250 lines because an adapter's whole life is here (settings, layout, forward/backward, merge, its files
+ * both ways); the arithmetic is the backend's products.
  */
 public final class LlamaLora implements AutoCloseable {
 

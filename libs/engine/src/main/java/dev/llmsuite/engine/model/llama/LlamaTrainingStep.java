@@ -26,6 +26,8 @@ import java.util.List;
  * <p>With {@link LlamaLora} adapters the base is frozen: each adapted product adds its adapter's term in the forward
  * and its adapter's gradients in the backward, the base weights get no gradient (no buffers for them, their products
  * compute only the input's gradient), and {@link #gradients()} is null: the adapters hold theirs.
+ *
+ * <p>Just over 250 lines: the forward and the backward side by side, as llm.c writes them, read best in one file.
  */
 public final class LlamaTrainingStep implements AutoCloseable {
     /** Gradients shaped as the weights (a Layer of gradients each block); head is embed for a tied model. */
