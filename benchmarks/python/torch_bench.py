@@ -5,6 +5,7 @@
     torch_bench.py train  --preset gpt2-124m --batch 4 --context 64 --steps 5 --threads 2 [--tied]
     torch_bench.py decode --preset gpt2-124m --tokens 64 --threads 2 [--batch 32]
     torch_bench.py prefill --preset gpt2-124m --prompt 256 --threads 2
+    torch_bench.py lora   --context 128 --steps 3 --rank 16 --threads 2
 
 On the CPU by default (the peer of the CPU backend); --device cuda runs the same code on the GPU (the peer
 of the TornadoVM backend: eager fp32, TF32 off unless --tf32), timing with torch.cuda.synchronize() and
@@ -146,6 +147,91 @@ def train(args):
                       "peak_device_mb": peak_device_mb(), "loss": loss.item()}))
 
 
+class LoraLinear(nn.Module):
+    """A frozen linear layer plus (alpha / r) · x·Aᵀ·Bᵀ, PEFT's LoRA (A Kaiming-uniform, B zero)."""
+
+    def __init__(self, n_in, n_out, r, alpha):
+        super().__init__()
+        self.base = nn.Linear(n_in, n_out, bias=False).requires_grad_(False)
+        self.a = nn.Parameter(torch.empty(r, n_in).uniform_(-1 / math.sqrt(n_in), 1 / math.sqrt(n_in)))
+        self.b = nn.Parameter(torch.zeros(n_out, r))
+        self.scale = alpha / r
+
+    def forward(self, x):
+        return self.base(x) + self.scale * (x @ self.a.t()) @ self.b.t()
+
+
+class LlamaBlock(nn.Module):
+    """Llama 3's block: RMSNorm, grouped-query attention with rotate-half RoPE, SwiGLU; every linear a LoraLinear."""
+
+    def __init__(self, h, nh, nkv, inter, r, alpha):
+        super().__init__()
+        self.nh, self.nkv, self.d = nh, nkv, h // nh
+        self.g1 = nn.Parameter(torch.ones(h), requires_grad=False)
+        self.g2 = nn.Parameter(torch.ones(h), requires_grad=False)
+        self.q, self.k, self.v = LoraLinear(h, nh * self.d, r, alpha), LoraLinear(h, nkv * self.d, r, alpha), LoraLinear(h, nkv * self.d, r, alpha)
+        self.o = LoraLinear(nh * self.d, h, r, alpha)
+        self.gate, self.up, self.down = LoraLinear(h, inter, r, alpha), LoraLinear(h, inter, r, alpha), LoraLinear(inter, h, r, alpha)
+
+    @staticmethod
+    def rms(x, g):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * g
+
+    def rope(self, x, cos, sin):
+        half = x.shape[-1] // 2
+        rotated = torch.cat([-x[..., half:], x[..., :half]], dim=-1)
+        return x * cos + rotated * sin
+
+    def forward(self, x, cos, sin):
+        b, t, _ = x.shape
+        n = self.rms(x, self.g1)
+        q = self.rope(self.q(n).view(b, t, self.nh, self.d).transpose(1, 2), cos, sin)
+        k = self.rope(self.k(n).view(b, t, self.nkv, self.d).transpose(1, 2), cos, sin)
+        v = self.v(n).view(b, t, self.nkv, self.d).transpose(1, 2)
+        k, v = k.repeat_interleave(self.nh // self.nkv, dim=1), v.repeat_interleave(self.nh // self.nkv, dim=1)
+        scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.d)
+        scores = scores.masked_fill(torch.ones(t, t, dtype=torch.bool).triu(1), float("-inf"))
+        att = scores.softmax(-1) @ v
+        x = x + self.o(att.transpose(1, 2).reshape(b, t, -1))
+        n = self.rms(x, self.g2)
+        return x + self.down(F.silu(self.gate(n)) * self.up(n))
+
+
+def lora(args):
+    """A LoRA fine-tuning step of a Llama-shaped model (GPT-2 124M's width, depth and vocabulary; 4 key/value heads;
+    SwiGLU 2048; tied head): the base frozen, adapters of rank r on the seven linear layers, AdamW on the adapters."""
+    torch.manual_seed(0)
+    h, nh, nkv, inter, layers, v, r = 768, 12, 4, 2048, 12, 50257, args.rank
+    blocks = nn.ModuleList([LlamaBlock(h, nh, nkv, inter, r, 2.0 * r) for _ in range(layers)])
+    embed = nn.Parameter(0.02 * torch.randn(v, h), requires_grad=False)
+    g = nn.Parameter(torch.ones(h), requires_grad=False)
+    d = h // nh
+    inv = 1.0 / (500000 ** (torch.arange(0, d, 2).float() / d))
+    ang = torch.outer(torch.arange(args.context).float(), inv)
+    cos, sin = torch.cat([ang.cos(), ang.cos()], -1), torch.cat([ang.sin(), ang.sin()], -1)
+    params = [p for p in blocks.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.0)
+    x = torch.randint(0, v, (1, args.context))
+    y = torch.randint(0, v, (1, args.context))
+    times = []
+    for step in range(args.steps + 1):
+        t0 = time.perf_counter()
+        z = embed[x]
+        for blk in blocks:
+            z = blk(z, cos, sin)
+        logits = LlamaBlock.rms(z, g) @ embed.t()
+        loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step > 0:
+            times.append(time.perf_counter() - t0)
+    per = sum(times) / len(times)
+    print(json.dumps({"bench": "lora", "context": args.context, "rank": r, "tokens_per_s": args.context / per,
+                      "step_ms": per * 1e3, "trainable": sum(p.numel() for p in params), "peak_rss_mb": peak_rss_mb()}))
+
+
 @torch.inference_mode()
 def decode(args):
     """Greedy decode of --batch sequences together, as a competent user writes it: a KV cache allocated once
@@ -214,7 +300,7 @@ def prefill(args):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["gemm", "train", "decode", "prefill"])
+    ap.add_argument("mode", choices=["gemm", "train", "decode", "prefill", "lora"])
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--preset", default="gpt2-124m")
     ap.add_argument("--batch", type=int, help="train: 4, decode: 1 (default)")
@@ -224,6 +310,7 @@ if __name__ == "__main__":
     ap.add_argument("--prompt", type=int, default=256)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tied", action="store_true")
+    ap.add_argument("--rank", type=int, default=16)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--tf32", action="store_true", help="TF32 tensor cores for fp32 matrix products (cuda)")
     a = ap.parse_args()
@@ -233,4 +320,4 @@ if __name__ == "__main__":
         a.batch = 1 if a.mode == "decode" else 4
     torch.backends.cuda.matmul.allow_tf32 = a.tf32
     torch.backends.cudnn.allow_tf32 = a.tf32
-    {"gemm": gemm, "train": train, "decode": decode, "prefill": prefill}[a.mode](a)
+    {"gemm": gemm, "train": train, "decode": decode, "prefill": prefill, "lora": lora}[a.mode](a)

@@ -32,7 +32,7 @@ import picocli.CommandLine;
         description = "Measure the engine beside PyTorch CPU (fp32, same shapes, same thread count).",
         subcommands = {BenchCommand.Gemm.class, BenchCommand.Train.class, BenchCommand.Decode.class, PerplexityCommand.class,
                 LoadCommand.class, PipelineBenchCommand.class, StructuredBenchCommand.class, PrefixBenchCommand.class,
-                FormatsBenchCommand.class, SpeculativeBenchCommand.class, LlamaBenchCommand.class})
+                FormatsBenchCommand.class, SpeculativeBenchCommand.class, LlamaBenchCommand.class, LoraBenchCommand.class})
 final class BenchCommand {
 
     static class Common {
