@@ -15,7 +15,6 @@ import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.DecodeMode;
 import dev.llmsuite.tokenizer.Encodings;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
