@@ -1,13 +1,12 @@
 package dev.llmsuite.services.inference;
 
-import dev.llmsuite.engine.generate.Decoder;
-import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.BatchDecoder;
 import dev.llmsuite.engine.generate.KvCachePool;
 import dev.llmsuite.engine.generate.SamplingParams;
+import dev.llmsuite.engine.generate.SequenceCache;
 import dev.llmsuite.engine.generate.SpeculativeGenerator.Round;
 import dev.llmsuite.engine.generate.TokenConstraint;
 import dev.llmsuite.engine.generate.TokenSampler;
-import dev.llmsuite.engine.model.GptModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,13 +19,13 @@ import org.jboss.logging.Logger;
 /**
  * Continuous batching for one loaded model: one thread owns the model; each step it admits new
  * requests (prefill), then runs one decode step for every active sequence together
- * ({@link Decoder#decodeBatch}), so each weight is read once per step however many requests are in
+ * ({@link BatchDecoder#decodeBatch}: GPT-2's Decoder, a LlamaModel), so each weight is read once per step however many requests are in
  * flight. A sequence leaves when it finishes; others keep going and new ones join at the next step. A sequence
  * decoding alone, with nothing waiting, takes speculative rounds instead when the model has a draft ({@link Speculation}):
  * the draft proposes, one step of the model checks, several tokens come out. A little over 250 lines: plain steps and
  * speculative rounds hand their tokens through the same per-token rules (stops, listener, limits), kept in one place.
  */
-final class BatchScheduler implements AutoCloseable {
+final class BatchScheduler<C extends SequenceCache> implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(BatchScheduler.class);
 
     /** Sees each token as it is made, with the logits it was drawn from; answers false to stop. */
@@ -35,7 +34,7 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     /** One sequence in flight. */
-    private static final class Sequence {
+    private final class Sequence {
         final int[] prompt;
         final SamplingParams params;
         final TokenSampler sampler;
@@ -48,7 +47,7 @@ final class BatchScheduler implements AutoCloseable {
         final int[] committed;
         int length;
         final CompletableFuture<Ending> done = new CompletableFuture<>();
-        KvCache cache;
+        C cache;
         int produced;
         int next;
 
@@ -64,11 +63,11 @@ final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private final Decoder decoder;
+    private final BatchDecoder<C> decoder;
     /** The model's draft, or null. */
     private final Speculation speculation;
     /** Finished sequences' caches, for the next ones (only the decode thread touches it). */
-    private final KvCachePool caches;
+    private final KvCachePool<C> caches;
     private final int maxBatch;
     /** New sequences, and other work on the model (classification) that must not run beside a step. */
     private final LinkedBlockingQueue<Object> incoming = new LinkedBlockingQueue<>();
@@ -81,10 +80,10 @@ final class BatchScheduler implements AutoCloseable {
      * @param speculation the model's draft (closed when drained), or null
      * @param onDrained runs on the decode thread once closed and every sequence has finished (it frees the model's memory)
      */
-    BatchScheduler(String name, Decoder decoder, int maxBatch, long poolBytes, Speculation speculation, Runnable onDrained) {
+    BatchScheduler(String name, BatchDecoder<C> decoder, int maxBatch, long poolBytes, Speculation speculation, Runnable onDrained) {
         this.decoder = decoder;
         this.speculation = speculation;
-        this.caches = new KvCachePool(decoder.model().backend(), decoder.model().config(), poolBytes);
+        this.caches = new KvCachePool<>(decoder::newCache, poolBytes);
         this.maxBatch = maxBatch;
         this.onDrained = onDrained;
         this.thread = Thread.ofPlatform().daemon().name("decode-" + name).start(this::loop);
@@ -147,10 +146,10 @@ final class BatchScheduler implements AutoCloseable {
                     continue;
                 }
                 int[] tokens = new int[active.size()];
-                KvCache[] caches = new KvCache[active.size()];
+                List<C> caches = new ArrayList<>(active.size());
                 for (int i = 0; i < tokens.length; i++) {
                     tokens[i] = active.get(i).next;
-                    caches[i] = active.get(i).cache;
+                    caches.add(active.get(i).cache);
                 }
                 float[][] logits = decoder.decodeBatch(tokens, caches);
                 List<Sequence> still = new ArrayList<>();
@@ -184,8 +183,7 @@ final class BatchScheduler implements AutoCloseable {
         }
         Sequence s = (Sequence) next;
         try {
-            GptModel model = decoder.model();
-            int capacity = Math.min(model.config().contextLength(), s.prompt.length + s.params.maxNewTokens());
+            int capacity = Math.min(decoder.contextLength(), s.prompt.length + s.params.maxNewTokens());
             s.cache = caches.take(Math.max(capacity, s.prompt.length));
             float[] logits = decoder.prefill(s.prompt, s.cache);
             if (offer(s, logits)) active.add(s);
@@ -199,7 +197,7 @@ final class BatchScheduler implements AutoCloseable {
         int cached = s.cache.length();
         Round r = speculation.round(s, s.committed, s.length, s.cache, s.params.maxNewTokens() - s.produced, s.sampler,
                 s.params.temperature() > 0);
-        if (r == null) return offer(s, decoder.decode(s.next, s.cache));
+        if (r == null) return offer(s, decoder.decodeBatch(new int[] {s.next}, List.of(s.cache))[0]);
         for (int i = 0; i < r.tokens().length; i++) {
             // token i is what a plain step would make once the cache held cached + 1 + i tokens
             if (!emit(s, r.tokens()[i], r.logits()[i], cached + 1 + i)) return false;

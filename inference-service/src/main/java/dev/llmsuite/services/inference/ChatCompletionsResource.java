@@ -26,8 +26,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * {@code POST /v1/chat/completions}, OpenAI's shape: messages rendered through the book's Alpaca
- * template, then generated as a completion; whole, or streamed as chat.completion.chunk events. With {@code tools}
+ * {@code POST /v1/chat/completions}, OpenAI's shape: messages rendered in the model's format ({@link PromptFormat}: the
+ * book's Alpaca template for GPT-2 models, a Llama 3 / Qwen3 model's own chat template), then generated as a completion; whole, or streamed as chat.completion.chunk events. With {@code tools}
  * an answer that is a call comes back as {@code tool_calls} ({@link ToolCalls}); a forced call is streamed once whole.
  */
 @Path("/v1/chat/completions")
@@ -52,7 +52,7 @@ public class ChatCompletionsResource {
     public Response chat(ChatRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
         ToolCalls.Choice tools = req.tooling();
-        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, AlpacaTemplate.render(req.messages(), ToolCalls.describe(tools)))
+        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, prompts -> prompts.chat(req.messages(), tools))
                 .cancelOnClose(http);
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;

@@ -66,7 +66,7 @@ public class ClassifyResource {
         for (String t : texts) {
             if (t.length() > config.maxPromptChars()) throw ProblemException.tooLarge("an input is " + t.length() + " chars; the limit is " + config.maxPromptChars());
         }
-        int context = m.model().config().contextLength();
+        int context = m.decoder().contextLength();
         List<int[]> ids = new ArrayList<>();
         List<Boolean> truncated = new ArrayList<>();
         int tokens = 0;

@@ -48,7 +48,7 @@ public class CompletionsResource {
     public Response complete(CompletionRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
         if (req.prompt() == null) throw ProblemException.badRequest("'prompt' is required (a string)");
-        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, req.prompt()).cancelOnClose(http);
+        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, prompts -> prompts.completion(req.prompt())).cancelOnClose(http);
         String id = "cmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;
         String model = g.model().name();

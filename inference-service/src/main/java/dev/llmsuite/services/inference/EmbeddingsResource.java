@@ -3,6 +3,7 @@ package dev.llmsuite.services.inference;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.Embeddings;
+import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.service.ProblemException;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
@@ -51,15 +52,16 @@ public class EmbeddingsResource {
     public EmbeddingsResponse embed(EmbeddingsRequest req) throws Exception {
         if (req == null || req.model() == null) throw ProblemException.badRequest("'model' is required");
         LoadedModel m = registry.get(req.model()).orElseThrow(() -> ProblemException.notFound("model '" + req.model() + "' is not loaded"));
+        GptModel model = m.gpt("embeddings");
         boolean base64 = switch (req.encodingFormat() == null ? "float" : req.encodingFormat()) {
             case "float" -> false;
             case "base64" -> true;
             default -> throw ProblemException.badRequest("'encoding_format' must be \"float\" or \"base64\"");
         };
-        int width = m.model().config().embeddingDim();
+        int width = model.config().embeddingDim();
         int dimensions = req.dimensions() == null ? width : req.dimensions();
         if (dimensions < 1 || dimensions > width) throw ProblemException.badRequest("'dimensions' must be in [1, " + width + "], got " + dimensions);
-        int context = m.model().config().contextLength(), total = 0;
+        int context = model.config().contextLength(), total = 0;
         List<float[]> vectors;
         try (GenerationGate.Ticket ticket = gate.admit()) { // a slot like a generation's, before any tokenizing: 429 when full
             List<int[]> inputs = tokens(m, req.input());
@@ -72,7 +74,7 @@ public class EmbeddingsResource {
             ticket.start();
             vectors = m.scheduler().call(() -> {
                 List<float[]> out = new ArrayList<>();
-                for (int[] ids : inputs) out.add(Embeddings.of(m.model(), ids, dimensions));
+                for (int[] ids : inputs) out.add(Embeddings.of(model, ids, dimensions));
                 return out;
             }).get();
         }
@@ -109,7 +111,7 @@ public class EmbeddingsResource {
     }
 
     private static int[] ids(LoadedModel m, JsonNode array, String shape) {
-        int vocabulary = m.model().config().vocabSize(), context = m.model().config().contextLength();
+        int vocabulary = m.decoder().vocabSize(), context = m.decoder().contextLength();
         if (array.size() > context) throw ProblemException.badRequest("an input is " + array.size() + " tokens; the model's context is " + context + " tokens");
         int[] ids = new int[array.size()];
         for (int i = 0; i < ids.length; i++) {

@@ -2,7 +2,7 @@ package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.json.JsonGrammar;
-import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.TextTokenizer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -83,7 +83,7 @@ final class GenerationRun {
     /** One choice's text assembly; runs on the decode thread. */
     private static final class Choice implements BatchScheduler.TokenListener {
         private final int index;
-        private final BpeTokenizer tokenizer;
+        private final TextTokenizer tokenizer;
         private final int logprobs;
         private final List<String> stops;
         private final GenerationGate.Ticket ticket;
@@ -95,7 +95,7 @@ final class GenerationRun {
         private int emitted; // chars of the text already handed out
         private boolean stopped;
 
-        Choice(int index, BpeTokenizer tokenizer, int logprobs, List<String> stops, GenerationGate.Ticket ticket,
+        Choice(int index, TextTokenizer tokenizer, int logprobs, List<String> stops, GenerationGate.Ticket ticket,
                AtomicBoolean cancelled, LinkedBlockingQueue<Event> events) {
             this.index = index;
             this.tokenizer = tokenizer;

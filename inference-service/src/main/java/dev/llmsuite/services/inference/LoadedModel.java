@@ -1,24 +1,41 @@
 package dev.llmsuite.services.inference;
 
+import dev.llmsuite.engine.generate.BatchDecoder;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
-import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.tokenizer.TextTokenizer;
 
 /**
  * A checkpoint that passed its hash check and is being served. Its {@link BatchScheduler} owns the
  * model's decoder and decodes every request in flight together; a newer checkpoint replaces the whole record
  * (and closes this scheduler), so a request in flight finishes on the weights it started with.
  *
- * @param decoder   the model and the weights its decode steps read (fp32 or 8-bit copies)
- * @param tokenizer the vocabulary the model was trained on, or null when this service does not know it
+ * @param decoder    what decode steps run: GPT-2's {@link Decoder} (fp32 or 8-bit copies) or a Llama 3 / Qwen3 model
+ * @param prompts    how prompts are written and encoded, and where answers end, or null when this service does not know
+ *                   the vocabulary the model was trained on
  * @param classifier the classification head saved beside the model, or null (then it only generates)
  * @param weights    who decodes on the weights (this model's scheduler and adapter views on it)
  */
-record LoadedModel(String name, CheckpointAnnouncement checkpoint, Decoder decoder, BpeTokenizer tokenizer,
-                   long tokensSeen, long loadedAtMillis, BatchScheduler scheduler, ClassifierFiles.Classifier classifier,
+record LoadedModel(String name, CheckpointAnnouncement checkpoint, BatchDecoder<?> decoder, PromptFormat prompts,
+                   long tokensSeen, long loadedAtMillis, BatchScheduler<?> scheduler, ClassifierFiles.Classifier classifier,
                    SharedWeights weights) {
 
-    GptModel model() { return decoder.model(); }
+    /** The model's tokenizer, or null when this service does not know it. */
+    TextTokenizer tokenizer() {
+        return prompts == null ? null : prompts.tokenizer();
+    }
+
+    /** Whether it is a GPT-2 model (what embeddings, classification and adapter views serve so far). */
+    boolean isGpt2() {
+        return decoder instanceof Decoder;
+    }
+
+    /** The GPT-2 model; a 400 naming {@code what} for a Llama 3 / Qwen3 model. */
+    GptModel gpt(String what) {
+        if (decoder instanceof Decoder d) return d.model();
+        throw ProblemException.badRequest(what + " serve GPT-2 models so far; '" + name + "' is a Llama 3 / Qwen3 model");
+    }
 }

@@ -2,6 +2,7 @@ package dev.llmsuite.services.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.llmsuite.chat.ModelTokens;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
 import dev.llmsuite.engine.generate.Decoder;
@@ -13,7 +14,9 @@ import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.AnnouncedCheckpoints;
 import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
+import dev.llmsuite.engine.io.LlamaCheckpoint;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.llama.LlamaModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.ModelPromotion;
@@ -110,7 +113,7 @@ public class ModelRegistry {
             retireIfUnused(models.put(name, m));
         }
         loaded.increment();
-        LOG.infof("serving %s from %s (%s)", name, dir, m.model().config());
+        LOG.infof("serving %s from %s (%s weights, context %d)", name, dir, m.decoder().weights().label(), m.decoder().contextLength());
     }
 
     /**
@@ -225,6 +228,7 @@ public class ModelRegistry {
 
     /** Loads a checkpoint directory; {@code a} is what /v1/models shows of it (its path relative to the checkpoint root). */
     private LoadedModel load(CheckpointAnnouncement a, Path dir) throws IOException {
+        if (LlamaCheckpoint.isOne(dir)) return loadLlama(a, dir);
         GptModel model = HfCheckpoint.load(backend, dir);
         Decoder decoder = Decoder.of(model, ServingWeights.valueOf(config.weights().name()));
         decoder.usePrefixCache(prefixCache(model));
@@ -241,10 +245,38 @@ public class ModelRegistry {
             // A Hugging Face GPT-2 directory: no trainer.json, GPT-2's vocabulary size.
             tokenizer = new BpeTokenizer(Encodings.gpt2());
         }
-        SharedWeights weights = new SharedWeights(decoder);
-        return new LoadedModel(a.model(), a, decoder, tokenizer, tokens, System.currentTimeMillis(),
-                new BatchScheduler(a.model(), decoder, config.maxBatch(), config.kvCachePoolBytes(), speculation(a.model(), decoder), weights::leave),
-                ClassifierFiles.load(model, dir), weights);
+        SharedWeights weights = new SharedWeights(() -> {
+            decoder.close(); // its 8-bit copies, which the views read too
+            model.close();
+        });
+        return new LoadedModel(a.model(), a, decoder, tokenizer == null ? null : new PromptFormat.Gpt2Prompts(tokenizer), tokens,
+                System.currentTimeMillis(), new BatchScheduler<>(a.model(), decoder, config.maxBatch(), config.kvCachePoolBytes(),
+                speculation(a.model(), decoder), weights::leave), ClassifierFiles.load(model, dir), weights);
+    }
+
+    /**
+     * A Llama 3 / Qwen3 directory (config.json's model_type llama or qwen3) with its own tokens ({@link ModelTokens}),
+     * decoded on llm.inference.weights like GPT-2's. Not yet for these models: a prefix cache, a draft, a classifier,
+     * adapter views (docs/api.md).
+     */
+    private LoadedModel loadLlama(CheckpointAnnouncement a, Path dir) throws IOException {
+        ModelTokens tokens = ModelTokens.fromDirectory(dir);
+        LlamaModel model = LlamaCheckpoint.load(backend, dir);
+        try {
+            int ids = tokens.tokenizer().vocabulary().size(), rows = model.config().vocabSize();
+            if (ids > rows) throw new IOException("the tokenizer has " + ids + " ids, the model's embedding " + rows + " rows");
+            model.serve(ServingWeights.valueOf(config.weights().name()));
+        } catch (IOException | RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+        String draft = config.drafts().get(a.model());
+        if (draft != null && !draft.isBlank() && !draft.equals("none")) {
+            LOG.warnf("serving %s without its draft '%s': drafts serve GPT-2 models so far", a.model(), draft);
+        }
+        SharedWeights weights = new SharedWeights(model::close);
+        return new LoadedModel(a.model(), a, model, new PromptFormat.ModelPrompts(tokens), 0, System.currentTimeMillis(),
+                new BatchScheduler<>(a.model(), model, config.maxBatch(), config.kvCachePoolBytes(), null, weights::leave), null, weights);
     }
 
     /**
@@ -395,6 +427,7 @@ public class ModelRegistry {
     private final Map<String, AdaptedModel> adapted = new ConcurrentHashMap<>();
 
     private LoadedModel withAdapter(LoadedModel base, String name, String adapter) {
+        GptModel baseModel = base.gpt("adapter views (NAME+ADAPTER)");
         Path dir = config.adapterDir().resolve(adapter).normalize();
         if (!Files.isRegularFile(dir.resolve(AdapterFiles.FILE))) {
             throw ProblemException.notFound("no adapter '" + adapter + "' in llm.inference.adapter-dir");
@@ -404,19 +437,19 @@ public class ModelRegistry {
         } catch (IllegalStateException e) {
             throw new ProblemException(503, "model '" + base.name() + "' is being replaced; retry");
         }
-        GptModel view = base.model().sharingWeights();
+        GptModel view = baseModel.sharingWeights();
         try {
-            view.attach(AdapterFiles.load(base.model(), dir));
+            view.attach(AdapterFiles.load(baseModel, dir));
         } catch (IOException | RuntimeException e) {
             view.close();
             base.weights().leave();
             throw new ProblemException(409, "adapter '" + adapter + "' does not fit model '" + base.name() + "': " + String.valueOf(e.getMessage()).replace(dir.toString(), adapter));
         }
         LOG.infof("serving %s: %s with adapter %s", name, base.name(), dir);
-        Decoder viewDecoder = base.decoder().sharedWith(view);
+        Decoder viewDecoder = ((Decoder) base.decoder()).sharedWith(view);
         viewDecoder.usePrefixCache(prefixCache(view)); // an adapter changes keys and values: a cache of its own
-        return new LoadedModel(name, base.checkpoint(), viewDecoder, base.tokenizer(), base.tokensSeen(), System.currentTimeMillis(),
-                new BatchScheduler(name, viewDecoder, config.maxBatch(), config.kvCachePoolBytes(), null, () -> {
+        return new LoadedModel(name, base.checkpoint(), viewDecoder, base.prompts(), base.tokensSeen(), System.currentTimeMillis(),
+                new BatchScheduler<>(name, viewDecoder, config.maxBatch(), config.kvCachePoolBytes(), null, () -> {
                     viewDecoder.close();
                     view.close();
                     base.weights().leave();

@@ -3,10 +3,7 @@ package dev.llmsuite.services.inference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.json.JsonGrammar;
-import dev.llmsuite.engine.model.GptConfig;
-import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.service.ProblemException;
-import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
 import java.util.ArrayList;
@@ -33,7 +30,6 @@ import java.util.Set;
  */
 record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params, boolean mayDraft, List<String> stops, int n, int logprobs,
                           JsonGrammar grammar, GenerationGate.Ticket ticket, AtomicBoolean cancelled, AtomicReference<HttpServerResponse> client) {
-    private static final int END_OF_TEXT = Gpt2.END_OF_TEXT;
     /** OpenAI's own limit on alternatives per token. */
     static final int MAX_LOGPROBS = 20;
     /** max_tokens of a constrained request that sets none. */
@@ -44,21 +40,25 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
      * tokenizes the prompt: a flood of long prompts is refused before any of them costs tokenizer time or
      * memory. A prompt longer in chars than the context holds tokens at the longest token is refused
      * without tokenizing it at all.
+     *
+     * @param write the prompt in the model's format ({@link PromptFormat#completion}, {@link PromptFormat#chat})
      */
     static PreparedGeneration of(ModelRegistry registry, InferenceConfig config, GenerationGate gate, GenerationRequest req,
-                                 String promptText) {
+                                 Function<PromptFormat, PromptFormat.Prompt> write) {
         String modelName = req.model();
         if (modelName == null) throw ProblemException.badRequest("'model' is required");
         LoadedModel m = registry.get(modelName).orElseThrow(() -> ProblemException.notFound("model '" + modelName + "' is not loaded"));
-        if (m.tokenizer() == null) {
+        if (m.prompts() == null) {
             throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have");
         }
+        PromptFormat.Prompt written = write.apply(m.prompts());
+        String promptText = written.text();
         if (promptText.length() > config.maxPromptChars()) {
             throw ProblemException.tooLarge("prompt is " + promptText.length() + " chars; the limit is " + config.maxPromptChars());
         }
         // a constrained answer (response_format, a forced tool call) needs room to be complete: without max_tokens it
         // gets DEFAULT_CONSTRAINED_TOKENS, as OpenAI's chat sets no small default
-        JsonGrammar grammar = StructuredOutput.of(req, m.tokenizer(), m.model().config().vocabSize());
+        JsonGrammar grammar = StructuredOutput.of(req, m.prompts(), m.decoder().vocabSize());
         int max = req.maxTokens() != null ? req.maxTokens()
                 : grammar == null ? 16 : Math.min(config.maxTokensCap(), Math.max(DEFAULT_CONSTRAINED_TOKENS, grammar.minTokens()));
         if (max < 0 || max > config.maxTokensCap()) {
@@ -72,14 +72,13 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         if (alternatives != null && (alternatives < 0 || alternatives > MAX_LOGPROBS)) {
             throw ProblemException.badRequest("logprobs alternatives must be in [0, " + MAX_LOGPROBS + "], got " + alternatives);
         }
-        SamplingParams params = sampling(req, max);
+        SamplingParams params = sampling(req, max, m.prompts().ends());
         if (grammar != null && max < grammar.minTokens()) {
             throw ProblemException.badRequest("'max_tokens' is " + max + "; the shortest answer the response_format allows takes "
                     + grammar.minTokens() + " tokens (response_format or tool_choice)");
         }
         List<String> stops = stops(req.stop());
-        GptConfig shape = m.model().config();
-        int context = shape.contextLength();
+        int context = m.decoder().contextLength();
         long atLeast = promptText.length() / m.tokenizer().vocabulary().longestTokenBytes();
         if (atLeast > context) {
             throw ProblemException.badRequest("prompt is at least " + atLeast + " tokens (" + promptText.length()
@@ -87,10 +86,10 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
         }
         // a char is at most 3 UTF-8 bytes, and a byte at most one token: the cache each choice may fill
         long positions = Math.min(context, 3L * promptText.length() + max);
-        long kvBytes = (long) n * shape.layers() * 2L * shape.embeddingDim() * Float.BYTES * positions;
+        long kvBytes = n * m.decoder().cacheBytesPerPosition() * positions;
         GenerationGate.Ticket ticket = gate.admit(n, kvBytes);
         try {
-            int[] prompt = m.tokenizer().encode(promptText, SpecialTokenPolicy.ALLOW_ALL);
+            int[] prompt = m.prompts().encode(written);
             if (prompt.length == 0) throw ProblemException.badRequest("the prompt is empty");
             if (prompt.length > context) {
                 throw ProblemException.badRequest("prompt is " + prompt.length + " tokens; the model's context is " + context + " tokens");
@@ -106,14 +105,14 @@ record PreparedGeneration(LoadedModel model, int[] prompt, SamplingParams params
     }
 
     /** OpenAI's defaults; every value finite and in range ("temperature": "NaN" is a number to Jackson). */
-    private static SamplingParams sampling(GenerationRequest req, int max) {
+    private static SamplingParams sampling(GenerationRequest req, int max, Set<Integer> ends) {
         double temperature = req.temperature() == null ? 1.0 : req.temperature();
         double topP = req.topP() == null ? 1.0 : req.topP();
         if (!Double.isFinite(temperature)) throw ProblemException.badRequest("'temperature' must be a finite number >= 0");
         if (!Double.isFinite(topP)) throw ProblemException.badRequest("'top_p' must be in (0, 1]");
         try {
             return new SamplingParams(max, temperature, req.topK() == null ? 0 : req.topK(), topP,
-                    req.seed() == null ? System.nanoTime() : req.seed(), Set.of(END_OF_TEXT));
+                    req.seed() == null ? System.nanoTime() : req.seed(), ends);
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
         }

@@ -1,6 +1,5 @@
 package dev.llmsuite.services.inference;
 
-import dev.llmsuite.engine.generate.Decoder;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -9,11 +8,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * replaced checkpoint never disappears under a request still running on an adapter view.
  */
 final class SharedWeights {
-    private final Decoder owner;
+    private final Runnable release;
     private final AtomicInteger users = new AtomicInteger(1); // the owner's own scheduler
 
-    SharedWeights(Decoder owner) {
-        this.owner = owner;
+    /** @param release gives the model's weights back (and its decoder's copies, which the views read too) */
+    SharedWeights(Runnable release) {
+        this.release = release;
     }
 
     /** One more scheduler decodes on these weights. */
@@ -28,9 +28,6 @@ final class SharedWeights {
 
     /** A scheduler on these weights has drained; the last one gives them back. */
     void leave() {
-        if (users.decrementAndGet() == 0) {
-            owner.close(); // its 8-bit copies, which the views read too
-            owner.model().close();
-        }
+        if (users.decrementAndGet() == 0) release.run();
     }
 }

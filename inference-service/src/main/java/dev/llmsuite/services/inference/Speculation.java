@@ -2,6 +2,7 @@ package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.generate.Draft;
 import dev.llmsuite.engine.generate.KvCache;
+import dev.llmsuite.engine.generate.SequenceCache;
 import dev.llmsuite.engine.generate.SpeculativeGenerator;
 import dev.llmsuite.engine.generate.SpeculativeGenerator.Round;
 import dev.llmsuite.engine.generate.TokenSampler;
@@ -35,7 +36,7 @@ final class Speculation implements AutoCloseable {
      * A round for owner, whose tokens are committed[0, length) (the target cache lacking the last one), with at most
      * tokensLeft to make; null when there is no room to draft (the caller takes a plain step).
      */
-    Round round(Object owner, int[] committed, int length, KvCache target, int tokensLeft, TokenSampler sampler, boolean sampling) {
+    Round round(Object owner, int[] committed, int length, SequenceCache target, int tokensLeft, TokenSampler sampler, boolean sampling) {
         GptModel model = draft.decoder().model();
         if (cache == null) cache = new KvCache(model.backend(), model.config());
         if (this.owner != owner) {
@@ -44,7 +45,8 @@ final class Speculation implements AutoCloseable {
         }
         int k = Math.min(lookahead, Math.min(tokensLeft, Math.min(target.capacity() - target.length() - 1, cache.capacity() - length)));
         if (k < 1) return null;
-        Round r = generator.round(committed, length, target, cache, k, sampler, sampling);
+        // a draft serves GPT-2 targets only (ModelRegistry gives none to other models): their caches are KvCaches
+        Round r = generator.round(committed, length, (KvCache) target, cache, k, sampler, sampling);
         onRound.accept(r.proposed(), r.accepted());
         return r;
     }

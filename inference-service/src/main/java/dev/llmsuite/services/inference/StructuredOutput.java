@@ -4,10 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.json.JsonGrammar;
 import dev.llmsuite.engine.generate.json.SchemaNode;
 import dev.llmsuite.engine.generate.json.TokenTrie;
-import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.Json;
 import dev.llmsuite.service.ProblemException;
-import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.TextTokenizer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -39,7 +38,7 @@ final class StructuredOutput {
      * The grammar a request asks for: a tool call when a chat request's tool_choice forces one ({@link ToolCalls}),
      * else its response_format; null for free text; 400 for what cannot be enforced.
      */
-    static JsonGrammar of(GenerationRequest req, BpeTokenizer tokenizer, int vocabSize) {
+    static JsonGrammar of(GenerationRequest req, PromptFormat prompts, int vocabSize) {
         ToolCalls.Choice choice = req instanceof ChatRequest chat ? chat.tooling() : null;
         if (choice != null && choice.forced()) {
             JsonNode format = req.responseFormat();
@@ -47,13 +46,13 @@ final class StructuredOutput {
                 throw ProblemException.badRequest("a forced tool call ('tool_choice') and a 'response_format' cannot both shape the answer");
             }
             Map<String, Object> tools = ToolCalls.parameterSchemas(choice);
-            return cached(tokenizer, vocabSize, "tools\n" + Json.write(tools), () -> SchemaNode.toolCall(tools));
+            return cached(prompts, vocabSize, "tools\n" + Json.write(tools), () -> SchemaNode.toolCall(tools));
         }
-        return of(req.responseFormat(), tokenizer, vocabSize);
+        return of(req.responseFormat(), prompts, vocabSize);
     }
 
     /** The grammar a response_format asks for, or null for free text; 400 for what cannot be enforced. */
-    static JsonGrammar of(JsonNode format, BpeTokenizer tokenizer, int vocabSize) {
+    static JsonGrammar of(JsonNode format, PromptFormat prompts, int vocabSize) {
         if (format == null || format.isNull()) return null;
         if (!format.isObject() || !format.path("type").isTextual()) {
             throw ProblemException.badRequest("'response_format' must be an object with a 'type'");
@@ -80,13 +79,15 @@ final class StructuredOutput {
             default -> throw ProblemException.badRequest("'response_format.type' must be text, json_object or json_schema");
         }
         String schema = schemaText;
-        return cached(tokenizer, vocabSize, schema == null ? "json_object" : schema,
+        return cached(prompts, vocabSize, schema == null ? "json_object" : schema,
                 () -> schema == null ? SchemaNode.anyObject() : SchemaNode.compile(Json.parse(schema)));
     }
 
     /** The grammar of (vocabulary, what) from the cache, or compiled now; a schema the compiler refuses is a 400. */
-    private static JsonGrammar cached(BpeTokenizer tokenizer, int vocabSize, String what, Supplier<SchemaNode> compile) {
-        String vocabulary = tokenizer.vocabulary().hash() + "/" + vocabSize;
+    private static JsonGrammar cached(PromptFormat prompts, int vocabSize, String what, Supplier<SchemaNode> compile) {
+        TextTokenizer tokenizer = prompts.tokenizer();
+        int end = prompts.endOfText();
+        String vocabulary = tokenizer.vocabulary().hash() + "/" + vocabSize + "/" + end;
         String key = vocabulary + "\n" + what;
         synchronized (GRAMMARS) {
             JsonGrammar cached = GRAMMARS.get(key);
@@ -98,7 +99,7 @@ final class StructuredOutput {
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest("response_format: " + e.getMessage());
         }
-        JsonGrammar grammar = new JsonGrammar(root, trie(vocabulary, tokenizer, vocabSize), Gpt2.END_OF_TEXT);
+        JsonGrammar grammar = new JsonGrammar(root, trie(vocabulary, tokenizer, vocabSize), end);
         synchronized (GRAMMARS) {
             GRAMMARS.put(key, grammar);
         }
@@ -106,7 +107,7 @@ final class StructuredOutput {
     }
 
     /** The vocabulary's trie, built once: ids the model has and the tokenizer spells (special tokens are never generated). */
-    private static TokenTrie trie(String key, BpeTokenizer tokenizer, int vocabSize) {
+    private static TokenTrie trie(String key, TextTokenizer tokenizer, int vocabSize) {
         synchronized (TRIES) {
             return TRIES.computeIfAbsent(key, k -> {
                 byte[][] tokens = new byte[vocabSize][];

@@ -1,6 +1,6 @@
 package dev.llmsuite.services.inference;
 
-import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,7 +13,7 @@ import java.util.List;
  */
 record TokenLogprob(int id, String token, byte[] bytes, double logprob, List<TokenLogprob> top, int textOffset) {
 
-    static TokenLogprob of(BpeTokenizer tokenizer, int id, float[] logits, int top, int textOffset) {
+    static TokenLogprob of(TextTokenizer tokenizer, int id, float[] logits, int top, int textOffset) {
         double max = Double.NEGATIVE_INFINITY;
         for (float l : logits) max = Math.max(max, l);
         double sum = 0;
@@ -28,7 +28,7 @@ record TokenLogprob(int id, String token, byte[] bytes, double logprob, List<Tok
     }
 
     /** A token's text; bytes that are not a whole character read as U+FFFD (its bytes stay exact). */
-    private static String text(BpeTokenizer tokenizer, int id) {
+    private static String text(TextTokenizer tokenizer, int id) {
         return tokenizer.decode(new int[] {id});
     }
 

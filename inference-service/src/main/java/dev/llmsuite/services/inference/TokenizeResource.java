@@ -2,8 +2,6 @@ package dev.llmsuite.services.inference;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import dev.llmsuite.service.ProblemException;
-import dev.llmsuite.tokenizer.BpeTokenizer;
-import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -18,8 +16,8 @@ import java.util.List;
  * {@code POST /tokenize} and {@code POST /detokenize} with the served model's tokenizer, in the shapes vLLM's and
  * llama.cpp's servers answer, so their clients work unchanged: the text comes as {@code prompt} (vLLM) or
  * {@code content} (llama.cpp), the answer carries both spellings. A prompt is tokenized as completions tokenize it
- * (special-token spellings such as {@code <|endoftext|>} are the special token), so {@code count} is what a
- * completion's prompt costs. Without {@code model}, the one model served is meant.
+ * (special-token spellings such as {@code <|endoftext|>} are the special token; a model that adds BOS gets it first, as
+ * vLLM's add_special_tokens default does), so {@code count} is what a completion's prompt costs. Without {@code model}, the one model served is meant.
  */
 @Consumes(MediaType.APPLICATION_JSON)
 @Produces(MediaType.APPLICATION_JSON)
@@ -63,12 +61,13 @@ public class TokenizeResource {
                     + " are taken (llm.inference.max-prompt-chars)");
         }
         LoadedModel m = model(req.model());
-        int[] ids = tokenizer(m).encode(text, SpecialTokenPolicy.ALLOW_ALL);
+        PromptFormat prompts = prompts(m);
+        int[] ids = prompts.encode(prompts.completion(text));
         List<String> pieces = null;
         if (Boolean.TRUE.equals(req.return_token_strs())) {
-            pieces = Arrays.stream(ids).mapToObj(id -> new String(m.tokenizer().decodeBytes(new int[] {id}), StandardCharsets.UTF_8)).toList();
+            pieces = Arrays.stream(ids).mapToObj(id -> new String(prompts.tokenizer().decodeBytes(new int[] {id}), StandardCharsets.UTF_8)).toList();
         }
-        return new TokenizeResponse(Arrays.stream(ids).boxed().toList(), ids.length, m.model().config().contextLength(), pieces);
+        return new TokenizeResponse(Arrays.stream(ids).boxed().toList(), ids.length, m.decoder().contextLength(), pieces);
     }
 
     @POST
@@ -84,7 +83,7 @@ public class TokenizeResource {
             ids[i] = id;
         }
         try {
-            String text = tokenizer(m).decode(ids);
+            String text = prompts(m).tokenizer().decode(ids);
             return new DetokenizeResponse(text, text);
         } catch (IllegalArgumentException e) {
             throw ProblemException.badRequest(e.getMessage());
@@ -100,8 +99,8 @@ public class TokenizeResource {
         return registry.get(name).orElseThrow(() -> ProblemException.notFound("model '" + name + "' is not loaded"));
     }
 
-    private static BpeTokenizer tokenizer(LoadedModel m) {
-        if (m.tokenizer() == null) throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have");
-        return m.tokenizer();
+    private static PromptFormat prompts(LoadedModel m) {
+        if (m.prompts() == null) throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have");
+        return m.prompts();
     }
 }

@@ -18,6 +18,15 @@ public final class ChatPrompt {
 
     public static int[] encode(HfTokenizer tokenizer, ChatTemplate template, List<ChatMessage> messages,
             List<Map<String, Object>> tools, boolean addGenerationPrompt, Map<String, Object> variables) {
+        return tokenizer.encode(render(tokenizer, template, messages, tools, addGenerationPrompt, variables), true);
+    }
+
+    /**
+     * The rendered prompt, to be encoded with the added tokens recognized ({@link HfTokenizer#encodeWithSpecialTokens}),
+     * after the same refusals as {@link #encode}: a server counts its characters before it spends time encoding it.
+     */
+    public static String render(HfTokenizer tokenizer, ChatTemplate template, List<ChatMessage> messages,
+            List<Map<String, Object>> tools, boolean addGenerationPrompt, Map<String, Object> variables) {
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);
             String where = "message " + i;
@@ -33,7 +42,7 @@ public final class ChatPrompt {
         }
         refuseAddedTokensIn(tokenizer, "the tools", tools, 0);
         refuseAddedTokensIn(tokenizer, "the template variables", variables, 0);
-        return tokenizer.encode(template.render(messages, tools, addGenerationPrompt, variables), true);
+        return template.render(messages, tools, addGenerationPrompt, variables);
     }
 
     private static void refuseAddedTokensIn(HfTokenizer tokenizer, String where, Object value, int depth) {

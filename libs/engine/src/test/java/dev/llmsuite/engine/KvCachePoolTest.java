@@ -23,7 +23,7 @@ class KvCachePoolTest {
     void bestFitWithinTheSlackAndNoMoreThanTheBudget() {
         try (CpuBackend be = new CpuBackend(1)) {
             long oneFull = new KvCache(be, CFG).bytes();
-            try (KvCachePool pool = new KvCachePool(be, CFG, oneFull)) {
+            try (KvCachePool<KvCache> pool = new KvCachePool<>(capacity -> new KvCache(be, CFG, capacity), oneFull)) {
                 KvCache a = pool.take(100), b = pool.take(300);
                 pool.give(b);
                 pool.give(a);
@@ -43,7 +43,7 @@ class KvCachePoolTest {
     @Test
     void aReusedCacheDecodesAsANewOne() {
         try (CpuBackend be = new CpuBackend(1); GptModel model = new GptModel(be, CFG); Decoder d = Decoder.fp32(model);
-             KvCachePool pool = new KvCachePool(be, CFG, 1L << 30)) {
+             KvCachePool<KvCache> pool = new KvCachePool<>(capacity -> new KvCache(be, CFG, capacity), 1L << 30)) {
             model.initialize(2);
             KvCache first = pool.take(64);
             float[] logits = d.prefill(new int[] {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 11, 12}, first); // leaves stale positions behind

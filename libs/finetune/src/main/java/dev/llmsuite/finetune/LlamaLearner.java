@@ -10,6 +10,7 @@ import dev.llmsuite.engine.model.llama.LlamaLora;
 import dev.llmsuite.engine.model.llama.LlamaModel;
 import dev.llmsuite.engine.model.llama.LlamaTrainingStep;
 import dev.llmsuite.engine.train.AdamW;
+import dev.llmsuite.chat.ModelTokens;
 import dev.llmsuite.tokenizer.HfTokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,21 +37,17 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
     private final LlamaModel model;
     /** The adapters trained, or null when every weight is. */
     private final LlamaLora lora;
-    private final HfTokenizer tokenizer;
-    private final int eos;
-    private final Integer bos;
+    private final ModelTokens tokens;
     private final AdamW optimizer;      // LoRA: the adapters' buffer
     private final LlamaAdamW whole;     // every weight
     private LlamaTrainingStep step;
     private boolean merged;
 
-    private LlamaLearner(Path baseDir, LlamaModel model, LlamaLora lora, HfTokenizer tokenizer, int eos, Integer bos, double weightDecay) {
+    private LlamaLearner(Path baseDir, LlamaModel model, LlamaLora lora, ModelTokens tokens, double weightDecay) {
         this.baseDir = baseDir;
         this.model = model;
         this.lora = lora;
-        this.tokenizer = tokenizer;
-        this.eos = eos;
-        this.bos = bos;
+        this.tokens = tokens;
         AdamW.Settings adamW = new AdamW.Settings(0.9f, 0.999f, 1e-8f, (float) weightDecay);
         this.optimizer = lora == null ? null : new AdamW(model.backend(), lora.parameters(), lora.gradients(), lora.specs(), adamW);
         this.whole = lora == null ? new LlamaAdamW(model, adamW) : null;
@@ -59,20 +56,13 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
     /** The model of a Hugging Face Llama / Qwen3 directory with new adapters of the given settings (null: every weight trained). */
     public static LlamaLearner open(ComputeBackend backend, Path dir, LlamaLora.Settings settings, double weightDecay, long seed)
             throws IOException {
-        Path tokenizerFile = dir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(tokenizerFile)) throw new IllegalArgumentException(dir + " has no tokenizer.json");
-        HfTokenizer tokenizer = HfTokenizer.read(tokenizerFile);
-        Map<?, ?> config = HfCheckpoint.jsonObject(dir.resolve("config.json"));
-        Object eosValue = config.get("eos_token_id") instanceof List<?> list && !list.isEmpty() ? list.getFirst() : config.get("eos_token_id");
-        if (!(eosValue instanceof Long eos)) throw new IllegalArgumentException(dir + ": config.json names no eos_token_id");
-        boolean addBos = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
-                && Boolean.TRUE.equals(HfCheckpoint.jsonObject(dir.resolve("tokenizer_config.json")).get("add_bos_token"));
-        Integer bos = addBos && config.get("bos_token_id") instanceof Long id ? Math.toIntExact(id) : null;
+        ModelTokens tokens = ModelTokens.fromDirectory(dir);
+        if (tokens.ends().isEmpty()) throw new IllegalArgumentException(dir + ": config.json names no eos_token_id");
         LlamaModel model = LlamaCheckpoint.load(backend, dir);
         try {
-            if (eos >= model.config().vocabSize()) throw new IllegalArgumentException(dir + ": eos_token_id " + eos + " outside the vocabulary");
+            if (tokens.eos() >= model.config().vocabSize()) throw new IllegalArgumentException(dir + ": eos_token_id " + tokens.eos() + " outside the vocabulary");
             LlamaLora lora = settings == null ? null : new LlamaLora(backend, model.config(), settings, seed);
-            return new LlamaLearner(dir, model, lora, tokenizer, Math.toIntExact(eos), bos, weightDecay);
+            return new LlamaLearner(dir, model, lora, tokens, weightDecay);
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -84,23 +74,15 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
     /** The adapters trained, or null when every weight is. */
     public LlamaLora adapters() { return lora; }
 
-    public HfTokenizer tokenizer() { return tokenizer; }
+    public HfTokenizer tokenizer() { return tokens.tokenizer(); }
 
     @Override public int contextLength() { return model.config().contextLength(); }
 
-    @Override public int endOfText() { return eos; }
+    @Override public int endOfText() { return tokens.eos(); }
 
-    @Override
-    public int[] encode(String text) {
-        int[] ids = tokenizer.encode(text);
-        if (bos == null) return ids;
-        int[] out = new int[ids.length + 1];
-        out[0] = bos;
-        System.arraycopy(ids, 0, out, 1, ids.length);
-        return out;
-    }
+    @Override public int[] encode(String text) { return tokens.encodeText(text); }
 
-    @Override public String decode(int[] ids) { return tokenizer.decode(ids); }
+    @Override public String decode(int[] ids) { return tokens.tokenizer().decode(ids); }
 
     @Override
     public double trainStep(InstructionCollate.Batch b, int stepNumber, double learningRate) {
@@ -142,7 +124,7 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
     @Override
     public int[] complete(int[] prompt, int maxNewTokens) {
         mergeAdapters();
-        return new LlamaGenerator(model).generate(prompt, new SamplingParams(maxNewTokens, 0, 0, 1, 0, Set.of(eos)), null);
+        return new LlamaGenerator(model).generate(prompt, new SamplingParams(maxNewTokens, 0, 0, 1, 0, Set.of(tokens.eos())), null);
     }
 
     /** Folds the adapters into the weights (once): the model then answers, and is saved, as base + adapters. */

@@ -11,7 +11,7 @@ import java.util.stream.IntStream;
  * whole if it is a token, else merge its bytes ({@link BytePairMerger}). With the GPT-2 vocabulary the
  * ids equal tiktoken's {@code gpt2} encoding. Thread-safe; {@link #encodeAll} and long texts use all cores.
  */
-public final class BpeTokenizer {
+public final class BpeTokenizer implements TextTokenizer {
     /** Texts are cut at safe points into parts of about this many chars (encoded in parallel when asked). */
     private static final int PARALLEL_CHUNK = 1 << 15;
 
@@ -24,6 +24,7 @@ public final class BpeTokenizer {
         this.merger = new BytePairMerger(vocab.merges(), vocab.byteIds());
     }
 
+    @Override
     public Vocabulary vocabulary() { return vocab; }
 
     /** Per-thread buffers: the piece's UTF-8 bytes and the merger's arrays. */
@@ -39,8 +40,14 @@ public final class BpeTokenizer {
     }
 
     /** Encodes all of the text as ordinary text, special-token spellings included. */
+    @Override
     public int[] encodeOrdinary(String text) {
         return encode(text, SpecialTokenPolicy.ORDINARY);
+    }
+
+    @Override
+    public int[] encodeWithSpecialTokens(String text) {
+        return encode(text, SpecialTokenPolicy.ALLOW_ALL);
     }
 
     public int[] encode(String text, SpecialTokenPolicy policy) {
@@ -152,6 +159,7 @@ public final class BpeTokenizer {
     }
 
     /** The exact bytes the ids stand for; an id outside the vocabulary is an error. */
+    @Override
     public byte[] decodeBytes(int[] ids) {
         int total = 0;
         byte[][] parts = new byte[ids.length][];
@@ -186,6 +194,7 @@ public final class BpeTokenizer {
     }
 
     /** Lenient decoding, tiktoken's default. */
+    @Override
     public String decode(int[] ids) {
         return decode(ids, DecodeMode.LENIENT);
     }

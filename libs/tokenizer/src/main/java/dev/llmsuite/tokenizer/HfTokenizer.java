@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * {@link TokenizerJson} reads the file and refuses what is not implemented here. Checked id for id against
  * transformers.js on Llama 3's and Qwen3's files (HfTokenizerTest).
  */
-public final class HfTokenizer {
+public final class HfTokenizer implements TextTokenizer {
     /** The file is read whole; real ones are 2–12 MB. */
     static final long MAX_FILE_BYTES = 64L << 20;
 
@@ -81,6 +81,7 @@ public final class HfTokenizer {
         }
     }
 
+    @Override
     public Vocabulary vocabulary() { return vocab; }
 
     public PreTokenizer preTokenizer() { return preTokenizer; }
@@ -155,7 +156,24 @@ public final class HfTokenizer {
         merger.merge(bytes, 0, bytes.length, scratch, out);
     }
 
+    @Override
+    public int[] encodeOrdinary(String text) {
+        return encode(text, false);
+    }
+
+    @Override
+    public int[] encodeWithSpecialTokens(String text) {
+        return encode(text, true);
+    }
+
+    /** The exact bytes of ids (added tokens as their text). */
+    @Override
+    public byte[] decodeBytes(int[] ids) {
+        return decoder.decodeBytes(ids);
+    }
+
     /** The text of ids (added tokens as their text; bytes that end mid-character as U+FFFD). */
+    @Override
     public String decode(int[] ids) {
         return decoder.decode(ids);
     }

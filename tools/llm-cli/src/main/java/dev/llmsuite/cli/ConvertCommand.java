@@ -14,8 +14,12 @@ import dev.llmsuite.records.Gpt2;
 import dev.llmsuite.records.Json;
 import dev.llmsuite.tokenizer.Encodings;
 import java.io.IOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -96,22 +100,28 @@ final class ConvertCommand implements Callable<Integer> {
                         Files.size(out) / 1e6, in);
                 return 0;
             }
-            LlamaCheckpoint.save(b.model(), out);
-            Files.writeString(out.resolve("tokenizer.json"), Json.write(GgufTokenizers.tokenizerJson(v)));
-            Map<String, Object> tokenizerConfig = new LinkedHashMap<>();
-            tokenizerConfig.put("add_bos_token", b.addBos());
-            tokenizerConfig.put("bos_token", v.tokens().get(Math.toIntExact(v.bos())));
-            tokenizerConfig.put("eos_token", v.tokens().get(Math.toIntExact(v.eos())));
-            b.chatTemplate().ifPresent(t -> tokenizerConfig.put("chat_template", t.text()));
-            Files.writeString(out.resolve("tokenizer_config.json"), Json.write(tokenizerConfig));
-            Map<String, Object> config = new LinkedHashMap<>();
-            HfCheckpoint.jsonObject(out.resolve(HfCheckpoint.CONFIG)).forEach((k, val) -> config.put((String) k, val));
-            config.put("bos_token_id", v.bos());
-            config.put("eos_token_id", b.ends().stream().map(Integer::longValue).toList());
-            Files.writeString(out.resolve(HfCheckpoint.CONFIG), Json.write(config));
+            writeLlamaDirectory(b, out);
             System.out.println("wrote " + out + " (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) from " + in);
             return 0;
         }
+    }
+
+    /** A Llama / Qwen3 model in the Hugging Face layout, with its tokens (tokenizer.json, tokenizer_config.json, config.json's ids). */
+    private static void writeLlamaDirectory(LlamaBundle b, Path out) throws IOException {
+        GgufVocabulary v = b.vocabulary();
+        LlamaCheckpoint.save(b.model(), out);
+        Files.writeString(out.resolve("tokenizer.json"), Json.write(GgufTokenizers.tokenizerJson(v)));
+        Map<String, Object> tokenizerConfig = new LinkedHashMap<>();
+        tokenizerConfig.put("add_bos_token", b.tokens().addBos());
+        tokenizerConfig.put("bos_token", v.tokens().get(Math.toIntExact(v.bos())));
+        tokenizerConfig.put("eos_token", v.tokens().get(Math.toIntExact(v.eos())));
+        b.tokens().chatTemplate().ifPresent(t -> tokenizerConfig.put("chat_template", t.text()));
+        Files.writeString(out.resolve("tokenizer_config.json"), Json.write(tokenizerConfig));
+        Map<String, Object> config = new LinkedHashMap<>();
+        HfCheckpoint.jsonObject(out.resolve(HfCheckpoint.CONFIG)).forEach((k, val) -> config.put((String) k, val));
+        config.put("bos_token_id", v.bos());
+        config.put("eos_token_id", b.tokens().ends().stream().map(Integer::longValue).toList());
+        Files.writeString(out.resolve(HfCheckpoint.CONFIG), Json.write(config));
     }
 
     /**
@@ -121,15 +131,39 @@ final class ConvertCommand implements Callable<Integer> {
      */
     static Path cachedHfCopy(Path source, Path cacheRoot) throws IOException {
         boolean gguf = ModelFiles.detect(source) == ModelFiles.Format.GGUF;
-        if (gguf) requireGpt2Tokenizer(source);
+        boolean llama = gguf && LlamaBundle.isOne(source);
+        if (gguf && !llama) requireGpt2Tokenizer(source);
         String stem = source.getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_").replaceFirst("\\.gguf$", "");
         Path dir = cacheRoot.resolve(stem + "-" + identity(source));
+        if (llama) return cachedLlamaCopy(source, dir);
         if (Files.isRegularFile(dir.resolve(HfCheckpoint.CONFIG)) && Files.isRegularFile(dir.resolve(HfCheckpoint.WEIGHTS))) return dir;
         try (CpuBackend backend = new CpuBackend(Runtime.getRuntime().availableProcessors());
              GptModel model = ModelFiles.load(backend, source)) {
             HfCheckpoint.save(model, dir); // config.json last: a half-written copy is not taken for a whole one
         }
         return dir;
+    }
+
+    /** A Llama / Qwen3 GGUF file's directory: written beside it, then moved in whole (a half-written copy is never taken). */
+    private static Path cachedLlamaCopy(Path gguf, Path dir) throws IOException {
+        if (Files.isDirectory(dir)) return dir;
+        Files.createDirectories(dir.getParent());
+        Path partial = Files.createTempDirectory(dir.getParent(), dir.getFileName() + ".partial-");
+        try (CpuBackend backend = new CpuBackend(Runtime.getRuntime().availableProcessors()); LlamaBundle b = LlamaBundle.open(backend, gguf)) {
+            writeLlamaDirectory(b, partial);
+        }
+        try {
+            Files.move(partial, dir, StandardCopyOption.ATOMIC_MOVE);
+        } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) { // another ./llm serve converted it meanwhile
+            deleteTree(partial);
+        }
+        return dir;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(f);
+        }
     }
 
     /** Sizes and modification times of a file, or of a directory's files: changes when any of them is replaced. */

@@ -1,6 +1,7 @@
 package dev.llmsuite.cli;
 
 import dev.llmsuite.chat.ChatTemplate;
+import dev.llmsuite.chat.ModelTokens;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.io.HfCheckpoint;
 import dev.llmsuite.engine.io.LlamaCheckpoint;
@@ -27,20 +28,12 @@ import java.util.Set;
  * <pre>
  *                 Hugging Face directory                          GGUF file
  *   weights       config.json + model.safetensors                 llama / qwen3 tensors (LlamaGguf)
- *   tokenizer     tokenizer.json                                  tokenizer.ggml.* (GgufTokenizers.tokenizerJson)
- *   end tokens    config.json's and generation_config.json's      tokenizer.ggml.eos_token_id and eot_token_id
- *                 eos_token_id
- *   BOS first     tokenizer_config.json's add_bos_token, with     tokenizer.ggml.add_bos_token, bos_token_id
- *                 config.json's bos_token_id
- *   chat template chat_template.jinja or tokenizer_config.json    tokenizer.chat_template
+ *   tokens        ModelTokens.fromDirectory: tokenizer.json,      tokenizer.ggml.* (GgufTokenizers.tokenizerJson),
+ *                 end ids, BOS, chat template                     eos_token_id and eot_token_id, add_bos_token,
+ *                                                                 tokenizer.chat_template
  * </pre>
- *
- * @param ends   the end tokens, the first the model's EOS
- * @param bos    the model's beginning-of-text id, or null
- * @param addBos whether a plain prompt starts with it
  */
-record LlamaBundle(LlamaModel model, HfTokenizer tokenizer, List<Integer> ends, Integer bos, boolean addBos, Optional<ChatTemplate> chatTemplate)
-        implements AutoCloseable {
+record LlamaBundle(LlamaModel model, ModelTokens tokens) implements AutoCloseable {
 
     /** Whether path is a Llama/Qwen3 directory or GGUF file (rather than GPT-2's). */
     static boolean isOne(Path path) {
@@ -71,66 +64,43 @@ record LlamaBundle(LlamaModel model, HfTokenizer tokenizer, List<Integer> ends, 
     }
 
     private static LlamaBundle fromDirectory(ComputeBackend backend, Path dir) throws IOException {
-        Path tokenizerFile = dir.resolve("tokenizer.json");
-        if (!Files.isRegularFile(tokenizerFile)) throw new IllegalArgumentException(dir + " has no tokenizer.json");
-        HfTokenizer tokenizer = HfTokenizer.read(tokenizerFile);
-        Map<?, ?> config = HfCheckpoint.jsonObject(dir.resolve("config.json"));
-        Set<Integer> stops = new LinkedHashSet<>(ids(config.get("eos_token_id")));
-        if (Files.isRegularFile(dir.resolve("generation_config.json"))) {
-            stops.addAll(ids(HfCheckpoint.jsonObject(dir.resolve("generation_config.json")).get("eos_token_id")));
-        }
-        boolean addBos = Files.isRegularFile(dir.resolve("tokenizer_config.json"))
-                && Boolean.TRUE.equals(HfCheckpoint.jsonObject(dir.resolve("tokenizer_config.json")).get("add_bos_token"));
-        Integer bos = config.get("bos_token_id") instanceof Long id ? Math.toIntExact(id) : null;
-        Optional<ChatTemplate> template = ChatTemplate.fromModelDirectory(dir);
-        return checked(LlamaCheckpoint.load(backend, dir), tokenizer, stops, bos, addBos && bos != null, template);
+        return checked(LlamaCheckpoint.load(backend, dir), ModelTokens.fromDirectory(dir));
     }
 
     private static LlamaBundle fromGguf(ComputeBackend backend, Path file) throws IOException {
-        HfTokenizer tokenizer;
-        Set<Integer> stops = new LinkedHashSet<>();
-        int bos;
-        boolean addBos;
-        Optional<ChatTemplate> template = Optional.empty();
+        ModelTokens tokens;
         try (GgufFile f = GgufFile.open(file)) {
             GgufVocabulary v = GgufCheckpoint.readVocabulary(f);
             if (v == null) throw new IllegalArgumentException(file + " carries no tokenizer (tokenizer.ggml.tokens)");
-            tokenizer = HfTokenizer.fromJson(file.getFileName().toString(), GgufTokenizers.tokenizerJson(v));
-            stops.add(Math.toIntExact(v.eos()));
+            HfTokenizer tokenizer = HfTokenizer.fromJson(file.getFileName().toString(), GgufTokenizers.tokenizerJson(v));
+            Set<Integer> ends = new LinkedHashSet<>();
+            ends.add(Math.toIntExact(v.eos()));
             GgufValue eot = f.get("tokenizer.ggml.eot_token_id");
-            if (eot != null) stops.add(Math.toIntExact(eot.asLong("tokenizer.ggml.eot_token_id")));
-            bos = Math.toIntExact(v.bos());
-            addBos = v.addBos();
+            if (eot != null) ends.add(Math.toIntExact(eot.asLong("tokenizer.ggml.eot_token_id")));
+            Optional<ChatTemplate> template = Optional.empty();
             if (v.chatTemplate() != null) {
                 template = Optional.of(new ChatTemplate(v.chatTemplate(), v.tokens().get(Math.toIntExact(v.bos())), v.tokens().get(Math.toIntExact(v.eos()))));
             }
+            tokens = new ModelTokens(tokenizer, List.copyOf(ends), Math.toIntExact(v.bos()), v.addBos(), template);
         }
-        return checked(LlamaGguf.load(backend, file), tokenizer, stops, bos, addBos, template);
+        return checked(LlamaGguf.load(backend, file), tokens);
     }
 
-    private static LlamaBundle checked(LlamaModel model, HfTokenizer tokenizer, Set<Integer> stops, Integer bos, boolean addBos,
-            Optional<ChatTemplate> template) {
-        if (tokenizer.vocabulary().size() > model.config().vocabSize()) {
-            int ids = tokenizer.vocabulary().size(), rows = model.config().vocabSize();
+    private static LlamaBundle checked(LlamaModel model, ModelTokens tokens) {
+        if (tokens.tokenizer().vocabulary().size() > model.config().vocabSize()) {
+            int ids = tokens.tokenizer().vocabulary().size(), rows = model.config().vocabSize();
             model.close();
             throw new IllegalArgumentException("the tokenizer has " + ids + " ids, the model " + rows);
         }
-        return new LlamaBundle(model, tokenizer, List.copyOf(stops), bos, addBos, template);
+        return new LlamaBundle(model, tokens);
     }
 
     /** The model's tokenizer in GGUF's terms, with its BOS setting and chat template. */
     GgufVocabulary vocabulary() {
-        int eos = ends.isEmpty() ? tokenizer.vocabulary().size() - 1 : ends.getFirst();
-        GgufVocabulary v = GgufTokenizers.of(tokenizer, bos != null ? bos : eos, eos);
-        return new GgufVocabulary(v.model(), v.pre(), v.tokens(), v.types(), v.merges(), v.bos(), v.eos(), addBos,
-                chatTemplate.map(ChatTemplate::text).orElse(null));
-    }
-
-    /** An id or a list of ids (eos_token_id is either); nothing for anything else. */
-    private static List<Integer> ids(Object value) {
-        if (value instanceof Long l) return List.of(Math.toIntExact(l));
-        if (value instanceof List<?> list) return list.stream().filter(Long.class::isInstance).map(o -> Math.toIntExact((Long) o)).toList();
-        return List.of();
+        int eos = tokens.ends().isEmpty() ? tokens.tokenizer().vocabulary().size() - 1 : tokens.eos();
+        GgufVocabulary v = GgufTokenizers.of(tokens.tokenizer(), tokens.bos() != null ? tokens.bos() : eos, eos);
+        return new GgufVocabulary(v.model(), v.pre(), v.tokens(), v.types(), v.merges(), v.bos(), v.eos(), tokens.addBos(),
+                tokens.chatTemplate().map(ChatTemplate::text).orElse(null));
     }
 
     @Override

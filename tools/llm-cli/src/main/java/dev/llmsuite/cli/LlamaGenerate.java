@@ -26,14 +26,7 @@ final class LlamaGenerate {
     static Completion run(CpuBackend backend, Path model, Path adapter, String prompt, int maxTokens, double temperature, long seed)
             throws IOException {
         try (LlamaBundle b = LlamaBundle.open(backend, model, adapter)) {
-            int[] text = b.tokenizer().encode(prompt);
-            int[] promptIds = text;
-            if (b.addBos()) {
-                promptIds = new int[text.length + 1];
-                promptIds[0] = b.bos();
-                System.arraycopy(text, 0, promptIds, 1, text.length);
-            }
-            return generate(b, promptIds, maxTokens, temperature, seed);
+            return generate(b, b.tokens().encodeText(prompt), maxTokens, temperature, seed);
         }
     }
 
@@ -41,15 +34,15 @@ final class LlamaGenerate {
     static Completion chat(CpuBackend backend, Path model, Path adapter, List<ChatMessage> messages, int maxTokens, double temperature, long seed)
             throws IOException {
         try (LlamaBundle b = LlamaBundle.open(backend, model, adapter)) {
-            var template = b.chatTemplate().orElseThrow(() -> new IllegalArgumentException(
+            var template = b.tokens().chatTemplate().orElseThrow(() -> new IllegalArgumentException(
                     model + " has no chat template (chat_template.jinja, tokenizer_config.json or tokenizer.chat_template)"));
-            return generate(b, ChatPrompt.encode(b.tokenizer(), template, messages, List.of(), true, Map.of()), maxTokens, temperature, seed);
+            return generate(b, ChatPrompt.encode(b.tokens().tokenizer(), template, messages, List.of(), true, Map.of()), maxTokens, temperature, seed);
         }
     }
 
     private static Completion generate(LlamaBundle b, int[] promptIds, int maxTokens, double temperature, long seed) {
         if (promptIds.length == 0) throw new IllegalArgumentException("the prompt is empty");
-        int[] out = new LlamaGenerator(b.model()).generate(promptIds, new SamplingParams(maxTokens, temperature, 0, 1, seed, Set.copyOf(b.ends())), null);
-        return new Completion(promptIds, out, b.tokenizer().decode(out));
+        int[] out = new LlamaGenerator(b.model()).generate(promptIds, new SamplingParams(maxTokens, temperature, 0, 1, seed, Set.copyOf(b.tokens().ends())), null);
+        return new Completion(promptIds, out, b.tokens().tokenizer().decode(out));
     }
 }

@@ -16,10 +16,11 @@ import picocli.CommandLine.Option;
  * for people who only want to serve a model. Runs until Ctrl-C.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Serve one checkpoint directory (this suite's or a Hugging Face GPT-2) over the OpenAI-style API, without Kafka.")
+        description = "Serve one model (this suite's checkpoint, a Hugging Face GPT-2, Llama 3 or Qwen3 directory, or a GGUF file) over the OpenAI-style API, without Kafka.")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "a directory with config.json and model.safetensors (or pytorch_model.bin), a training job's directory (its newest step), "
-            + "OpenAI's GPT-2 directory (hparams.json + model.ckpt) or a GGUF file (both converted once into work/converted/)")
+            + "a Llama 3 / Qwen3 directory (with tokenizer.json), OpenAI's GPT-2 directory (hparams.json + model.ckpt) or a GGUF file "
+            + "(GPT-2, Llama 3 or Qwen3; both converted once into work/converted/)")
     Path model;
 
     @Option(names = "--port", defaultValue = "8084", description = "HTTP port (default ${DEFAULT-VALUE})")
@@ -43,10 +44,8 @@ final class ServeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path root = Path.of(System.getProperty("llm.home", ".")).toAbsolutePath().normalize();
         Path given = model.toAbsolutePath().normalize();
-        if (LlamaBundle.isOne(given) || Files.isDirectory(given) && LlamaBundle.isOne(HfCheckpoint.newestIn(given))) {
-            throw new IllegalArgumentException(given + " is a Llama 3 / Qwen3 model: inference-service serves GPT-2 models so far "
-                    + "(./llm generate [--chat] and ./llm finetune-instruct take it)");
-        }
+        boolean llama = LlamaBundle.isOne(given) || Files.isDirectory(given) && LlamaBundle.isOne(HfCheckpoint.newestIn(given));
+        if (llama && draft != null) throw new IllegalArgumentException("--draft serves GPT-2 models so far; " + given + " is a Llama 3 / Qwen3 model");
         Path dir = ModelFiles.detect(given) == ModelFiles.Format.HF
                 ? HfCheckpoint.newestIn(given)
                 : ConvertCommand.cachedHfCopy(given, root.resolve("work/converted"));

@@ -69,5 +69,18 @@ class LlamaConvertTest {
             assertArrayEquals(a.forward(ids), b.forward(ids), "logits from the directory converted back");
             assertArrayEquals(a.forward(ids), g.forward(ids), "logits from the GGUF file");
         }
+
+        // what ./llm serve --model FILE.gguf serves: a directory converted once, with the same ids, reused after
+        Path cache = dir.resolve("converted"), served = ConvertCommand.cachedHfCopy(gguf, cache);
+        for (String[] options : new String[][] {{}, {"--chat", "--system", "be brief"}}) {
+            assertEquals(LlamaGenerateTest.generate(model, "the cat sat on the mat", options)[1],
+                    LlamaGenerateTest.generate(served, "the cat sat on the mat", options)[1], "ids from the served copy");
+        }
+        var written = Files.getLastModifiedTime(served.resolve("model.safetensors"));
+        assertEquals(served, ConvertCommand.cachedHfCopy(gguf, cache));
+        assertEquals(written, Files.getLastModifiedTime(served.resolve("model.safetensors")), "converted once");
+        try (var entries = Files.list(cache)) {
+            assertEquals(List.of(served), entries.toList(), "no partial copy left beside it");
+        }
     }
 }

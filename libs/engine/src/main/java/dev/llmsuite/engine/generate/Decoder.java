@@ -8,6 +8,7 @@ import dev.llmsuite.engine.model.LoraAdapters;
 import dev.llmsuite.engine.model.ModelWeights;
 import dev.llmsuite.engine.model.OwnedTensors;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Serving a {@link GptModel} with a KV cache: {@link #prefill} runs a prompt in batched blocks of 64 positions and
@@ -31,7 +32,7 @@ import java.util.Arrays;
  *   logits                           [nb, V]
  * </pre>
  */
-public final class Decoder implements AutoCloseable {
+public final class Decoder implements BatchDecoder<KvCache>, AutoCloseable {
     private final GptModel model;
     private final GptConfig cfg;
     private final ComputeBackend be;
@@ -80,7 +81,20 @@ public final class Decoder implements AutoCloseable {
     public boolean quantized() { return format != ServingWeights.FP32; }
 
     /** What decode steps read. */
+    @Override
     public ServingWeights weights() { return format; }
+
+    @Override
+    public int contextLength() { return cfg.contextLength(); }
+
+    @Override
+    public int vocabSize() { return cfg.vocabSize(); }
+
+    @Override
+    public long cacheBytesPerPosition() { return 2L * cfg.layers() * cfg.embeddingDim() * Float.BYTES; }
+
+    @Override
+    public KvCache newCache(int capacity) { return new KvCache(be, cfg, capacity); }
 
     /**
      * A decoder for {@code view} (this decoder's model's {@link GptModel#sharingWeights}, with adapters of its own)
@@ -100,6 +114,7 @@ public final class Decoder implements AutoCloseable {
      * restores them from an earlier prompt that began the same way: a cache hit changes nothing but the time to
      * the first token.
      */
+    @Override
     public float[] prefill(int[] tokens, KvCache cache) {
         int t = tokens.length;
         if (t == 0) throw new IllegalArgumentException("empty prompt");
@@ -135,6 +150,12 @@ public final class Decoder implements AutoCloseable {
      * serving many requests cheaper than serving them in turn; attention runs per sequence against its own
      * cache. Returns each sequence's next-token logits.
      */
+    @Override
+    public float[][] decodeBatch(int[] tokens, List<KvCache> caches) {
+        return decodeBatch(tokens, caches.toArray(KvCache[]::new));
+    }
+
+    /** As above. */
     public float[][] decodeBatch(int[] tokens, KvCache[] caches) {
         int nb = tokens.length;
         if (nb != caches.length || nb == 0) throw new IllegalArgumentException("one cache per token, at least one");

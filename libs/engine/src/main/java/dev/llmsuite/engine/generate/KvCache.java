@@ -8,7 +8,7 @@ import dev.llmsuite.engine.model.GptConfig;
  * Keys and values of every position seen so far, per layer ([L, maxT, C] each), so a decode step
  * computes only the new position. {@link #length()} positions are filled.
  */
-public final class KvCache implements AutoCloseable {
+public final class KvCache implements SequenceCache {
     private final ComputeBackend be;
     private final Tensor keys, values;
     private final int layers, maxT, c;
@@ -36,11 +36,14 @@ public final class KvCache implements AutoCloseable {
 
     public Tensor values(int layer) { return be.slice(values, (long) layer * maxT * c, (long) maxT * c); }
 
+    @Override
     public int length() { return length; }
 
+    @Override
     public int capacity() { return maxT; }
 
     /** The memory keys and values take. */
+    @Override
     public long bytes() { return 2L * layers * maxT * c * Float.BYTES; }
 
     /**
@@ -51,6 +54,7 @@ public final class KvCache implements AutoCloseable {
      */
     public boolean full() { return length >= maxT; }
 
+    @Override
     public void setLength(int n) {
         if (n < 0 || n > maxT) throw new IllegalArgumentException("cache length " + n + " outside [0, " + maxT + "]");
         this.length = n;

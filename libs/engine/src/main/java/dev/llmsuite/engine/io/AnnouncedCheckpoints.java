@@ -18,8 +18,12 @@ import java.util.Map;
 public final class AnnouncedCheckpoints {
     /** Always read, so always hashed. */
     private static final List<String> REQUIRED = List.of(HfCheckpoint.CONFIG, HfCheckpoint.WEIGHTS);
-    /** Read when present, so hashed when present (optimizer.safetensors is never read here). */
-    private static final List<String> OPTIONAL = List.of("trainer.json", ClassifierFiles.FILE, ValidationBatches.FILE);
+    /**
+     * Read when present, so hashed when present (optimizer.safetensors is never read here): the trainer's files, and a
+     * Llama 3 / Qwen3 model's tokens (ModelTokens: its tokenizer, end ids, BOS and chat template).
+     */
+    private static final List<String> OPTIONAL = List.of("trainer.json", ClassifierFiles.FILE, ValidationBatches.FILE,
+            "tokenizer.json", "tokenizer_config.json", "generation_config.json", "chat_template.jinja");
 
     private final Path root;
     /** The root's setting, named in refusals (llm.inference.checkpoint-dir, llm.trainer.checkpoint-dir). */

@@ -2,6 +2,7 @@ package dev.llmsuite.engine.model.llama;
 
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
+import dev.llmsuite.engine.generate.BatchDecoder;
 import dev.llmsuite.engine.generate.ServingWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,11 +27,11 @@ import java.util.Random;
  * </pre>
  *
  * Keys and values go into a {@link LlamaCache} as they are made, so a prompt and then one token at a time (KV-cached
- * decoding) run the same code. This is the family's first slice in the engine: forward and cached decoding on the CPU
- * backend, checked against an independent PyTorch reference (LlamaFixtureTest). The backward (LoRA), 8-bit weights,
- * the tokenizers and the services come next (docs/models.md).
+ * decoding) run the same code, and so does a batched decode step of several sequences, each on its own cache
+ * ({@link #decodeBatch}: inference-service's continuous batching, as GPT-2's {@code Decoder}). Checked against an
+ * independent PyTorch reference (LlamaFixtureTest); its backward is LlamaTrainingStep's.
  */
-public final class LlamaModel implements AutoCloseable {
+public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable {
     /** One block's weights, nn.Linear's [out, in] layout. qNorm and kNorm are null unless the config has QK-norm. */
     public record Layer(Tensor inputNorm, Tensor wq, Tensor wk, Tensor wv, Tensor wo, Tensor qNorm, Tensor kNorm,
                         Tensor postNorm, Tensor wGate, Tensor wUp, Tensor wDown) {}
@@ -133,10 +134,62 @@ public final class LlamaModel implements AutoCloseable {
      * every new row [T, V] (allRows) or of the last one [V]. Keys and values go into the cache as they are made.
      */
     public float[] forward(int[] ids, LlamaCache cache, boolean allRows) {
+        return pass(ids, new LlamaCache[] {cache}, new int[] {ids.length}, allRows);
+    }
+
+    @Override
+    public float[] prefill(int[] tokens, LlamaCache cache) {
+        if (cache.length() != 0) throw new IllegalArgumentException("prefill into a cache that already holds " + cache.length() + " positions");
+        return forward(tokens, cache, false);
+    }
+
+    /**
+     * One decode step for several sequences together: sequence i appends tokens[i] at its own position
+     * caches.get(i).length(). The products read each weight once for the whole batch (the serving weights of
+     * {@link #serve}); rotation and attention run per sequence on its own cache. Each row gets the floats a step of
+     * its sequence alone would give (LlamaBatchDecodeTest).
+     */
+    @Override
+    public float[][] decodeBatch(int[] tokens, List<LlamaCache> caches) {
+        int nb = tokens.length;
+        if (nb == 0 || caches.size() != nb) throw new IllegalArgumentException("one cache per token, at least one");
+        int[] ones = new int[nb];
+        Arrays.fill(ones, 1);
+        float[] all = pass(tokens, caches.toArray(LlamaCache[]::new), ones, true);
+        float[][] out = new float[nb][];
+        for (int i = 0; i < nb; i++) out[i] = Arrays.copyOfRange(all, i * config.vocabSize(), (i + 1) * config.vocabSize());
+        return out;
+    }
+
+    @Override public int contextLength() { return config.contextLength(); }
+
+    @Override public int vocabSize() { return config.vocabSize(); }
+
+    @Override public long cacheBytesPerPosition() { return 2L * config.layers() * config.kvHeads() * config.headDim() * Float.BYTES; }
+
+    @Override public LlamaCache newCache(int capacity) { return new LlamaCache(be, config, capacity); }
+
+    @Override public ServingWeights weights() { return serving(); }
+
+    /**
+     * The blocks over rows that come in segments: segment s is counts[s] consecutive tokens of ids appended to
+     * caches[s] at its length (a prompt: one segment; a batched decode step: one row per sequence). Products run over
+     * all rows at once; rotation, the cache writes and attention per segment. A step whose segments are one row each
+     * reads the serving weights (bf16/int8/panels), anything longer the fp32 ones. Logits: every row (allRows), or
+     * the last row.
+     */
+    private float[] pass(int[] ids, LlamaCache[] caches, int[] counts, boolean allRows) {
         LlamaConfig c = config;
-        int t = ids.length, start = cache.length(), h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d;
-        if (t < 1 || t > cache.capacity() - start) {
-            throw new IllegalArgumentException(t + " tokens after " + start + " do not fit a cache of " + cache.capacity());
+        int t = ids.length, h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d, in = c.intermediate();
+        int[] starts = new int[caches.length];
+        boolean decodeStep = decodeWeights != null;
+        for (int s = 0, rows = 0; s < caches.length; rows += counts[s], s++) {
+            starts[s] = caches[s].length();
+            if (counts[s] < 1 || counts[s] > caches[s].capacity() - starts[s]) {
+                throw new IllegalArgumentException(counts[s] + " tokens after " + starts[s] + " do not fit a cache of " + caches[s].capacity());
+            }
+            decodeStep &= counts[s] == 1;
+            if (s == caches.length - 1 && rows + counts[s] != t) throw new IllegalArgumentException("segments of " + (rows + counts[s]) + " rows for " + t + " ids");
         }
         for (int id : ids) if (id < 0 || id >= c.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside the vocabulary");
         int outRows = allRows ? t : 1;
@@ -144,24 +197,24 @@ public final class LlamaModel implements AutoCloseable {
         List<Tensor> scratch = new ArrayList<>();
         try {
             Tensor x = keep(scratch, (long) t * h), norm = keep(scratch, (long) t * h), rstd = keep(scratch, (long) t * c.heads());
-            Tensor q = keep(scratch, (long) t * qw), attended = keep(scratch, (long) t * qw), projected = keep(scratch, (long) t * h);
-            Tensor gate = keep(scratch, (long) t * c.intermediate()), up = keep(scratch, (long) t * c.intermediate());
-            boolean decodeStep = t == 1 && decodeWeights != null;
-            // a decode step's stacked products: [q k v] and [gate up] of its one row
-            Tensor qkv = decodeStep ? keep(scratch, qw + 2L * kvw) : null, gateUp = decodeStep ? keep(scratch, 2L * c.intermediate()) : null;
+            Tensor q = keep(scratch, (long) t * qw), k = keep(scratch, (long) t * kvw), v = keep(scratch, (long) t * kvw);
+            Tensor attended = keep(scratch, (long) t * qw), projected = keep(scratch, (long) t * h);
+            Tensor gate = keep(scratch, (long) t * in), up = keep(scratch, (long) t * in);
+            // a decode step's stacked products: [q k v] and [gate up] of each row
+            Tensor qkv = decodeStep ? keep(scratch, (long) t * (qw + 2 * kvw)) : null, gateUp = decodeStep ? keep(scratch, 2L * t * in) : null;
             be.embeddingForward(x, ids, embed, t, h);
             for (int n = 0; n < layers.size(); n++) {
                 Layer l = layers.get(n);
                 LlamaDecodeWeights.Block f = decodeStep ? decodeWeights.blocks().get(n) : null;
-                // this step's keys and values go into their rows of the cache
-                Tensor k = be.slice(cache.keys(n), (long) start * kvw, (long) t * kvw);
-                Tensor v = be.slice(cache.values(n), (long) start * kvw, (long) t * kvw);
                 be.rmsNormForward(norm, rstd, x, l.inputNorm(), t, h, c.rmsNormEps());
                 if (decodeStep) {
-                    be.matmulForward(qkv, norm, f.qkv(), null, 1, h, qw + 2 * kvw);
-                    be.copy(q, be.slice(qkv, 0, qw));
-                    be.copy(k, be.slice(qkv, qw, kvw));
-                    be.copy(v, be.slice(qkv, qw + kvw, kvw));
+                    int width = qw + 2 * kvw;
+                    be.matmulForward(qkv, norm, f.qkv(), null, t, h, width);
+                    for (int r = 0; r < t; r++) {
+                        be.copy(be.slice(q, (long) r * qw, qw), be.slice(qkv, (long) r * width, qw));
+                        be.copy(be.slice(k, (long) r * kvw, kvw), be.slice(qkv, (long) r * width + qw, kvw));
+                        be.copy(be.slice(v, (long) r * kvw, kvw), be.slice(qkv, (long) r * width + qw + kvw, kvw));
+                    }
                 } else {
                     be.matmulForward(q, norm, l.wq(), null, t, h, qw);
                     be.matmulForward(k, norm, l.wk(), null, t, h, kvw);
@@ -171,24 +224,34 @@ public final class LlamaModel implements AutoCloseable {
                     be.rmsNormForward(q, rstd, q, l.qNorm(), t * c.heads(), d, c.rmsNormEps());
                     be.rmsNormForward(k, rstd, k, l.kNorm(), t * c.kvHeads(), d, c.rmsNormEps());
                 }
-                be.ropeForward(q, t, c.heads(), d, start, invFreq);
-                be.ropeForward(k, t, c.kvHeads(), d, start, invFreq);
-                be.groupedAttentionForward(attended, q, cache.keys(n), cache.values(n), start, t, c.heads(), c.kvHeads(), d);
+                for (int s = 0, row = 0; s < caches.length; row += counts[s], s++) {
+                    int rows = counts[s], start = starts[s];
+                    Tensor qs = be.slice(q, (long) row * qw, (long) rows * qw), ks = be.slice(k, (long) row * kvw, (long) rows * kvw);
+                    be.ropeForward(qs, rows, c.heads(), d, start, invFreq);
+                    be.ropeForward(ks, rows, c.kvHeads(), d, start, invFreq);
+                    // this segment's keys (rotated) and values into their rows of its cache, then attention over them
+                    be.copy(be.slice(caches[s].keys(n), (long) start * kvw, (long) rows * kvw), ks);
+                    be.copy(be.slice(caches[s].values(n), (long) start * kvw, (long) rows * kvw), be.slice(v, (long) row * kvw, (long) rows * kvw));
+                    be.groupedAttentionForward(be.slice(attended, (long) row * qw, (long) rows * qw), qs, caches[s].keys(n), caches[s].values(n),
+                            start, rows, c.heads(), c.kvHeads(), d);
+                }
                 be.matmulForward(projected, attended, decodeStep ? f.wo() : l.wo(), null, t, qw, h);
                 be.residualForward(x, x, projected, t * h);
                 be.rmsNormForward(norm, rstd, x, l.postNorm(), t, h, c.rmsNormEps());
                 if (decodeStep) {
-                    be.matmulForward(gateUp, norm, f.gateUp(), null, 1, h, 2 * c.intermediate());
-                    be.swigluForward(gate, be.slice(gateUp, 0, c.intermediate()), be.slice(gateUp, c.intermediate(), c.intermediate()), c.intermediate());
+                    be.matmulForward(gateUp, norm, f.gateUp(), null, t, h, 2 * in);
+                    for (int r = 0; r < t; r++) {
+                        be.swigluForward(be.slice(gate, (long) r * in, in), be.slice(gateUp, 2L * r * in, in), be.slice(gateUp, 2L * r * in + in, in), in);
+                    }
                 } else {
-                    be.matmulForward(gate, norm, l.wGate(), null, t, h, c.intermediate());
-                    be.matmulForward(up, norm, l.wUp(), null, t, h, c.intermediate());
-                    be.swigluForward(gate, gate, up, t * c.intermediate());
+                    be.matmulForward(gate, norm, l.wGate(), null, t, h, in);
+                    be.matmulForward(up, norm, l.wUp(), null, t, h, in);
+                    be.swigluForward(gate, gate, up, t * in);
                 }
-                be.matmulForward(projected, gate, decodeStep ? f.wDown() : l.wDown(), null, t, c.intermediate(), h);
+                be.matmulForward(projected, gate, decodeStep ? f.wDown() : l.wDown(), null, t, in, h);
                 be.residualForward(x, x, projected, t * h);
             }
-            cache.advance(t);
+            for (int s = 0; s < caches.length; s++) caches[s].advance(counts[s]);
             Tensor last = allRows ? x : be.slice(x, (long) (t - 1) * h, h);
             be.rmsNormForward(norm, rstd, last, finalNorm, outRows, h, c.rmsNormEps());
             Tensor logits = keep(scratch, (long) outRows * c.vocabSize());

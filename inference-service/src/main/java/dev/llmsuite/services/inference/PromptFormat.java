@@ -1,0 +1,123 @@
+package dev.llmsuite.services.inference;
+
+import dev.llmsuite.chat.ChatMessage;
+import dev.llmsuite.chat.ChatPrompt;
+import dev.llmsuite.chat.ChatTemplate;
+import dev.llmsuite.chat.ChatTemplateException;
+import dev.llmsuite.chat.ModelTokens;
+import dev.llmsuite.records.Gpt2;
+import dev.llmsuite.service.ProblemException;
+import dev.llmsuite.tokenizer.BpeTokenizer;
+import dev.llmsuite.tokenizer.SpecialTokenPolicy;
+import dev.llmsuite.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How a served model's prompts are written and turned into ids, and where its answers end:
+ *
+ * <pre>
+ *                     GPT-2 (the book's models)                 a model with its own tokens (Llama 3, Qwen3)
+ *   tokenizer         GPT-2's BPE                               its tokenizer.json
+ *   completion        the prompt, &lt;|endoftext|&gt; spelled in it      BOS when add_bos_token, then the prompt (special
+ *                     is that token                             spellings are those tokens, as vLLM and llama.cpp read one)
+ *   chat              the book's Alpaca template (single turn)   the model's own chat template (ChatPrompt: a message
+ *                                                               spelling an added token is refused)
+ *   ends              &lt;|endoftext|&gt;                            its eos_token_id(s)
+ * </pre>
+ */
+sealed interface PromptFormat {
+
+    /** A prompt's text (counted against llm.inference.max-prompt-chars before it is encoded) and how to encode it. */
+    record Prompt(String text, boolean templated) {}
+
+    TextTokenizer tokenizer();
+
+    /** The tokens that end an answer (not emitted). */
+    Set<Integer> ends();
+
+    /** The end token a constrained answer ({@link StructuredOutput}) closes with. */
+    int endOfText();
+
+    /** The text of a chat's prompt; 400 for a conversation the format cannot write. */
+    Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools);
+
+    /** A completion's prompt as ids. */
+    int[] encode(Prompt prompt);
+
+    default Prompt completion(String text) {
+        return new Prompt(text, false);
+    }
+
+    /** GPT-2's vocabulary: completions as written, chats through the book's Alpaca template. */
+    record Gpt2Prompts(BpeTokenizer tokenizer) implements PromptFormat {
+        @Override
+        public Set<Integer> ends() {
+            return Set.of(Gpt2.END_OF_TEXT);
+        }
+
+        @Override
+        public int endOfText() {
+            return Gpt2.END_OF_TEXT;
+        }
+
+        @Override
+        public Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools) {
+            return new Prompt(AlpacaTemplate.render(messages, ToolCalls.describe(tools)), true);
+        }
+
+        @Override
+        public int[] encode(Prompt prompt) {
+            return tokenizer.encode(prompt.text(), SpecialTokenPolicy.ALLOW_ALL);
+        }
+    }
+
+    /** A model directory's own tokens ({@link ModelTokens}): its tokenizer.json, BOS, end ids and chat template. */
+    record ModelPrompts(ModelTokens tokens) implements PromptFormat {
+        @Override
+        public TextTokenizer tokenizer() {
+            return tokens.tokenizer();
+        }
+
+        @Override
+        public Set<Integer> ends() {
+            return Set.copyOf(tokens.ends());
+        }
+
+        @Override
+        public int endOfText() {
+            if (tokens.ends().isEmpty()) throw ProblemException.badRequest("this model names no eos_token_id: a constrained answer could not end");
+            return tokens.eos();
+        }
+
+        @Override
+        public Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools) {
+            ChatTemplate template = tokens.chatTemplate().orElseThrow(() -> ProblemException.badRequest(
+                    "this model ships no chat template (chat_template.jinja or tokenizer_config.json): use /v1/completions"));
+            if (tools.mode() != ToolCalls.Mode.NONE) {
+                throw ProblemException.badRequest("'tools' on a model with its own chat template are not served yet; "
+                        + "'response_format' constrains an answer to a JSON schema");
+            }
+            if (messages == null || messages.isEmpty()) throw ProblemException.badRequest("'messages' must hold at least one message");
+            List<ChatMessage> conversation = new ArrayList<>();
+            for (ChatRequest.Message m : messages) {
+                if (m == null || m.role() == null || m.content() == null) throw ProblemException.badRequest("every message needs a 'role' and a 'content'");
+                conversation.add(new ChatMessage(m.role(), m.content(), null, List.of(), m.toolCallId()));
+            }
+            try {
+                // ChatPrompt refuses text that spells an added token; the rendered text is encoded with them (encode)
+                return new Prompt(ChatPrompt.render(tokens.tokenizer(), template, conversation, List.of(), true, Map.of()), true);
+            } catch (ChatTemplateException e) {
+                throw ProblemException.badRequest("the model's chat template refused the conversation: " + e.getMessage());
+            }
+        }
+
+        @Override
+        public int[] encode(Prompt prompt) {
+            // a rendered template writes its own BOS
+            return prompt.templated() ? tokens.tokenizer().encodeWithSpecialTokens(prompt.text()) : tokens.encodePrompt(prompt.text());
+        }
+    }
+}
