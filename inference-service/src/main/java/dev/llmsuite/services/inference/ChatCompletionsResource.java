@@ -26,9 +26,10 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * {@code POST /v1/chat/completions}, OpenAI's shape: messages rendered in the model's format ({@link PromptFormat}: the
- * book's Alpaca template for GPT-2 models, a Llama 3 / Qwen3 model's own chat template), then generated as a completion; whole, or streamed as chat.completion.chunk events. With {@code tools}
- * an answer that is a call comes back as {@code tool_calls} ({@link ToolCalls}); a forced call is streamed once whole.
+ * {@code POST /v1/chat/completions}, OpenAI's shape: messages written in the model's format ({@link PromptFormat}: the
+ * book's Alpaca template for GPT-2 models, a Llama 3 / Qwen3 model's own chat template), then generated as a
+ * completion; whole, or streamed as chat.completion.chunk events. With {@code tools} an answer that is a call comes back
+ * as {@code tool_calls} ({@link ToolCalls}); a forced call is streamed once whole.
  */
 @Path("/v1/chat/completions")
 @Consumes(MediaType.APPLICATION_JSON)
@@ -69,10 +70,10 @@ public class ChatCompletionsResource {
         List<ChatChoice> choices = new ArrayList<>();
         for (GenerationRun.Result r : w.results()) {
             String text = w.texts().get(r.index());
-            ToolCalls.ToolCall call = ToolCalls.parse(text, tools, null);
-            Message message = call == null ? new Message("assistant", text) : new Message("assistant", null, ToolCalls.asList(call));
+            List<ToolCalls.ToolCall> calls = ToolCalls.parse(text, tools);
+            Message message = calls.isEmpty() ? new Message("assistant", text) : new Message("assistant", null, calls);
             choices.add(new ChatChoice(r.index(), message, logprobs ? ChatLogprobs.of(w.logprobs().get(r.index())) : null,
-                    call == null ? r.finishReason() : "tool_calls"));
+                    calls.isEmpty() ? r.finishReason() : "tool_calls"));
         }
         if (stream) return streamedWhole(id, created, model, choices); // a forced tool call: sent once it is complete
         return Response.ok(new ChatCompletion(id, created, model, choices, w.usage(g.prompt().length))).type(MediaType.APPLICATION_JSON).build();
@@ -84,8 +85,11 @@ public class ChatCompletionsResource {
             SseWriter sse = new SseWriter(out);
             for (ChatChoice c : choices) {
                 sse.event(new ChatChunk(id, created, model, new ChunkChoice(c.index(), new Delta("assistant", ""), null, null)));
-                List<ToolCalls.ToolCall> calls = c.message().toolCalls() == null ? null : c.message().toolCalls().stream()
-                        .map(t -> new ToolCalls.ToolCall(0, t.id(), t.type(), t.function())).toList();
+                List<ToolCalls.ToolCall> made = c.message().toolCalls(), calls = null;
+                if (made != null) {
+                    calls = new ArrayList<>();
+                    for (int i = 0; i < made.size(); i++) calls.add(new ToolCalls.ToolCall(i, made.get(i).id(), made.get(i).type(), made.get(i).function()));
+                }
                 sse.event(new ChatChunk(id, created, model, new ChunkChoice(c.index(),
                         new Delta(null, c.message().content(), calls), c.logprobs(), null)));
                 sse.event(new ChatChunk(id, created, model, new ChunkChoice(c.index(), new Delta(null, null), null, c.finishReason())));

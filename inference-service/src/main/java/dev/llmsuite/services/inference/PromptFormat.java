@@ -23,8 +23,9 @@ import java.util.Set;
  *   tokenizer         GPT-2's BPE                               its tokenizer.json
  *   completion        the prompt, &lt;|endoftext|&gt; spelled in it      BOS when add_bos_token, then the prompt (special
  *                     is that token                             spellings are those tokens, as vLLM and llama.cpp read one)
- *   chat              the book's Alpaca template (single turn)   the model's own chat template (ChatPrompt: a message
- *                                                               spelling an added token is refused)
+ *   chat              the book's Alpaca template (single turn),  the model's own chat template, multi-turn, tools and
+ *                     tools described in its input              tool rounds as transformers hands them over (ChatPrompt:
+ *                                                               a message spelling an added token is refused)
  *   ends              &lt;|endoftext|&gt;                            its eos_token_id(s)
  * </pre>
  */
@@ -96,22 +97,33 @@ sealed interface PromptFormat {
         public Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools) {
             ChatTemplate template = tokens.chatTemplate().orElseThrow(() -> ProblemException.badRequest(
                     "this model ships no chat template (chat_template.jinja or tokenizer_config.json): use /v1/completions"));
-            if (tools.mode() != ToolCalls.Mode.NONE) {
-                throw ProblemException.badRequest("'tools' on a model with its own chat template are not served yet; "
-                        + "'response_format' constrains an answer to a JSON schema");
-            }
             if (messages == null || messages.isEmpty()) throw ProblemException.badRequest("'messages' must hold at least one message");
             List<ChatMessage> conversation = new ArrayList<>();
-            for (ChatRequest.Message m : messages) {
-                if (m == null || m.role() == null || m.content() == null) throw ProblemException.badRequest("every message needs a 'role' and a 'content'");
-                conversation.add(new ChatMessage(m.role(), m.content(), null, List.of(), m.toolCallId()));
-            }
+            for (ChatRequest.Message m : messages) conversation.add(message(m));
             try {
                 // ChatPrompt refuses text that spells an added token; the rendered text is encoded with them (encode)
-                return new Prompt(ChatPrompt.render(tokens.tokenizer(), template, conversation, List.of(), true, Map.of()), true);
+                return new Prompt(ChatPrompt.render(tokens.tokenizer(), template, conversation, ToolCalls.forTemplate(tools), true, Map.of()), true);
             } catch (ChatTemplateException e) {
                 throw ProblemException.badRequest("the model's chat template refused the conversation: " + e.getMessage());
             }
+        }
+
+        /** A request's message as the template sees it: an assistant's tool calls with their arguments, a tool's call id. */
+        private static ChatMessage message(ChatRequest.Message m) {
+            boolean calls = m != null && m.toolCalls() != null && !m.toolCalls().isEmpty();
+            if (m == null || m.role() == null || (m.content() == null && !calls)) {
+                throw ProblemException.badRequest("every message needs a 'role' and a 'content' (an assistant's may be its 'tool_calls')");
+            }
+            List<ChatMessage.ToolCall> made = new ArrayList<>();
+            if (calls) {
+                for (ToolCalls.ToolCall c : m.toolCalls()) {
+                    if (c == null || c.function() == null || c.function().name() == null || c.function().arguments() == null) {
+                        throw ProblemException.badRequest("a tool call needs a 'function' with a 'name' and 'arguments'");
+                    }
+                    made.add(new ChatMessage.ToolCall(c.id(), c.function().name(), c.function().arguments()));
+                }
+            }
+            return new ChatMessage(m.role(), m.content(), null, made, m.toolCallId());
         }
 
         @Override

@@ -23,6 +23,7 @@ final class ToolCalls {
     static final int MAX_TOOLS = 128;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String BLOCK_OPEN = "<tool_call>", BLOCK_CLOSE = "</tool_call>";
 
     /** A tool the model may call: a function. */
     public record Tool(String type, Function function) {}
@@ -107,23 +108,69 @@ final class ToolCalls {
         return sb.toString();
     }
 
-    /** The call an answer makes, or null when it is not a call of one of the tools. */
-    static ToolCall parse(String text, Choice choice, Integer index) {
-        if (choice.mode() == Mode.NONE) return null;
+    /**
+     * The calls an answer makes: the whole answer is one call, {@code {"name": TOOL, "arguments": {...}}} (the form this
+     * suite's prompt asks for and a forced call is constrained to; Llama 3.1's {@code "parameters"} read as the
+     * arguments), or one or more {@code <tool_call>…</tool_call>} blocks each holding one (the form Qwen's and Hermes'
+     * templates ask for) with nothing but white space around them. Empty when the answer is anything else: then it is
+     * text, as OpenAI reports an answer that calls nothing.
+     */
+    static List<ToolCall> parse(String text, Choice choice) {
+        if (choice.mode() == Mode.NONE || text == null) return List.of();
+        List<String> bodies = new ArrayList<>();
+        String rest = text.strip();
+        if (rest.startsWith(BLOCK_OPEN)) {
+            while (rest.startsWith(BLOCK_OPEN)) {
+                int end = rest.indexOf(BLOCK_CLOSE);
+                if (end < 0) return List.of(); // a block the answer did not close (max_tokens): not a call
+                bodies.add(rest.substring(BLOCK_OPEN.length(), end));
+                rest = rest.substring(end + BLOCK_CLOSE.length()).strip();
+            }
+            if (!rest.isEmpty() || bodies.size() > MAX_TOOLS) return List.of();
+        } else {
+            bodies.add(rest);
+        }
+        List<ToolCall> calls = new ArrayList<>();
+        for (String body : bodies) {
+            ToolCall call = call(body.strip(), choice);
+            if (call == null) return List.of();
+            calls.add(call);
+        }
+        return calls;
+    }
+
+    private static ToolCall call(String text, Choice choice) {
         try {
             JsonNode call = JSON.readTree(text);
-            if (call == null || !call.isObject() || !call.path("name").isTextual() || !call.path("arguments").isObject()) return null;
-            if (!choice.tools().containsKey(call.get("name").asText())) return null;
-            return new ToolCall(index, "call_" + UUID.randomUUID().toString().replace("-", ""), "function",
-                    new FunctionCall(call.get("name").asText(), call.get("arguments").toString()));
+            if (call == null || !call.isObject() || !call.path("name").isTextual()) return null;
+            JsonNode arguments = call.has("arguments") ? call.get("arguments") : call.get("parameters");
+            if (arguments == null || !arguments.isObject() || !choice.tools().containsKey(call.get("name").asText())) return null;
+            return new ToolCall(null, "call_" + UUID.randomUUID().toString().replace("-", ""), "function",
+                    new FunctionCall(call.get("name").asText(), arguments.toString()));
         } catch (Exception e) {
             return null;
         }
     }
 
-    static List<ToolCall> asList(ToolCall call) {
-        List<ToolCall> calls = new ArrayList<>();
-        calls.add(call);
-        return calls;
+    /**
+     * The tools as a chat template reads them (transformers passes OpenAI's list as is): {@code {"type": "function",
+     * "function": {"name", "description", "parameters"}}}, the parameters a parsed JSON schema; empty without tools.
+     */
+    static List<Map<String, Object>> forTemplate(Choice choice) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        if (choice.mode() == Mode.NONE) return out;
+        Map<String, Object> schemas = parameterSchemas(choice);
+        choice.tools().forEach((name, f) -> {
+            Map<String, Object> function = new LinkedHashMap<>();
+            function.put("name", name);
+            if (f.description() != null) function.put("description", f.description());
+            if (schemas.get(name) != null) function.put("parameters", schemas.get(name));
+            Map<String, Object> tool = new LinkedHashMap<>(); // tojson writes keys in this order, as Python's dict keeps them
+            tool.put("type", "function");
+            tool.put("function", function);
+            out.add(tool);
+        });
+        return out;
     }
+
 }

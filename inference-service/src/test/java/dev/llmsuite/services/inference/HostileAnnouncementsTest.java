@@ -97,4 +97,32 @@ class HostileAnnouncementsTest {
             given().get("/v1/models/" + refused).then().statusCode(404);
         }
     }
+
+    /**
+     * A Llama 3 checkpoint announced as the trainer announces one (every file hashed) is served, its chat through its own
+     * template; announced without its tokenizer's hash, or with a swapped chat template, it is dead-lettered: the
+     * vocabulary and the template are as much the model as its weights.
+     */
+    @Test
+    void aLlamaCheckpointIsServedOnlyWithItsTokenFilesVerified() throws Exception {
+        Path dir = LlamaServingTest.write(Files.createTempDirectory(TestCheckpoints.root(), "llama-"));
+        Map<String, String> hashes = hashesOf(dir);
+        String path = dir.toString();
+        TestCheckpoints.announce(new CheckpointAnnouncement("job", "h-llama", 1, path, hashes, Map.of(), System.currentTimeMillis()));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/v1/models/h-llama").then().statusCode(200));
+        given().contentType("application/json").body(Map.of("model", "h-llama", "max_tokens", 3, "messages", List.of(Map.of("role", "user", "content", "hi"))))
+                .post("/v1/chat/completions").then().statusCode(200).body("object", equalTo("chat.completion"));
+
+        Map<String, String> noTokenizer = new LinkedHashMap<>(hashes);
+        noTokenizer.remove("tokenizer.json");
+        TestCheckpoints.announce(new CheckpointAnnouncement("job", "h-llama-notok", 1, path, noTokenizer, Map.of(), System.currentTimeMillis()));
+        assertTrue(reasonFor("h-llama-notok").contains("tokenizer.json is not announced with a hash"));
+
+        Map<String, String> otherTemplate = new LinkedHashMap<>(hashes);
+        otherTemplate.put("tokenizer_config.json", CheckpointAnnouncement.sha256("{}".getBytes(StandardCharsets.UTF_8)));
+        TestCheckpoints.announce(new CheckpointAnnouncement("job", "h-llama-swap", 1, path, otherTemplate, Map.of(), System.currentTimeMillis()));
+        assertTrue(reasonFor("h-llama-swap").contains("differs from announced"));
+        given().get("/v1/models/h-llama-notok").then().statusCode(404);
+        given().get("/v1/models/h-llama").then().statusCode(200);
+    }
 }
