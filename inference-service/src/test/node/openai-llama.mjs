@@ -1,6 +1,6 @@
 // Drives a served Llama 3 / Qwen3 model with the official openai npm client, unchanged: chat through the model's own
-// template (whole and streamed, a tool round in the history), a forced tool call, structured output, and the 400 for
-// what such models do not serve yet (embeddings). Prints one JSON line with what it received.
+// template (whole and streamed, a tool round in the history), a forced tool call, structured output, embeddings (the
+// client's base64), and the 400 for what such models do not serve yet (adapter views). Prints one JSON line.
 // Usage: node openai-llama.mjs BASE_URL MODEL
 import OpenAI from "openai";
 
@@ -29,9 +29,10 @@ const structuredChat = await client.chat.completions.create({
   response_format: { type: "json_schema", json_schema: { name: "c", strict: true, schema: {
     type: "object", additionalProperties: false, required: ["color"], properties: { color: { type: "string" } } } } },
 });
+const embeddings = await client.embeddings.create({ model, input: ["a cat", "a dog"] });
 let error = null;
 try {
-  await client.embeddings.create({ model, input: "x" });
+  await client.completions.create({ model: model + "+some-adapter", prompt: "x" });
 } catch (e) {
   error = { status: e.status, message: e.message };
 }
@@ -41,5 +42,6 @@ console.log(JSON.stringify({
   usage: chat.usage,
   tool: { finish: toolChat.choices[0].finish_reason, name: toolCall.function.name, arguments: JSON.parse(toolCall.function.arguments) },
   structured: JSON.parse(structuredChat.choices[0].message.content),
+  embeddings: embeddings.data.map((d) => Array.from(d.embedding)),
   error,
 }));

@@ -73,7 +73,7 @@ public class ClassifyResource {
         double[][] probabilities;
         try (GenerationGate.Ticket ticket = gate.admit()) { // a slot like a generation's, before any tokenizing: 429 when full
             for (String t : texts) {
-                int[] x = m.tokenizer().encodeOrdinary(t);
+                int[] x = m.prompts().encodeInput(t);
                 if (x.length == 0) throw ProblemException.badRequest("an input is empty");
                 truncated.add(x.length > context);
                 x = x.length > context ? Arrays.copyOf(x, context) : x;

@@ -3,7 +3,6 @@ package dev.llmsuite.services.inference;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.engine.generate.Embeddings;
-import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.service.ProblemException;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
@@ -52,16 +51,15 @@ public class EmbeddingsResource {
     public EmbeddingsResponse embed(EmbeddingsRequest req) throws Exception {
         if (req == null || req.model() == null) throw ProblemException.badRequest("'model' is required");
         LoadedModel m = registry.get(req.model()).orElseThrow(() -> ProblemException.notFound("model '" + req.model() + "' is not loaded"));
-        GptModel model = m.gpt("embeddings");
         boolean base64 = switch (req.encodingFormat() == null ? "float" : req.encodingFormat()) {
             case "float" -> false;
             case "base64" -> true;
             default -> throw ProblemException.badRequest("'encoding_format' must be \"float\" or \"base64\"");
         };
-        int width = model.config().embeddingDim();
+        int width = m.embeddingWidth();
         int dimensions = req.dimensions() == null ? width : req.dimensions();
         if (dimensions < 1 || dimensions > width) throw ProblemException.badRequest("'dimensions' must be in [1, " + width + "], got " + dimensions);
-        int context = model.config().contextLength(), total = 0;
+        int context = m.decoder().contextLength(), total = 0;
         List<float[]> vectors;
         try (GenerationGate.Ticket ticket = gate.admit()) { // a slot like a generation's, before any tokenizing: 429 when full
             List<int[]> inputs = tokens(m, req.input());
@@ -74,7 +72,7 @@ public class EmbeddingsResource {
             ticket.start();
             vectors = m.scheduler().call(() -> {
                 List<float[]> out = new ArrayList<>();
-                for (int[] ids : inputs) out.add(Embeddings.of(model, ids, dimensions));
+                for (int[] ids : inputs) out.add(m.embedding(ids, dimensions));
                 return out;
             }).get();
         }
@@ -105,9 +103,9 @@ public class EmbeddingsResource {
     }
 
     private int[] encode(LoadedModel m, String text) {
-        if (m.tokenizer() == null) throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have; send token ids");
+        if (m.prompts() == null) throw new ProblemException(422, "model '" + m.name() + "' was trained on a vocabulary this service does not have; send token ids");
         if (text.length() > config.maxPromptChars()) throw ProblemException.tooLarge("an input is " + text.length() + " chars; the limit is " + config.maxPromptChars());
-        return m.tokenizer().encodeOrdinary(text);
+        return m.prompts().encodeInput(text);
     }
 
     private static int[] ids(LoadedModel m, JsonNode array, String shape) {

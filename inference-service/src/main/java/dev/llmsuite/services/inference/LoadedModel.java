@@ -2,8 +2,10 @@ package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.generate.BatchDecoder;
 import dev.llmsuite.engine.generate.Decoder;
+import dev.llmsuite.engine.generate.Embeddings;
 import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.model.GptModel;
+import dev.llmsuite.engine.model.llama.LlamaModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.TextTokenizer;
@@ -28,7 +30,28 @@ record LoadedModel(String name, CheckpointAnnouncement checkpoint, BatchDecoder<
         return prompts == null ? null : prompts.tokenizer();
     }
 
-    /** Whether it is a GPT-2 model (what embeddings, classification and adapter views serve so far). */
+    /** The width of its embeddings: the model's hidden size. */
+    int embeddingWidth() {
+        return switch (decoder) {
+            case Decoder d -> d.model().config().embeddingDim();
+            case LlamaModel l -> l.config().hidden();
+            default -> throw new IllegalStateException("no embeddings from " + decoder.getClass().getSimpleName());
+        };
+    }
+
+    /**
+     * The mean-pooled, unit-length embedding of ids ({@link Embeddings}); runs the model, so only on its decode thread
+     * ({@link BatchScheduler#call}).
+     */
+    float[] embedding(int[] ids, int dimensions) {
+        return switch (decoder) {
+            case Decoder d -> Embeddings.of(d.model(), ids, dimensions);
+            case LlamaModel l -> Embeddings.meanPooled(l.hiddenStates(ids), ids.length, l.config().hidden(), dimensions);
+            default -> throw new IllegalStateException("no embeddings from " + decoder.getClass().getSimpleName());
+        };
+    }
+
+    /** Whether it is a GPT-2 model (what classification and adapter views serve so far). */
     boolean isGpt2() {
         return decoder instanceof Decoder;
     }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llmsuite.chat.ModelTokens;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.ComputeBackends;
+import dev.llmsuite.engine.generate.BatchDecoder;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.Draft;
 import dev.llmsuite.engine.generate.PrefixCache;
@@ -231,7 +232,7 @@ public class ModelRegistry {
         if (LlamaCheckpoint.isOne(dir)) return loadLlama(a, dir);
         GptModel model = HfCheckpoint.load(backend, dir);
         Decoder decoder = Decoder.of(model, ServingWeights.valueOf(config.weights().name()));
-        decoder.usePrefixCache(prefixCache(model));
+        decoder.usePrefixCache(prefixCache(decoder));
         BpeTokenizer tokenizer = null;
         long tokens = 0;
         Path meta = dir.resolve("trainer.json");
@@ -256,8 +257,8 @@ public class ModelRegistry {
 
     /**
      * A Llama 3 / Qwen3 directory (config.json's model_type llama or qwen3) with its own tokens ({@link ModelTokens}),
-     * decoded on llm.inference.weights like GPT-2's. Not yet for these models: a prefix cache, a draft, a classifier,
-     * adapter views (docs/api.md).
+     * decoded on llm.inference.weights with a prefix cache, as GPT-2's are. Not yet for these models: a draft, a
+     * classifier, adapter views (docs/api.md).
      */
     private LoadedModel loadLlama(CheckpointAnnouncement a, Path dir) throws IOException {
         ModelTokens tokens = ModelTokens.fromDirectory(dir);
@@ -266,6 +267,7 @@ public class ModelRegistry {
             int ids = tokens.tokenizer().vocabulary().size(), rows = model.config().vocabSize();
             if (ids > rows) throw new IOException("the tokenizer has " + ids + " ids, the model's embedding " + rows + " rows");
             model.serve(ServingWeights.valueOf(config.weights().name()));
+            model.usePrefixCache(prefixCache(model));
         } catch (IOException | RuntimeException | Error e) {
             model.close();
             throw e;
@@ -302,11 +304,11 @@ public class ModelRegistry {
         }
     }
 
-    /** A prefix cache of llm.inference.prefix-cache-mb for a model's decoder (null: turned off with 0). */
-    private PrefixCache prefixCache(GptModel model) {
+    /** A prefix cache of llm.inference.prefix-cache-mb for a decoder (null: turned off with 0). */
+    private PrefixCache prefixCache(BatchDecoder<?> decoder) {
         int mb = config.prefixCacheMb();
         if (mb <= 0) return null;
-        return new PrefixCache(model.backend(), model.config(), PrefixCache.blocksIn(mb, model.config()), (restored, computed) -> {
+        return decoder.newPrefixCache(mb, (restored, computed) -> {
             promptRestored.increment(restored);
             promptComputed.increment(computed);
         });
@@ -447,7 +449,7 @@ public class ModelRegistry {
         }
         LOG.infof("serving %s: %s with adapter %s", name, base.name(), dir);
         Decoder viewDecoder = ((Decoder) base.decoder()).sharedWith(view);
-        viewDecoder.usePrefixCache(prefixCache(view)); // an adapter changes keys and values: a cache of its own
+        viewDecoder.usePrefixCache(prefixCache(viewDecoder)); // an adapter changes keys and values: a cache of its own
         return new LoadedModel(name, base.checkpoint(), viewDecoder, base.prompts(), base.tokensSeen(), System.currentTimeMillis(),
                 new BatchScheduler<>(name, viewDecoder, config.maxBatch(), config.kvCachePoolBytes(), null, () -> {
                     viewDecoder.close();

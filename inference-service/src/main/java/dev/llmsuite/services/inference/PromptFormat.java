@@ -48,6 +48,9 @@ sealed interface PromptFormat {
     /** A completion's prompt as ids. */
     int[] encode(Prompt prompt);
 
+    /** A text to embed: a user's text as text (special spellings stay characters), after BOS when the model adds one. */
+    int[] encodeInput(String text);
+
     default Prompt completion(String text) {
         return new Prompt(text, false);
     }
@@ -72,6 +75,11 @@ sealed interface PromptFormat {
         @Override
         public int[] encode(Prompt prompt) {
             return tokenizer.encode(prompt.text(), SpecialTokenPolicy.ALLOW_ALL);
+        }
+
+        @Override
+        public int[] encodeInput(String text) {
+            return tokenizer.encodeOrdinary(text);
         }
     }
 
@@ -130,6 +138,11 @@ sealed interface PromptFormat {
         public int[] encode(Prompt prompt) {
             // a rendered template writes its own BOS
             return prompt.templated() ? tokens.tokenizer().encodeWithSpecialTokens(prompt.text()) : tokens.encodePrompt(prompt.text());
+        }
+
+        @Override
+        public int[] encodeInput(String text) {
+            return tokens.encodeText(text);
         }
     }
 }

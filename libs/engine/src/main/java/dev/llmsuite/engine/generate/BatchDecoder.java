@@ -29,4 +29,13 @@ public interface BatchDecoder<C extends SequenceCache> {
 
     /** The weights decode steps read (fp32, bf16, int8, fp32 panels). */
     ServingWeights weights();
+
+    /** A prefix cache of at most megabytes of backend memory for this model's caches (at least one block). */
+    PrefixCache newPrefixCache(long megabytes, PrefixCache.Listener listener);
+
+    /**
+     * Prompts that begin alike share their first blocks' keys and values through this cache from now on (null: none);
+     * the decoder owns it and closes it with itself.
+     */
+    void usePrefixCache(PrefixCache cache);
 }

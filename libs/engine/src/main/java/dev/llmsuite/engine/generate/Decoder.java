@@ -96,6 +96,11 @@ public final class Decoder implements BatchDecoder<KvCache>, AutoCloseable {
     @Override
     public KvCache newCache(int capacity) { return new KvCache(be, cfg, capacity); }
 
+    @Override
+    public PrefixCache newPrefixCache(long megabytes, PrefixCache.Listener listener) {
+        return new PrefixCache(be, cfg.layers(), cfg.embeddingDim(), PrefixCache.blocksIn(megabytes, cfg), listener);
+    }
+
     /**
      * A decoder for {@code view} (this decoder's model's {@link GptModel#sharingWeights}, with adapters of its own)
      * that reads this decoder's weights, 8-bit copies included, without copying them; closing it leaves them here.
@@ -130,8 +135,9 @@ public final class Decoder implements BatchDecoder<KvCache>, AutoCloseable {
      * Prompts that begin alike share their first blocks' keys and values through this cache (null: none); the
      * decoder owns it from now on and closes it with itself.
      */
+    @Override
     public void usePrefixCache(PrefixCache cache) {
-        if (cache != null && !cache.fits(cfg)) throw new IllegalArgumentException("a prefix cache for another model shape");
+        if (cache != null && !cache.fits(cfg.layers(), cfg.embeddingDim())) throw new IllegalArgumentException("a prefix cache for another model shape");
         if (prefixCache != null && prefixCache != cache) prefixCache.close();
         this.prefixCache = cache;
     }

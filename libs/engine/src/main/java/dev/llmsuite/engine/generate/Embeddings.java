@@ -3,10 +3,10 @@ package dev.llmsuite.engine.generate;
 import dev.llmsuite.engine.model.GptModel;
 
 /**
- * A text's embedding from a GPT: the final LayerNorm's output [T, C] averaged over the text's T tokens (every token
- * sees only those before it, so the mean gathers what the whole text says), then scaled to length 1 so that cosine
- * similarity is a dot product, as OpenAI's embeddings are. Optionally cut to the first {@code dimensions} values and
- * scaled to length 1 again.
+ * A text's embedding from a GPT (or a Llama: {@link #meanPooled} of its {@code hiddenStates}): the final norm's output
+ * [T, C] averaged over the text's T tokens (every token sees only those before it, so the mean gathers what the whole
+ * text says), then scaled to length 1 so that cosine similarity is a dot product, as OpenAI's embeddings are.
+ * Optionally cut to the first {@code dimensions} values and scaled to length 1 again.
  */
 public final class Embeddings {
     private Embeddings() {}
@@ -21,6 +21,12 @@ public final class Embeddings {
         model.forwardHidden(ids, null, 1, t, false, 0);
         float[] hidden = new float[t * c];
         model.backend().read(model.hidden(), 0, hidden, 0, hidden.length);
+        return meanPooled(hidden, t, c, dimensions);
+    }
+
+    /** The mean of t rows of width c, its first dimensions values scaled to length 1. */
+    public static float[] meanPooled(float[] hidden, int t, int c, int dimensions) {
+        if (dimensions < 1 || dimensions > c) throw new IllegalArgumentException("dimensions must be in [1, " + c + "], got " + dimensions);
         double[] mean = new double[dimensions];
         for (int p = 0; p < t; p++) for (int i = 0; i < dimensions; i++) mean[i] += hidden[p * c + i];
         double norm = 0;

@@ -32,8 +32,10 @@ public final class KvCache implements SequenceCache {
         this.values = be.allocate((long) layers * maxT * c);
     }
 
+    @Override
     public Tensor keys(int layer) { return be.slice(keys, (long) layer * maxT * c, (long) maxT * c); }
 
+    @Override
     public Tensor values(int layer) { return be.slice(values, (long) layer * maxT * c, (long) maxT * c); }
 
     @Override

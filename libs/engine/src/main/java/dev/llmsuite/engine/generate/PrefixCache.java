@@ -13,9 +13,10 @@ import java.util.Map;
  * system prompt, few-shot examples, the Alpaca template) skips that part of its prefill. vLLM's automatic prefix
  * caching, on this engine's contiguous caches: a block is {@link #BLOCK} positions at an absolute offset, keyed by
  * its parent block and its own token ids (compared whole, never by hash alone: a crafted collision must not hand
- * one client another's keys); a hit copies the blocks into the request's own {@link KvCache}.
+ * one client another's keys); a hit copies the blocks into the request's own {@link SequenceCache} (GPT-2's KvCache, a
+ * LlamaCache: any cache whose layers hold [positions, width] keys and values).
  *
- * <p>Exact: {@link Decoder#prefill} gives every row the same floats however many rows it computes together, so a
+ * <p>Exact: {@link Decoder#prefill} (and LlamaModel's) gives every row the same floats however many rows it computes together, so a
  * restored block holds what the prefill would have computed, and the rows after it come out the same. Bounded: at most {@code maxBlocks} blocks (2 · L · BLOCK · C floats
  * each); when full, the least recently used block that no other block continues (its reference count, the number
  * of children, is 0) is evicted. A hit touches its chain from the deepest block to the first, so the first blocks
@@ -23,7 +24,7 @@ import java.util.Map;
  *
  * <pre>
  *   block b of a prompt: positions [b·BLOCK, (b+1)·BLOCK), key (parent id, tokens)
- *   data [2, L, BLOCK, C]: keys of every layer, then values
+ *   data [2, L, BLOCK, W]: keys of every layer, then values (W: a cache row's width, C for GPT-2, NKV·D for Llama)
  *   restored: the longest chain of whole blocks that leaves at least MIN_ROWS prompt tokens to compute
  * </pre>
  */
@@ -68,7 +69,7 @@ public final class PrefixCache implements AutoCloseable {
     }
 
     private final ComputeBackend be;
-    private final int layers, c, maxBlocks;
+    private final int layers, width, maxBlocks;
     private final Listener listener;
     private final Map<Key, Block> blocks = new HashMap<>();
     private final Map<Long, Block> byId = new HashMap<>();
@@ -77,34 +78,42 @@ public final class PrefixCache implements AutoCloseable {
     private long nextId = 1;
     private long restoredPositions, computedPositions, evictions;
 
+    /** A GPT-2 model's cache: rows of C. */
     public PrefixCache(ComputeBackend be, GptConfig cfg, int maxBlocks) {
-        this(be, cfg, maxBlocks, (restored, computed) -> { });
+        this(be, cfg.layers(), cfg.embeddingDim(), maxBlocks, (restored, computed) -> { });
     }
 
-    public PrefixCache(ComputeBackend be, GptConfig cfg, int maxBlocks, Listener listener) {
+    /** For caches of layers layers, each position a row of width keys and as many values. */
+    public PrefixCache(ComputeBackend be, int layers, int width, int maxBlocks, Listener listener) {
         if (maxBlocks <= 0) throw new IllegalArgumentException("a prefix cache of " + maxBlocks + " blocks");
         this.be = be;
         this.listener = listener;
-        this.layers = cfg.layers();
-        this.c = cfg.embeddingDim();
+        this.layers = layers;
+        this.width = width;
         this.maxBlocks = maxBlocks;
     }
 
-    /** Blocks that fit in megabytes of backend memory for this model (at least 1). */
+    /** Blocks that fit in megabytes of backend memory for a GPT-2 model (at least 1). */
     public static int blocksIn(long megabytes, GptConfig cfg) {
-        long perBlock = 2L * cfg.layers() * BLOCK * cfg.embeddingDim() * Float.BYTES;
+        return blocksIn(megabytes, cfg.layers(), cfg.embeddingDim());
+    }
+
+    /** Blocks that fit in megabytes of backend memory for caches of layers × width rows (at least 1). */
+    public static int blocksIn(long megabytes, int layers, int width) {
+        long perBlock = 2L * layers * BLOCK * width * Float.BYTES;
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, megabytes * (1L << 20) / perBlock));
     }
 
-    boolean fits(GptConfig cfg) {
-        return cfg.layers() == layers && cfg.embeddingDim() == c;
+    /** Whether it keeps blocks of caches of this shape. */
+    public boolean fits(int layers, int width) {
+        return layers == this.layers && width == this.width;
     }
 
     /**
      * Copies the longest cached run of whole blocks that begins the prompt and leaves at least {@link #MIN_ROWS}
      * of it to compute into the empty cache; returns the positions restored.
      */
-    int restore(int[] prompt, KvCache cache) {
+    public int restore(int[] prompt, SequenceCache cache) {
         int usable = Math.max(0, (prompt.length - MIN_ROWS) / BLOCK);
         Block[] chain = new Block[usable];
         int found = 0;
@@ -125,7 +134,7 @@ public final class PrefixCache implements AutoCloseable {
     }
 
     /** Keeps the prompt's whole blocks (now in the cache) that are not kept yet, evicting unused ones if full. */
-    void store(int[] prompt, KvCache cache) {
+    public void store(int[] prompt, SequenceCache cache) {
         int whole = Math.min(prompt.length, cache.length()) / BLOCK;
         long parent = 0;
         Block parentBlock = null;
@@ -155,7 +164,7 @@ public final class PrefixCache implements AutoCloseable {
     private Tensor allocate(Block keep) {
         for (int attempt = 0; ; attempt++) {
             try {
-                return be.allocate(2L * layers * BLOCK * c);
+                return be.allocate(2L * layers * BLOCK * width);
             } catch (IllegalStateException | OutOfMemoryError e) {
                 if (attempt > 0 || !evictOne(keep)) return null;
             }
@@ -179,8 +188,8 @@ public final class PrefixCache implements AutoCloseable {
     }
 
     /** Block data ↔ cache positions [index·BLOCK, (index+1)·BLOCK) of every layer. */
-    private void copy(Tensor data, KvCache cache, int index, boolean intoCache) {
-        long span = (long) BLOCK * c, at = (long) index * span;
+    private void copy(Tensor data, SequenceCache cache, int index, boolean intoCache) {
+        long span = (long) BLOCK * width, at = (long) index * span;
         for (int l = 0; l < layers; l++) {
             Tensor k = be.slice(data, l * span, span), v = be.slice(data, (layers + l) * span, span);
             Tensor ck = be.slice(cache.keys(l), at, span), cv = be.slice(cache.values(l), at, span);

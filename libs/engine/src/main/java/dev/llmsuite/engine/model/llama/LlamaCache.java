@@ -39,16 +39,17 @@ public final class LlamaCache implements SequenceCache {
     @Override
     public long bytes() { return bytes; }
 
-    /** Forgets positions from n on (n ≤ length). */
     @Override
     public void setLength(int n) {
-        if (n < 0 || n > length) throw new IllegalArgumentException("length " + n + " outside [0, " + length + "]");
+        if (n < 0 || n > capacity) throw new IllegalArgumentException("length " + n + " outside [0, " + capacity + "]");
         length = n;
     }
 
-    Tensor keys(int layer) { return keys[layer]; }
+    @Override
+    public Tensor keys(int layer) { return keys[layer]; }
 
-    Tensor values(int layer) { return values[layer]; }
+    @Override
+    public Tensor values(int layer) { return values[layer]; }
 
     void advance(int t) { length += t; }
 

@@ -3,6 +3,7 @@ package dev.llmsuite.engine.model.llama;
 import dev.llmsuite.engine.backend.ComputeBackend;
 import dev.llmsuite.engine.backend.Tensor;
 import dev.llmsuite.engine.generate.BatchDecoder;
+import dev.llmsuite.engine.generate.PrefixCache;
 import dev.llmsuite.engine.generate.ServingWeights;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,6 +44,8 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
     private final float[] invFreq;
     /** What decode steps read (bf16, int8 or panel copies), or null: fp32 throughout. */
     private LlamaDecodeWeights decodeWeights;
+    /** Blocks of earlier prompts' keys and values that a prompt beginning alike restores (null: none). */
+    private PrefixCache prefixCache;
 
     /** Weights as loaded (LlamaCheckpoint); head is embed for a tied model. The model owns them from here. */
     public LlamaModel(ComputeBackend be, LlamaConfig config, Tensor embed, List<Layer> layers, Tensor finalNorm, Tensor head) {
@@ -134,13 +137,51 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
      * every new row [T, V] (allRows) or of the last one [V]. Keys and values go into the cache as they are made.
      */
     public float[] forward(int[] ids, LlamaCache cache, boolean allRows) {
-        return pass(ids, new LlamaCache[] {cache}, new int[] {ids.length}, allRows);
+        return pass(ids, new LlamaCache[] {cache}, new int[] {ids.length}, allRows ? Output.ALL_LOGITS : Output.LAST_LOGITS);
+    }
+
+    /**
+     * The final RMSNorm's output [T, H] of every position of ids (1 to the context), from a fresh start and on the fp32
+     * weights whatever {@link #serve} chose: what the logits are the head's product of, and what an embedding pools.
+     */
+    public float[] hiddenStates(int[] ids) {
+        if (ids.length == 0 || ids.length > config.contextLength()) {
+            throw new IllegalArgumentException("1 to " + config.contextLength() + " tokens, got " + ids.length);
+        }
+        try (LlamaCache cache = newCache(ids.length)) {
+            return pass(ids, new LlamaCache[] {cache}, new int[] {ids.length}, Output.HIDDEN);
+        }
+    }
+
+    /**
+     * A prompt into an empty cache; the logits after its last token. With a prefix cache, the first blocks that an
+     * earlier prompt began with too are copied in and only the rest computed: the same logits to the bit, since every
+     * operation here gives a row the same floats however many rows run with it (LlamaPrefixCacheTest).
+     */
+    @Override
+    public float[] prefill(int[] tokens, LlamaCache cache) {
+        if (tokens.length == 0) throw new IllegalArgumentException("empty prompt");
+        if (cache.length() != 0) throw new IllegalArgumentException("prefill into a cache that already holds " + cache.length() + " positions");
+        if (tokens.length > cache.capacity()) throw new IllegalArgumentException("prompt of " + tokens.length + " tokens is over the cache's " + cache.capacity());
+        int start = prefixCache == null ? 0 : prefixCache.restore(tokens, cache);
+        float[] logits = forward(Arrays.copyOfRange(tokens, start, tokens.length), cache, false);
+        if (prefixCache != null) prefixCache.store(tokens, cache);
+        return logits;
     }
 
     @Override
-    public float[] prefill(int[] tokens, LlamaCache cache) {
-        if (cache.length() != 0) throw new IllegalArgumentException("prefill into a cache that already holds " + cache.length() + " positions");
-        return forward(tokens, cache, false);
+    public PrefixCache newPrefixCache(long megabytes, PrefixCache.Listener listener) {
+        int width = config.kvHeads() * config.headDim();
+        return new PrefixCache(be, config.layers(), width, PrefixCache.blocksIn(megabytes, config.layers(), width), listener);
+    }
+
+    @Override
+    public void usePrefixCache(PrefixCache cache) {
+        if (cache != null && !cache.fits(config.layers(), config.kvHeads() * config.headDim())) {
+            throw new IllegalArgumentException("a prefix cache for another model shape");
+        }
+        if (prefixCache != null && prefixCache != cache) prefixCache.close();
+        prefixCache = cache;
     }
 
     /**
@@ -155,7 +196,7 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
         if (nb == 0 || caches.size() != nb) throw new IllegalArgumentException("one cache per token, at least one");
         int[] ones = new int[nb];
         Arrays.fill(ones, 1);
-        float[] all = pass(tokens, caches.toArray(LlamaCache[]::new), ones, true);
+        float[] all = pass(tokens, caches.toArray(LlamaCache[]::new), ones, Output.ALL_LOGITS);
         float[][] out = new float[nb][];
         for (int i = 0; i < nb; i++) out[i] = Arrays.copyOfRange(all, i * config.vocabSize(), (i + 1) * config.vocabSize());
         return out;
@@ -175,14 +216,14 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
      * The blocks over rows that come in segments: segment s is counts[s] consecutive tokens of ids appended to
      * caches[s] at its length (a prompt: one segment; a batched decode step: one row per sequence). Products run over
      * all rows at once; rotation, the cache writes and attention per segment. A step whose segments are one row each
-     * reads the serving weights (bf16/int8/panels), anything longer the fp32 ones. Logits: every row (allRows), or
-     * the last row.
+     * reads the serving weights (bf16/int8/panels), anything longer (and hidden states) the fp32 ones.
      */
-    private float[] pass(int[] ids, LlamaCache[] caches, int[] counts, boolean allRows) {
+    private float[] pass(int[] ids, LlamaCache[] caches, int[] counts, Output output) {
         LlamaConfig c = config;
         int t = ids.length, h = c.hidden(), d = c.headDim(), qw = c.heads() * d, kvw = c.kvHeads() * d, in = c.intermediate();
         int[] starts = new int[caches.length];
-        boolean decodeStep = decodeWeights != null;
+        boolean allRows = output != Output.LAST_LOGITS;
+        boolean decodeStep = decodeWeights != null && output != Output.HIDDEN;
         for (int s = 0, rows = 0; s < caches.length; rows += counts[s], s++) {
             starts[s] = caches[s].length();
             if (counts[s] < 1 || counts[s] > caches[s].capacity() - starts[s]) {
@@ -254,6 +295,11 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
             for (int s = 0; s < caches.length; s++) caches[s].advance(counts[s]);
             Tensor last = allRows ? x : be.slice(x, (long) (t - 1) * h, h);
             be.rmsNormForward(norm, rstd, last, finalNorm, outRows, h, c.rmsNormEps());
+            if (output == Output.HIDDEN) {
+                float[] hidden = new float[t * h];
+                be.read(norm, 0, hidden, 0, hidden.length);
+                return hidden;
+            }
             Tensor logits = keep(scratch, (long) outRows * c.vocabSize());
             be.matmulForward(logits, norm, decodeStep ? decodeWeights.head() : head, null, outRows, h, c.vocabSize());
             float[] out = new float[outRows * c.vocabSize()];
@@ -264,6 +310,9 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
         }
     }
 
+    /** What a pass answers: the last row's logits, every row's, or every row's final hidden state. */
+    private enum Output { LAST_LOGITS, ALL_LOGITS, HIDDEN }
+
     private Tensor keep(List<Tensor> scratch, long size) {
         Tensor tensor = be.allocate(size);
         scratch.add(tensor);
@@ -272,6 +321,7 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
 
     @Override
     public void close() {
+        if (prefixCache != null) prefixCache.close();
         if (decodeWeights != null) decodeWeights.release();
         be.release(embed);
         be.release(finalNorm);
