@@ -1,6 +1,6 @@
 // Drives a served Llama 3 / Qwen3 model with the official openai npm client, unchanged: chat through the model's own
 // template (whole and streamed, a tool round in the history), a forced tool call, structured output, embeddings (the
-// client's base64), and the 400 for what such models do not serve yet (adapter views). Prints one JSON line.
+// client's base64), and the 404 for an adapter that is not there. Prints one JSON line.
 // Usage: node openai-llama.mjs BASE_URL MODEL
 import OpenAI from "openai";
 
@@ -32,7 +32,7 @@ const structuredChat = await client.chat.completions.create({
 const embeddings = await client.embeddings.create({ model, input: ["a cat", "a dog"] });
 let error = null;
 try {
-  await client.completions.create({ model: model + "+some-adapter", prompt: "x" });
+  await client.completions.create({ model: model + "+no-such-adapter", prompt: "x" });
 } catch (e) {
   error = { status: e.status, message: e.message };
 }

@@ -4,10 +4,8 @@ import dev.llmsuite.engine.generate.BatchDecoder;
 import dev.llmsuite.engine.generate.Decoder;
 import dev.llmsuite.engine.generate.Embeddings;
 import dev.llmsuite.engine.io.ClassifierFiles;
-import dev.llmsuite.engine.model.GptModel;
 import dev.llmsuite.engine.model.llama.LlamaModel;
 import dev.llmsuite.records.CheckpointAnnouncement;
-import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.TextTokenizer;
 
 /**
@@ -49,16 +47,5 @@ record LoadedModel(String name, CheckpointAnnouncement checkpoint, BatchDecoder<
             case LlamaModel l -> Embeddings.meanPooled(l.hiddenStates(ids), ids.length, l.config().hidden(), dimensions);
             default -> throw new IllegalStateException("no embeddings from " + decoder.getClass().getSimpleName());
         };
-    }
-
-    /** Whether it is a GPT-2 model (what classification and adapter views serve so far). */
-    boolean isGpt2() {
-        return decoder instanceof Decoder;
-    }
-
-    /** The GPT-2 model; a 400 naming {@code what} for a Llama 3 / Qwen3 model. */
-    GptModel gpt(String what) {
-        if (decoder instanceof Decoder d) return d.model();
-        throw ProblemException.badRequest(what + " serve GPT-2 models so far; '" + name + "' is a Llama 3 / Qwen3 model");
     }
 }

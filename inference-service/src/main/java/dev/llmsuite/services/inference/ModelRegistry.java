@@ -11,7 +11,6 @@ import dev.llmsuite.engine.generate.Draft;
 import dev.llmsuite.engine.generate.PrefixCache;
 import dev.llmsuite.engine.generate.ServingWeights;
 import dev.llmsuite.engine.generate.SpeculativeGenerator;
-import dev.llmsuite.engine.io.AdapterFiles;
 import dev.llmsuite.engine.io.AnnouncedCheckpoints;
 import dev.llmsuite.engine.io.ClassifierFiles;
 import dev.llmsuite.engine.io.HfCheckpoint;
@@ -89,6 +88,7 @@ public class ModelRegistry {
     private final Counter draftProposed, draftAccepted;
     private final InferenceConfig config;
     private final AnnouncedCheckpoints checkpoints;
+    private final AdapterViews adapterViews;
 
     ModelRegistry(ObjectMapper json, MeterRegistry registry, InferenceConfig config, ComputeConfig compute) {
         this.json = json;
@@ -101,6 +101,7 @@ public class ModelRegistry {
         this.promptComputed = registry.counter("llm.inference.prompt.tokens", "prefill", "computed");
         this.draftProposed = registry.counter("llm.inference.draft.tokens", "outcome", "proposed");
         this.draftAccepted = registry.counter("llm.inference.draft.tokens", "outcome", "accepted");
+        this.adapterViews = new AdapterViews(backend, config, this::prefixCache);
     }
 
     /** Serves llm.inference.model-dir, when set, before any announcement arrives (the operator's directory: no hashes). */
@@ -257,8 +258,8 @@ public class ModelRegistry {
 
     /**
      * A Llama 3 / Qwen3 directory (config.json's model_type llama or qwen3) with its own tokens ({@link ModelTokens}),
-     * decoded on llm.inference.weights with a prefix cache, as GPT-2's are. Not yet for these models: a draft, a
-     * classifier, adapter views (docs/api.md).
+     * decoded on llm.inference.weights with a prefix cache and adapter views, as GPT-2's are. Not yet for these models:
+     * a draft, a classifier (docs/api.md).
      */
     private LoadedModel loadLlama(CheckpointAnnouncement a, Path dir) throws IOException {
         ModelTokens tokens = ModelTokens.fromDirectory(dir);
@@ -365,7 +366,7 @@ public class ModelRegistry {
         return Optional.of(adapted.compute(name, (key, current) -> {
             if (current != null && current.base() == base) return current;
             if (current != null) current.view().scheduler().close(); // its base was replaced: drains, then lets go
-            return new AdaptedModel(base, withAdapter(base, name, adapter));
+            return new AdaptedModel(base, adapterViews.build(base, name, adapter));
         }).view());
     }
 
@@ -427,36 +428,6 @@ public class ModelRegistry {
     private record AdaptedModel(LoadedModel base, LoadedModel view) {}
 
     private final Map<String, AdaptedModel> adapted = new ConcurrentHashMap<>();
-
-    private LoadedModel withAdapter(LoadedModel base, String name, String adapter) {
-        GptModel baseModel = base.gpt("adapter views (NAME+ADAPTER)");
-        Path dir = config.adapterDir().resolve(adapter).normalize();
-        if (!Files.isRegularFile(dir.resolve(AdapterFiles.FILE))) {
-            throw ProblemException.notFound("no adapter '" + adapter + "' in llm.inference.adapter-dir");
-        }
-        try {
-            base.weights().join();
-        } catch (IllegalStateException e) {
-            throw new ProblemException(503, "model '" + base.name() + "' is being replaced; retry");
-        }
-        GptModel view = baseModel.sharingWeights();
-        try {
-            view.attach(AdapterFiles.load(baseModel, dir));
-        } catch (IOException | RuntimeException e) {
-            view.close();
-            base.weights().leave();
-            throw new ProblemException(409, "adapter '" + adapter + "' does not fit model '" + base.name() + "': " + String.valueOf(e.getMessage()).replace(dir.toString(), adapter));
-        }
-        LOG.infof("serving %s: %s with adapter %s", name, base.name(), dir);
-        Decoder viewDecoder = ((Decoder) base.decoder()).sharedWith(view);
-        viewDecoder.usePrefixCache(prefixCache(viewDecoder)); // an adapter changes keys and values: a cache of its own
-        return new LoadedModel(name, base.checkpoint(), viewDecoder, base.prompts(), base.tokensSeen(), System.currentTimeMillis(),
-                new BatchScheduler<>(name, viewDecoder, config.maxBatch(), config.kvCachePoolBytes(), null, () -> {
-                    viewDecoder.close();
-                    view.close();
-                    base.weights().leave();
-                }), null, base.weights());
-    }
 
     @PreDestroy
     synchronized void close() {

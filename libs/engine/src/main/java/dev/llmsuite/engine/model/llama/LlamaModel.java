@@ -46,10 +46,19 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
     private LlamaDecodeWeights decodeWeights;
     /** Blocks of earlier prompts' keys and values that a prompt beginning alike restores (null: none). */
     private PrefixCache prefixCache;
+    /** LoRA adapters added to the linear layers' outputs, unmerged (a served adapter view), or null. */
+    private LlamaLora adapters;
+    /** Whether the weights (and decode copies) are another model's, read here and released there. */
+    private final boolean view;
 
     /** Weights as loaded (LlamaCheckpoint); head is embed for a tied model. The model owns them from here. */
     public LlamaModel(ComputeBackend be, LlamaConfig config, Tensor embed, List<Layer> layers, Tensor finalNorm, Tensor head) {
+        this(be, config, embed, layers, finalNorm, head, false);
+    }
+
+    private LlamaModel(ComputeBackend be, LlamaConfig config, Tensor embed, List<Layer> layers, Tensor finalNorm, Tensor head, boolean view) {
         if (layers.size() != config.layers()) throw new IllegalArgumentException(layers.size() + " layers for a config of " + config.layers());
+        this.view = view;
         this.be = be;
         this.config = config;
         this.embed = embed;
@@ -104,6 +113,7 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
      * quarter of the bytes a token) or fp32 panels, as GPT-2's {@code Decoder} serves; prompts still run in fp32.
      */
     public void serve(ServingWeights weights) {
+        if (view) throw new IllegalStateException("a view decodes on its model's serving weights");
         if (decodeWeights != null) decodeWeights.release();
         decodeWeights = weights == ServingWeights.FP32 ? null : LlamaDecodeWeights.of(be, config, layers, head, weights);
     }
@@ -244,6 +254,7 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
             // a decode step's stacked products: [q k v] and [gate up] of each row
             Tensor qkv = decodeStep ? keep(scratch, (long) t * (qw + 2 * kvw)) : null, gateUp = decodeStep ? keep(scratch, 2L * t * in) : null;
             be.embeddingForward(x, ids, embed, t, h);
+            if (adapters != null) adapters.prepare(t);
             for (int n = 0; n < layers.size(); n++) {
                 Layer l = layers.get(n);
                 LlamaDecodeWeights.Block f = decodeStep ? decodeWeights.blocks().get(n) : null;
@@ -261,6 +272,9 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
                     be.matmulForward(k, norm, l.wk(), null, t, h, kvw);
                     be.matmulForward(v, norm, l.wv(), null, t, h, kvw);
                 }
+                adapt(n, LlamaLora.Target.Q, norm, q, t);
+                adapt(n, LlamaLora.Target.K, norm, k, t);
+                adapt(n, LlamaLora.Target.V, norm, v, t);
                 if (c.qkNorm()) {
                     be.rmsNormForward(q, rstd, q, l.qNorm(), t * c.heads(), d, c.rmsNormEps());
                     be.rmsNormForward(k, rstd, k, l.kNorm(), t * c.kvHeads(), d, c.rmsNormEps());
@@ -277,19 +291,32 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
                             start, rows, c.heads(), c.kvHeads(), d);
                 }
                 be.matmulForward(projected, attended, decodeStep ? f.wo() : l.wo(), null, t, qw, h);
+                adapt(n, LlamaLora.Target.O, attended, projected, t);
                 be.residualForward(x, x, projected, t * h);
                 be.rmsNormForward(norm, rstd, x, l.postNorm(), t, h, c.rmsNormEps());
-                if (decodeStep) {
+                boolean adaptedMlp = adapters != null && (adapters.covers(LlamaLora.Target.GATE) || adapters.covers(LlamaLora.Target.UP));
+                if (decodeStep && !adaptedMlp) {
                     be.matmulForward(gateUp, norm, f.gateUp(), null, t, h, 2 * in);
                     for (int r = 0; r < t; r++) {
                         be.swigluForward(be.slice(gate, (long) r * in, in), be.slice(gateUp, 2L * r * in, in), be.slice(gateUp, 2L * r * in + in, in), in);
                     }
                 } else {
-                    be.matmulForward(gate, norm, l.wGate(), null, t, h, in);
-                    be.matmulForward(up, norm, l.wUp(), null, t, h, in);
+                    if (decodeStep) { // the stacked product, then gate and up apart for their adapters
+                        be.matmulForward(gateUp, norm, f.gateUp(), null, t, h, 2 * in);
+                        for (int r = 0; r < t; r++) {
+                            be.copy(be.slice(gate, (long) r * in, in), be.slice(gateUp, 2L * r * in, in));
+                            be.copy(be.slice(up, (long) r * in, in), be.slice(gateUp, 2L * r * in + in, in));
+                        }
+                    } else {
+                        be.matmulForward(gate, norm, l.wGate(), null, t, h, in);
+                        be.matmulForward(up, norm, l.wUp(), null, t, h, in);
+                    }
+                    adapt(n, LlamaLora.Target.GATE, norm, gate, t);
+                    adapt(n, LlamaLora.Target.UP, norm, up, t);
                     be.swigluForward(gate, gate, up, t * in);
                 }
                 be.matmulForward(projected, gate, decodeStep ? f.wDown() : l.wDown(), null, t, in, h);
+                adapt(n, LlamaLora.Target.DOWN, gate, projected, t);
                 be.residualForward(x, x, projected, t * h);
             }
             for (int s = 0; s < caches.length; s++) caches[s].advance(counts[s]);
@@ -319,9 +346,37 @@ public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable
         return tensor;
     }
 
+    /**
+     * A model that reads this one's weights and decode copies (as they are now) without copying them, for adapters of
+     * its own ({@link #attach}): several LoRA adapters served on one base. Closing it leaves the weights here; this
+     * model must outlive it.
+     */
+    public LlamaModel sharingWeights() {
+        LlamaModel v = new LlamaModel(be, config, embed, layers, finalNorm, head, true);
+        v.decodeWeights = decodeWeights;
+        return v;
+    }
+
+    /**
+     * Adds the adapters' s · (x·Aᵀ)·Bᵀ to their layers' outputs in every pass from now on (unmerged: the weights stay
+     * the base's, so a view of shared weights can serve them); the model owns them and closes them with itself.
+     */
+    public void attach(LlamaLora lora) {
+        if (!lora.config().equals(config)) throw new IllegalArgumentException("the adapters were made for another configuration");
+        if (adapters != null) adapters.close();
+        adapters = lora;
+    }
+
+    /** out = x·Wᵀ's adapter term, when layer n's target is adapted. */
+    private void adapt(int n, LlamaLora.Target target, Tensor x, Tensor out, int t) {
+        if (adapters != null && adapters.covers(target)) adapters.forward(n, target, x, out, t);
+    }
+
     @Override
     public void close() {
         if (prefixCache != null) prefixCache.close();
+        if (adapters != null) adapters.close();
+        if (view) return;
         if (decodeWeights != null) decodeWeights.release();
         be.release(embed);
         be.release(finalNorm);
