@@ -116,14 +116,19 @@ class LlamaServingTest {
         try (CpuBackend be = new CpuBackend(1); LlamaModel m = LlamaCheckpoint.load(be, dir)) {
             m.serve(ServingWeights.BF16);
             int[] ids = new LlamaGenerator(m).generate(prompt, new SamplingParams(maxTokens, 0, 0, 1, 0, Set.of(END)), null);
-            List<List<Integer>> out = new ArrayList<>();
-            for (int id : ids) {
-                List<Integer> bytes = new ArrayList<>();
-                for (byte b : tokens.tokenizer().decodeBytes(new int[] {id})) bytes.add(b & 0xFF);
-                out.add(bytes);
-            }
-            return out;
+            return bytesOf(ids);
         }
+    }
+
+    /** Each token's bytes, as chat logprobs list them. */
+    static List<List<Integer>> bytesOf(int[] ids) {
+        List<List<Integer>> out = new ArrayList<>();
+        for (int id : ids) {
+            List<Integer> bytes = new ArrayList<>();
+            for (byte b : tokens.tokenizer().decodeBytes(new int[] {id})) bytes.add(b & 0xFF);
+            out.add(bytes);
+        }
+        return out;
     }
 
     static Map<String, Object> chat(String user, int maxTokens) {
@@ -278,12 +283,7 @@ class LlamaServingTest {
         try (CpuBackend be = new CpuBackend(1); LlamaModel m = LlamaCheckpoint.load(be, dir)) {
             m.serve(ServingWeights.BF16);
             int[] made = new LlamaGenerator(m).generate(ids, new SamplingParams(12, 0, 0, 1, 0, Set.of(END)), null);
-            List<List<Integer>> expected = new ArrayList<>();
-            for (int id : made) {
-                List<Integer> bytes = new ArrayList<>();
-                for (byte b : tokens.tokenizer().decodeBytes(new int[] {id})) bytes.add(b & 0xFF);
-                expected.add(bytes);
-            }
+            List<List<Integer>> expected = bytesOf(made);
             assertEquals(expected, servedBytes(answer));
         }
     }
@@ -358,12 +358,7 @@ class LlamaServingTest {
             try (LlamaModel view = m.sharingWeights()) {
                 view.attach(LlamaLora.load(be, m.config(), adapters.resolve("tuned")));
                 int[] ids = new LlamaGenerator(view).generate(prompt, new SamplingParams(16, 0, 0, 1, 0, Set.of(END)), null);
-                List<List<Integer>> expected = new ArrayList<>();
-                for (int id : ids) {
-                    List<Integer> bytes = new ArrayList<>();
-                    for (byte b : tokens.tokenizer().decodeBytes(new int[] {id})) bytes.add(b & 0xFF);
-                    expected.add(bytes);
-                }
+                List<List<Integer>> expected = bytesOf(ids);
                 assertEquals(expected, servedBytes(answer));
                 assertTrue(!expected.equals(expectedChat(messages, 16)), "the adapter changed the answer");
             }
