@@ -15,11 +15,12 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 /**
- * The GPT engine's operations on a TornadoVM device. All tensors live in one device arena (a FloatArray
- * that goes to the device once and stays there); a tensor is an (offset, length) range of it, so slices
- * are free and every kernel sees every tensor. Allocation only moves a bump pointer: models allocate
- * their weights, gradients, optimizer state and activations once. Only losses, norms, logits the caller
- * reads and sampled tokens' inputs cross the bus.
+ * The engine's operations on a TornadoVM device, GPT-2's and Llama 3 / Qwen3's ({@link LlamaKernels}). All tensors
+ * live in one device arena (a FloatArray that goes to the device once and stays there); a tensor is an (offset,
+ * length) range of it, so slices are free and every kernel sees every tensor. Allocation only moves a bump pointer:
+ * models allocate their weights, gradients, optimizer state and activations once. Only losses, norms, logits the
+ * caller reads, sampled tokens' inputs and rotary tables cross the bus. Over 250 lines because it is one
+ * ComputeBackend: memory, then each layer's launches, one method per interface operation.
  */
 public final class TornadoBackend implements ComputeBackend {
     private final String name;
@@ -36,6 +37,12 @@ public final class TornadoBackend implements ComputeBackend {
     private final Kernel decodeStore, decodeScores, decodeWeighted;
     private final Kernel geluForward, geluBackward, residualForward, residualBackward, dropout, adamW;
     private final Kernel crossEntropyForward, crossEntropyBackward;
+    private final Kernel embedding, rmsNormForward, rmsNormBackwardInput, rmsNormWeightPartials, rope, swigluForward, swigluBackward;
+    private final Kernel groupedAttentionForward, groupedAttentionBackwardQuery, groupedAttentionBackwardKeyValue;
+    /** The rotary table [n, d/2, (cos, sin)] uploaded last, and what it was made for: a step's q and k, every layer, share one. */
+    private TornadoTensor ropeTable = new TornadoTensor(0, 0);
+    private float[] ropeFrequencies;
+    private int ropeStart = -1, ropeRows;
     /** The bump pointer: everything above it has never been handed out (or was given back whole). */
     private int used;
     /** The highest the bump pointer has been: memory above it has never been handed out. */
@@ -89,6 +96,16 @@ public final class TornadoBackend implements ComputeBackend {
         adamW = plan.add("adamW", PointwiseKernels::adamW);
         crossEntropyForward = plan.addWithTokens("crossEntropyForward", CrossEntropyKernels::forward);
         crossEntropyBackward = plan.addWithTokens("crossEntropyBackward", CrossEntropyKernels::backward);
+        embedding = plan.addWithTokens("embedding", LlamaKernels::embedding);
+        rmsNormForward = plan.add("rmsNormForward", LlamaKernels::rmsNormForward);
+        rmsNormBackwardInput = plan.add("rmsNormBackwardInput", LlamaKernels::rmsNormBackwardInput);
+        rmsNormWeightPartials = plan.add("rmsNormWeightPartials", LlamaKernels::rmsNormWeightPartials);
+        rope = plan.add("rope", LlamaKernels::rope);
+        swigluForward = plan.add("swigluForward", LlamaKernels::swigluForward);
+        swigluBackward = plan.add("swigluBackward", LlamaKernels::swigluBackward);
+        groupedAttentionForward = plan.add("groupedAttentionForward", LlamaKernels::attentionForward);
+        groupedAttentionBackwardQuery = plan.add("groupedAttentionBackwardQuery", LlamaKernels::attentionBackwardQuery);
+        groupedAttentionBackwardKeyValue = plan.add("groupedAttentionBackwardKeyValue", LlamaKernels::attentionBackwardKeyValue);
         plan.build(device);
         String tiled = System.getProperty("llm.compute.tornado-tiled", "auto");
         tiledProducts = tiled.equals("auto") ? device != null && device.getDeviceType() != TornadoDeviceType.CPU : Boolean.parseBoolean(tiled);
@@ -249,6 +266,92 @@ public final class TornadoBackend implements ComputeBackend {
         checkIds(ids, b * t, t(dwte).length() / c);
         tokens(ids, b * t);
         plan.launch(encoderBackward, new int[] {off(dwte), off(dwpe), off(dout), b, t, c});
+    }
+
+    // ---------------------------------------------------------------- Llama and Qwen3 (LlamaKernels)
+
+    @Override
+    public synchronized void embeddingForward(Tensor out, int[] ids, Tensor table, int n, int c) {
+        checkIds(ids, n, t(table).length() / c);
+        tokens(ids, n);
+        plan.launch(embedding, new int[] {off(out), off(table), n, c});
+    }
+
+    @Override
+    public synchronized void rmsNormForward(Tensor out, Tensor rstd, Tensor inp, Tensor weight, int n, int c, float eps) {
+        plan.launch(rmsNormForward, new int[] {off(out), off(rstd), off(inp), off(weight), n, c}, eps);
+    }
+
+    @Override
+    public synchronized void rmsNormBackward(Tensor dinp, Tensor dweight, Tensor dout, Tensor inp, Tensor weight, Tensor rstd, int n, int c) {
+        plan.launch(rmsNormBackwardInput, new int[] {off(dinp), off(dout), off(inp), off(weight), off(rstd), n, c});
+        int chunks = (n + ArenaKernels.CHUNK_ROWS - 1) / ArenaKernels.CHUNK_ROWS;
+        TornadoTensor partials = scratch((long) chunks * c);
+        plan.launch(rmsNormWeightPartials, new int[] {partials.offset(), off(dout), off(inp), off(rstd), n, c});
+        plan.launch(sumChunks, new int[] {off(dweight), off(dweight), partials.offset(), chunks, c, c});
+    }
+
+    @Override
+    public synchronized void ropeForward(Tensor x, int n, int heads, int d, int start, float[] invFreq) {
+        plan.launch(rope, new int[] {off(x), ropeTable(n, d, start, invFreq), n, heads, d}, 1f);
+    }
+
+    @Override
+    public synchronized void ropeBackward(Tensor dx, int n, int heads, int d, int start, float[] invFreq) {
+        plan.launch(rope, new int[] {off(dx), ropeTable(n, d, start, invFreq), n, heads, d}, -1f);
+    }
+
+    /**
+     * The arena offset of cos and sin of (start + r)·invFreq[i] for rows r < n, computed in double and rounded as the
+     * CPU backend does; uploaded only when the positions or frequencies differ from the last call's.
+     */
+    private int ropeTable(int n, int d, int start, float[] invFreq) {
+        int half = d / 2;
+        if (invFreq.length < half) throw new IllegalArgumentException(invFreq.length + " frequencies for heads of " + d);
+        if (invFreq != ropeFrequencies || start != ropeStart || n > ropeRows) {
+            float[] table = new float[n * half * 2];
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < half; i++) {
+                    double angle = (double) (start + r) * invFreq[i];
+                    table[(r * half + i) * 2] = (float) Math.cos(angle);
+                    table[(r * half + i) * 2 + 1] = (float) Math.sin(angle);
+                }
+            }
+            if (ropeTable.length() < table.length) {
+                if (ropeTable.length() > 0) release(ropeTable);
+                ropeTable = t(allocate(table.length));
+            }
+            write(ropeTable, 0, table, 0, table.length);
+            ropeFrequencies = invFreq;
+            ropeStart = start;
+            ropeRows = n;
+        }
+        return ropeTable.offset();
+    }
+
+    @Override
+    public synchronized void swigluForward(Tensor out, Tensor gate, Tensor up, int n) {
+        plan.launch(swigluForward, new int[] {off(out), off(gate), off(up), n});
+    }
+
+    @Override
+    public synchronized void swigluBackward(Tensor dgate, Tensor dup, Tensor dout, Tensor gate, Tensor up, int n) {
+        plan.launch(swigluBackward, new int[] {off(dgate), off(dup), off(dout), off(gate), off(up), n});
+    }
+
+    @Override
+    public synchronized void groupedAttentionForward(Tensor out, Tensor q, Tensor k, Tensor v, int start, int t, int nh, int nkv, int d) {
+        plan.launch(groupedAttentionForward, new int[] {off(out), off(q), off(k), off(v), start, t, nh, nkv, d}, (float) (1.0 / Math.sqrt(d)));
+    }
+
+    @Override
+    public synchronized void groupedAttentionBackward(Tensor dq, Tensor dk, Tensor dv, Tensor dout, Tensor q, Tensor k, Tensor v, int t, int nh,
+                                                      int nkv, int d) {
+        float scale = (float) (1.0 / Math.sqrt(d));
+        TornadoTensor state = scratch((long) t * nh * LlamaKernels.STATE);
+        plan.launch(groupedAttentionBackwardQuery, new int[] {off(dq), state.offset(), off(dout), off(q), off(k), off(v), t, nh, nkv, d}, scale);
+        plan.launch(groupedAttentionBackwardKeyValue, new int[] {off(dk), off(dv), state.offset(), off(dout), off(q), off(k), off(v), t, nh, nkv, d},
+                scale);
     }
 
     private static void checkIds(int[] ids, int n, int vocab) {

@@ -305,4 +305,68 @@ class KernelAgreementTest {
         agree("adamw first moment", m);
         agree("adamw second moment", v);
     }
+
+    /** The Llama 3 / Qwen3 layers (LlamaKernels) on odd shapes: RMSNorm, rotary turns, SwiGLU, grouped-query attention. */
+    @Test
+    void llamaLayersForwardAndBackward() {
+        int n = 37, c = 48;
+        Pair x = random(n * c, 1f), w = random(c, 1f), out = zeros(n * c), rstd = zeros(n);
+        cpu.rmsNormForward(out.cpu(), rstd.cpu(), x.cpu(), w.cpu(), n, c, 1e-5f);
+        gpu.rmsNormForward(out.gpu(), rstd.gpu(), x.gpu(), w.gpu(), n, c, 1e-5f);
+        agree("rmsnorm forward", out);
+        agree("rmsnorm rstd", rstd);
+        Pair rows = random(300 * 16, 1f), rowsW = random(16, 1f), rowsRstd = zeros(300);
+        cpu.rmsNormForward(rows.cpu(), rowsRstd.cpu(), rows.cpu(), rowsW.cpu(), 300, 16, 1e-6f);
+        gpu.rmsNormForward(rows.gpu(), rowsRstd.gpu(), rows.gpu(), rowsW.gpu(), 300, 16, 1e-6f);
+        agree("rmsnorm forward in place (Qwen3's heads)", rows);
+        Pair dout = random(n * c, 1f), dx = random(n * c, 0.1f), dw = random(c, 0.1f);
+        cpu.rmsNormBackward(dx.cpu(), dw.cpu(), dout.cpu(), x.cpu(), w.cpu(), rstd.cpu(), n, c);
+        gpu.rmsNormBackward(dx.gpu(), dw.gpu(), dout.gpu(), x.gpu(), w.gpu(), rstd.gpu(), n, c);
+        agree("rmsnorm backward dinp", dx);
+        agree("rmsnorm backward dweight", dw);
+
+        int heads = 3, d = 16;
+        float[] invFreq = new float[d / 2];
+        for (int i = 0; i < invFreq.length; i++) invFreq[i] = (float) Math.pow(500_000, -2.0 * i / d);
+        for (int start : new int[] {0, 1000}) {
+            Pair qk = random(n * heads * d, 1f);
+            cpu.ropeForward(qk.cpu(), n, heads, d, start, invFreq);
+            gpu.ropeForward(qk.gpu(), n, heads, d, start, invFreq);
+            agree("rope forward", qk);
+            cpu.ropeBackward(qk.cpu(), 5, heads, d, start, invFreq);
+            gpu.ropeBackward(qk.gpu(), 5, heads, d, start, invFreq);
+            agree("rope backward", qk);
+        }
+
+        Pair gate = random(1000, 2f), up = random(1000, 1f), act = zeros(1000), dact = random(1000, 1f), dgate = random(1000, 0.1f), dup = random(1000, 0.1f);
+        cpu.swigluForward(act.cpu(), gate.cpu(), up.cpu(), 1000);
+        gpu.swigluForward(act.gpu(), gate.gpu(), up.gpu(), 1000);
+        agree("swiglu forward", act);
+        cpu.swigluBackward(dgate.cpu(), dup.cpu(), dact.cpu(), gate.cpu(), up.cpu(), 1000);
+        gpu.swigluBackward(dgate.gpu(), dup.gpu(), dact.gpu(), gate.gpu(), up.gpu(), 1000);
+        agree("swiglu backward dgate", dgate);
+        agree("swiglu backward dup", dup);
+
+        int t = 23, nh = 6, nkv = 2, hd = 16, cache = 40;
+        Pair q = random(t * nh * hd, 1f), k = random(cache * nkv * hd, 1f), v = random(cache * nkv * hd, 1f), att = zeros(t * nh * hd);
+        for (int[] shape : new int[][] {{0, t}, {17, 1}, {10, 6}}) { // a prompt, a decode step, a chunk after a cached prefix
+            int start = shape[0], newRows = shape[1];
+            Tensor oc = cpu.slice(att.cpu(), 0, (long) newRows * nh * hd), og = gpu.slice(att.gpu(), 0, (long) newRows * nh * hd);
+            cpu.groupedAttentionForward(oc, q.cpu(), k.cpu(), v.cpu(), start, newRows, nh, nkv, hd);
+            gpu.groupedAttentionForward(og, q.gpu(), k.gpu(), v.gpu(), start, newRows, nh, nkv, hd);
+            agree("grouped attention forward", att);
+        }
+        Pair dAtt = random(t * nh * hd, 1f), dq = random(t * nh * hd, 0.1f), dk = random(cache * nkv * hd, 0.1f), dv = random(cache * nkv * hd, 0.1f);
+        cpu.groupedAttentionBackward(dq.cpu(), dk.cpu(), dv.cpu(), dAtt.cpu(), q.cpu(), k.cpu(), v.cpu(), t, nh, nkv, hd);
+        gpu.groupedAttentionBackward(dq.gpu(), dk.gpu(), dv.gpu(), dAtt.gpu(), q.gpu(), k.gpu(), v.gpu(), t, nh, nkv, hd);
+        agree("grouped attention backward dq", dq);
+        agree("grouped attention backward dk", dk);
+        agree("grouped attention backward dv", dv);
+
+        Pair table = random(50 * c, 1f), emb = zeros(n * c);
+        int[] tokenIds = ids(n, 50);
+        cpu.embeddingForward(emb.cpu(), tokenIds, table.cpu(), n, c);
+        gpu.embeddingForward(emb.gpu(), tokenIds, table.gpu(), n, c);
+        agree("embedding forward (no positions)", emb);
+    }
 }
