@@ -30,7 +30,14 @@ import java.util.Random;
  * Keys and values go into a {@link LlamaCache} as they are made, so a prompt and then one token at a time (KV-cached
  * decoding) run the same code, and so does a batched decode step of several sequences, each on its own cache
  * ({@link #decodeBatch}: inference-service's continuous batching, as GPT-2's {@code Decoder}). Checked against an
- * independent PyTorch reference (LlamaFixtureTest); its backward is LlamaTrainingStep's.
+ * independent PyTorch reference (LlamaFixtureTest); its backward is LlamaTrainingStep's. Serving rides on the same pass:
+ * 8/16-bit decode copies ({@link #serve}), a prefix cache, and unmerged LoRA adapters on views that share the weights
+ * ({@link #sharingWeights}, {@link #attach}). Over 250 lines because a pass and what it reads read best in one place,
+ * as in GPT-2's {@code Decoder}.
+ *
+ * <pre>
+ *   adapters:  out += s · (x·Aᵀ)·Bᵀ   on q, k, v, o, gate, up, down (the targets an adapter names)
+ * </pre>
  */
 public final class LlamaModel implements BatchDecoder<LlamaCache>, AutoCloseable {
     /** One block's weights, nn.Linear's [out, in] layout. qNorm and kNorm are null unless the config has QK-norm. */
