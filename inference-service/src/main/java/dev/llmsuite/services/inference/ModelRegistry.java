@@ -265,11 +265,10 @@ public class ModelRegistry {
         ModelTokens tokens = ModelTokens.fromDirectory(dir);
         LlamaModel model = LlamaCheckpoint.load(backend, dir);
         try {
-            int ids = tokens.tokenizer().vocabulary().size(), rows = model.config().vocabSize();
-            if (ids > rows) throw new IOException("the tokenizer has " + ids + " ids, the model's embedding " + rows + " rows");
+            tokens.requireRows(model.config().vocabSize());
             model.serve(ServingWeights.valueOf(config.weights().name()));
             model.usePrefixCache(prefixCache(model));
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
             model.close();
             throw e;
         }

@@ -57,6 +57,12 @@ public record ModelTokens(HfTokenizer tokenizer, List<Integer> ends, Integer bos
         }
     }
 
+    /** Refuses a model whose embedding has fewer rows than the tokenizer has ids (it could not read them all). */
+    public void requireRows(int modelRows) {
+        int ids = tokenizer.vocabulary().size();
+        if (ids > modelRows) throw new IllegalArgumentException("the tokenizer has " + ids + " ids, the model's embedding " + modelRows + " rows");
+    }
+
     /** The model's EOS: the first end token. */
     public int eos() {
         if (ends.isEmpty()) throw new IllegalStateException("the model names no eos_token_id");

@@ -45,6 +45,9 @@ class ModelTokensTest {
         assertFalse(plain.addBos(), "no tokenizer_config.json: no BOS");
         assertArrayEquals(new int[] {'h', 'i', 257}, plain.encodePrompt("hi</s>"));
         assertTrue(plain.chatTemplate().isEmpty());
+        plain.requireRows(258);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> plain.requireRows(257)).getMessage().contains("258 ids"),
+                "a model with fewer embedding rows than ids");
 
         Files.writeString(dir.resolve("tokenizer_config.json"), "{\"add_bos_token\": true, \"chat_template\": \"{{ messages[0].content }}\"}");
         ModelTokens withBos = ModelTokens.fromDirectory(dir);

@@ -60,7 +60,7 @@ public final class LlamaLearner implements InstructionLearner, AutoCloseable {
         if (tokens.ends().isEmpty()) throw new IllegalArgumentException(dir + ": config.json names no eos_token_id");
         LlamaModel model = LlamaCheckpoint.load(backend, dir);
         try {
-            if (tokens.eos() >= model.config().vocabSize()) throw new IllegalArgumentException(dir + ": eos_token_id " + tokens.eos() + " outside the vocabulary");
+            tokens.requireRows(model.config().vocabSize()); // every id, the end token's included, has a row
             LlamaLora lora = settings == null ? null : new LlamaLora(backend, model.config(), settings, seed);
             return new LlamaLearner(dir, model, lora, tokens, weightDecay);
         } catch (RuntimeException e) {

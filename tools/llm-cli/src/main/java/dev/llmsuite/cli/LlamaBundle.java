@@ -87,10 +87,11 @@ record LlamaBundle(LlamaModel model, ModelTokens tokens) implements AutoCloseabl
     }
 
     private static LlamaBundle checked(LlamaModel model, ModelTokens tokens) {
-        if (tokens.tokenizer().vocabulary().size() > model.config().vocabSize()) {
-            int ids = tokens.tokenizer().vocabulary().size(), rows = model.config().vocabSize();
+        try {
+            tokens.requireRows(model.config().vocabSize());
+        } catch (IllegalArgumentException e) {
             model.close();
-            throw new IllegalArgumentException("the tokenizer has " + ids + " ids, the model " + rows);
+            throw e;
         }
         return new LlamaBundle(model, tokens);
     }
