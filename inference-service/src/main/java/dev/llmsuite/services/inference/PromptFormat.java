@@ -107,7 +107,16 @@ sealed interface PromptFormat {
                     "this model ships no chat template (chat_template.jinja or tokenizer_config.json): use /v1/completions"));
             if (messages == null || messages.isEmpty()) throw ProblemException.badRequest("'messages' must hold at least one message");
             List<ChatMessage> conversation = new ArrayList<>();
-            for (ChatRequest.Message m : messages) conversation.add(message(m));
+            long chars = 0;
+            for (ChatRequest.Message m : messages) {
+                ChatMessage message = message(m);
+                conversation.add(message);
+                chars += message.content() == null ? 0 : message.content().length();
+            }
+            // chat templates write every message: a conversation longer than a prompt may be is refused before Jinjava renders it
+            if (chars > ChatTemplate.MAX_OUTPUT_CHARS) {
+                throw ProblemException.tooLarge("the messages hold " + chars + " chars; a prompt is at most " + ChatTemplate.MAX_OUTPUT_CHARS);
+            }
             try {
                 // ChatPrompt refuses text that spells an added token; the rendered text is encoded with them (encode)
                 return new Prompt(ChatPrompt.render(tokens.tokenizer(), template, conversation, ToolCalls.forTemplate(tools), true, Map.of()), true);
