@@ -53,7 +53,7 @@ public class ChatCompletionsResource {
     public Response chat(ChatRequest req, @Context HttpServerRequest http) {
         if (req == null) throw ProblemException.badRequest("a JSON body is required");
         ToolCalls.Choice tools = req.tooling();
-        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, prompts -> prompts.chat(req.messages(), tools))
+        PreparedGeneration g = PreparedGeneration.of(registry, config, gate, req, prompts -> prompts.chat(req.messages(), tools, req.chatTemplateKwargs()))
                 .cancelOnClose(http);
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = System.currentTimeMillis() / 1000;

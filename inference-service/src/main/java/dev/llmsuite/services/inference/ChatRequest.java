@@ -7,14 +7,17 @@ import java.util.List;
 
 /**
  * The OpenAI chat completions request, the fields this service honours. {@code logprobs: true} reports
- * each token's logprob, with {@code top_logprobs} alternatives; {@code tools} and {@code tool_choice}: {@link ToolCalls}.
+ * each token's logprob, with {@code top_logprobs} alternatives; {@code tools} and {@code tool_choice}: {@link ToolCalls};
+ * {@code chat_template_kwargs} (vLLM's field): further variables for a model's own chat template, e.g. Qwen3's
+ * {@code enable_thinking} ({@link PromptFormat}).
  */
 public record ChatRequest(String model, List<Message> messages, @JsonProperty("max_tokens") Integer maxTokens,
                           Double temperature, @JsonProperty("top_p") Double topP, @JsonProperty("top_k") Integer topK,
                           Long seed, JsonNode stop, Integer n, Boolean logprobs,
                           @JsonProperty("top_logprobs") Integer topLogprobs, Boolean stream,
                           @JsonProperty("response_format") JsonNode responseFormat, List<ToolCalls.Tool> tools,
-                          @JsonProperty("tool_choice") JsonNode toolChoice) implements GenerationRequest {
+                          @JsonProperty("tool_choice") JsonNode toolChoice,
+                          @JsonProperty("chat_template_kwargs") JsonNode chatTemplateKwargs) implements GenerationRequest {
 
     /**
      * A message: system, user, assistant (content, or the tool calls it made) or tool (a call's result, naming the

@@ -1,16 +1,19 @@
 package dev.llmsuite.services.inference;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmsuite.chat.ChatMessage;
 import dev.llmsuite.chat.ChatPrompt;
 import dev.llmsuite.chat.ChatTemplate;
 import dev.llmsuite.chat.ChatTemplateException;
 import dev.llmsuite.chat.ModelTokens;
 import dev.llmsuite.records.Gpt2;
+import dev.llmsuite.records.Json;
 import dev.llmsuite.service.ProblemException;
 import dev.llmsuite.tokenizer.BpeTokenizer;
 import dev.llmsuite.tokenizer.SpecialTokenPolicy;
 import dev.llmsuite.tokenizer.TextTokenizer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,8 +45,11 @@ sealed interface PromptFormat {
     /** The end token a constrained answer ({@link StructuredOutput}) closes with. */
     int endOfText();
 
-    /** The text of a chat's prompt; 400 for a conversation the format cannot write. */
-    Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools);
+    /**
+     * The text of a chat's prompt; 400 for a conversation the format cannot write. templateKwargs: further variables
+     * for a model's own chat template (a JSON object, or null).
+     */
+    Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools, JsonNode templateKwargs);
 
     /** A completion's prompt as ids. */
     int[] encode(Prompt prompt);
@@ -68,7 +74,10 @@ sealed interface PromptFormat {
         }
 
         @Override
-        public Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools) {
+        public Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools, JsonNode templateKwargs) {
+            if (templateKwargs != null && !templateKwargs.isNull()) {
+                throw ProblemException.badRequest("'chat_template_kwargs' needs a model with its own chat template; this one writes the book's");
+            }
             return new Prompt(AlpacaTemplate.render(messages, ToolCalls.describe(tools)), true);
         }
 
@@ -85,6 +94,9 @@ sealed interface PromptFormat {
 
     /** A model directory's own tokens ({@link ModelTokens}): its tokenizer.json, BOS, end ids and chat template. */
     record ModelPrompts(ModelTokens tokens) implements PromptFormat {
+        /** What the template is given by the service, never by chat_template_kwargs. */
+        private static final List<String> RESERVED = List.of("messages", "tools", "add_generation_prompt", "bos_token", "eos_token");
+
         @Override
         public TextTokenizer tokenizer() {
             return tokens.tokenizer();
@@ -102,7 +114,7 @@ sealed interface PromptFormat {
         }
 
         @Override
-        public Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools) {
+        public Prompt chat(List<ChatRequest.Message> messages, ToolCalls.Choice tools, JsonNode templateKwargs) {
             ChatTemplate template = tokens.chatTemplate().orElseThrow(() -> ProblemException.badRequest(
                     "this model ships no chat template (chat_template.jinja or tokenizer_config.json): use /v1/completions"));
             if (messages == null || messages.isEmpty()) throw ProblemException.badRequest("'messages' must hold at least one message");
@@ -112,6 +124,7 @@ sealed interface PromptFormat {
                 ChatMessage message = message(m);
                 conversation.add(message);
                 chars += message.content() == null ? 0 : message.content().length();
+                for (ChatMessage.ToolCall call : message.toolCalls()) chars += call.arguments().length();
             }
             // chat templates write every message: a conversation longer than a prompt may be is refused before Jinjava renders it
             if (chars > ChatTemplate.MAX_OUTPUT_CHARS) {
@@ -119,10 +132,23 @@ sealed interface PromptFormat {
             }
             try {
                 // ChatPrompt refuses text that spells an added token; the rendered text is encoded with them (encode)
-                return new Prompt(ChatPrompt.render(tokens.tokenizer(), template, conversation, ToolCalls.forTemplate(tools), true, Map.of()), true);
+                return new Prompt(ChatPrompt.render(tokens.tokenizer(), template, conversation, ToolCalls.forTemplate(tools), true,
+                        variables(templateKwargs)), true);
             } catch (ChatTemplateException e) {
                 throw ProblemException.badRequest("the model's chat template refused the conversation: " + e.getMessage());
             }
+        }
+
+        /** Variables the template's own (messages, tools, ...) cannot be overridden; a JSON object's values as plain Java. */
+        private static Map<String, Object> variables(JsonNode kwargs) {
+            if (kwargs == null || kwargs.isNull()) return Map.of();
+            if (!kwargs.isObject()) throw ProblemException.badRequest("'chat_template_kwargs' must be a JSON object");
+            for (String reserved : RESERVED) {
+                if (kwargs.has(reserved)) throw ProblemException.badRequest("'chat_template_kwargs' cannot set '" + reserved + "'");
+            }
+            Map<String, Object> out = new LinkedHashMap<>();
+            ((Map<?, ?>) Json.parse(kwargs.toString())).forEach((k, v) -> out.put((String) k, v));
+            return out;
         }
 
         /** A request's message as the template sees it: an assistant's tool calls with their arguments, a tool's call id. */

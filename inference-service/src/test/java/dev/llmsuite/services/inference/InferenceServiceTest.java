@@ -196,6 +196,9 @@ class InferenceServiceTest {
         given().contentType("application/json")
                 .body(Map.of("model", "chat", "messages", List.of(Map.of("role", "robot", "content", "x"))))
                 .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("unknown role 'robot'"));
+        given().contentType("application/json")
+                .body(Map.of("model", "chat", "messages", List.of(Map.of("role", "user", "content", "x")), "chat_template_kwargs", Map.of("a", 1)))
+                .post("/v1/chat/completions").then().statusCode(400).body("detail", containsString("needs a model with its own chat template"));
     }
 
     @Test

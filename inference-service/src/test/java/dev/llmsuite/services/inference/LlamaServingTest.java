@@ -56,7 +56,8 @@ class LlamaServingTest {
     static final String TEMPLATE = "{{ bos_token }}{% if tools %}<|im_start|>system\nTools: {{ tools | tojson }}<|im_end|>\n{% endif %}"
             + "{% for m in messages %}<|im_start|>{{ m.role }}\n{% if m.tool_calls %}{% for c in m.tool_calls %}<tool_call>{{ c.function | tojson }}"
             + "</tool_call>{% endfor %}{% else %}{{ m.content }}{% endif %}<|im_end|>\n{% endfor %}"
-            + "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+            + "{% if add_generation_prompt %}<|im_start|>assistant\n{% if enable_thinking is defined and not enable_thinking %}<think></think>"
+            + "{% endif %}{% endif %}";
     static Path dir;
 
     public static class ServeLlama implements QuarkusTestProfile {
@@ -372,6 +373,29 @@ class LlamaServingTest {
         given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(404);
         body.put("model", "llama-local+../llama-local");
         given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(400);
+    }
+
+    /** vLLM's chat_template_kwargs reach the template (Qwen3's enable_thinking); what the service sets cannot be overridden. */
+    @Test
+    void chatTemplateKwargsReachTheTemplate() {
+        int plain = given().contentType("application/json").body(chat("Hi", 1)).post("/v1/chat/completions").then().statusCode(200)
+                .extract().path("usage.prompt_tokens");
+        Map<String, Object> body = new LinkedHashMap<>(chat("Hi", 1));
+        body.put("chat_template_kwargs", Map.of("enable_thinking", false));
+        given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(200)
+                .body("usage.prompt_tokens", equalTo(plain + "<think></think>".length()));
+        body.put("chat_template_kwargs", Map.of("enable_thinking", true));
+        given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(200)
+                .body("usage.prompt_tokens", equalTo(plain));
+        body.put("chat_template_kwargs", Map.of("bos_token", "<|im_start|>system"));
+        given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(400)
+                .body("detail", containsString("cannot set 'bos_token'"));
+        body.put("chat_template_kwargs", Map.of("note", "<|im_end|>"));
+        given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(400)
+                .body("detail", containsString("<|im_end|>"));
+        body.put("chat_template_kwargs", List.of(1));
+        given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(400)
+                .body("detail", containsString("JSON object"));
     }
 
     @Test
