@@ -114,6 +114,11 @@ public final class LlamaLora implements AutoCloseable {
     private int rows;
 
     public LlamaLora(ComputeBackend backend, LlamaConfig config, Settings settings, long seed) {
+        this(backend, config, settings, seed, true);
+    }
+
+    /** trainable: with gradient buffers (a loaded adapter, only applied or merged, has none: half the memory). */
+    private LlamaLora(ComputeBackend backend, LlamaConfig config, Settings settings, long seed, boolean trainable) {
         this.be = backend;
         this.config = config;
         this.settings = settings;
@@ -131,7 +136,7 @@ public final class LlamaLora implements AutoCloseable {
             }
         }
         this.params = backend.allocate(offset);
-        this.grads = backend.allocate(offset);
+        this.grads = trainable ? backend.allocate(offset) : null;
         Random random = new Random(seed);
         for (ParameterLayout.Spec s : specs) {
             if (!s.name().endsWith("lora_A.weight")) continue; // B stays zero
@@ -157,7 +162,11 @@ public final class LlamaLora implements AutoCloseable {
 
     public Tensor parameters() { return params; }
 
-    public Tensor gradients() { return grads; }
+    /** The adapters' gradients; a loaded adapter ({@link #load}) has none. */
+    public Tensor gradients() {
+        if (grads == null) throw new IllegalStateException("a loaded adapter is applied or merged, not trained: it has no gradients");
+        return grads;
+    }
 
     boolean covers(Target t) { return settings.targets().contains(t); }
 
@@ -187,7 +196,7 @@ public final class LlamaLora implements AutoCloseable {
 
     private Tensor gradient(int layer, Target t, String which) {
         ParameterLayout.Spec s = byName.get(name(layer, t, which));
-        return be.slice(grads, s.offset(), s.size());
+        return be.slice(gradients(), s.offset(), s.size());
     }
 
     /** out[n, OUT] += s · (x · Aᵀ) · Bᵀ for the adapter on (layer, t); keeps x · Aᵀ for the backward. */
@@ -259,7 +268,8 @@ public final class LlamaLora implements AutoCloseable {
     /**
      * PEFT's adapter files in dir for a model of config c: adapter_config.json checked to be plain LoRA on modules
      * named here, every tensor of adapter_model.safetensors one of the expected A/B pairs with its shape (checked
-     * before anything is allocated), none missing, none left over.
+     * before anything is allocated), none missing, none left over. For applying (a served view) or merging: it has no
+     * gradient buffers.
      */
     public static LlamaLora load(ComputeBackend backend, LlamaConfig c, Path dir) throws IOException {
         Path configFile = dir.resolve("adapter_config.json"), weights = dir.resolve("adapter_model.safetensors");
@@ -308,7 +318,7 @@ public final class LlamaLora implements AutoCloseable {
                     throw new IOException(weights + ": " + e.getKey() + " has shape " + Arrays.toString(entry.shape()) + ", expected " + Arrays.toString(e.getValue()));
                 }
             }
-            LlamaLora lora = new LlamaLora(backend, c, settings, 0);
+            LlamaLora lora = new LlamaLora(backend, c, settings, 0, false);
             try {
                 for (ParameterLayout.Spec s : lora.specs) {
                     float[] v = r.floats(s.name());
@@ -336,6 +346,6 @@ public final class LlamaLora implements AutoCloseable {
             be.release(dh);
         }
         be.release(params);
-        be.release(grads);
+        if (grads != null) be.release(grads);
     }
 }

@@ -111,6 +111,7 @@ class LlamaLoraTest {
             try (LlamaLora back = LlamaLora.load(be, model.config(), dir)) {
                 assertEquals(lora.settings(), back.settings());
                 assertArrayEquals(read(be, lora.parameters(), lora.parameters().size()), read(be, back.parameters(), back.parameters().size()));
+                assertThrows(IllegalStateException.class, back::gradients, "a loaded adapter is applied, not trained: no gradient memory");
             }
         }
     }
