@@ -94,8 +94,6 @@ sealed interface PromptFormat {
 
     /** A model directory's own tokens ({@link ModelTokens}): its tokenizer.json, BOS, end ids and chat template. */
     record ModelPrompts(ModelTokens tokens) implements PromptFormat {
-        /** What the template is given by the service, never by chat_template_kwargs. */
-        private static final List<String> RESERVED = List.of("messages", "tools", "add_generation_prompt", "bos_token", "eos_token");
 
         @Override
         public TextTokenizer tokenizer() {
@@ -139,13 +137,10 @@ sealed interface PromptFormat {
             }
         }
 
-        /** Variables the template's own (messages, tools, ...) cannot be overridden; a JSON object's values as plain Java. */
+        /** A JSON object's values as plain Java (the template's own variables, messages and the like, it refuses). */
         private static Map<String, Object> variables(JsonNode kwargs) {
             if (kwargs == null || kwargs.isNull()) return Map.of();
             if (!kwargs.isObject()) throw ProblemException.badRequest("'chat_template_kwargs' must be a JSON object");
-            for (String reserved : RESERVED) {
-                if (kwargs.has(reserved)) throw ProblemException.badRequest("'chat_template_kwargs' cannot set '" + reserved + "'");
-            }
             Map<String, Object> out = new LinkedHashMap<>();
             ((Map<?, ?>) Json.parse(kwargs.toString())).forEach((k, v) -> out.put((String) k, v));
             return out;

@@ -387,7 +387,7 @@ class LlamaServingTest {
         body.put("chat_template_kwargs", Map.of("enable_thinking", true));
         given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(200)
                 .body("usage.prompt_tokens", equalTo(plain));
-        body.put("chat_template_kwargs", Map.of("bos_token", "<|im_start|>system"));
+        body.put("chat_template_kwargs", Map.of("bos_token", "x"));
         given().contentType("application/json").body(body).post("/v1/chat/completions").then().statusCode(400)
                 .body("detail", containsString("cannot set 'bos_token'"));
         body.put("chat_template_kwargs", Map.of("note", "<|im_end|>"));

@@ -47,6 +47,8 @@ public final class ChatTemplate {
     public static final int MAX_TEMPLATE_CHARS = 1 << 20;
     private static final long MAX_CONFIG_BYTES = 32L << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** What a render sets itself; further variables (enable_thinking, date_string) cannot. */
+    private static final List<String> OWN_VARIABLES = List.of("messages", "tools", "add_generation_prompt", "bos_token", "eos_token");
 
     private final String text;
     private final String source;
@@ -135,6 +137,9 @@ public final class ChatTemplate {
      * {@code enable_thinking}, Llama's {@code date_string}).
      */
     public String render(List<ChatMessage> messages, List<Map<String, Object>> tools, boolean addGenerationPrompt, Map<String, Object> variables) {
+        for (String own : OWN_VARIABLES) {
+            if (variables.containsKey(own)) throw new ChatTemplateException("template variables cannot set '" + own + "': the conversation and the model set it");
+        }
         Map<String, Object> context = new LinkedHashMap<>(variables);
         context.put("messages", messages.stream().map(ChatTemplate::asDictionary).toList());
         if (!tools.isEmpty()) context.put("tools", tools);

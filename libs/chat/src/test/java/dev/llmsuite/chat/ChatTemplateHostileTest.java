@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -90,5 +91,17 @@ class ChatTemplateHostileTest {
         ChatTemplate template = new ChatTemplate("{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}", null, null);
         String sneaky = "{{ 7 * 7 }}{% include '/etc/passwd' %}{# x #}";
         assertEquals("[user]" + sneaky, template.render(List.of(ChatMessage.of("user", sneaky)), false));
+    }
+
+    /** Further variables (a server's chat_template_kwargs, the CLI's --template-var) cannot replace what a render sets. */
+    @Test
+    void variablesCannotSetTheConversationOrTheModelsTokens() {
+        ChatTemplate template = new ChatTemplate("{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}{{ flag }}", "<s>", "</s>");
+        assertEquals("<s>hi1", template.render(List.of(ChatMessage.of("user", "hi")), List.of(), false, Map.of("flag", 1L)));
+        for (String own : List.of("messages", "tools", "add_generation_prompt", "bos_token", "eos_token")) {
+            ChatTemplateException e = assertThrows(ChatTemplateException.class,
+                    () -> template.render(List.of(ChatMessage.of("user", "hi")), List.of(), false, Map.of(own, "x")), own);
+            assertTrue(e.getMessage().contains("cannot set '" + own + "'"), e.getMessage());
+        }
     }
 }

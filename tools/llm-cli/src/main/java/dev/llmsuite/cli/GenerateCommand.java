@@ -17,7 +17,9 @@ import dev.llmsuite.tokenizer.Encodings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
@@ -36,6 +38,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, description = "the text to complete (with --chat: the user's message)") String prompt;
     @Option(names = "--chat", description = "Llama 3 / Qwen3 directories: the prompt is a user's message, put in the model's own chat template; prints the answer") boolean chat;
     @Option(names = "--system", description = "with --chat: a system message before the user's") String system;
+    @Option(names = "--template-var", description = "with --chat: a variable for the model's chat template, NAME=VALUE (true, false and "
+            + "integers as such; e.g. enable_thinking=false for Qwen3); repeatable") Map<String, String> templateVars = new LinkedHashMap<>();
     @Option(names = "--adapter", description = "Llama 3 / Qwen3: a LoRA adapter directory (PEFT's adapter_config.json + adapter_model.safetensors), merged into the weights") Path adapter;
     @Option(names = "--max-tokens", defaultValue = "64", description = "tokens to generate (default ${DEFAULT-VALUE})") int maxTokens;
     @Option(names = "--temperature", defaultValue = "0", description = "0 is greedy (default ${DEFAULT-VALUE})") double temperature;
@@ -56,13 +60,15 @@ final class GenerateCommand implements Callable<Integer> {
             if (LlamaBundle.isOne(dir)) {
                 if (draft != null || !weights.equals("fp32")) throw new IllegalArgumentException("--draft and --weights are for GPT-2 models so far");
                 LlamaGenerate.Completion c = chat
-                        ? LlamaGenerate.chat(backend, dir, adapter, conversation(), maxTokens, temperature, seed)
+                        ? LlamaGenerate.chat(backend, dir, adapter, conversation(), templateVariables(), maxTokens, temperature, seed)
                         : LlamaGenerate.run(backend, dir, adapter, prompt, maxTokens, temperature, seed);
                 System.out.println(chat ? c.text() : prompt + c.text());
                 if (ids) System.out.println(Arrays.stream(c.ids()).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
                 return 0;
             }
-            if (chat || system != null) throw new IllegalArgumentException("--chat and --system need a model that ships a chat template (Llama 3, Qwen3)");
+            if (chat || system != null || !templateVars.isEmpty()) {
+                throw new IllegalArgumentException("--chat, --system and --template-var need a model that ships a chat template (Llama 3, Qwen3)");
+            }
             if (adapter != null) throw new IllegalArgumentException("--adapter is for Llama 3 / Qwen3 models (GPT-2 adapters are served by ./llm serve)");
             GptModel m = ModelFiles.load(backend, model.toAbsolutePath().normalize());
             if (m.config().vocabSize() != Gpt2.VOCABULARY_SIZE) {
@@ -78,6 +84,18 @@ final class GenerateCommand implements Callable<Integer> {
             if (ids) System.out.println(Arrays.stream(out).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
         }
         return 0;
+    }
+
+    /** --template-var values as a template compares them: booleans and integers as such, anything else a string. */
+    private Map<String, Object> templateVariables() {
+        if (!chat && !templateVars.isEmpty()) throw new IllegalArgumentException("--template-var needs --chat");
+        Map<String, Object> out = new LinkedHashMap<>();
+        templateVars.forEach((name, value) -> out.put(name, switch (value) {
+            case "true" -> Boolean.TRUE;
+            case "false" -> Boolean.FALSE;
+            default -> value.matches("-?[0-9]{1,18}") ? (Object) Long.parseLong(value) : value;
+        }));
+        return out;
     }
 
     private List<ChatMessage> conversation() {

@@ -31,12 +31,12 @@ final class LlamaGenerate {
     }
 
     /** The assistant's answer to a conversation, its prompt written by the model's chat template. */
-    static Completion chat(CpuBackend backend, Path model, Path adapter, List<ChatMessage> messages, int maxTokens, double temperature, long seed)
-            throws IOException {
+    static Completion chat(CpuBackend backend, Path model, Path adapter, List<ChatMessage> messages, Map<String, Object> variables, int maxTokens,
+                           double temperature, long seed) throws IOException {
         try (LlamaBundle b = LlamaBundle.open(backend, model, adapter)) {
             var template = b.tokens().chatTemplate().orElseThrow(() -> new IllegalArgumentException(
                     model + " has no chat template (chat_template.jinja, tokenizer_config.json or tokenizer.chat_template)"));
-            return generate(b, ChatPrompt.encode(b.tokens().tokenizer(), template, messages, List.of(), true, Map.of()), maxTokens, temperature, seed);
+            return generate(b, ChatPrompt.encode(b.tokens().tokenizer(), template, messages, List.of(), true, variables), maxTokens, temperature, seed);
         }
     }
 

@@ -92,6 +92,22 @@ class LlamaGenerateTest {
         assertArrayEquals(expected, Arrays.stream(lines[1].trim().split(" ")).mapToInt(Integer::parseInt).toArray());
         assertEquals(tokenizer.decode(expected), lines[0]);
 
+        // --template-var reaches the template: a variable it prints
+        Files.writeString(model.resolve("tokenizer_config.json"), Json.write(Map.of("bos_token", "<|begin_of_text|>",
+                "chat_template", "{{ bos_token }}{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
+                        + "{% if add_generation_prompt %}assistant:{% if enable_thinking is defined and not enable_thinking %} (no thinking){% endif %}{% endif %}")));
+        String[] notThinking = generate(model, "the cat", "--chat", "--template-var", "enable_thinking=false");
+        int[] quietPrompt = tokenizer.encode("user: the cat\nassistant: (no thinking)");
+        int[] withBos = new int[quietPrompt.length + 1];
+        withBos[0] = 298;
+        System.arraycopy(quietPrompt, 0, withBos, 1, quietPrompt.length);
+        try (CpuBackend be = new CpuBackend(1); LlamaModel m = LlamaCheckpoint.load(be, model)) {
+            assertArrayEquals(new LlamaGenerator(m).generate(withBos, new SamplingParams(10, 0, 0, 1, 0, Set.of()), null),
+                    Arrays.stream(notThinking[1].trim().split(" ")).mapToInt(Integer::parseInt).toArray(), "the variable reached the prompt");
+        }
+        assertNotEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--chat", "--prompt", "hi",
+                "--template-var", "bos_token=x"), "the template's own variables stay its own");
+
         // a message spelling an added token, and --chat on a directory without a template, are refused
         assertNotEquals(0, new CommandLine(new GenerateCommand()).execute("--model", model.toString(), "--chat", "--prompt", "hi<|end_of_text|>"));
         Files.delete(model.resolve("tokenizer_config.json"));
