@@ -30,10 +30,7 @@ final class AlpacaTemplate {
         String instruction = null, input = null;
         StringBuilder results = new StringBuilder();
         for (ChatRequest.Message m : messages) {
-            boolean callsOnly = m != null && "assistant".equals(m.role()) && m.toolCalls() != null && !m.toolCalls().isEmpty();
-            if (m == null || m.role() == null || (m.content() == null && !callsOnly)) {
-                throw ProblemException.badRequest("every message needs a 'role' and a 'content' (an assistant's may be its 'tool_calls')");
-            }
+            ChatRequest.Message.requireRoleAndContent(m);
             switch (m.role()) {
                 case "user" -> instruction = m.content();
                 case "system" -> input = m.content();

@@ -28,6 +28,18 @@ public record ChatRequest(String model, List<Message> messages, @JsonProperty("m
         public Message(String role, String content) {
             this(role, content, null, null, null);
         }
+
+        /** Whether it carries tool calls (an assistant's turn may be only those). */
+        boolean callsTools() {
+            return toolCalls != null && !toolCalls.isEmpty();
+        }
+
+        /** 400 unless it has a role and a content, or is an assistant's turn of tool calls. */
+        static void requireRoleAndContent(Message m) {
+            if (m == null || m.role() == null || (m.content() == null && !("assistant".equals(m.role()) && m.callsTools()))) {
+                throw ProblemException.badRequest("every message needs a 'role' and a 'content' (an assistant's may be its 'tool_calls')");
+            }
+        }
     }
 
     /** The tools and how they may be used (none without tools); 400 for malformed ones. */

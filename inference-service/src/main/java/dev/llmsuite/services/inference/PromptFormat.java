@@ -148,12 +148,9 @@ sealed interface PromptFormat {
 
         /** A request's message as the template sees it: an assistant's tool calls with their arguments, a tool's call id. */
         private static ChatMessage message(ChatRequest.Message m) {
-            boolean calls = m != null && m.toolCalls() != null && !m.toolCalls().isEmpty();
-            if (m == null || m.role() == null || (m.content() == null && !calls)) {
-                throw ProblemException.badRequest("every message needs a 'role' and a 'content' (an assistant's may be its 'tool_calls')");
-            }
+            ChatRequest.Message.requireRoleAndContent(m);
             List<ChatMessage.ToolCall> made = new ArrayList<>();
-            if (calls) {
+            if (m.callsTools()) {
                 for (ToolCalls.ToolCall c : m.toolCalls()) {
                     if (c == null || c.function() == null || c.function().name() == null || c.function().arguments() == null) {
                         throw ProblemException.badRequest("a tool call needs a 'function' with a 'name' and 'arguments'");
