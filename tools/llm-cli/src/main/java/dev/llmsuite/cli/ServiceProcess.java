@@ -89,6 +89,8 @@ final class ServiceProcess {
                 // arrays on cache lines so tensors can start on one (docs/benchmarks.md, "JVM flags")
                 cmd.addAll(List.of("-XX:+UseCountedLoopSafepoints", "-XX:LoopStripMiningIter=1000", "-XX:ObjectAlignmentInBytes=64"));
             }
+            // decode streams every weight once a token: huge pages where the kernel gives them on request (./llm's rule)
+            if (service.equals("inference-service") && hugePagesOnRequest()) cmd.add("-XX:+UseTransparentHugePages");
         }
         cmd.add("-Dquarkus.http.port=" + port);
         // The service exits by itself if this CLI dies without stopping it (even on SIGKILL).
@@ -152,6 +154,15 @@ final class ServiceProcess {
             s.setReuseAddress(true);
         } catch (IOException e) {
             throw new IllegalStateException("port " + port + " (" + forWhat + ") is already in use; choose another with --port-base");
+        }
+    }
+
+    /** Whether the kernel gives transparent huge pages to a process that asks (its mode is madvise). */
+    static boolean hugePagesOnRequest() {
+        try {
+            return Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")).contains("[madvise]");
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 }
