@@ -30,6 +30,26 @@ public final class Attention {
         return s;
     }
 
+    /**
+     * w[0..n) = exp(w − max) / Σ exp(w − max), max being the largest w: a vector exp (the scalar Math.exp per score was
+     * most of a decode step's attention at a few hundred positions), summed lane-wise in a fixed order.
+     */
+    static void softmax(float[] w, int n, float max) {
+        int i = 0;
+        FloatVector sums = FloatVector.zero(S);
+        for (; i + S.length() <= n; i += S.length()) {
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, w, i).sub(max));
+            e.intoArray(w, i);
+            sums = sums.add(e);
+        }
+        float sum = VectorMath.sum(sums);
+        for (; i < n; i++) sum += (w[i] = VectorMath.exp(w[i] - max));
+        float inv = 1f / sum;
+        i = 0;
+        for (; i + S.length() <= n; i += S.length()) FloatVector.fromArray(S, w, i).mul(inv).intoArray(w, i);
+        for (; i < n; i++) w[i] *= inv;
+    }
+
     /** y[yo + i] += alpha · x[xo + i] for i < n. */
     static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
@@ -241,16 +261,14 @@ public final class Attention {
                 w[t2] = dot(qkv, q, k, ko + t2 * c, hs) * scale;
                 max = Math.max(max, w[t2]);
             }
-            float sum = 0;
-            for (int t2 = 0; t2 <= p; t2++) sum += (w[t2] = (float) Math.exp(w[t2] - max));
-            for (int t2 = 0; t2 <= p; t2++) w[t2] = w[t2] / sum;
+            softmax(w, p + 1, max);
             int o = outOff + i * c + h * hs;
             if (hs == 4 * L) { // the value sum in registers
                 weightedSum64(out, o, w, 0, v, vo, c, 0, p, 0f, 1f, 0, 0, 0);
                 return;
             }
             for (int j = 0; j < hs; j++) out[o + j] = 0f;
-            for (int t2 = 0; t2 <= p; t2++) axpy(w[t2], v, vo + t2 * c, out, o, hs);
+            for (int j = 0; j <= p; j++) axpy(w[j], v, vo + j * c, out, o, hs);
         });
     }
 }
