@@ -27,10 +27,12 @@ import io.restassured.RestAssured;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.path.json.JsonPath;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +40,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import org.eclipse.microprofile.config.ConfigProvider;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,7 +67,14 @@ class LlamaServingTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
-                if (dir == null) dir = write(Files.createTempDirectory("llama-"));
+                if (dir == null) {
+                    dir = write(Files.createTempDirectory("llama-"));
+                    Path served = dir, adapters = dir.resolveSibling(dir.getFileName() + "-adapters");
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> { // the model and adapter folders go with the JVM
+                        deleteTree(served);
+                        deleteTree(adapters);
+                    }));
+                }
                 return Map.of("llm.inference.model-dir", dir.toString(), "llm.inference.model-name", "llama-local",
                         "llm.inference.adapter-dir", dir.resolveSibling(dir.getFileName() + "-adapters").toString(),
                         "llm.inference.weights", "bf16", "kafka.bootstrap.servers", "127.0.0.1:1",
@@ -74,6 +84,15 @@ class LlamaServingTest {
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("could not delete " + root + ": " + e);
         }
     }
 
