@@ -277,9 +277,10 @@ final class BenchCommand {
                 // Decode and the memory's read bandwidth take turns, so that both see the machine in the same state
                 // (on a shared VM either varies by a third within minutes); the best of each.
                 double tokensPerS = 0, gbs = 0;
+                float[] readBuffer = cpu ? WeightBandwidth.buffer() : null;
                 for (int rep = 0; rep < reps; rep++) {
                     tokensPerS = Math.max(tokensPerS, batchOneRate(be, decoder, cfg, cfg.vocabSize() - 1));
-                    if (cpu) gbs = Math.max(gbs, WeightBandwidth.readGigabytesPerSecond(threads));
+                    if (cpu) gbs = Math.max(gbs, WeightBandwidth.readGigabytesPerSecond(readBuffer, threads));
                 }
                 Map<String, Object> row = decodeRow("decode", be);
                 row.put("tokens", tokens);

@@ -29,10 +29,15 @@ final class WeightBandwidth {
         };
     }
 
-    /** GB/s of vector reads by threads threads over 256 MB, the best of five passes. */
-    static double readGigabytesPerSecond(int threads) {
+    /** 256 MB to read, every page touched: allocated once for all the measurements of a run. */
+    static float[] buffer() {
         float[] data = new float[FLOATS];
-        for (int i = 0; i < FLOATS; i += 1024) data[i] = i; // touch every page
+        for (int i = 0; i < FLOATS; i += 1024) data[i] = i;
+        return data;
+    }
+
+    /** GB/s of vector reads by threads threads over data (from {@link #buffer}), the best of five passes. */
+    static double readGigabytesPerSecond(float[] data, int threads) {
         double best = 0;
         for (int pass = 0; pass < 5; pass++) {
             long t0 = System.nanoTime();

@@ -39,21 +39,19 @@ final class Int8Matmul {
         });
     }
 
-    private static final int ROWS_PER_TASK = 64;
-
     /** out[o] = inp · weight row o + bias[o] for every o: whole blocks four rows at once, a partial last block row by row. */
     private static void oneRow(WorkerPool pool, float[] out, int outOff, float[] inp, int inpOff, Int8Matrix w,
                                float[] bias, int biasOff) {
         int oc = w.rows();
         boolean blocks = w.group() == 4 * L;
-        pool.run((oc + ROWS_PER_TASK - 1) / ROWS_PER_TASK, p -> {
-            int o = p * ROWS_PER_TASK, end = Math.min(oc, o + ROWS_PER_TASK);
+        pool.run((oc + WeightRows.ROWS_PER_TASK - 1) / WeightRows.ROWS_PER_TASK, p -> {
+            int o = p * WeightRows.ROWS_PER_TASK, end = Math.min(oc, o + WeightRows.ROWS_PER_TASK);
             if (blocks) {
                 for (; o + Int8Matrix.BLOCK <= end; o += Int8Matrix.BLOCK) block(out, outOff, inp, inpOff, w, o);
             }
             for (; o < end; o++) out[outOff + o] = dot(inp, inpOff, w, o);
             if (bias != null) {
-                for (int i = p * ROWS_PER_TASK; i < end; i++) out[outOff + i] += bias[biasOff + i];
+                for (int i = p * WeightRows.ROWS_PER_TASK; i < end; i++) out[outOff + i] += bias[biasOff + i];
             }
         });
     }
@@ -66,7 +64,7 @@ final class Int8Matmul {
         int c = w.cols(), groups = c / (4 * L);
         byte[] q = w.q();
         float[] scales = w.scales();
-        int first = o * c, s0 = o * groups; // the block's first value and first scale
+        int first = w.at(o, 0), s0 = w.scaleAt(o, 0); // the block's first value and first scale (o is a block's first row)
         FloatVector t0 = FloatVector.zero(S), t1 = t0, t2 = t0, t3 = t0;
         for (int g = 0; g < groups; g++) {
             int x = io + g * 4 * L, at = first + g * Int8Matrix.BLOCK * 4 * L, s = s0 + g * Int8Matrix.BLOCK;

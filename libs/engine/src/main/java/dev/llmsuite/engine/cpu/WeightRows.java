@@ -6,7 +6,8 @@ package dev.llmsuite.engine.cpu;
  * with two tokens), the last one alone.
  */
 final class WeightRows {
-    private static final int ROWS_PER_TASK = 64;
+    /** Weight rows a task: a multiple of {@link Int8Matrix#BLOCK}, so a task holds whole blocks. */
+    static final int ROWS_PER_TASK = 64;
 
     /** One weight row o against input rows: four at once from r, or one. */
     interface Kernel {
