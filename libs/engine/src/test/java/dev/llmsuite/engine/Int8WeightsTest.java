@@ -73,6 +73,41 @@ class Int8WeightsTest {
         }
     }
 
+    /**
+     * Rows do not depend on each other: each row of an n-row product equals that row computed alone, to the bit (pairs
+     * of input rows against whole blocks, an odd last row alone, a partial last block row by row).
+     */
+    @Test
+    void eachRowIsTheOneRowProductToTheBit() {
+        Random rnd = new Random(5);
+        int[][] shapes = {{768, 130}, {192, 67}, {3072, 9}, {64, 4}};
+        try (CpuBackend be = new CpuBackend(2)) {
+            for (int[] s : shapes) {
+                int c = s[0], oc = s[1];
+                Tensor tw = be.allocate((long) oc * c), tb = be.allocate(oc);
+                be.write(tw, 0, random(rnd, oc * c), 0, oc * c);
+                be.write(tb, 0, random(rnd, oc), 0, oc);
+                Int8Matrix q = (Int8Matrix) be.quantize8(tw, oc, c);
+                for (int n = 1; n <= 9; n++) {
+                    float[] x = random(rnd, n * c), all = new float[n * oc];
+                    Tensor tx = be.allocate(x.length), out = be.allocate((long) n * oc), one = be.allocate(oc);
+                    be.write(tx, 0, x, 0, x.length);
+                    be.matmulForward(out, tx, q, tb, n, c, oc);
+                    be.read(out, 0, all, 0, all.length);
+                    for (int r = 0; r < n; r++) {
+                        be.matmulForward(one, be.slice(tx, (long) r * c, c), q, tb, 1, c, oc);
+                        float[] alone = new float[oc];
+                        be.read(one, 0, alone, 0, oc);
+                        for (int o = 0; o < oc; o++) {
+                            assertEquals(Float.floatToIntBits(alone[o]), Float.floatToIntBits(all[r * oc + o]),
+                                    "c=" + c + " oc=" + oc + " n=" + n + " [" + r + "," + o + "]");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void quantizedDecodeStaysCloseToFp32() {
         decodeStaysCloseToFp32(ServingWeights.INT8, 0.999);

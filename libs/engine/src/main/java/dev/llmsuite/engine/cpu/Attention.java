@@ -30,26 +30,6 @@ public final class Attention {
         return s;
     }
 
-    /**
-     * w[0..n) = exp(w − max) / Σ exp(w − max), max being the largest w: a vector exp (the scalar Math.exp per score was
-     * most of a decode step's attention at a few hundred positions), summed lane-wise in a fixed order.
-     */
-    static void softmax(float[] w, int n, float max) {
-        int i = 0;
-        FloatVector sums = FloatVector.zero(S);
-        for (; i + S.length() <= n; i += S.length()) {
-            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, w, i).sub(max));
-            e.intoArray(w, i);
-            sums = sums.add(e);
-        }
-        float sum = VectorMath.sum(sums);
-        for (; i < n; i++) sum += (w[i] = VectorMath.exp(w[i] - max));
-        float inv = 1f / sum;
-        i = 0;
-        for (; i + S.length() <= n; i += S.length()) FloatVector.fromArray(S, w, i).mul(inv).intoArray(w, i);
-        for (; i < n; i++) w[i] *= inv;
-    }
-
     /** y[yo + i] += alpha · x[xo + i] for i < n. */
     static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
@@ -234,41 +214,5 @@ public final class Attention {
             a2.intoArray(dqkv, dq + 2 * L);
             a3.intoArray(dqkv, dq + 3 * L);
         }
-    }
-
-    /**
-     * One decode step of attention for nb rows at once (sequences decoded together, or a prompt's rows of one
-     * sequence): row i's k and v of qkv[nb, 3C] stored at row pos[i] of its caches [maxT, C], then its q attends
-     * over rows 0..pos[i]. Every row's k and v stored first, then one parallel pass over (head, row), so a prompt of n rows is one dispatch of
-     * n · NH units instead of n dispatches of NH. Row i reads only its cache's positions up to pos[i].
-     */
-    public static void decodeBatch(WorkerPool pool, float[] out, int outOff, float[] qkv, int qkvOff, float[][] kc, int[] kcOff,
-                                   float[][] vc, int[] vcOff, int[] pos, int c, int nh) {
-        int nb = pos.length, hs = c / nh;
-        float scale = (float) (1.0 / Math.sqrt(hs));
-        for (int i = 0; i < nb; i++) {
-            System.arraycopy(qkv, qkvOff + i * 3 * c + c, kc[i], kcOff[i] + pos[i] * c, c);
-            System.arraycopy(qkv, qkvOff + i * 3 * c + 2 * c, vc[i], vcOff[i] + pos[i] * c, c);
-        }
-        pool.run(nb * nh, u -> {
-            // head-major: a worker's consecutive units are one head's rows, whose keys and values stay in its cache
-            int h = u / nb, i = u - h * nb, p = pos[i];
-            float[] k = kc[i], v = vc[i];
-            int q = qkvOff + i * 3 * c + h * hs, ko = kcOff[i] + h * hs, vo = vcOff[i] + h * hs;
-            float[] w = new float[p + 1];
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t2 = 0; t2 <= p; t2++) {
-                w[t2] = dot(qkv, q, k, ko + t2 * c, hs) * scale;
-                max = Math.max(max, w[t2]);
-            }
-            softmax(w, p + 1, max);
-            int o = outOff + i * c + h * hs;
-            if (hs == 4 * L) { // the value sum in registers
-                weightedSum64(out, o, w, 0, v, vo, c, 0, p, 0f, 1f, 0, 0, 0);
-                return;
-            }
-            for (int j = 0; j < hs; j++) out[o + j] = 0f;
-            for (int j = 0; j <= p; j++) axpy(w[j], v, vo + j * c, out, o, hs);
-        });
     }
 }

@@ -191,7 +191,7 @@ public final class CpuBackend implements ComputeBackend {
             vc[i] = t(valueCaches[i]).data();
             vcOff[i] = t(valueCaches[i]).offset();
         }
-        Attention.decodeBatch(pool, t(out).data(), t(out).offset(), t(qkv).data(), t(qkv).offset(), kc, kcOff, vc, vcOff, positions, c, nh);
+        DecodeAttention.forward(pool, t(out).data(), t(out).offset(), t(qkv).data(), t(qkv).offset(), kc, kcOff, vc, vcOff, positions, c, nh);
     }
 
     @Override
