@@ -15,6 +15,7 @@ import dev.llmsuite.engine.model.GptModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
@@ -117,6 +118,33 @@ class GenerationTest {
             int firstStop = 0;
             while (a[firstStop] != stop) firstStop++;
             assertArrayEquals(Arrays.copyOf(a, firstStop), c, "stops before the stop token, which is not emitted");
+        }
+    }
+
+    /** The vector argmax finds what a scan keeping the first strictly larger logit finds: ties, signed zeros, NaN, −∞. */
+    @Test
+    void argmaxIsTheFirstLargestLogit() {
+        Random rnd = new Random(11);
+        List<float[]> cases = new ArrayList<>();
+        for (int n : new int[] {1, 5, 16, 17, 100, 50_257}) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = (float) Math.floor(rnd.nextGaussian() * 3); // many ties
+            cases.add(x);
+        }
+        cases.add(new float[] {-1f, -0f, 0f, -0f});
+        cases.add(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY});
+        float[] nan = new float[40];
+        nan[3] = Float.NaN;
+        nan[20] = 2f;
+        cases.add(nan);
+        float[] nanFirst = new float[40];
+        nanFirst[0] = Float.NaN;
+        nanFirst[30] = 5f;
+        cases.add(nanFirst);
+        for (float[] x : cases) {
+            int want = 0;
+            for (int i = 1; i < x.length; i++) if (x[i] > x[want]) want = i;
+            assertEquals(want, TokenSampler.argmax(x), Arrays.toString(Arrays.copyOf(x, Math.min(8, x.length))) + " of " + x.length);
         }
     }
 
