@@ -11,9 +11,9 @@ import java.util.function.BiConsumer;
 
 /**
  * Speculative decoding for the sequence a {@link BatchScheduler} decodes alone: the draft ({@code llm.inference.drafts}),
- * one KV cache of the draft's (its memory bounded to one context however many requests come and go: a sequence that
- * takes it over starts it afresh, the draft first taking in what it lacks) and the proposed/accepted counts. Only the
- * decode thread uses it.
+ * the draft's KV cache unless it is a self-draft, which works in the target's (its memory bounded to one context however
+ * many requests come and go: a sequence that takes it over starts it afresh, the draft first taking in what it lacks)
+ * and the proposed/accepted counts. Only the decode thread uses it.
  */
 final class Speculation implements AutoCloseable {
     private final SpeculativeGenerator generator;
@@ -37,13 +37,16 @@ final class Speculation implements AutoCloseable {
      * tokensLeft to make; null when there is no room to draft (the caller takes a plain step).
      */
     Round round(Object owner, int[] committed, int length, SequenceCache target, int tokensLeft, TokenSampler sampler, boolean sampling) {
-        GptModel model = draft.decoder().model();
-        if (cache == null) cache = new KvCache(model.backend(), model.config());
-        if (this.owner != owner) {
-            cache.setLength(0);
-            this.owner = owner;
+        int k = Math.min(lookahead, Math.min(tokensLeft, target.capacity() - target.length() - 1));
+        if (!generator.sharesCache()) { // a self-draft works in the target's cache; any other keeps its own
+            GptModel model = draft.decoder().model();
+            if (cache == null) cache = new KvCache(model.backend(), model.config());
+            if (this.owner != owner) {
+                cache.setLength(0);
+                this.owner = owner;
+            }
+            k = Math.min(k, cache.capacity() - length);
         }
-        int k = Math.min(lookahead, Math.min(tokensLeft, Math.min(target.capacity() - target.length() - 1, cache.capacity() - length)));
         if (k < 1) return null;
         // a draft serves GPT-2 targets only (ModelRegistry gives none to other models): their caches are KvCaches
         Round r = generator.round(committed, length, (KvCache) target, cache, k, sampler, sampling);

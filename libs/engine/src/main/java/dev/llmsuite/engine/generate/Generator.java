@@ -35,7 +35,8 @@ public final class Generator {
         int ctx = model.config().contextLength();
         int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
         if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
-        try (KvCache cache = new KvCache(model.backend(), model.config()); Decoder own = decoder == null ? Decoder.fp32(model) : null) {
+        int capacity = (int) Math.min(ctx, (long) seq.length + params.maxNewTokens()); // what this generation can fill
+        try (KvCache cache = new KvCache(model.backend(), model.config(), capacity); Decoder own = decoder == null ? Decoder.fp32(model) : null) {
             Decoder decoder = own != null ? own : this.decoder;
             return loop(seq, params, onToken, new Steps() {
                 @Override public float[] prefill(int[] prompt) { return decoder.prefill(prompt, cache); }

@@ -28,10 +28,18 @@ import java.util.function.IntPredicate;
  * Exact when the target's products are row-independent at k + 1 rows: fp32 weights (k + 1 below 16; each row its own
  * dot products, so verifying costs about k + 1 steps) or fp32 panels (any k; verifying costs a fraction of k + 1
  * steps: the speed-up).
+ *
+ * <p>A self-draft (the target's own model, its weights converted to 8 or 16 bits) has no cache of its own: it writes its
+ * proposals' keys and values into the target's cache past what is committed, attending to the target's keys and values
+ * of everything committed, and verification then writes the target's own over them. So it never takes in the prompt
+ * or catches up with the tokens a round kept (a draft cache of its own needed both: the prompt again, and two tokens
+ * at the start of every round that kept all k), and proposes from the target's view of the text.
  */
 public final class SpeculativeGenerator {
     private final Decoder target, draft;
     private final int lookahead;
+    /** A self-draft: it writes into the target's cache (see above) and has none of its own. */
+    private final boolean sharedCache;
 
     /** What a generation did: target steps taken, tokens proposed, proposals kept. */
     public record Stats(int targetSteps, int proposed, int accepted) {
@@ -60,10 +68,16 @@ public final class SpeculativeGenerator {
         this.target = target;
         this.draft = draft;
         this.lookahead = lookahead;
+        this.sharedCache = draft.model() == target.model();
     }
 
     public Decoder draft() {
         return draft;
+    }
+
+    /** Whether the draft works in the target's cache (a self-draft), so that {@link #round} takes no draft cache. */
+    public boolean sharesCache() {
+        return sharedCache;
     }
 
     /** Up to params.maxNewTokens() tokens after prompt; stops at a stop token (not emitted), a full context, or onToken false. */
@@ -75,8 +89,10 @@ public final class SpeculativeGenerator {
         TokenSampler sampler = new TokenSampler(params);
         int[] out = new int[maxNewTokens];
         int produced = 0, steps = 0, proposed = 0, accepted = 0;
-        try (KvCache tc = new KvCache(target.model().backend(), target.model().config());
-             KvCache dc = new KvCache(draft.model().backend(), draft.model().config())) {
+        int capacity = (int) Math.min(ctx, (long) seq.length + maxNewTokens); // what this generation can fill
+        try (KvCache tc = new KvCache(target.model().backend(), target.model().config(), capacity);
+             KvCache dc = sharedCache ? null : new KvCache(draft.model().backend(), draft.model().config(),
+                     Math.min(draft.model().config().contextLength(), capacity))) {
             int[] committed = Arrays.copyOf(seq, seq.length + maxNewTokens); // the prompt, then every kept token
             int length = seq.length;
             int[] pending = {sampler.next(target.prefill(seq, tc))};
@@ -90,7 +106,8 @@ public final class SpeculativeGenerator {
                     if (onToken != null && !onToken.test(token)) break generating;
                 }
                 if (produced == maxNewTokens || tc.full()) break;
-                int k = Math.min(lookahead, Math.min(maxNewTokens - produced, Math.min(tc.capacity() - tc.length() - 1, dc.capacity() - length)));
+                int k = Math.min(lookahead, Math.min(maxNewTokens - produced, tc.capacity() - tc.length() - 1));
+                if (dc != null) k = Math.min(k, dc.capacity() - length);
                 if (k < 1) { // no room to draft: a plain step
                     pending = new int[] {sampler.next(target.decode(committed[length - 1], tc))};
                 } else {
@@ -107,13 +124,23 @@ public final class SpeculativeGenerator {
 
     /**
      * One round after committed[0, length), whose last token the target cache lacks (it holds the tokens before it)
-     * and of which the draft cache holds a prefix; k proposals (k + 1 rows must fit the target cache). The target cache
-     * ends holding committed[0, length) and the kept proposals; the draft cache no more than it computed of them.
+     * and of which the draft cache holds a prefix (null when the draft {@link #sharesCache}); k proposals (k + 1 rows must
+     * fit the target cache). The target cache ends holding committed[0, length) and the kept proposals; the draft cache
+     * no more than it computed of them.
      */
     public Round round(int[] committed, int length, KvCache tc, KvCache dc, int k, TokenSampler sampler, boolean sampling) {
+        if ((dc == null) != sharedCache) throw new IllegalArgumentException(sharedCache ? "a self-draft takes no cache of its own" : "the draft needs its cache");
         int[] proposal = new int[k];
         double[][] q = sampling ? new double[k][] : null;
-        propose(committed, length, dc, proposal, q, sampler);
+        if (sharedCache) {
+            int committedRows = tc.length();
+            proposeFrom(draft.decode(committed[length - 1], tc), tc, proposal, q, sampler);
+            tc.setLength(committedRows); // the draft's rows were scratch: verification writes the target's over them
+        } else {
+            int have = dc.length();
+            int[] missing = Arrays.copyOfRange(committed, have, length);
+            proposeFrom(have == 0 ? draft.prefill(missing, dc) : draft.decodeLast(missing, dc), dc, proposal, q, sampler);
+        }
         int[] rows = new int[k + 1];
         rows[0] = committed[length - 1];
         System.arraycopy(proposal, 0, rows, 1, k);
@@ -132,7 +159,7 @@ public final class SpeculativeGenerator {
             last = m < k ? sampler.draw(residual(p, q[m])) : sampler.draw(p);
         }
         tc.setLength(tc.length() - (k - m)); // keep t, d₁ … d_m
-        dc.setLength(Math.min(dc.length(), length + m));
+        if (dc != null) dc.setLength(Math.min(dc.length(), length + m));
         int[] tokens = Arrays.copyOf(proposal, m + 1);
         tokens[m] = last;
         return new Round(tokens, Arrays.copyOf(logits, m + 1), k, m);
@@ -149,13 +176,10 @@ public final class SpeculativeGenerator {
     }
 
     /**
-     * The draft's k tokens after committed[0, length) into proposal (greedy, or drawn with q filled with each one's
-     * distribution): it first takes in whatever of them its cache lacks.
+     * The draft's proposals into proposal (greedy, or drawn with q filled with each one's distribution), from logits, its
+     * next-token logits once it has taken in everything committed, decoding each proposal but the last into cache.
      */
-    private void propose(int[] committed, int length, KvCache dc, int[] proposal, double[][] q, TokenSampler sampler) {
-        int have = dc.length();
-        int[] missing = Arrays.copyOfRange(committed, have, length);
-        float[] logits = have == 0 ? draft.prefill(missing, dc) : draft.decodeLast(missing, dc);
+    private void proposeFrom(float[] logits, KvCache cache, int[] proposal, double[][] q, TokenSampler sampler) {
         for (int i = 0; i < proposal.length; i++) {
             if (q == null) {
                 proposal[i] = TokenSampler.argmax(logits);
@@ -163,7 +187,7 @@ public final class SpeculativeGenerator {
                 q[i] = sampler.distribution(logits);
                 proposal[i] = sampler.draw(q[i]);
             }
-            if (i + 1 < proposal.length) logits = draft.decode(proposal[i], dc);
+            if (i + 1 < proposal.length) logits = draft.decode(proposal[i], cache);
         }
     }
 }
