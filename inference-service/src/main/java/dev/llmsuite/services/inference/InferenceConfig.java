@@ -120,8 +120,8 @@ public interface InferenceConfig {
      */
     Map<String, String> drafts();
 
-    /** Tokens a draft proposes each round (1 to 14). */
-    @WithDefault("4")
+    /** Tokens a draft proposes each round (1 to 14; 8 to 12 did best with a self-draft, docs/benchmarks.md). */
+    @WithDefault("8")
     int lookahead();
 
     /** Threads for the GPT engine (0 = all cores). */

@@ -49,7 +49,7 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "compute threads (default: all cores)") Integer threads;
     @Option(names = "--draft", description = "speculative decoding: int8 or bf16 (the model's own weights, "
             + "converted) or a smaller model's path; greedy output is the same, sooner; sampled output is drawn from the same distribution") String draft;
-    @Option(names = "--lookahead", defaultValue = "4", description = "tokens the draft proposes a round (default ${DEFAULT-VALUE})") int lookahead;
+    @Option(names = "--lookahead", defaultValue = "8", description = "tokens the draft proposes a round (default ${DEFAULT-VALUE})") int lookahead;
 
     @Override
     public Integer call() throws Exception {

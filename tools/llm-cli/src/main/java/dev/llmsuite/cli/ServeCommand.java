@@ -37,7 +37,7 @@ final class ServeCommand implements Callable<Integer> {
             + "model's directory; a request decoding alone makes several tokens a step (greedy: the same tokens; needs --weights fp32 or fp32_panels)")
     String draft;
 
-    @Option(names = "--lookahead", defaultValue = "4", description = "tokens the draft proposes a round (default ${DEFAULT-VALUE})")
+    @Option(names = "--lookahead", defaultValue = "8", description = "tokens the draft proposes a round (default ${DEFAULT-VALUE})")
     int lookahead;
 
     @Override

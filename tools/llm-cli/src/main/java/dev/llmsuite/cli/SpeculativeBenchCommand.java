@@ -35,7 +35,7 @@ import picocli.CommandLine.ParameterException;
 final class SpeculativeBenchCommand extends BenchCommand.Common implements Runnable {
     @Option(names = "--model", description = "the target: a checkpoint directory or GGUF file (default: a random GPT-2 124M)") Path model;
     @Option(names = "--draft", defaultValue = "int8", description = "int8 or bf16 (the target's own weights, converted), or a model path (default ${DEFAULT-VALUE})") String draft;
-    @Option(names = "--lookahead", split = ",", defaultValue = "2,4,6", description = "tokens drafted a round (default ${DEFAULT-VALUE})") int[] lookahead;
+    @Option(names = "--lookahead", split = ",", defaultValue = "4,8,12", description = "tokens drafted a round (default ${DEFAULT-VALUE})") int[] lookahead;
     @Option(names = "--tokens", defaultValue = "128", description = "tokens generated (default ${DEFAULT-VALUE})") int tokens;
     @Option(names = "--reps", defaultValue = "3", description = "timed runs of each path, in turn, after three warm-up runs of each; the best (default ${DEFAULT-VALUE})") int reps;
     @Option(names = "--temperature", defaultValue = "0", description = "0: greedy, outputs compared token for token; above 0: "

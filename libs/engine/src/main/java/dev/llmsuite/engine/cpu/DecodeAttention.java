@@ -9,9 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
  * verification's rows): row i's k and v of qkv[nb, 3C] are stored at position pos[i] of its caches [maxT, C], then its
  * q attends over positions 0..pos[i] of that cache.
  *
- * <p>Split by position, not by head (flash-decoding): positions are cut into spans of {@link #SPAN} from position 0,
- * and a task takes one row's span, reading its positions' key rows and then value rows whole and in order, one
- * forward stream. A task per head read 256 bytes every 3 KiB of the cache instead, which from memory (the weights
+ * <p>Split by position, not by head (flash-decoding): a row's positions are cut into up to {@link #SPANS} spans of at
+ * least {@link #MIN_SPAN} from position 0 (enough tasks for the threads of a one-row decode step, few enough partial
+ * results that a prompt's rows do not spend their time combining them), and a task takes one row's span, reading its
+ * positions' key rows and then value rows whole and in order, one forward stream. A task per head read 256 bytes every 3 KiB of the cache instead, which from memory (the weights
  * stream evicts the cache between layers) ran at ~9 GB/s: 140 µs a layer at position 200, 35 µs when cached.
  *
  * <pre>
@@ -20,16 +21,23 @@ import jdk.incubator.vector.VectorSpecies;
  *   m = max m_j      out = Σ_j exp(m_j − m) · o_j  /  Σ_j exp(m_j − m) · l_j       (then per row, spans in order)
  * </pre>
  *
- * Spans start at fixed positions whatever the row count and the number of threads, so a row's result does not depend
- * on the rows computed beside it (speculative verification, prefix-cache restores) or on the threads.
+ * A row's spans depend on its position alone, not on the rows computed beside it or the number of threads, so neither
+ * changes its result (speculative verification, prefix-cache restores).
  */
 final class DecodeAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Positions a task: enough work to be worth a task, few enough that a few hundred positions make tasks for both threads. */
-    static final int SPAN = 32;
+    /** Spans a row's positions are cut into, at most, and the fewest positions a span takes. */
+    static final int SPANS = 4, MIN_SPAN = 32;
     /** Each span's m, l (per head) and o ([C]); grown to the largest step a calling thread has run. */
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
+    /** A task's scores, per worker thread; grown as spans lengthen. */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** The positions each span of a row at position pos takes (the last span: what is left). */
+    static int spanLength(int pos) {
+        return Math.max(MIN_SPAN, (pos + SPANS) / SPANS); // ⌈(pos + 1) / SPANS⌉
+    }
 
     private DecodeAttention() {}
 
@@ -41,7 +49,7 @@ final class DecodeAttention {
         for (int i = 0; i < nb; i++) {
             System.arraycopy(qkv, qkvOff + i * 3 * c + c, kc[i], kcOff[i] + pos[i] * c, c);
             System.arraycopy(qkv, qkvOff + i * 3 * c + 2 * c, vc[i], vcOff[i] + pos[i] * c, c);
-            firstSpan[i + 1] = firstSpan[i] + pos[i] / SPAN + 1;
+            firstSpan[i + 1] = firstSpan[i] + pos[i] / spanLength(pos[i]) + 1;
         }
         int spans = firstSpan[nb], per = c + 2 * nh; // a span's record: m [nh], l [nh], o [C]
         float[] scratch = SCRATCH.get();
@@ -60,7 +68,7 @@ final class DecodeAttention {
             for (int i = 0; i < nb; i++) if (firstSpan[i] + j < firstSpan[i + 1]) order[n++] = firstSpan[i] + j;
         }
         pool.run(spans, u -> {
-            int s = order[u], i = rowOf[s], from = (s - firstSpan[i]) * SPAN, to = Math.min(pos[i], from + SPAN - 1);
+            int s = order[u], i = rowOf[s], span = spanLength(pos[i]), from = (s - firstSpan[i]) * span, to = Math.min(pos[i], from + span - 1);
             span(rec, s * per, qkv, qkvOff + i * 3 * c, kc[i], kcOff[i], vc[i], vcOff[i], from, to, c, nh, scale);
         });
         pool.run(nb, i -> combine(out, outOff + i * c, rec, firstSpan[i] * per, firstSpan[i + 1] - firstSpan[i], c, nh));
@@ -70,22 +78,23 @@ final class DecodeAttention {
     private static void span(float[] rec, int at, float[] qkv, int q, float[] k, int ko, float[] v, int vo, int from, int to,
                              int c, int nh, float scale) {
         int hs = c / nh, n = to - from + 1;
-        float[] w = new float[nh * SPAN]; // w[h·SPAN + t − from]: head h's score, then its exp
+        float[] w = SCORES.get(); // w[h·n + t − from]: head h's score, then its exp
+        if (w.length < nh * n) SCORES.set(w = new float[nh * n]);
         for (int t = from; t <= to; t++) {
             int row = ko + t * c;
-            for (int h = 0; h < nh; h++) w[h * SPAN + t - from] = Attention.dot(qkv, q + h * hs, k, row + h * hs, hs) * scale;
+            for (int h = 0; h < nh; h++) w[h * n + t - from] = Attention.dot(qkv, q + h * hs, k, row + h * hs, hs) * scale;
         }
         int o = at + 2 * nh;
         for (int h = 0; h < nh; h++) {
             float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t < n; t++) max = Math.max(max, w[h * SPAN + t]);
+            for (int t = 0; t < n; t++) max = Math.max(max, w[h * n + t]);
             rec[at + h] = max;
-            rec[at + nh + h] = expAndSum(w, h * SPAN, n, max);
+            rec[at + nh + h] = expAndSum(w, h * n, n, max);
         }
         Arrays.fill(rec, o, o + c, 0f);
         for (int t = from; t <= to; t++) {
             int row = vo + t * c;
-            for (int h = 0; h < nh; h++) Attention.axpy(w[h * SPAN + t - from], v, row + h * hs, rec, o + h * hs, hs);
+            for (int h = 0; h < nh; h++) Attention.axpy(w[h * n + t - from], v, row + h * hs, rec, o + h * hs, hs);
         }
     }
 

@@ -13,7 +13,9 @@ import org.junit.jupiter.api.Test;
  */
 class DecodeAttentionTest {
     private static final int C = 96, NH = 3, MAX_T = 300;
-    private static final int[] POSITIONS = {0, 5, DecodeAttention.SPAN - 1, DecodeAttention.SPAN, DecodeAttention.SPAN + 1, 100, 257};
+    private static final int M = DecodeAttention.MIN_SPAN;
+    /** One span, span edges, several minimum spans, and spans longer than the minimum (from position 4·MIN_SPAN on). */
+    private static final int[] POSITIONS = {0, 5, M - 1, M, M + 1, 100, 4 * M + 3, 257};
 
     @Test
     void equalsSoftmaxAttentionComputedDirectly() {
