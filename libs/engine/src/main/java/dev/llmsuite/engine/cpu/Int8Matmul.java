@@ -233,7 +233,6 @@ final class Int8Matmul {
     private static float dot(float[] inp, int io, Int8Matrix w, int o) {
         int c = w.cols(), group = w.group(), groups = c / group;
         byte[] q = w.q();
-        if (group == 4 * L) return dotGroupsOfFourVectors(inp, io, w, o);
         FloatVector total = FloatVector.zero(S);
         float tail = 0;
         for (int g = 0; g < groups; g++) {

@@ -1,9 +1,10 @@
 package dev.llmsuite.engine.cpu;
 
 /**
- * The loop the decode products over converted weights share (8-bit {@link Int8Matmul}, bfloat16 {@link Bf16Matmul}):
- * tasks of 64 weight rows; each weight row widened once for four input rows at a time, then two (a draft catching up
- * with two tokens), the last one alone.
+ * The loop the decode products over converted weights share (bfloat16 {@link Bf16Matmul}, and 8-bit {@link Int8Matmul}
+ * for widths that are not a multiple of 64; other 8-bit products go block by block): tasks of 64 weight rows; each
+ * weight row widened once for four input rows at a time, then two (a draft catching up with two tokens), the last one
+ * alone.
  */
 final class WeightRows {
     /** Weight rows a task: a multiple of {@link Int8Matrix#BLOCK}, so a task holds whole blocks. */
