@@ -1,6 +1,7 @@
 package dev.llmsuite.services.inference;
 
 import dev.llmsuite.engine.generate.BatchDecoder;
+import dev.llmsuite.engine.generate.KvCache;
 import dev.llmsuite.engine.generate.KvCachePool;
 import dev.llmsuite.engine.generate.SamplingParams;
 import dev.llmsuite.engine.generate.SequenceCache;
@@ -183,7 +184,7 @@ final class BatchScheduler<C extends SequenceCache> implements AutoCloseable {
         }
         Sequence s = (Sequence) next;
         try {
-            int capacity = Math.min(decoder.contextLength(), s.prompt.length + s.params.maxNewTokens());
+            int capacity = KvCache.capacityFor(decoder.contextLength(), s.prompt.length, s.params.maxNewTokens());
             s.cache = caches.take(Math.max(capacity, s.prompt.length));
             float[] logits = decoder.prefill(s.prompt, s.cache);
             if (offer(s, logits)) active.add(s);

@@ -55,17 +55,15 @@ final class DecodeAttention {
         float[] scratch = SCRATCH.get();
         if (scratch.length < spans * per) SCRATCH.set(scratch = new float[Math.multiplyExact(spans, per)]);
         float[] rec = scratch;
-        int[] rowOf = new int[spans];
-        for (int i = 0; i < nb; i++) {
-            for (int j = firstSpan[i]; j < firstSpan[i + 1]; j++) rowOf[j] = i;
-        }
         // span-major: consecutive tasks are the rows' same span, whose keys and values (one sequence's) stay cached
         int maxSpans = 0;
         for (int i = 0; i < nb; i++) maxSpans = Math.max(maxSpans, firstSpan[i + 1] - firstSpan[i]);
-        int[] order = new int[spans];
+        int[] order = new int[spans], rowOf = new int[spans];
         int n = 0;
         for (int j = 0; j < maxSpans; j++) {
-            for (int i = 0; i < nb; i++) if (firstSpan[i] + j < firstSpan[i + 1]) order[n++] = firstSpan[i] + j;
+            for (int i = 0; i < nb; i++) {
+                if (firstSpan[i] + j < firstSpan[i + 1]) rowOf[order[n++] = firstSpan[i] + j] = i;
+            }
         }
         pool.run(spans, u -> {
             int s = order[u], i = rowOf[s], span = spanLength(pos[i]), from = (s - firstSpan[i]) * span, to = Math.min(pos[i], from + span - 1);

@@ -35,7 +35,7 @@ public final class Generator {
         int ctx = model.config().contextLength();
         int[] seq = prompt.length > ctx ? Arrays.copyOfRange(prompt, prompt.length - ctx, prompt.length) : prompt.clone();
         if (seq.length == 0) throw new IllegalArgumentException("empty prompt");
-        int capacity = (int) Math.min(ctx, (long) seq.length + params.maxNewTokens()); // what this generation can fill
+        int capacity = KvCache.capacityFor(ctx, seq.length, params.maxNewTokens());
         try (KvCache cache = new KvCache(model.backend(), model.config(), capacity); Decoder own = decoder == null ? Decoder.fp32(model) : null) {
             Decoder decoder = own != null ? own : this.decoder;
             return loop(seq, params, onToken, new Steps() {

@@ -44,6 +44,11 @@ public final class KvCache implements SequenceCache {
     @Override
     public int capacity() { return maxT; }
 
+    /** Positions a generation of up to maxNewTokens after a prompt can fill: a cache that size never ends it early. */
+    public static int capacityFor(int contextLength, int promptLength, int maxNewTokens) {
+        return (int) Math.min(contextLength, (long) promptLength + maxNewTokens);
+    }
+
     /** The memory keys and values take. */
     @Override
     public long bytes() { return 2L * layers * maxT * c * Float.BYTES; }

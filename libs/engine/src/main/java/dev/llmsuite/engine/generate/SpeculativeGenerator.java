@@ -89,7 +89,7 @@ public final class SpeculativeGenerator {
         TokenSampler sampler = new TokenSampler(params);
         int[] out = new int[maxNewTokens];
         int produced = 0, steps = 0, proposed = 0, accepted = 0;
-        int capacity = (int) Math.min(ctx, (long) seq.length + maxNewTokens); // what this generation can fill
+        int capacity = KvCache.capacityFor(ctx, seq.length, maxNewTokens);
         try (KvCache tc = new KvCache(target.model().backend(), target.model().config(), capacity);
              KvCache dc = sharedCache ? null : new KvCache(draft.model().backend(), draft.model().config(),
                      Math.min(draft.model().config().contextLength(), capacity))) {
