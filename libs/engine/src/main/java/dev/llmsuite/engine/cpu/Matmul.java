@@ -155,14 +155,20 @@ public final class Matmul {
     }
 
     /**
-     * wt[to + k·NR + j] = w[from + j·c + k] for j < NR, k < c. Eight rows of W at a time: eight contiguous
-     * read streams and eight adjacent floats written per k, instead of one write per cache line (the packing
-     * was a third of a 256-row forward product).
+     * wt[to + k·NR + j] = w[from + j·c + k] for j < NR, k < c: 16 × 16 blocks transposed in registers where the vectors
+     * are 16 floats ({@link BlockTranspose}), the rest eight rows of W at a time (eight contiguous read streams, eight
+     * adjacent floats written per k, instead of one write per cache line).
      */
     private static void packTransposed(float[] w, int from, int c, float[] wt, int to) {
+        int k0 = 0;
+        if (BlockTranspose.FITS && NR % 16 == 0) {
+            for (; k0 + 16 <= c; k0 += 16) {
+                for (int j = 0; j < NR; j += 16) BlockTranspose.transpose(w, from + j * c + k0, c, wt, to + k0 * NR + j, NR);
+            }
+        }
         for (int j = 0; j < NR; j += 8) {
             int s0 = from + j * c, s1 = s0 + c, s2 = s1 + c, s3 = s2 + c, s4 = s3 + c, s5 = s4 + c, s6 = s5 + c, s7 = s6 + c;
-            for (int k = 0, d = to + j; k < c; k++, d += NR) {
+            for (int k = k0, d = to + k0 * NR + j; k < c; k++, d += NR) {
                 wt[d] = w[s0 + k];
                 wt[d + 1] = w[s1 + k];
                 wt[d + 2] = w[s2 + k];
