@@ -15,9 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
  * in order, one forward stream, then sums the value rows a head at a time. A task per head read 256 bytes every 3 KiB
  * of the cache for its keys too, which from memory (the weights stream evicts the cache between layers) ran at ~9 GB/s.
  * Rows of one sequence at consecutive positions (a prompt's) go through a span {@link #TILE} at a time
- * ({@link SpanKernels}' four-row kernels: each key and value vector loaded once for four rows), and tasks run span by
- * span, so a span's keys and values stay in the core's cache while every row takes it: a 1,000-token prompt read
- * ~3 GB a layer when each row streamed all its positions itself.
+ * ({@link SpanKernels}' four-row kernels: each key and value vector loaded once for four rows, the rows' queries or
+ * sums in registers), and tasks run span by span, so a span's keys and values stay in the core's cache while every
+ * row takes it. A 1,000-token prompt's attention: 59–76 ms a layer row by row, 22–25 four rows at a time.
  *
  * <pre>
  *   s_t = q · k_t / √hs                                 t in span j, per head
