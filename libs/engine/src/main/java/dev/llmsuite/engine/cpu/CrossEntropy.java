@@ -2,7 +2,6 @@ package dev.llmsuite.engine.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,15 +26,6 @@ public final class CrossEntropy {
         return sum;
     }
 
-    private static float max(float[] x, int off, int v) {
-        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i + S.length() <= v; i += S.length()) acc = acc.max(FloatVector.fromArray(S, x, off + i));
-        float m = acc.reduceLanes(VectorOperators.MAX);
-        for (; i < v; i++) m = Math.max(m, x[off + i]);
-        return m;
-    }
-
     private CrossEntropy() {}
 
     /** Per-row losses into losses[N] (0 for ignored rows) and log-sum-exp into lse[N]; returns the mean loss. */
@@ -44,7 +34,7 @@ public final class CrossEntropy {
         pool.run((n + ROWS - 1) / ROWS, task -> {
             for (int r = task * ROWS; r < Math.min(n, task * ROWS + ROWS); r++) {
                 int row = logitsOff + r * v;
-                float max = max(logits, row, v);
+                float max = VectorMath.max(logits, row, v);
                 float rowLse = (float) (max + Math.log(sumExp(logits, row, v, max)));
                 lse[lseOff + r] = rowLse;
                 int target = targets[r];

@@ -2,7 +2,6 @@ package dev.llmsuite.engine.cpu;
 
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -119,7 +118,7 @@ final class DecodeAttention {
             int m = o[r] - 2 * nh;
             for (int h = 0; h < nh; h++) {
                 int at = wo[r] + h * n[r];
-                float max = max(w, at, n[r]);
+                float max = VectorMath.max(w, at, n[r]);
                 rec[m + h] = max;
                 rec[m + nh + h] = expAndSum(w, at, n[r], max);
             }
@@ -130,19 +129,6 @@ final class DecodeAttention {
             int t0 = four ? shared + 1 : from;
             if (t0 <= to[r]) SpanKernels.values(rec, o[r], w, wo[r], n[r], from, v, vo, t0, to[r], c, nh);
         }
-    }
-
-    /** The largest of w[off..off+n) (Math.max's order: any NaN, then +0 over −0), a vector at a time. */
-    private static float max(float[] w, int off, int n) {
-        int i = 0;
-        float max = Float.NEGATIVE_INFINITY;
-        if (n >= L) {
-            FloatVector m = FloatVector.fromArray(S, w, off);
-            for (i = L; i + L <= n; i += L) m = m.max(FloatVector.fromArray(S, w, off + i));
-            max = m.reduceLanes(VectorOperators.MAX);
-        }
-        for (; i < n; i++) max = Math.max(max, w[off + i]);
-        return max;
     }
 
     /**

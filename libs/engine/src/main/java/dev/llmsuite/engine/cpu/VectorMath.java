@@ -65,6 +65,16 @@ public final class VectorMath {
         return 1f - 2f / (exp(u + u) + 1f);
     }
 
+    /** The largest of x[off..off+n) with Math.max's rules (any NaN wins, +0 over −0), a vector at a time; −∞ for none. */
+    public static float max(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i + L <= n; i += L) acc = acc.max(FloatVector.fromArray(S, x, off + i));
+        float m = acc.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) m = Math.max(m, x[off + i]);
+        return m;
+    }
+
     /** Σ of the lanes, pairwise in a fixed order (lane i + lane i + L/2, then + L/4, ...). */
     public static float sum(FloatVector v) {
         v = v.add(v.rearrange(H1));
