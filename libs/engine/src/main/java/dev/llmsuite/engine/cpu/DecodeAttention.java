@@ -111,10 +111,10 @@ final class DecodeAttention {
             o[r] = (firstSpan[i] + j) * per + 2 * nh;
         }
         boolean four = rows == TILE && SpanKernels.fourRowsTake(c / nh);
+        int alone = four ? shared + 1 : from; // the first position each row takes by itself
         if (four) SpanKernels.scoresOfFour(w, wo, n, from, qkv, q, k, ko, from, shared, c, nh, scale);
         for (int r = 0; r < rows; r++) {
-            int t0 = four ? shared + 1 : from;
-            if (t0 <= to[r]) SpanKernels.scores(w, wo[r], n[r], from, qkv, q[r], k, ko, t0, to[r], c, nh, scale);
+            if (alone <= to[r]) SpanKernels.scores(w, wo[r], n[r], from, qkv, q[r], k, ko, alone, to[r], c, nh, scale);
             int m = o[r] - 2 * nh;
             for (int h = 0; h < nh; h++) {
                 int at = wo[r] + h * n[r];
@@ -126,8 +126,7 @@ final class DecodeAttention {
         }
         if (four) SpanKernels.valuesOfFour(rec, o, w, wo, n, from, v, vo, from, shared, c, nh);
         for (int r = 0; r < rows; r++) {
-            int t0 = four ? shared + 1 : from;
-            if (t0 <= to[r]) SpanKernels.values(rec, o[r], w, wo[r], n[r], from, v, vo, t0, to[r], c, nh);
+            if (alone <= to[r]) SpanKernels.values(rec, o[r], w, wo[r], n[r], from, v, vo, alone, to[r], c, nh);
         }
     }
 
